@@ -1,0 +1,7 @@
+"""``python -m mcbi``: the command-line interface."""
+
+import sys
+
+from mcbi.cli import main
+
+sys.exit(main())
