@@ -1,0 +1,47 @@
+# Two commands for a newcomer: `make book` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install book test test-slow lint lock data validate publish benchmark clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+book: install
+	$(PY) -m mcbi build
+
+test: install
+	$(PY) -m pytest
+
+test-slow: install
+	$(PY) -m pytest -m slow
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+
+lock: install
+	$(PY) -m pip freeze --exclude-editable | grep -v '^mcbi' > requirements.txt
+
+data: install
+	$(PY) -m mcbi simulate --out data/trial
+
+validate: install
+	$(PY) -m mcbi validate data/trial
+
+publish: book
+	$(PY) -m mcbi publish
+
+benchmark: install
+	$(PY) benchmarks/bench_build.py
+	$(PY) benchmarks/bench_msem.py
+
+clean:
+	rm -rf _build book/sections
