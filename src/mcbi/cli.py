@@ -1,0 +1,103 @@
+"""Command-line interface: ``python -m mcbi {simulate,validate,build,run,publish}``.
+
+Each sub-command is a thin wrapper; the work lives in the package modules. Errors that a
+user can fix (bad data, bad parameters) are printed as one clear message without a
+traceback and give a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+class UserError(Exception):
+    """An error caused by the user's input: printed without a traceback."""
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from mcbi.simulate import DEFAULT_SEED, write_package
+
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    path = write_package(Path(args.out), seed=seed)
+    print(f"wrote synthetic data package (seed {seed}) to {path}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from mcbi.validate import validate_package
+
+    report = validate_package(Path(args.path))
+    print(report.message())
+    return 0 if report.valid else 1
+
+
+def _parse_params(pairs: list[list[str]] | None) -> dict[str, str]:
+    return {name: value for name, value in (pairs or [])}
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from mcbi.pipeline import build
+
+    return build(force=args.force, data=args.data)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from mcbi.pipeline import run_section
+
+    return run_section(args.section, _parse_params(args.p), output=args.output)
+
+
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from mcbi.publish import publish
+
+    path = publish(out_dir=Path(args.out))
+    print(f"wrote {path}")
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``python -m mcbi``."""
+    parser = argparse.ArgumentParser(prog="python -m mcbi", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("simulate", help="write the synthetic trial data package")
+    p.add_argument("--out", required=True, help="output folder (created if missing)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: the shipped one)")
+    p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser("validate", help="validate a data package against its schemas")
+    p.add_argument("path", help="folder holding datapackage.json")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("build", help="execute the notebooks that changed and build the book")
+    p.add_argument("--force", action="store_true", help="re-execute every section")
+    p.add_argument("--data", default=None, help="data package folder (default: data/trial)")
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("run", help="re-execute one section with other parameters")
+    p.add_argument("section", help="section name, e.g. 02_therapists")
+    p.add_argument("-p", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                   help="parameter override (repeatable)")
+    p.add_argument("--output", default=None, help="where to write the executed notebook")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("publish", help="pack the built book into a versioned archive")
+    p.add_argument("--out", default="dist", help="output folder (default: dist)")
+    p.set_defaults(func=_cmd_publish)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = make_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
