@@ -1,0 +1,68 @@
+"""Record every reported number: glue it into the notebook and save it as name -> value.
+
+Each executed section notebook creates one :class:`Results`, glues its numbers through it,
+and calls :meth:`Results.save`, which writes ``<out_dir>/<section>.results.json``. The book
+pipeline collects these files into ``_build/manifest.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+
+class Results:
+    """Collector of a section's reported results.
+
+    Parameters
+    ----------
+    section : str
+        Section name, e.g. ``"02_therapists"``.
+    out_dir : str or Path
+        Folder the results file is written to.
+    """
+
+    def __init__(self, section: str, out_dir: str | Path) -> None:
+        self.section = section
+        self.out_dir = Path(out_dir)
+        self.values: dict[str, Any] = {}
+
+    def _store(self, name: str, value: Any) -> None:
+        if not name.isidentifier():
+            raise ValueError(f"result name {name!r} must be a valid identifier")
+        if name in self.values:
+            raise ValueError(f"result {name!r} recorded twice in section {self.section}")
+        self.values[name] = value
+
+    def glue(self, name: str, value: float | int | None) -> float | None:
+        """Glue a number (as a plain Python float) and record it; return the float."""
+        number = None if value is None else float(value)
+        if number is not None and not math.isfinite(number):
+            number = None
+        self._store(name, number)
+        _myst_glue(name, number if number is not None else float("nan"))
+        return number
+
+    def glue_text(self, name: str, text: str) -> str:
+        """Glue a preformatted string and record it."""
+        text = str(text)
+        self._store(name, text)
+        _myst_glue(name, text)
+        return text
+
+    def save(self) -> Path:
+        """Write ``<out_dir>/<section>.results.json`` and return its path."""
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.out_dir / f"{self.section}.results.json"
+        path.write_text(json.dumps(self.values, indent=1, sort_keys=True) + "\n", "utf-8")
+        return path
+
+
+def _myst_glue(name: str, value: Any) -> None:
+    try:
+        from myst_nb import glue
+    except ImportError:  # pragma: no cover - myst-nb is a pinned dependency
+        return
+    glue(name, value, display=False)
