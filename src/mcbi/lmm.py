@@ -1,0 +1,597 @@
+"""Linear mixed models for group x time designs, fitted by maximum likelihood.
+
+General helpers: a long-format DataFrame and column names in, tidy DataFrames out. The model
+is ``outcome ~ group * time`` (treatment coding; the first group level and the first time
+level -- the baseline -- are the references) with random intercepts
+
+- per ``subject`` (two levels: waves within subjects), lme4 ``(1 | subject)``; or
+- per ``cluster`` and per subject within cluster (three levels: waves within subjects within
+  clusters), lme4 ``(1 | cluster) + (1 | cluster:subject)``.
+
+Estimation is full maximum likelihood (not REML), as ``lmer(..., REML = FALSE)``: the
+fixed effects and the residual variance are profiled out and the deviance is minimised over
+the relative standard deviations ``theta`` (random-effect SD / residual SD), exactly
+lme4's parameterisation. The nested compound-symmetry covariance has a closed-form inverse
+and determinant, so each deviance evaluation costs a few group sums. A variance component
+may land on the boundary (0); it is then reported as 0, as lme4 does for a singular fit.
+
+Rows with a missing outcome are dropped; every subject with at least one observed wave
+contributes (intention to treat under missing at random).
+
+Inference is Wald-type with the normal reference distribution (z statistics, two-sided
+p-values, normal confidence intervals); no denominator degrees of freedom are used. The
+fixed-effect covariance is ``sigma^2 (X' Sigma^-1 X)^-1`` evaluated at the ML estimates,
+conditional on the variance components -- the same matrix as lme4's ``vcov()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import linalg, optimize, stats
+
+__all__ = ["LMMResult", "contrasts", "fit_lmm", "holm", "icc", "marginal_means"]
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+@dataclass(frozen=True, repr=False)
+class LMMResult:
+    """A fitted group x time linear mixed model (returned by :func:`fit_lmm`).
+
+    Attributes
+    ----------
+    fixed : pandas.DataFrame
+        One row per fixed effect: ``term, estimate, se, statistic, pvalue, ci_lower,
+        ci_upper`` (Wald z; normal-theory CI at level ``1 - alpha``). Terms are named
+        ``Intercept``, ``<group>[T.<level>]``, ``<time>[T.<level>]`` and
+        ``<group>[T.<level>]:<time>[T.<level>]``.
+    variance_components : pandas.DataFrame
+        ``component`` (``cluster``, ``subject``, ``residual`` as applicable), ``variance``,
+        ``sd`` and ``proportion`` (share of the total variance).
+    cov_fixed : pandas.DataFrame
+        Covariance matrix of the fixed effects (rows and columns named by term).
+    loglik, aic, bic : float
+        Maximised log-likelihood and the information criteria (parameters counted as in
+        lme4: fixed effects plus variance components including the residual).
+    nobs, n_subjects, n_clusters : int
+        Observations used, subjects (within clusters) and clusters (0 for two-level).
+    converged : bool
+        Whether the optimiser reported success.
+    outcome, group, time, subject, cluster : str or None
+        The column names used.
+    group_levels, time_levels : tuple
+        Level orders; the first entry of each is the reference (``time_levels[0]`` is the
+        baseline).
+    alpha : float
+        Significance level of the confidence intervals in ``fixed``.
+    cell_counts : pandas.DataFrame
+        Observed outcomes per cell: columns ``group``, ``time``, ``n``.
+    """
+
+    fixed: pd.DataFrame
+    variance_components: pd.DataFrame
+    cov_fixed: pd.DataFrame
+    loglik: float
+    aic: float
+    bic: float
+    nobs: int
+    n_subjects: int
+    n_clusters: int
+    converged: bool
+    outcome: str
+    group: str
+    time: str
+    subject: str
+    cluster: str | None
+    group_levels: tuple
+    time_levels: tuple
+    alpha: float = 0.05
+    cell_counts: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def params(self) -> pd.Series:
+        """Fixed-effect estimates as a Series indexed by term."""
+        return self.fixed.set_index("term")["estimate"]
+
+    @property
+    def total_variance(self) -> float:
+        """Model-implied total outcome variance (sum of the variance components)."""
+        return float(self.variance_components["variance"].sum())
+
+    def __repr__(self) -> str:
+        levels = "three-level" if self.cluster is not None else "two-level"
+        return (
+            f"LMMResult({self.outcome} ~ {self.group} * {self.time}, {levels}, "
+            f"nobs={self.nobs}, subjects={self.n_subjects}, clusters={self.n_clusters}, "
+            f"loglik={self.loglik:.4f}, converged={self.converged})"
+        )
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def _levels(values: pd.Series, given: Any, column: str, kind: str) -> tuple:
+    """Validated level order for ``values`` (observed rows only)."""
+    observed = pd.unique(values)
+    if given is None:
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            present = set(observed)
+            levels = [c for c in values.cat.categories if c in present]
+        else:
+            try:
+                levels = sorted(observed)
+            except TypeError as err:
+                raise ValueError(
+                    f"cannot sort the {kind} levels of column {column!r}; "
+                    f"pass {kind}_levels explicitly"
+                ) from err
+    else:
+        levels = list(given)
+        if len(set(levels)) != len(levels):
+            raise ValueError(f"{kind}_levels contains duplicates: {levels!r}")
+        unknown = [v for v in observed if v not in set(levels)]
+        if unknown:
+            raise ValueError(
+                f"column {column!r} has values not in {kind}_levels: {unknown[:5]!r}"
+            )
+        empty = [lv for lv in levels if lv not in set(observed)]
+        if empty:
+            raise ValueError(
+                f"{kind} level(s) {empty!r} of column {column!r} have no observed outcome"
+            )
+    levels = [lv.item() if isinstance(lv, np.generic) else lv for lv in levels]
+    if len(levels) < 2:
+        raise ValueError(
+            f"column {column!r} needs at least 2 {kind} levels with observed outcomes, "
+            f"found {len(levels)}"
+        )
+    return tuple(levels)
+
+
+def _prepare(
+    data: pd.DataFrame,
+    outcome: str,
+    group: str,
+    time: str,
+    subject: str,
+    cluster: str | None,
+    group_levels: Any,
+    time_levels: Any,
+) -> tuple[pd.DataFrame, tuple, tuple]:
+    if not isinstance(data, pd.DataFrame):
+        raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    columns = [outcome, group, time, subject] + ([cluster] if cluster is not None else [])
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise ValueError(f"column(s) not in data: {missing!r}")
+    if len(set(columns)) != len(columns):
+        raise ValueError(f"outcome, group, time, subject and cluster must differ: {columns!r}")
+    y = data[outcome]
+    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        raise ValueError(f"outcome column {outcome!r} must be numeric, got dtype {y.dtype}")
+    df = data.loc[y.notna(), columns]
+    if df.empty:
+        raise ValueError(f"no observations: outcome column {outcome!r} has no non-missing value")
+    if not np.isfinite(df[outcome].to_numpy(dtype=float)).all():
+        raise ValueError(f"outcome column {outcome!r} contains infinite values")
+    design_na = [c for c in columns[1:] if df[c].isna().any()]
+    if design_na:
+        raise ValueError(f"missing values in column(s) {design_na!r} of rows with an outcome")
+    glev = _levels(df[group], group_levels, group, "group")
+    tlev = _levels(df[time], time_levels, time, "time")
+    return df, glev, tlev
+
+
+# --------------------------------------------------------------------------- the model
+
+
+class _Profile:
+    """Profiled ML deviance of the nested random-intercept model.
+
+    With ``Sigma = I + a * sum_c J_c + b * sum_s J_s`` (``a = theta_cluster^2``,
+    ``b = theta_subject^2``; ``J`` all-ones blocks), ``Sigma^-1`` and ``log|Sigma|`` follow
+    from Sherman-Morrison applied twice: first within subjects, then within clusters.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, subj: np.ndarray, clus: np.ndarray | None):
+        self.X, self.n, self.p = X, X.shape[0], X.shape[1]
+        # Work with OLS residuals in place of y: same profiled deviance, less cancellation.
+        self.beta0 = np.linalg.lstsq(X, y, rcond=None)[0]
+        M = np.column_stack([X, y - X @ self.beta0])
+        self.MtM = M.T @ M
+        n_subj = int(subj.max()) + 1
+        self.n_s = np.bincount(subj, minlength=n_subj).astype(float)
+        self.SM = np.zeros((n_subj, M.shape[1]))
+        np.add.at(self.SM, subj, M)
+        if clus is None:
+            self.subj_clus = None
+        else:
+            self.subj_clus = np.zeros(n_subj, dtype=int)
+            self.subj_clus[subj] = clus
+            self.n_clus = int(clus.max()) + 1
+        self.k = 1 if clus is None else 2  # theta = (subject,) or (cluster, subject)
+
+    def parts(self, theta: np.ndarray) -> tuple[float, np.ndarray, float, np.ndarray]:
+        """Deviance, beta, sigma^2 and (X' Sigma^-1 X)^-1 at ``theta``."""
+        b = float(theta[-1]) ** 2
+        g = 1.0 / (1.0 + b * self.n_s)  # Sigma_s^-1 1 = g_s 1 within subject s
+        Q = self.MtM - self.SM.T @ ((b * g)[:, None] * self.SM)
+        logdet = -float(np.sum(np.log(g)))
+        if self.subj_clus is not None:
+            a = float(theta[0]) ** 2
+            T = np.zeros((self.n_clus, self.SM.shape[1]))
+            np.add.at(T, self.subj_clus, g[:, None] * self.SM)
+            m = np.bincount(self.subj_clus, weights=self.n_s * g, minlength=self.n_clus)
+            h = a / (1.0 + a * m)
+            Q = Q - T.T @ (h[:, None] * T)
+            logdet += float(np.sum(np.log1p(a * m)))
+        p = self.p
+        chol = linalg.cho_factor(Q[:p, :p])
+        delta = linalg.cho_solve(chol, Q[:p, p])
+        rss = max(float(Q[p, p] - Q[:p, p] @ delta), np.finfo(float).tiny)
+        sigma2 = rss / self.n
+        dev = logdet + self.n * (1.0 + _LOG_2PI + np.log(sigma2))
+        xvx_inv = linalg.cho_solve(chol, np.eye(p))
+        return dev, self.beta0 + delta, sigma2, xvx_inv
+
+    def deviance(self, theta: np.ndarray) -> float:
+        try:
+            return self.parts(theta)[0]
+        except (linalg.LinAlgError, FloatingPointError, ValueError):
+            return np.inf
+
+    def optimise(self) -> tuple[np.ndarray, bool]:
+        """Minimise the deviance over theta (sign-free, so no bounds are needed).
+
+        Nelder-Mead with tight tolerances from a grid of starts, keeping the best; then each
+        theta is tried at exactly 0 (the boundary).
+        """
+        opts = {"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000, "maxfev": 40000}
+        grid = np.array(np.meshgrid(*[[0.3, 1.0, 3.0]] * self.k)).reshape(self.k, -1).T
+        best_theta, best_dev, ok = np.ones(self.k), np.inf, False
+        for start in grid:
+            res = optimize.minimize(self.deviance, start, method="Nelder-Mead", options=opts)
+            if res.fun < best_dev:
+                best_theta, best_dev, ok = np.abs(res.x), float(res.fun), bool(res.success)
+        # Boundary: a theta that ends near 0 and can be set to exactly 0 without raising
+        # the deviance (beyond rounding) is reported as 0, like lme4's singular fits.
+        for j in np.argsort(best_theta):
+            trial = best_theta.copy()
+            trial[j] = 0.0
+            trial_dev = self.deviance(trial)
+            if trial_dev <= best_dev + 1e-9:
+                best_theta, best_dev = trial, trial_dev
+        return best_theta, ok
+
+
+def _design(
+    df: pd.DataFrame, group: str, time: str, glev: tuple, tlev: tuple
+) -> tuple[np.ndarray, list[str]]:
+    g = df[group].map({lv: i for i, lv in enumerate(glev)}).to_numpy(dtype=int)
+    t = df[time].map({lv: i for i, lv in enumerate(tlev)}).to_numpy(dtype=int)
+    cols = [np.ones(len(df))]
+    names = ["Intercept"]
+    for i, lv in enumerate(glev[1:], start=1):
+        cols.append((g == i).astype(float))
+        names.append(f"{group}[T.{lv}]")
+    for j, lv in enumerate(tlev[1:], start=1):
+        cols.append((t == j).astype(float))
+        names.append(f"{time}[T.{lv}]")
+    for j, tl in enumerate(tlev[1:], start=1):  # R's order: group varies fastest
+        for i, gl in enumerate(glev[1:], start=1):
+            cols.append(((g == i) & (t == j)).astype(float))
+            names.append(f"{group}[T.{gl}]:{time}[T.{tl}]")
+    return np.column_stack(cols), names
+
+
+def _wald(estimate: np.ndarray, se: np.ndarray, alpha: float) -> dict[str, np.ndarray]:
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+    z = stats.norm.ppf(1.0 - alpha / 2.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        statistic = estimate / se
+    return {
+        "estimate": estimate,
+        "se": se,
+        "statistic": statistic,
+        "pvalue": 2.0 * stats.norm.sf(np.abs(statistic)),
+        "ci_lower": estimate - z * se,
+        "ci_upper": estimate + z * se,
+    }
+
+
+def fit_lmm(
+    data: pd.DataFrame,
+    outcome: str,
+    group: str,
+    time: str,
+    subject: str,
+    cluster: str | None = None,
+    *,
+    group_levels: Any = None,
+    time_levels: Any = None,
+    alpha: float = 0.05,
+) -> LMMResult:
+    """Fit ``outcome ~ group * time`` with nested random intercepts by maximum likelihood.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long format, one row per subject and wave. Rows with a missing outcome are dropped.
+    outcome : str
+        Numeric outcome column.
+    group, time : str
+        Group (arm) and wave columns, treated as categorical.
+    subject : str
+        Subject identifier; unique within cluster (or overall when ``cluster`` is None).
+    cluster : str, optional
+        Cluster identifier (e.g. therapist). If given, the model is three-level:
+        ``(1 | cluster) + (1 | cluster:subject)``; otherwise ``(1 | subject)``.
+    group_levels, time_levels : sequence, optional
+        Level orders; the first is the reference (``time_levels[0]`` is the baseline).
+        Default: the categorical order for a categorical column, else sorted values.
+    alpha : float, default 0.05
+        Level of the Wald confidence intervals in ``result.fixed``.
+
+    Returns
+    -------
+    LMMResult
+
+    Raises
+    ------
+    ValueError
+        Missing columns, a non-numeric outcome, no observations, fewer than 2 groups or
+        times, a group x time cell without observations, or too few observations for the
+        random effects.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"id": np.repeat(np.arange(40), 3),
+    ...                    "arm": np.repeat(["ctl", "trt"], 60),
+    ...                    "wave": np.tile([0, 1, 2], 40)})
+    >>> df["y"] = np.repeat(rng.normal(size=40), 3) + rng.normal(size=120)
+    >>> res = fit_lmm(df, "y", "arm", "wave", "id")
+    >>> list(res.variance_components["component"])
+    ['subject', 'residual']
+    """
+    df, glev, tlev = _prepare(
+        data, outcome, group, time, subject, cluster, group_levels, time_levels
+    )
+    X, names = _design(df, group, time, glev, tlev)
+    counts = df.groupby([group, time], observed=True).size()
+    empty = [(g, t) for g in glev for t in tlev if counts.get((g, t), 0) == 0]
+    if empty:
+        raise ValueError(f"no observations in group x time cell(s) {empty!r}")
+    y = df[outcome].to_numpy(dtype=float)
+    if cluster is None:
+        subj = pd.factorize(df[subject])[0]
+        clus = None
+        n_clusters = 0
+    else:
+        clus = pd.factorize(df[cluster])[0]
+        subj = pd.MultiIndex.from_arrays([df[cluster], df[subject]]).factorize()[0]
+        n_clusters = int(clus.max()) + 1
+    n, n_subjects = len(y), int(subj.max()) + 1
+    if n_subjects >= n:
+        raise ValueError(
+            f"{n_subjects} subjects for {n} observations: the subject random intercept "
+            "needs repeated observations (as in lme4, levels must be fewer than observations)"
+        )
+
+    prof = _Profile(X, y, subj, clus)
+    theta, converged = prof.optimise()
+    dev, beta, sigma2, xvx_inv = prof.parts(theta)
+    cov = sigma2 * xvx_inv
+    se = np.sqrt(np.diag(cov))
+    fixed = pd.DataFrame({"term": names, **_wald(beta, se, alpha)})
+
+    comps = (["cluster"] if cluster is not None else []) + ["subject", "residual"]
+    variances = np.append(theta**2 * sigma2, sigma2)
+    vc = pd.DataFrame(
+        {
+            "component": comps,
+            "variance": variances,
+            "sd": np.sqrt(variances),
+            "proportion": variances / variances.sum(),
+        }
+    )
+    k = len(names) + len(comps)
+    loglik = -dev / 2.0
+    cells = counts.rename("n").reset_index().rename(columns={group: "group", time: "time"})
+    return LMMResult(
+        fixed=fixed,
+        variance_components=vc,
+        cov_fixed=pd.DataFrame(cov, index=names, columns=names),
+        loglik=float(loglik),
+        aic=float(dev + 2 * k),
+        bic=float(dev + k * np.log(n)),
+        nobs=n,
+        n_subjects=n_subjects,
+        n_clusters=n_clusters,
+        converged=converged,
+        outcome=outcome,
+        group=group,
+        time=time,
+        subject=subject,
+        cluster=cluster,
+        group_levels=glev,
+        time_levels=tlev,
+        alpha=alpha,
+        cell_counts=cells,
+    )
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def _cell_means_matrix(result: LMMResult) -> np.ndarray:
+    """Rows ``L`` with ``L @ beta`` = model mean of each group x time cell (group-major)."""
+    terms = {term: i for i, term in enumerate(result.fixed["term"])}
+    glev, tlev = result.group_levels, result.time_levels
+    rows = []
+    for i, g in enumerate(glev):
+        for j, t in enumerate(tlev):
+            row = np.zeros(len(terms))
+            row[terms["Intercept"]] = 1.0
+            gt, tt = f"{result.group}[T.{g}]", f"{result.time}[T.{t}]"
+            if i:
+                row[terms[gt]] = 1.0
+            if j:
+                row[terms[tt]] = 1.0
+            if i and j:
+                row[terms[f"{gt}:{tt}"]] = 1.0
+            rows.append(row)
+    return np.array(rows)
+
+
+def _combine(result: LMMResult, L: np.ndarray, alpha: float) -> dict[str, np.ndarray]:
+    beta = result.fixed["estimate"].to_numpy()
+    cov = result.cov_fixed.to_numpy()
+    se = np.sqrt(np.einsum("ij,jk,ik->i", L, cov, L))
+    return _wald(L @ beta, se, alpha)
+
+
+def contrasts(result: LMMResult, alpha: float = 0.05) -> pd.DataFrame:
+    """Within-group changes from baseline and between-group differences in change.
+
+    For every non-baseline wave ``t``: the change ``t - baseline`` in each group
+    (``contrast == 'within'``, ``group`` = the level) and, for each non-reference group
+    ``k``, the difference in change ``k - reference`` (``contrast == 'between'``,
+    ``group`` = ``'<k> - <reference>'``). Each is a linear combination ``L beta`` of the
+    fixed effects with SE ``sqrt(L V L')`` (Wald z, normal CI).
+
+    Cohen's ``d`` is ``estimate / SD`` with ``SD = sqrt(total variance)``, the model-implied
+    outcome SD at baseline (sum of all variance components; with random intercepts only it
+    is the same at every wave). Its interval is the estimate's CI divided by the same SD,
+    which treats SD as fixed.
+
+    Parameters
+    ----------
+    result : LMMResult
+    alpha : float, default 0.05
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``outcome, contrast, group, time, estimate, se, statistic, pvalue,
+        ci_lower, ci_upper, d, d_ci_lower, d_ci_upper``; ``group`` holds strings.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> df = pd.DataFrame({"id": np.repeat(np.arange(40), 3),
+    ...                    "arm": np.repeat(["ctl", "trt"], 60), "wave": np.tile([0, 1, 2], 40)})
+    >>> df["y"] = np.random.default_rng(1).normal(size=120)
+    >>> tab = contrasts(fit_lmm(df, "y", "arm", "wave", "id"))
+    >>> tab[["contrast", "group", "time"]].head(3).values.tolist()
+    [['within', 'ctl', 1], ['within', 'trt', 1], ['between', 'trt - ctl', 1]]
+    """
+    glev, tlev = result.group_levels, result.time_levels
+    cell = _cell_means_matrix(result).reshape(len(glev), len(tlev), -1)
+    change = cell[:, 1:, :] - cell[:, :1, :]  # (group, time, p): t - baseline
+    rows, L = [], []
+    for j, t in enumerate(tlev[1:]):
+        for i, g in enumerate(glev):
+            rows.append(("within", str(g), t))
+            L.append(change[i, j])
+        for i, g in enumerate(glev[1:], start=1):
+            rows.append(("between", f"{g} - {glev[0]}", t))
+            L.append(change[i, j] - change[0, j])
+    out = pd.DataFrame(rows, columns=["contrast", "group", "time"])
+    out.insert(0, "outcome", result.outcome)
+    wald = _combine(result, np.array(L), alpha)
+    for key, val in wald.items():
+        out[key] = val
+    sd = np.sqrt(result.total_variance)
+    out["d"] = out["estimate"] / sd
+    out["d_ci_lower"] = out["ci_lower"] / sd
+    out["d_ci_upper"] = out["ci_upper"] / sd
+    return out
+
+
+def marginal_means(result: LMMResult, alpha: float = 0.05) -> pd.DataFrame:
+    """Model-estimated mean of every group x time cell, with SE and Wald CI.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``outcome, group, time, estimate, se, ci_lower, ci_upper, n`` (``n`` =
+        observed outcomes in the cell), ordered by group then time level.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> df = pd.DataFrame({"id": np.repeat(np.arange(40), 3),
+    ...                    "arm": np.repeat(["ctl", "trt"], 60), "wave": np.tile([0, 1, 2], 40)})
+    >>> df["y"] = np.random.default_rng(1).normal(size=120)
+    >>> mm = marginal_means(fit_lmm(df, "y", "arm", "wave", "id"))
+    >>> mm.pivot(index="time", columns="group", values="estimate").shape
+    (3, 2)
+    """
+    rows = [(g, t) for g in result.group_levels for t in result.time_levels]
+    out = pd.DataFrame(rows, columns=["group", "time"])
+    out.insert(0, "outcome", result.outcome)
+    wald = _combine(result, _cell_means_matrix(result), alpha)
+    for key in ("estimate", "se", "ci_lower", "ci_upper"):
+        out[key] = wald[key]
+    counts = {(r.group, r.time): int(r.n) for r in result.cell_counts.itertuples()}
+    out["n"] = [counts.get(key, 0) for key in rows]
+    return out
+
+
+def holm(pvalues: Any) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values (family-wise error rate).
+
+    The i-th smallest of m p-values is multiplied by ``m - i + 1``; the adjusted values are
+    made non-decreasing in that order and capped at 1. NaNs are kept and not counted.
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03]).round(2).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p = np.asarray(pvalues, dtype=float)
+    if p.ndim != 1:
+        raise ValueError(f"pvalues must be one-dimensional, got shape {p.shape}")
+    ok = ~np.isnan(p)
+    if np.any((p[ok] < 0) | (p[ok] > 1)):
+        raise ValueError("p-values must lie in [0, 1]")
+    out = np.full(p.shape, np.nan)
+    q = p[ok]
+    m = q.size
+    if m == 0:
+        return out
+    order = np.argsort(q, kind="stable")
+    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * q[order]))
+    res = np.empty(m)
+    res[order] = adj
+    out[ok] = res
+    return out
+
+
+def icc(result: LMMResult) -> float:
+    """Intraclass correlation of the top level.
+
+    Three-level model: ``var_cluster / total``; two-level model: ``var_subject / total``
+    (total = sum of the variance components). The share of every component is also in
+    ``result.variance_components["proportion"]``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"id": np.repeat(np.arange(40), 3),
+    ...                    "arm": np.repeat(["ctl", "trt"], 60), "wave": np.tile([0, 1, 2], 40)})
+    >>> df["y"] = np.repeat(rng.normal(size=40), 3) + rng.normal(size=120)
+    >>> 0 < icc(fit_lmm(df, "y", "arm", "wave", "id")) < 1
+    True
+    """
+    vc = result.variance_components.set_index("component")["variance"]
+    top = "cluster" if result.cluster is not None else "subject"
+    return float(vc[top] / vc.sum())

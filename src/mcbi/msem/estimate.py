@@ -1,0 +1,189 @@
+"""Start values, optimisation and the observed-information Hessian for one parameter table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+
+from .data import ClusterData
+from .likelihood import NotPositiveDefinite, minus2logl
+from .matrices import ModelMatrices
+
+# finite stand-in for +inf at inadmissible points (L-BFGS-B's line search needs finite values)
+_INFEASIBLE = 1e10
+
+__all__ = ["Optimum", "sample_moments", "start_values", "optimize", "hessian"]
+
+
+@dataclass
+class Optimum:
+    """Result of maximising the likelihood of one model."""
+
+    theta: np.ndarray
+    minus2ll: float
+    iterations: int
+    evaluations: int
+    max_gradient: float
+    converged: bool
+    message: str
+
+
+def sample_moments(data: ClusterData):
+    """Crude within/between moments (pairwise) used for start values.
+
+    Returns
+    -------
+    sigma_w, phi, mu : ndarray
+        Pooled within covariance, between covariance of (z, y) and means of (z, y).
+    """
+    y, z, codes = data.y, data.z, data.codes
+    j = data.n_clusters
+    cm = pd.DataFrame(y).groupby(codes).mean().to_numpy()
+    dev = y - cm[codes]
+    sw = pd.DataFrame(dev).cov(min_periods=2).to_numpy()
+    ratio = (data.n_total - 1) / max(data.n_total - j, 1)
+    sw = np.nan_to_num(sw * ratio)
+    diag = np.diag(sw).copy()
+    diag[diag <= 0] = 1.0
+    np.fill_diagonal(sw, diag)
+    sizes = np.bincount(codes, minlength=j)
+    b = np.hstack([z, cm])
+    sb = np.nan_to_num(pd.DataFrame(b).cov(min_periods=2).to_numpy())
+    p_z = data.p_z
+    sb[p_z:, p_z:] -= sw * np.mean(1.0 / sizes)
+    d = np.diag(sb).copy()
+    floor = 0.05 * np.concatenate([np.diag(sb)[:p_z], diag])
+    floor[floor <= 0] = 0.05
+    d = np.maximum(d, floor)
+    np.fill_diagonal(sb, d)
+    w, v = np.linalg.eigh(sb)
+    sb = (v * np.maximum(w, 1e-3 * d.max())) @ v.T
+    mu = np.nan_to_num(np.concatenate([np.nanmean(z, axis=0) if p_z else np.zeros(0),
+                                       np.nanmean(y, axis=0)]))
+    return sw, sb, mu
+
+
+def start_values(partable: pd.DataFrame, mm: ModelMatrices, data: ClusterData) -> np.ndarray:
+    """Heuristic start values (lavaan-like) for the free parameters of ``partable``."""
+    sw, sb, mu = sample_moments(data)
+    roles = mm.roles
+    theta = np.zeros(mm.npar)
+    seen = np.zeros(mm.npar, dtype=bool)
+    for lev in (1, 2):
+        obs = roles.observed[lev]
+        if lev == 1:
+            cov = pd.DataFrame(sw, index=roles.y, columns=roles.y)
+            means = dict(zip(roles.y, mu[mm.p_z:], strict=True))
+        else:
+            names = roles.between_vars
+            cov = pd.DataFrame(sb, index=names, columns=names)
+            means = dict(zip(names, mu, strict=True))
+        rows = partable[partable["level"] == lev]
+        reg = rows[rows["op"] == "~"]
+        ind = set(rows.loc[rows["op"] == "=~", "rhs"])
+        ov_x = {v for v in obs if v not in set(reg["lhs"]) and v not in ind}
+        marker = {}
+        for lhs, rhs in zip(rows.loc[rows["op"] == "=~", "lhs"],
+                            rows.loc[rows["op"] == "=~", "rhs"], strict=True):
+            marker.setdefault(lhs, rhs)
+        for r in rows.itertuples():
+            if r.free == 0 or seen[r.free - 1]:
+                continue
+            k = r.free - 1
+            seen[k] = True
+            if not np.isnan(r.start_user):
+                theta[k] = r.start_user
+            elif r.op == "=~":
+                m = marker[r.lhs] if marker[r.lhs] in obs else None
+                if m is not None and r.rhs in obs and m != r.rhs:
+                    theta[k] = np.clip(cov.loc[r.rhs, m] / (0.5 * cov.loc[m, m]), -5, 5)
+                else:
+                    theta[k] = 1.0
+            elif r.op == "~~" and r.lhs == r.rhs:
+                if r.lhs in obs:
+                    full = cov.loc[r.lhs, r.lhs]
+                    theta[k] = full if r.lhs in ov_x else 0.5 * full
+                else:
+                    m = marker.get(r.lhs)
+                    theta[k] = 0.5 * cov.loc[m, m] if m in obs else 0.05
+            elif r.op == "~~":
+                if r.lhs in ov_x and r.rhs in ov_x:
+                    theta[k] = cov.loc[r.lhs, r.rhs]
+            elif r.op == "~1" and r.lhs in obs:
+                theta[k] = means[r.lhs]
+    return theta
+
+
+def _objective(mm: ModelMatrices, data: ClusterData, scale: float):
+    def fun(theta):
+        cache: dict = {}
+        try:
+            sw, phi, mu = mm.implied(theta, cache)
+            f, (gw, gp, gm) = minus2logl(sw, phi, mu, data, gradient=True)
+        except (NotPositiveDefinite, np.linalg.LinAlgError):
+            return _INFEASIBLE, np.zeros_like(theta)
+        return f * scale, mm.gradient(theta, gw, gp, gm, cache) * scale
+    return fun
+
+
+def hessian(mm: ModelMatrices, data: ClusterData, theta: np.ndarray,
+            step: float = 1e-5) -> np.ndarray:
+    """Hessian of −log L by central differences of the analytic gradient."""
+    fun = _objective(mm, data, 0.5)
+    k = len(theta)
+    h = np.zeros((k, k))
+    for i in range(k):
+        e = np.zeros(k)
+        e[i] = step * max(1.0, abs(theta[i]))
+        h[:, i] = (fun(theta + e)[1] - fun(theta - e)[1]) / (2 * e[i])
+    return 0.5 * (h + h.T)
+
+
+def optimize(mm: ModelMatrices, data: ClusterData, theta0: np.ndarray,
+             max_iter: int = 5000, newton_steps: int = 3) -> tuple[Optimum, np.ndarray | None]:
+    """Maximise the likelihood: L-BFGS-B with the analytic gradient, then Newton steps.
+
+    Returns
+    -------
+    optimum : Optimum
+    hess : ndarray or None
+        Hessian of −log L at the optimum (from the last Newton step), if available.
+    """
+    n = data.n_total
+    fun = _objective(mm, data, 1.0 / (2.0 * n))
+    f0 = fun(theta0)[0]
+    if f0 >= _INFEASIBLE:
+        raise NotPositiveDefinite("start values give a non-positive-definite implied matrix")
+    res = minimize(fun, theta0, jac=True, method="L-BFGS-B",
+                   options={"maxiter": max_iter, "maxfun": 4 * max_iter, "gtol": 1e-9,
+                            "ftol": 0.0, "maxcor": 20})
+    theta, f, g = res.x, res.fun, res.jac
+    nit, nfev = int(res.nit), int(res.nfev)
+    hess = None
+    for _ in range(newton_steps):
+        hess = hessian(mm, data, theta)  # of -logL
+        nfev += 2 * len(theta)
+        try:
+            step = np.linalg.solve(hess, -g * n)
+        except np.linalg.LinAlgError:
+            break
+        t = 1.0
+        improved = False
+        while t > 1e-4:
+            f_new, g_new = fun(theta + t * step)
+            nfev += 1
+            if f_new < _INFEASIBLE and f_new <= f + 1e-12:
+                theta, f, g = theta + t * step, f_new, g_new
+                improved = True
+                break
+            t *= 0.5
+        nit += 1
+        if not improved or np.max(np.abs(g)) < 1e-10:
+            break
+    max_g = float(np.max(np.abs(g * n))) if len(g) else 0.0
+    converged = bool(f < _INFEASIBLE and max_g < 1e-3)
+    msg = "converged" if converged else f"not converged: {res.message}; max|grad| = {max_g:.2g}"
+    return Optimum(theta, float(f * 2 * n), nit, nfev, max_g, converged, msg), hess

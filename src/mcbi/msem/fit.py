@@ -1,0 +1,232 @@
+"""Public entry point: :func:`fit` and the :class:`MSEMResult` it returns."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .data import ClusterData, prepare_data
+from .defined import DefinedParameters
+from .estimate import Optimum, hessian, optimize, start_values
+from .h1 import MomentFit, fit_baseline, fit_saturated, icc
+from .likelihood import NotPositiveDefinite
+from .matrices import ModelMatrices
+from .measures import fit_measures
+from .partable import Roles, build_partable
+
+__all__ = ["fit", "MSEMResult", "MSEMWarning"]
+
+_Z975 = stats.norm.ppf(0.975)
+
+
+class MSEMWarning(RuntimeWarning):
+    """Non-convergence, Heywood case, near-zero variance or non-positive-definite matrix."""
+
+
+@dataclass
+class MSEMResult:
+    """A fitted two-level SEM.
+
+    Attributes
+    ----------
+    estimates : pandas.DataFrame
+        One row per parameter (incl. ``:=`` rows): ``lhs, op, rhs, level, label, free, est,
+        se, z, pvalue, ci_lower, ci_upper``; ``level`` is 1 (within), 2 (between) or NA for
+        defined parameters; ``free`` is the parameter's index in ``theta`` (0 = fixed).
+    fit_measures : dict
+        ``logl, npar, chisq, df, pvalue, cfi, tli, rmsea, srmr, srmr_within,
+        srmr_between, aic, bic, ntotal, nclusters`` and baseline/unrestricted values.
+    icc : pandas.Series
+        Intraclass correlation of each level-1 variable (saturated model).
+    converged, iterations, max_gradient : bool, int, float
+        Convergence information (max |∂ log L / ∂θ| at the solution).
+    warnings : list of str
+        Problems found (non-convergence, Heywood cases, near-zero between variances,
+        non-positive-definite matrices); also issued as :class:`MSEMWarning`.
+    theta, vcov : ndarray
+        Free parameters and their covariance (inverse observed information).
+    """
+
+    estimates: pd.DataFrame
+    fit_measures: dict
+    icc: pd.Series
+    converged: bool
+    iterations: int
+    max_gradient: float
+    warnings: list[str]
+    theta: np.ndarray
+    vcov: np.ndarray
+    roles: Roles
+    partable: pd.DataFrame = field(repr=False)
+    defined: DefinedParameters = field(repr=False)
+    optimum: Optimum = field(repr=False)
+
+    def monte_carlo_ci(self, n_draws: int = 20000, seed: int | None = None,
+                       level: float = 0.95) -> pd.DataFrame:
+        """Monte Carlo intervals for the defined (``:=``) parameters.
+
+        Draws θ* ~ N(θ̂, V̂) ``n_draws`` times, evaluates each defined parameter and
+        returns the percentile interval (Preacher & Selig, 2012).
+
+        Parameters
+        ----------
+        n_draws : int
+            Number of draws.
+        seed : int or None
+            Seed of :func:`numpy.random.default_rng`.
+        level : float
+            Coverage of the interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``name, expression, est, mc_se, ci_lower, ci_upper, n_draws``.
+        """
+        if len(self.defined) == 0:
+            raise ValueError("the model has no defined (:=) parameters")
+        if n_draws < 100:
+            raise ValueError("n_draws must be at least 100")
+        if not 0 < level < 1:
+            raise ValueError("level must be between 0 and 1")
+        if not np.all(np.isfinite(self.vcov)):
+            raise ValueError("standard errors are unavailable; cannot draw parameters")
+        return self.defined.monte_carlo(self.theta, self.vcov, n_draws, seed, level)
+
+    def summary(self) -> str:
+        """A readable, lavaan-like text summary (also shows every warning)."""
+        from .summary import format_summary
+
+        return format_summary(self)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
+        se: bool = True, fit_measures_: bool = True) -> MSEMResult:
+    """Fit a two-level SEM by (full-information) maximum likelihood.
+
+    Parameters
+    ----------
+    model : str
+        lavaan model syntax with ``level: 1`` and ``level: 2`` blocks.
+    data : pandas.DataFrame
+        One row per level-1 unit, in any order.
+    cluster : str
+        Name of the cluster column.
+    missing : {"ml", "listwise"}
+        FIML over all observed cells (default) or listwise deletion.
+    se : bool
+        Compute standard errors (observed information).
+    fit_measures_ : bool
+        Fit the saturated and baseline models and compute fit measures and ICCs.
+
+    Returns
+    -------
+    MSEMResult
+
+    Examples
+    --------
+    >>> res = fit("level: 1\\n y ~ x\\nlevel: 2\\n y ~ w", df, cluster="g")  # doctest: +SKIP
+    >>> res.estimates[["lhs", "op", "rhs", "level", "est", "se"]]  # doctest: +SKIP
+    """
+    table, roles = build_partable(model)
+    defined = DefinedParameters(table)
+    cdata = prepare_data(data, cluster, roles, missing)
+    mm = ModelMatrices(table, roles)
+    try:
+        opt, _ = optimize(mm, cdata, start_values(table, mm, cdata))
+    except NotPositiveDefinite as exc:
+        raise ValueError(f"cannot start the optimiser: {exc}") from exc
+    notes: list[str] = []
+    if not opt.converged:
+        notes.append(f"optimiser did not converge ({opt.message})")
+    vcov = np.full((mm.npar, mm.npar), np.nan)
+    if se:
+        vcov = _vcov(hessian(mm, cdata, opt.theta), notes)
+    est = _estimates(table, mm, opt.theta, vcov, defined)
+    sw, phi, _ = mm.implied(opt.theta)
+    bidx = mm.levels[2]["target"]
+    notes += _check_solution(est, sw, phi[np.ix_(bidx, bidx)])
+    measures, iccs = {}, pd.Series(dtype=float)
+    if fit_measures_:
+        h1, base = fit_saturated(roles, cdata), fit_baseline(roles, cdata)
+        for name, mf in (("saturated", h1), ("baseline", base)):
+            if not mf.optimum.converged:
+                notes.append(f"{name} model did not converge ({mf.optimum.message})")
+        measures = fit_measures(-0.5 * opt.minus2ll, mm.npar, h1, base, sw, phi, bidx,
+                                cdata.n_total, cdata.n_clusters)
+        iccs = icc(h1, roles)
+    else:
+        measures = _basic_measures(opt, mm.npar, cdata)
+    for note in notes:
+        warnings.warn(note, MSEMWarning, stacklevel=2)
+    return MSEMResult(est, measures, iccs, opt.converged, opt.iterations, opt.max_gradient,
+                      notes, opt.theta, vcov, roles, table, defined, opt)
+
+
+def _basic_measures(opt: Optimum, npar: int, cdata: ClusterData) -> dict:
+    logl = -0.5 * opt.minus2ll
+    return {"logl": logl, "npar": npar, "aic": -2 * logl + 2 * npar,
+            "bic": -2 * logl + npar * np.log(cdata.n_total), "ntotal": cdata.n_total,
+            "nclusters": cdata.n_clusters}
+
+
+def _vcov(hess: np.ndarray, notes: list[str]) -> np.ndarray:
+    eig = np.linalg.eigvalsh(hess)
+    if not np.all(np.isfinite(eig)) or eig.min() <= 0:
+        notes.append("observed information matrix is not positive definite: the model may "
+                     "not be identified; standard errors are not available")
+        return np.full_like(hess, np.nan)
+    cond = eig.max() / eig.min()
+    if cond > 1e12:
+        notes.append(f"observed information is nearly singular (condition {cond:.1e})")
+    return np.linalg.inv(hess)
+
+
+def _estimates(table: pd.DataFrame, mm: ModelMatrices, theta: np.ndarray, vcov: np.ndarray,
+               defined: DefinedParameters) -> pd.DataFrame:
+    out = table.copy()
+    mm.fill(out, theta)
+    free = out["free"].to_numpy()
+    se = np.zeros(len(out))
+    se[free > 0] = np.sqrt(np.maximum(np.diag(vcov), 0.0))[free[free > 0] - 1]
+    is_def = (out["op"] == ":=").to_numpy()
+    if is_def.any():
+        out.loc[is_def, "est"] = defined.evaluate(theta)
+        se[is_def] = defined.delta_se(theta, vcov) if np.isfinite(vcov).all() else np.nan
+    if not np.isfinite(vcov).all():
+        se[free > 0] = np.nan
+    out["se"] = se
+    fixed = (free == 0) & ~is_def
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(fixed, np.nan, out["est"] / np.where(se > 0, se, np.nan))
+    out["z"] = z
+    out["pvalue"] = 2.0 * stats.norm.sf(np.abs(z))
+    out["ci_lower"] = out["est"] - _Z975 * out["se"]
+    out["ci_upper"] = out["est"] + _Z975 * out["se"]
+    out["level"] = out["level"].where(~is_def, pd.NA).astype("Int64")
+    out.loc[is_def, "free"] = 0
+    cols = ["lhs", "op", "rhs", "level", "label", "free", "est", "se", "z", "pvalue",
+            "ci_lower", "ci_upper"]
+    return out[cols]
+
+
+def _check_solution(est: pd.DataFrame, sigma_w: np.ndarray, phi_b: np.ndarray) -> list[str]:
+    notes = []
+    var = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"]) & (est["free"] > 0)]
+    for r in var.itertuples():
+        where = f"{r.lhs} ~~ {r.lhs} (level {r.level})"
+        if r.est < 0:
+            notes.append(f"Heywood case: negative variance {where} = {r.est:.4g}")
+        elif r.level == 2 and (r.est < 1e-4 or (np.isfinite(r.se) and r.est < r.se)):
+            notes.append(f"near-zero between-level variance {where} = {r.est:.4g} "
+                         f"(SE {r.se:.3g})")
+    for name, mat in (("within", sigma_w), ("between", phi_b)):
+        if mat.size and np.linalg.eigvalsh(mat).min() <= 0:
+            notes.append(f"model-implied {name} covariance matrix is not positive definite")
+    return notes

@@ -1,0 +1,63 @@
+"""Saturated (H1) and independence (baseline) two-level models, and ICCs.
+
+Both are ordinary parameter tables (only ``~~`` and ``~1`` rows), estimated with the same
+likelihood and optimiser as the user's model, so they need no separate EM code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .data import ClusterData
+from .estimate import Optimum, optimize, start_values
+from .matrices import ModelMatrices
+from .partable import Roles, baseline_partable, saturated_partable
+
+__all__ = ["MomentFit", "fit_saturated", "fit_baseline", "icc"]
+
+
+@dataclass
+class MomentFit:
+    """A fitted saturated or baseline model."""
+
+    optimum: Optimum
+    npar: int
+    sigma_w: np.ndarray
+    phi: np.ndarray
+    mu: np.ndarray
+
+    @property
+    def logl(self) -> float:
+        """Log-likelihood at the optimum."""
+        return -0.5 * self.optimum.minus2ll
+
+
+def _fit_table(table: pd.DataFrame, roles: Roles, data: ClusterData) -> MomentFit:
+    mm = ModelMatrices(table, roles)
+    opt, _ = optimize(mm, data, start_values(table, mm, data), newton_steps=2)
+    sw, phi, mu = mm.implied(opt.theta)
+    return MomentFit(opt, mm.npar, sw, phi, mu)
+
+
+def fit_saturated(roles: Roles, data: ClusterData) -> MomentFit:
+    """Fit the unrestricted model: free Σ_W, between covariance of (z, y) and means."""
+    return _fit_table(saturated_partable(roles), roles, data)
+
+
+def fit_baseline(roles: Roles, data: ClusterData) -> MomentFit:
+    """Fit the independence model (variances and means only, at both levels)."""
+    return _fit_table(baseline_partable(roles), roles, data)
+
+
+def icc(h1: MomentFit, roles: Roles) -> pd.Series:
+    """Intraclass correlations of the level-1 variables from the saturated model.
+
+    ICC = σ²_B / (σ²_W + σ²_B); 0 for within-only variables.
+    """
+    p_z = len(roles.z)
+    between = np.diag(h1.phi)[p_z:]
+    within = np.diag(h1.sigma_w)
+    return pd.Series(between / (between + within), index=roles.y, name="icc")
