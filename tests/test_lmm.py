@@ -1,0 +1,353 @@
+"""Tests for mcbi.lmm against lme4 reference fits and hand computations.
+
+Reference chain: tests/fixtures/lme4/make_data.py (seeded) writes the CSVs,
+tests/fixtures/lme4/fit_lme4.R fits them with lme4 (versions recorded in each JSON).
+
+Tolerances per quantity (measured maximum deviation over the three fixtures in brackets;
+the R fits use tight bobyqa tolerances, and lme4's default-control fits differ from them
+by up to 7e-6 relative in the variance components):
+- fixed effects: 1e-4 relative, 1e-6 absolute near 0  [1.8e-8 relative]
+- variance components: 1e-4 relative, 1e-6 absolute near 0  [9.3e-8 relative; boundary: 0]
+- log-likelihood, AIC, BIC: 1e-3 absolute  [4.8e-12]
+- fixed-effect SEs, full vcov, contrast estimates and SEs: 1e-6 relative  [3.6e-8 relative]
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from mcbi.lmm import LMMResult, contrasts, fit_lmm, holm, icc, marginal_means
+
+FIXTURES = Path(__file__).parent / "fixtures" / "lme4"
+DATASETS = ["twolevel", "threelevel", "boundary"]
+REL, ABS_NEAR_ZERO = 1e-4, 1e-6
+SE_REL = 1e-6
+
+
+@cache
+def _reference(name: str) -> dict:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+@cache
+def _data(name: str) -> pd.DataFrame:
+    return pd.read_csv(FIXTURES / f"{name}.csv")
+
+
+@cache
+def _fit(name: str) -> LMMResult:
+    ref = _reference(name)
+    if name == "twolevel":
+        return fit_lmm(
+            _data(name), "y", "group", "time", "subject",
+            group_levels=ref["group_levels"], time_levels=ref["time_levels"],
+        )
+    # group 0/1 and time 0/1/2 are integers: the default (sorted) level order is lme4's.
+    return fit_lmm(_data(name), "y", "group", "time", "subject", "cluster")
+
+
+def _python_term(r_term: str) -> str:
+    """lme4 coefficient name -> mcbi.lmm term name."""
+    if r_term == "(Intercept)":
+        return "Intercept"
+    parts = []
+    for piece in r_term.split(":"):
+        var = "group" if piece.startswith("group") else "time"
+        parts.append(f"{var}[T.{piece[len(var):]}]")
+    return ":".join(parts)
+
+
+def _assert_close(actual: float, expected: float, rel: float = REL) -> None:
+    assert actual == pytest.approx(expected, rel=rel, abs=ABS_NEAR_ZERO)
+
+
+# --------------------------------------------------------------------------- against lme4
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_fixed_effects_match_lme4(name: str) -> None:
+    ref, res = _reference(name), _fit(name)
+    params = res.params
+    assert list(params.index) == [_python_term(t) for t in ref["fixef"]]
+    for r_term, value in ref["fixef"].items():
+        _assert_close(params[_python_term(r_term)], value)
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_variance_components_match_lme4(name: str) -> None:
+    ref, res = _reference(name), _fit(name)
+    vc = res.variance_components.set_index("component")
+    assert set(vc.index) == set(ref["varcomp"])
+    for comp, value in ref["varcomp"].items():
+        _assert_close(vc.loc[comp, "variance"], value)
+        _assert_close(vc.loc[comp, "sd"], np.sqrt(value))
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_likelihood_and_counts_match_lme4(name: str) -> None:
+    ref, res = _reference(name), _fit(name)
+    assert res.converged
+    assert res.loglik == pytest.approx(ref["loglik"], abs=1e-3)
+    assert res.aic == pytest.approx(ref["aic"], abs=1e-3)
+    assert res.bic == pytest.approx(ref["bic"], abs=1e-3)
+    assert res.nobs == ref["nobs"] == _data(name)["y"].notna().sum()
+    if name == "twolevel":
+        assert res.n_subjects == ref["ngrps"]["subject"]
+        assert res.n_clusters == 0
+    else:
+        # subject ids restart in every cluster: 121 subjects, not max(subject) of them
+        assert res.n_subjects == ref["ngrps"]["cluster:subject"] == 121
+        assert res.n_clusters == ref["ngrps"]["cluster"] == 63
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_fixed_covariance_matches_lme4(name: str) -> None:
+    ref, res = _reference(name), _fit(name)
+    se = res.fixed.set_index("term")["se"]
+    for r_term, value in ref["fixef_se"].items():
+        assert se[_python_term(r_term)] == pytest.approx(value, rel=SE_REL)
+    np.testing.assert_allclose(res.cov_fixed.to_numpy(), np.array(ref["vcov"]), rtol=SE_REL,
+                               atol=1e-10)
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_contrasts_match_lme4(name: str) -> None:
+    ref, res = _reference(name), _fit(name)
+    got = contrasts(res)
+    want = pd.DataFrame(ref["contrasts"])
+    assert got[["contrast", "group"]].values.tolist() == want[["contrast", "group"]].values.tolist()
+    assert [str(t) for t in got["time"]] == want["time"].tolist()
+    np.testing.assert_allclose(got["estimate"], want["estimate"], rtol=SE_REL, atol=1e-8)
+    np.testing.assert_allclose(got["se"], want["se"], rtol=SE_REL)
+
+
+def test_boundary_variance_is_zero_like_lme4() -> None:
+    ref, res = _reference("boundary"), _fit("boundary")
+    assert ref["singular"] is True
+    vc = res.variance_components.set_index("component")["variance"]
+    assert vc["cluster"] == pytest.approx(0.0, abs=ABS_NEAR_ZERO)
+    assert vc["subject"] > 1.0
+    assert icc(res) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_threelevel_icc_is_cluster_share() -> None:
+    ref, res = _reference("threelevel"), _fit("threelevel")
+    v = ref["varcomp"]
+    expected = v["cluster"] / (v["cluster"] + v["subject"] + v["residual"])
+    assert icc(res) == pytest.approx(expected, rel=REL)
+    assert 0.10 < icc(res) < 0.25  # generated with a cluster ICC of 0.15
+
+
+def test_reference_fixtures_record_versions() -> None:
+    for name in DATASETS:
+        ref = _reference(name)
+        assert ref["R_version"].startswith("R version")
+        assert ref["lme4_version"].count(".") >= 2
+        assert ref["REML"] is False
+
+
+# --------------------------------------------------------------------------- hand checks
+
+
+def test_holm_hand_example() -> None:
+    # sorted: 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, 0.04*1 -> max(0.06, 0.04) = 0.06
+    got = holm([0.01, 0.04, 0.03, 0.005])
+    np.testing.assert_allclose(got, [0.03, 0.06, 0.06, 0.02])
+    np.testing.assert_allclose(holm([0.5, 0.6]), [1.0, 1.0])  # capped at 1
+    got = holm([0.02, np.nan, 0.01])  # NaN kept, not counted: m = 2
+    np.testing.assert_allclose(got, [0.02, np.nan, 0.02])
+    assert holm([]).shape == (0,)
+
+
+def test_holm_matches_statsmodels() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.random.default_rng(3).uniform(0, 0.2, size=15)
+    np.testing.assert_allclose(holm(p), multipletests(p, method="holm")[1])
+
+
+def test_contrasts_are_hand_combinations() -> None:
+    res = _fit("twolevel")
+    b, V = res.params, res.cov_fixed
+    tab = contrasts(res).set_index(["contrast", "group", "time"])
+    for t in ["post", "follow_up"]:
+        bt, bi = f"time[T.{t}]", f"group[T.MCBI]:time[T.{t}]"
+        assert tab.loc[("within", "control", t), "estimate"] == pytest.approx(b[bt], rel=1e-12)
+        assert tab.loc[("within", "control", t), "se"] == pytest.approx(
+            np.sqrt(V.loc[bt, bt]), rel=1e-12)
+        assert tab.loc[("within", "MCBI", t), "estimate"] == pytest.approx(b[bt] + b[bi],
+                                                                         rel=1e-12)
+        var = V.loc[bt, bt] + V.loc[bi, bi] + 2 * V.loc[bt, bi]
+        assert tab.loc[("within", "MCBI", t), "se"] == pytest.approx(np.sqrt(var), rel=1e-12)
+        row = tab.loc[("between", "MCBI - control", t)]
+        assert row["estimate"] == pytest.approx(b[bi], rel=1e-12)
+        assert row["statistic"] == pytest.approx(b[bi] / np.sqrt(V.loc[bi, bi]), rel=1e-12)
+        z = 1.959963984540054
+        assert row["ci_lower"] == pytest.approx(b[bi] - z * np.sqrt(V.loc[bi, bi]), rel=1e-10)
+        assert row["pvalue"] == pytest.approx(2 * stats.norm.sf(abs(row["statistic"])))
+
+
+def test_cohens_d_is_estimate_over_total_sd() -> None:
+    res = _fit("threelevel")
+    tab = contrasts(res)
+    sd = np.sqrt(res.variance_components["variance"].sum())
+    np.testing.assert_allclose(tab["d"], tab["estimate"] / sd, rtol=1e-12)
+    np.testing.assert_allclose(tab["d_ci_lower"], tab["ci_lower"] / sd, rtol=1e-12)
+    np.testing.assert_allclose(tab["d_ci_upper"], tab["ci_upper"] / sd, rtol=1e-12)
+    assert (tab["outcome"] == "y").all()
+    assert list(tab.columns) == [
+        "outcome", "contrast", "group", "time", "estimate", "se", "statistic", "pvalue",
+        "ci_lower", "ci_upper", "d", "d_ci_lower", "d_ci_upper",
+    ]
+
+
+def test_alpha_sets_interval_width() -> None:
+    res = _fit("twolevel")
+    tab = contrasts(res, alpha=0.10)
+    np.testing.assert_allclose(tab["ci_upper"] - tab["estimate"], 1.6448536269514722 * tab["se"])
+    with pytest.raises(ValueError, match="alpha"):
+        contrasts(res, alpha=1.5)
+
+
+def _balanced(seed: int = 0, n: int = 30) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({
+        "id": np.repeat(np.arange(2 * n), 3),
+        "arm": np.repeat(["b_ctl", "a_trt"], 3 * n),
+        "wave": np.tile(["pre", "post", "fu"], 2 * n),
+    })
+    df["y"] = (np.repeat(rng.normal(0, 2, 2 * n), 3) + rng.normal(0, 1, 6 * n)
+               + (df["arm"] == "a_trt") * (df["wave"] != "pre") * 1.5)
+    return df
+
+
+def test_marginal_means_equal_cell_means_when_balanced() -> None:
+    df = _balanced()
+    levels = {"group_levels": ["b_ctl", "a_trt"], "time_levels": ["pre", "post", "fu"]}
+    res = fit_lmm(df, "y", "arm", "wave", "id", **levels)
+    mm = marginal_means(res).set_index(["group", "time"])
+    cell = df.groupby(["arm", "wave"])["y"].mean()
+    for (g, t), value in cell.items():
+        assert mm.loc[(g, t), "estimate"] == pytest.approx(value, rel=1e-9)
+        assert mm.loc[(g, t), "n"] == 30
+    assert list(mm.index.get_level_values("group").unique()) == ["b_ctl", "a_trt"]
+
+
+def test_level_order_defaults_and_reversal() -> None:
+    df = _balanced()
+    default = fit_lmm(df, "y", "arm", "wave", "id")  # sorted: a_trt is reference, fu baseline
+    assert default.group_levels == ("a_trt", "b_ctl")
+    assert default.time_levels == ("fu", "post", "pre")
+    cat = df.assign(wave=pd.Categorical(df["wave"], categories=["pre", "post", "fu"]))
+    res = fit_lmm(cat, "y", "arm", "wave", "id", group_levels=["b_ctl", "a_trt"])
+    assert res.time_levels == ("pre", "post", "fu")
+    flipped = fit_lmm(cat, "y", "arm", "wave", "id", group_levels=["a_trt", "b_ctl"])
+    a = contrasts(res).query("contrast == 'between'")
+    b = contrasts(flipped).query("contrast == 'between'")
+    assert a["group"].tolist() == ["a_trt - b_ctl"] * 2
+    np.testing.assert_allclose(a["estimate"].to_numpy(), -b["estimate"].to_numpy(), rtol=1e-8)
+    assert res.loglik == pytest.approx(flipped.loglik, abs=1e-8)
+
+
+def test_missing_outcomes_are_dropped() -> None:
+    df = _data("twolevel")
+    ref = _reference("twolevel")
+    kw = {"group_levels": ref["group_levels"], "time_levels": ref["time_levels"]}
+    a = fit_lmm(df.dropna(subset=["y"]), "y", "group", "time", "subject", **kw)
+    b = _fit("twolevel")
+    assert a.nobs == b.nobs < len(df)
+    np.testing.assert_allclose(a.fixed["estimate"], b.fixed["estimate"], rtol=1e-10)
+
+
+def test_twolevel_agrees_with_statsmodels_mixedlm() -> None:
+    import statsmodels.formula.api as smf
+
+    df = _data("twolevel").dropna(subset=["y"])
+    sm = smf.mixedlm(
+        "y ~ C(group, levels=['control', 'MCBI']) * C(time, levels=['pre', 'post', 'follow_up'])",
+        df, groups="subject",
+    ).fit(reml=False, method=["lbfgs"])
+    res = _fit("twolevel")
+    np.testing.assert_allclose(res.fixed["estimate"], sm.fe_params.to_numpy(), rtol=1e-4)
+    assert res.loglik == pytest.approx(sm.llf, abs=1e-3)
+
+
+def test_icc_twolevel_is_subject_share() -> None:
+    res = _fit("twolevel")
+    vc = res.variance_components.set_index("component")["variance"]
+    assert icc(res) == pytest.approx(vc["subject"] / vc.sum(), rel=1e-12)
+    assert res.variance_components["proportion"].sum() == pytest.approx(1.0)
+
+
+def test_information_criteria_count_parameters_like_lme4() -> None:
+    res = _fit("threelevel")
+    k = 6 + 3  # fixed effects + cluster, subject, residual variances
+    assert res.aic == pytest.approx(-2 * res.loglik + 2 * k)
+    assert res.bic == pytest.approx(-2 * res.loglik + k * np.log(res.nobs))
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("mutate", "kwargs", "message"),
+    [
+        (lambda d: d, {"outcome": "nope"}, "not in data"),
+        (lambda d: d, {"cluster": "therapist"}, "not in data"),
+        (lambda d: d.assign(y=d["y"].astype(str)), {}, "numeric"),
+        (lambda d: d.assign(y=np.nan), {}, "no observations"),
+        (lambda d: d.assign(arm="only"), {}, "at least 2 group"),
+        (lambda d: d.assign(wave="pre"), {}, "at least 2 time"),
+        (lambda d: d, {"group_levels": ["b_ctl", "x"]}, "not in group_levels"),
+        (lambda d: d, {"time_levels": ["pre", "post", "fu", "later"]}, "no observed outcome"),
+        (lambda d: d.loc[~((d["arm"] == "a_trt") & (d["wave"] == "fu"))], {}, "cell"),
+        (lambda d: d.assign(arm=d["arm"].where(d.index != 4)), {}, "missing values"),
+        (lambda d: d.assign(y=d["y"].where(d.index != 0, np.inf)), {}, "infinite"),
+        (lambda d: d.iloc[[3 * i + i % 3 for i in range(60)]], {}, "repeated observations"),
+        (lambda d: d, {"alpha": 0}, "alpha"),
+    ],
+)
+def test_bad_input_raises_value_error(mutate, kwargs, message) -> None:
+    args = {"outcome": "y", "group": "arm", "time": "wave", "subject": "id"}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        fit_lmm(mutate(_balanced()), **args)
+
+
+def test_bad_input_not_a_dataframe_and_bad_pvalues() -> None:
+    with pytest.raises(ValueError, match="DataFrame"):
+        fit_lmm({"y": [1.0]}, "y", "g", "t", "s")
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        holm([0.5, 1.2])
+    with pytest.raises(ValueError, match="one-dimensional"):
+        holm([[0.1, 0.2]])
+
+
+def test_three_groups_give_one_between_row_per_group_and_wave() -> None:
+    df = _balanced()
+    df["arm"] = np.repeat(["a", "b", "c"], 60)
+    res = fit_lmm(df, "y", "arm", "wave", "id", time_levels=["pre", "post", "fu"])
+    tab = contrasts(res)
+    between = tab.query("contrast == 'between'")
+    assert between["group"].tolist() == ["b - a", "c - a", "b - a", "c - a"]
+    b = res.params
+    row = between.iloc[1]  # c - a at post
+    assert row["estimate"] == pytest.approx(b["arm[T.c]:wave[T.post]"], rel=1e-12)
+    assert len(tab.query("contrast == 'within'")) == 3 * 2
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    import mcbi.lmm
+
+    outcome = doctest.testmod(mcbi.lmm)
+    assert outcome.attempted > 0
+    assert outcome.failed == 0
