@@ -52,7 +52,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     _P("path_eusp_symptoms_between", -0.20, _A, "between: dEUS-P -> dsymptoms (direct)"),
     _P("path_eusp_bond_within", 0.40, _A, "within: dEUS-P -> dbond"),
     _P("path_bond_symptoms_within", -0.25, _A, "within: dbond -> dsymptoms"),
-    _P("path_bond_phi", 0.30, _A, "between and within: dbond -> dPHI"),
+    _P("path_eusp_phi", 0.55, _A, "between and within: dEUS-P -> dPHI (outside the MSEM)"),
     _P("change_sd_between", {"eus_p": 0.85, "bond": 1.2, "symptoms": 1.0, "phi": 0.8}, _A,
        "SD of the between-therapist part of patients' post - pre change"),
     _P("change_sd_within", 0.7, _A, "SD of the within-therapist part of patients' change"),

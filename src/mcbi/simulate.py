@@ -142,7 +142,7 @@ def _patient_changes(rng, cluster: np.ndarray, d_pms: np.ndarray, p_mcbi: float)
     b_b, b_w = param("path_eusp_bond_between"), param("path_eusp_bond_within")
     c_b, cp_b = param("path_bond_symptoms_between"), param("path_eusp_symptoms_between")
     c_w = param("path_bond_symptoms_within")
-    f = param("path_bond_phi")
+    f = param("path_eusp_phi")
     e_b = mix([(a, z_pms)], a**2, n_t)  # standardized between parts
     bond_b = mix([(b_b, e_b)], b_b**2, n_t)
     e_w = rng.standard_normal(n_p)
@@ -156,8 +156,8 @@ def _patient_changes(rng, cluster: np.ndarray, d_pms: np.ndarray, p_mcbi: float)
         s_b = mix([(c_b, bond_b), (cp_b, e_b)], r2_b, n_t)
         s_w = mix([(c_w, bond_w)], c_w**2, n_p)
         changes[name] = sdb["symptoms"] * s_b[cluster] + sdw * s_w
-    phi_b = mix([(f, bond_b)], f**2, n_t)
-    phi_w = mix([(f, bond_w)], f**2, n_p)
+    phi_b = mix([(f, e_b)], f**2, n_t)
+    phi_w = mix([(f, e_w)], f**2, n_p)
     changes["phi"] = sdb["phi"] * phi_b[cluster] + sdw * phi_w
     truth = pd.DataFrame({"dpms": d_pms[cluster], "eus_p_between": e_b[cluster],
                           "bond_between": bond_b[cluster]})
@@ -311,11 +311,12 @@ def simulate(seed: int = DEFAULT_SEED) -> SimulatedTrial:
 
     all_t, all_p = [np.ones(n_t, bool)] * 3, [np.ones(n_p, bool)] * 3
     t_lat = _long(t_ids, design.THERAPIST_ID, t_latent, all_t)
-    t_lat.insert(1, design.ARM, t_lat[design.THERAPIST_ID].map(dict(zip(t_ids, arms))))
+    arm_of = dict(zip(t_ids, arms, strict=True))
+    t_lat.insert(1, design.ARM, t_lat[design.THERAPIST_ID].map(arm_of))
     p_lat = _long(p_ids, design.PATIENT_ID, p_latent, all_p)
-    therapist_of = dict(zip(p_ids, patients[design.THERAPIST_ID]))
+    therapist_of = dict(zip(p_ids, patients[design.THERAPIST_ID], strict=True))
     p_lat.insert(1, design.THERAPIST_ID, p_lat[design.PATIENT_ID].map(therapist_of))
-    p_lat.insert(2, design.ARM, p_lat[design.THERAPIST_ID].map(dict(zip(t_ids, arms))))
+    p_lat.insert(2, design.ARM, p_lat[design.THERAPIST_ID].map(arm_of))
     truth.insert(0, design.PATIENT_ID, p_ids)
     p_lat = p_lat.merge(truth, on=design.PATIENT_ID)
     return SimulatedTrial(therapists, patients, t_resp, p_resp, t_lat, p_lat, seed)
@@ -351,3 +352,40 @@ def write_package(out: Path, seed: int = DEFAULT_SEED) -> Path:
     (out / "datapackage.json").write_text(
         json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return out
+
+
+STUDY_TARGETS: dict[str, tuple[float, float]] = {
+    "eus_p": (0.45, 0.15), "bond": (0.40, 0.15), "bsi_som": (-0.40, -0.35),
+    "bsi_dep": (-0.40, -0.10), "bsi_anx": (-0.40, -0.35), "phi": (0.25, 0.10),
+}
+"""Patient effects (MCBI - control, baseline SD) listed in ``shared/study.md``."""
+
+
+def implied_effects() -> pd.DataFrame:
+    """Arm effects on patients' latent change implied by the mechanism's paths.
+
+    The arm reaches patients only through therapist dPMS, so each effect is a product of
+    paths (standardized within level) times the between-part SDs. Returns one row per
+    outcome and wave: ``outcome, wave, implied, study_target`` in baseline-SD units.
+    """
+    p_mcbi = param("n_mcbi") / param("n_therapists")
+    eff = param("pms_effect")[0]
+    pms_sd = np.sqrt(eff**2 * p_mcbi * (1 - p_mcbi) + param("pms_change_sd") ** 2)
+    shift = param("path_pms_eusp_between") * eff / pms_sd  # dEUS-P between, SD units
+    b = param("path_eusp_bond_between")
+    sym = param("path_bond_symptoms_between") * b + param("path_eusp_symptoms_between")
+    sdb = param("change_sd_between")
+    post = {
+        "eus_p": sdb["eus_p"] * shift,
+        "bond": sdb["bond"] * b * shift,
+        "bsi_som": sdb["symptoms"] * sym * shift,
+        "bsi_dep": sdb["symptoms"] * sym * shift,
+        "bsi_anx": sdb["symptoms"] * sym * shift,
+        "phi": sdb["phi"] * param("path_eusp_phi") * shift,
+    }
+    carry = param("followup_carryover")
+    rows = []
+    for name, value in post.items():
+        rows.append((name, "post", value, STUDY_TARGETS[name][0]))
+        rows.append((name, "followup", carry[name] * value, STUDY_TARGETS[name][1]))
+    return pd.DataFrame(rows, columns=["outcome", "wave", "implied", "study_target"])

@@ -9,7 +9,6 @@ into one line per file, column and rule, with the first few row numbers.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 

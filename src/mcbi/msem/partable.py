@@ -35,6 +35,8 @@ class Roles:
         Latent variables per level, ``{1: [...], 2: [...]}``.
     observed : dict
         Observed variables per level in model order, ``{1: [...], 2: [...]}``.
+    exogenous : dict
+        Exogenous observed variables per level (predictors only; lavaan's ``ov.x``).
     """
 
     y: list[str]
@@ -42,6 +44,7 @@ class Roles:
     within_only: list[str]
     latent: dict[int, list[str]]
     observed: dict[int, list[str]]
+    exogenous: dict[int, list[str]]
 
     @property
     def between_vars(self) -> list[str]:
@@ -63,16 +66,26 @@ def _level_roles(stmts: list[Statement]) -> tuple[list[str], list[str]]:
     return observed, latent
 
 
+def _exogenous(stmts: list[Statement], observed: list[str]) -> list[str]:
+    dep = {s.lhs for s in stmts if s.op == "~"}
+    pred = {t.name for s in stmts if s.op == "~" for t in s.terms}
+    ind = {t.name for s in stmts if s.op == "=~" for t in s.terms}
+    return [v for v in observed if v in pred and v not in dep and v not in ind]
+
+
 def _roles(stmts: list[Statement]) -> Roles:
-    obs, lat = {}, {}
+    obs, lat, exo = {}, {}, {}
     for lev in (1, 2):
-        obs[lev], lat[lev] = _level_roles([s for s in stmts if s.level == lev])
+        block = [s for s in stmts if s.level == lev]
+        obs[lev], lat[lev] = _level_roles(block)
+        exo[lev] = _exogenous(block, obs[lev])
     clash = set(lat[1] + lat[2]) & set(obs[1] + obs[2])
     if clash:
         raise ValueError(f"names used both as latent and observed: {sorted(clash)}")
     within_only = [v for v in obs[1] if v not in obs[2]]
     z = [v for v in obs[2] if v not in obs[1]]
-    return Roles(y=list(obs[1]), z=z, within_only=within_only, latent=lat, observed=obs)
+    return Roles(y=list(obs[1]), z=z, within_only=within_only, latent=lat, observed=obs,
+                 exogenous=exo)
 
 
 def _sym(a: str, b: str, order: list[str]) -> tuple[str, str]:
@@ -153,7 +166,7 @@ def _level_rows(stmts: list[Statement], lev: int, roles: Roles) -> list[dict]:
     indicators = {k[2] for k in user if k[1] == "=~"}
     dep = {k[0] for k in user if k[1] == "~"}
     pred = {k[2] for k in user if k[1] == "~"}
-    ov_x = [v for v in observed if v in pred and v not in dep and v not in indicators]
+    ov_x = roles.exogenous[lev]
     ov_y = [v for v in observed if v in dep and v not in pred and v not in indicators]
     lv_x = [v for v in latent if v not in dep]
     auto: list[tuple[str, str, str, float | None]] = []
@@ -201,23 +214,37 @@ def _assign_free(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _moment_model(roles: Roles, covariances: bool) -> str:
-    """Syntax of the saturated (``covariances=True``) or independence model."""
-    lines = ["level: 1"]
-    for lev, names in ((1, roles.y), (2, roles.z + [v for v in roles.y
-                                                       if v not in roles.within_only])):
-        if lev == 2:
-            lines.append("level: 2")
+    """Syntax of the saturated (``covariances=True``) or independence model.
+
+    As in lavaan, the independence model keeps the covariances among the exogenous
+    observed variables of each level free.
+    """
+    lines = []
+    for lev in (1, 2):
+        lines.append(f"level: {lev}")
+        names = roles.observed[lev]
+        exo = roles.exogenous[lev]
         for i, a in enumerate(names):
-            rhs = names[i:] if covariances else [a]
+            if covariances:
+                rhs = names[i:]
+            else:
+                rhs = [a] + ([b for b in exo[exo.index(a) + 1:]] if a in exo else [])
             lines.append(f"{a} ~~ " + " + ".join(rhs))
     return "\n".join(lines)
 
 
 def saturated_partable(roles: Roles) -> pd.DataFrame:
     """Parameter table of the unrestricted two-level model (H1)."""
-    return build_partable(_moment_model(roles, covariances=True))[0]
+    return _moment_table(roles, covariances=True)
 
 
 def baseline_partable(roles: Roles) -> pd.DataFrame:
     """Parameter table of the independence model at both levels (variances and means)."""
-    return build_partable(_moment_model(roles, covariances=False))[0]
+    return _moment_table(roles, covariances=False)
+
+
+def _moment_table(roles: Roles, covariances: bool) -> pd.DataFrame:
+    table, moment_roles = build_partable(_moment_model(roles, covariances))
+    if moment_roles.y != roles.y or moment_roles.z != roles.z:
+        raise ValueError("internal error: variable order differs in the moment model")
+    return table
