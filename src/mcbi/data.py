@@ -138,3 +138,22 @@ def load(path: str | Path = DEFAULT_DATA) -> TrialData:
     p_change = change_scores(p_long, [design.PATIENT_ID, design.THERAPIST_ID, design.ARM],
                              scale_names("patient"))
     return TrialData(t_long, p_long, t_change, p_change, t_info, p_info, t_items, p_items, path)
+
+
+def is_synthetic(path: str | Path = DEFAULT_DATA) -> bool:
+    """True when the package's ``datapackage.json`` marks it as synthetic."""
+    import json
+
+    descriptor = json.loads((Path(path) / "datapackage.json").read_text("utf-8"))
+    return bool(descriptor.get("synthetic", False))
+
+
+def data_note(path: str | Path = DEFAULT_DATA) -> str:
+    """One sentence telling the reader where the results on a page come from."""
+    if is_synthetic(path):
+        return ("These results come from the synthetic data package shipped with this "
+                "book, generated with the trial's design by a documented, seeded process "
+                "(see the appendix); they are not the trial's results. The same code runs "
+                "unchanged on the trial's data supplied in the same schema.")
+    return (f"These results come from the data package at {Path(path).as_posix()}, "
+            "which is not marked as synthetic.")

@@ -53,7 +53,7 @@ def fit_measures(logl: float, npar: int, h1: MomentFit, base: MomentFit,
     if df > 0 and df_b > 0 and chisq_b / df_b != 1.0:
         tli = (chisq_b / df_b - chisq / df) / (chisq_b / df_b - 1.0)
     else:
-        tli = float("nan")
+        tli = 1.0 if df == 0 else float("nan")  # lavaan reports 1 for a saturated model
     rmsea = float(np.sqrt(max(chisq - df, 0.0) / (ntotal * df))) if df > 0 else 0.0
     bw = np.ix_(between_idx, between_idx)
     srmr_w = srmr_level(h1.sigma_w, sigma_w)

@@ -1,0 +1,47 @@
+"""A small Sphinx extension loaded by the book (``sphinx.extra_extensions`` in _config.yml).
+
+* Launch buttons of the results pages point at the *source* notebook: the pages are the
+  executed copies in ``book/sections/`` (never committed), so Binder must open
+  ``notebooks/NN_slug.ipynb`` instead.
+* Script tags that a theme extension adds twice (sphinx-thebe's configuration block with
+  jupyter-book 1.0.4 and Sphinx 7.4) are written once; twice is a JavaScript
+  ``SyntaxError: Identifier 'THEBE_JS_URL' has already been declared`` on every page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SECTIONS = "book/sections/"
+SOURCES = "notebooks/"
+
+
+def _rewrite(buttons: list[Any], old: str, new: str) -> None:
+    for button in buttons:
+        if not isinstance(button, dict):
+            continue
+        if isinstance(button.get("url"), str):
+            button["url"] = button["url"].replace(old, new)
+        _rewrite(button.get("buttons") or [], old, new)
+
+
+def _dedupe(scripts: list[Any]) -> list[Any]:
+    kept: list[Any] = []
+    for script in scripts:
+        if script not in kept:
+            kept.append(script)
+    return kept
+
+
+def _page_context(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    if "script_files" in context:
+        context["script_files"] = _dedupe(list(context["script_files"]))
+    if pagename.startswith(SECTIONS) and "header_buttons" in context:
+        name = pagename[len(SECTIONS):]
+        _rewrite(context["header_buttons"], f"{pagename}.ipynb", f"{SOURCES}{name}.ipynb")
+
+
+def setup(app: Any) -> dict[str, Any]:
+    """Register the page-context hook (after sphinx-book-theme's, priority 501)."""
+    app.connect("html-page-context", _page_context, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
