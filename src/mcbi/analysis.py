@@ -14,6 +14,7 @@ import pandas as pd
 from mcbi import design
 from mcbi.instruments import find_scale
 from mcbi.lmm import contrasts, fit_lmm, holm, icc, marginal_means
+from mcbi.report import fmt_estimate_ci, fmt_num, fmt_p
 
 THERAPIST_FAMILIES: dict[str, tuple[str, ...]] = {
     "mindfulness skills": ("pms",),
@@ -156,8 +157,6 @@ def baseline_table(info: pd.DataFrame, scores_pre: pd.DataFrame, continuous: lis
     Returns columns ``characteristic, control, MCBI, smd`` with preformatted cells
     (M (SD) for continuous variables, n (%) for categories) and the numeric SMD.
     """
-    from mcbi.report import fmt_num
-
     data = info.merge(scores_pre, how="left")
     rows = []
     groups = {arm: data[data[design.ARM] == arm] for arm in design.ARMS}
@@ -252,4 +251,60 @@ def published_comparison(therapist_table: pd.DataFrame, patient_table: pd.DataFr
         rows.append({"who": who, "outcome": label, "scale": outcome, "wave": wave,
                      "published": published, "this_build": text, "estimate": est,
                      "pvalue": p, "agrees": agrees})
+    return pd.DataFrame(rows)
+
+
+_WAVE_KEY = {"post": "post", "followup": "fu"}
+
+
+def contrast_values(table: pd.DataFrame) -> dict[str, float]:
+    """Name -> value of every reported contrast, for glue and the build manifest.
+
+    Names: ``<outcome>_<post|fu>_diff`` (between arms, with ``_lo``, ``_hi``, ``_d``,
+    ``_p``, ``_pholm``) and ``<outcome>_<post|fu>_<arm>_change`` (within arm, with
+    ``_p``).
+    """
+    values: dict[str, float] = {}
+    for row in table.itertuples(index=False):
+        wave = _WAVE_KEY[str(row.time)]
+        if row.contrast == "between":
+            stem = f"{row.outcome}_{wave}_diff"
+            values.update({stem: row.estimate, f"{stem}_lo": row.ci_lower,
+                           f"{stem}_hi": row.ci_upper, f"{stem}_d": row.d,
+                           f"{stem}_p": row.pvalue, f"{stem}_pholm": row.p_holm})
+        else:
+            stem = f"{row.outcome}_{wave}_{str(row.group).lower()}_change"
+            values.update({stem: row.estimate, f"{stem}_p": row.pvalue})
+    return values
+
+
+def contrast_texts(table: pd.DataFrame) -> dict[str, str]:
+    """Preformatted APA strings for prose: ``<outcome>_<post|fu>_p`` ("< .001", "= .034")."""
+    out = {}
+    for row in table[table["contrast"] == "between"].itertuples(index=False):
+        out[f"{row.outcome}_{_WAVE_KEY[str(row.time)]}_papa"] = fmt_p(row.pvalue)
+    return out
+
+
+def contrast_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """One formatted row per outcome: within-arm changes and between-arm differences.
+
+    Columns: family, outcome, then for post and follow-up the change in each arm, the
+    difference in change [95% CI], Cohen's d [95% CI] and the Holm-adjusted p.
+    """
+    rows = []
+    for (family, outcome), sub in table.groupby(["family", "label"], sort=False):
+        row = {"Family": family, "Outcome": outcome}
+        for wave, short in (("post", "Post"), ("followup", "Follow-up")):
+            s = sub[sub["time"].astype(str) == wave]
+            for arm in design.ARMS:
+                w = s[(s["contrast"] == "within") & (s["group"] == arm)].iloc[0]
+                row[f"{short}: Δ {arm}"] = fmt_num(w["estimate"], 2)
+            b = s[s["contrast"] == "between"].iloc[0]
+            row[f"{short}: difference [95% CI]"] = fmt_estimate_ci(
+                b["estimate"], b["ci_lower"], b["ci_upper"])
+            row[f"{short}: d [95% CI]"] = fmt_estimate_ci(b["d"], b["d_ci_lower"],
+                                                          b["d_ci_upper"])
+            row[f"{short}: p (Holm)"] = fmt_p(b["p_holm"]).replace("= ", "")
+        rows.append(row)
     return pd.DataFrame(rows)

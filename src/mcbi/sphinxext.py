@@ -26,9 +26,13 @@ def _rewrite(buttons: list[Any], old: str, new: str) -> None:
 
 
 def _dedupe(scripts: list[Any]) -> list[Any]:
-    kept: list[Any] = []
+    """Drop repeated scripts: same file and attributes (the priority may differ)."""
+    kept, seen = [], set()
     for script in scripts:
-        if script not in kept:
+        attributes = getattr(script, "attributes", {}) or {}
+        key = (str(getattr(script, "filename", script) or ""), tuple(sorted(attributes.items())))
+        if key not in seen:
+            seen.add(key)
             kept.append(script)
     return kept
 

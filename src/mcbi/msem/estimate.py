@@ -6,13 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 
 from .data import ClusterData
 from .likelihood import NotPositiveDefinite, minus2logl
 from .matrices import ModelMatrices
 
-# finite stand-in for +inf at inadmissible points (L-BFGS-B's line search needs finite values)
+# value returned at inadmissible points (implied covariance not positive definite)
 _INFEASIBLE = 1e10
 
 __all__ = ["Optimum", "sample_moments", "start_values", "optimize", "hessian"]
@@ -142,9 +141,57 @@ def hessian(mm: ModelMatrices, data: ClusterData, theta: np.ndarray,
     return 0.5 * (h + h.T)
 
 
+def bfgs(fun, x0: np.ndarray, max_iter: int = 2000, gtol: float = 1e-9):
+    """Dense BFGS with backtracking (Armijo) line search.
+
+    ``fun`` returns (value, gradient) and a value >= ``_INFEASIBLE`` at inadmissible
+    points, which the line search simply steps back from. Returns
+    (x, f, g, iterations, evaluations, message).
+    """
+    x = np.asarray(x0, dtype=float).copy()
+    f, g = fun(x)
+    nfev = 1
+    k = len(x)
+    hinv = np.eye(k)
+    first = True
+    for it in range(1, max_iter + 1):
+        if np.max(np.abs(g)) < gtol:
+            return x, f, g, it - 1, nfev, "gradient below tolerance"
+        d = -hinv @ g
+        slope = g @ d
+        if slope >= 0:
+            hinv, d = np.eye(k), -g
+            slope = g @ d
+        t, accepted = 1.0, False
+        for _ in range(60):
+            f_new, g_new = fun(x + t * d)
+            nfev += 1
+            if f_new < _INFEASIBLE and f_new <= f + 1e-4 * t * slope:
+                accepted = True
+                break
+            t *= 0.5 if f_new >= _INFEASIBLE else max(
+                0.1, min(0.5, -slope * t / (2.0 * (f_new - f - slope * t))))
+        if not accepted:
+            return x, f, g, it, nfev, "line search failed"
+        s_, y_ = t * d, g_new - g
+        x, f_old, f, g = x + s_, f, f_new, g_new
+        sy = s_ @ y_
+        if sy > 1e-14:
+            if first:
+                hinv = np.eye(k) * (sy / (y_ @ y_))
+                first = False
+            rho = 1.0 / sy
+            hy = hinv @ y_
+            hinv = (hinv - rho * (np.outer(s_, hy) + np.outer(hy, s_))
+                    + (rho * rho * (y_ @ hy) + rho) * np.outer(s_, s_))
+        if abs(f_old - f) <= 1e-16 * max(1.0, abs(f)) and np.max(np.abs(g)) < 1e3 * gtol:
+            return x, f, g, it, nfev, "no further progress"
+    return x, f, g, max_iter, nfev, "iteration limit reached"
+
+
 def optimize(mm: ModelMatrices, data: ClusterData, theta0: np.ndarray,
              max_iter: int = 5000, newton_steps: int = 3) -> tuple[Optimum, np.ndarray | None]:
-    """Maximise the likelihood: L-BFGS-B with the analytic gradient, then Newton steps.
+    """Maximise the likelihood: BFGS with the analytic gradient, then Newton steps.
 
     Returns
     -------
@@ -157,11 +204,7 @@ def optimize(mm: ModelMatrices, data: ClusterData, theta0: np.ndarray,
     f0 = fun(theta0)[0]
     if f0 >= _INFEASIBLE:
         raise NotPositiveDefinite("start values give a non-positive-definite implied matrix")
-    res = minimize(fun, theta0, jac=True, method="L-BFGS-B",
-                   options={"maxiter": max_iter, "maxfun": 4 * max_iter, "gtol": 1e-9,
-                            "ftol": 0.0, "maxcor": 20})
-    theta, f, g = res.x, res.fun, res.jac
-    nit, nfev = int(res.nit), int(res.nfev)
+    theta, f, g, nit, nfev, message = bfgs(fun, theta0, max_iter=max_iter)
     hess = None
     for _ in range(newton_steps):
         hess = hessian(mm, data, theta)  # of -logL
@@ -185,5 +228,5 @@ def optimize(mm: ModelMatrices, data: ClusterData, theta0: np.ndarray,
             break
     max_g = float(np.max(np.abs(g * n))) if len(g) else 0.0
     converged = bool(f < _INFEASIBLE and max_g < 1e-3)
-    msg = "converged" if converged else f"not converged: {res.message}; max|grad| = {max_g:.2g}"
+    msg = "converged" if converged else f"not converged: {message}; max|grad| = {max_g:.2g}"
     return Optimum(theta, float(f * 2 * n), nit, nfev, max_g, converged, msg), hess
