@@ -287,24 +287,23 @@ def contrast_texts(table: pd.DataFrame) -> dict[str, str]:
 
 
 def contrast_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """One formatted row per outcome: within-arm changes and between-arm differences.
+    """One formatted row per outcome and wave: changes and the between-arm difference.
 
-    Columns: family, outcome, then for post and follow-up the change in each arm, the
-    difference in change [95% CI], Cohen's d [95% CI] and the Holm-adjusted p.
+    Columns: family, outcome, wave, the change from baseline in each arm, the difference
+    in change [95% CI], Cohen's d [95% CI] and the Holm-adjusted p.
     """
     rows = []
     for (family, outcome), sub in table.groupby(["family", "label"], sort=False):
-        row = {"Family": family, "Outcome": outcome}
-        for wave, short in (("post", "Post"), ("followup", "Follow-up")):
+        for wave, short in (("post", "post"), ("followup", "follow-up")):
             s = sub[sub["time"].astype(str) == wave]
+            row = {"Family": family, "Outcome": outcome, "Wave": short}
             for arm in design.ARMS:
                 w = s[(s["contrast"] == "within") & (s["group"] == arm)].iloc[0]
-                row[f"{short}: Δ {arm}"] = fmt_num(w["estimate"], 2)
+                row[f"Δ {arm}"] = fmt_num(w["estimate"], 2)
             b = s[s["contrast"] == "between"].iloc[0]
-            row[f"{short}: difference [95% CI]"] = fmt_estimate_ci(
-                b["estimate"], b["ci_lower"], b["ci_upper"])
-            row[f"{short}: d [95% CI]"] = fmt_estimate_ci(b["d"], b["d_ci_lower"],
-                                                          b["d_ci_upper"])
-            row[f"{short}: p (Holm)"] = fmt_p(b["p_holm"]).replace("= ", "")
-        rows.append(row)
+            row["Difference [95% CI]"] = fmt_estimate_ci(b["estimate"], b["ci_lower"],
+                                                         b["ci_upper"])
+            row["d [95% CI]"] = fmt_estimate_ci(b["d"], b["d_ci_lower"], b["d_ci_upper"])
+            row["p (Holm)"] = fmt_p(b["p_holm"]).replace("= ", "")
+            rows.append(row)
     return pd.DataFrame(rows)

@@ -114,3 +114,37 @@ def trajectories(means: pd.DataFrame, outcomes: list[str], titles: dict[str, str
     axes.flat[0].legend(fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
+
+
+def path_diagram(panels: list[dict], figsize: tuple[float, float] = (10, 6.5)) -> plt.Figure:
+    """Draw one or more path diagrams side by side.
+
+    Parameters
+    ----------
+    panels : list of dict
+        Each with ``title`` (str), ``nodes`` (name -> (x, y, label), coordinates in 0-1) and
+        ``edges`` (list of ``(from, to, text)``; ``text`` is printed on the arrow). Node
+        names must exist for every edge.
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=figsize, squeeze=False)
+    for ax, panel in zip(axes.flat, panels, strict=True):
+        nodes = panel["nodes"]
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.axis("off")
+        ax.set_title(panel["title"], fontsize=10)
+        for name, (x, y, label) in nodes.items():
+            ax.text(x, y, label, ha="center", va="center", fontsize=8.5,
+                    bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": "0.3"})
+        for src, dst, text in panel["edges"]:
+            if src not in nodes or dst not in nodes:
+                raise ValueError(f"edge {src} -> {dst} names an unknown node")
+            (x0, y0, _), (x1, y1, _) = nodes[src], nodes[dst]
+            ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                        arrowprops={"arrowstyle": "-|>", "lw": 1.0, "color": "0.25",
+                                    "shrinkA": 22, "shrinkB": 22})
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2, text, fontsize=7.5, ha="center",
+                    va="center", color="#1f3b57",
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"})
+    fig.tight_layout()
+    return fig

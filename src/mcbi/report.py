@@ -19,6 +19,8 @@ def fmt_num(value: float | None, digits: int = 2, leading_zero: bool = True) -> 
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     text = f"{value:.{digits}f}"
+    if float(text) == 0:
+        text = text.lstrip("-")  # no "-0.00"
     if not leading_zero:
         text = text.replace("0.", ".", 1) if abs(value) < 1 else text
     return text.replace("-", "\u2212")

@@ -155,5 +155,8 @@ def package_descriptor(seed: int | None = None) -> dict[str, Any]:
         "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
                       "path": "https://creativecommons.org/licenses/by/4.0/"}],
         "synthetic": seed is not None,
+        **({"generator": {"name": "mcbi", "version": __version__, "seed": seed,
+                          "command": f"python -m mcbi simulate --out DIR --seed {seed}"}}
+           if seed is not None else {}),
         "resources": [therapists, patients, therapist_responses, patient_responses],
     }

@@ -57,7 +57,7 @@ def _check_columns(data: pd.DataFrame, cluster: str, roles: Roles) -> None:
 
 
 def prepare_data(data: pd.DataFrame, cluster: str, roles: Roles,
-                 missing: str = "ml") -> ClusterData:
+                 missing: str = "ml", summarize: bool = True) -> ClusterData:
     """Validate ``data`` and compute the statistics used by the likelihood.
 
     Parameters
@@ -70,6 +70,9 @@ def prepare_data(data: pd.DataFrame, cluster: str, roles: Roles,
         Variables of the model.
     missing : {"ml", "listwise"}
         FIML over observed cells, or drop rows with any missing model variable.
+    summarize : bool
+        Summarise complete clusters by size (default). ``False`` sends every cluster
+        through the per-cluster path (same likelihood, slower; used to cross-check).
 
     Returns
     -------
@@ -112,6 +115,8 @@ def prepare_data(data: pd.DataFrame, cluster: str, roles: Roles,
     row_ok = ~np.isnan(y).any(axis=1)
     clus_ok = np.bincount(codes, weights=row_ok, minlength=n_clusters) == sizes
     clus_ok &= ~np.isnan(z).any(axis=1)
+    if not summarize:
+        clus_ok[:] = False
     _complete_stats(out, y, z, codes, sizes, clus_ok)
     _incomplete_groups(out, y, z, codes, sizes, ~clus_ok)
     return out

@@ -12,7 +12,7 @@ from scipy import stats
 from .data import ClusterData, prepare_data
 from .defined import DefinedParameters
 from .estimate import Optimum, hessian, optimize, start_values
-from .h1 import MomentFit, fit_baseline, fit_saturated, icc
+from .h1 import fit_baseline, fit_saturated, icc
 from .likelihood import NotPositiveDefinite
 from .matrices import ModelMatrices
 from .measures import fit_measures
