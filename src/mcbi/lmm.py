@@ -6,14 +6,21 @@ level -- the baseline -- are the references) with random intercepts
 
 - per ``subject`` (two levels: waves within subjects), lme4 ``(1 | subject)``; or
 - per ``cluster`` and per subject within cluster (three levels: waves within subjects within
-  clusters), lme4 ``(1 | cluster) + (1 | cluster:subject)``.
+  clusters), lme4 ``(1 | cluster) + (1 | cluster:subject)``; optionally with a third
+  intercept per cluster and wave, ``+ (1 | cluster:time)`` (``cluster_time=True``): each
+  cluster's own deviation at every wave, so that clusters may differ in how much their
+  subjects change between waves. Subjects and waves are then crossed within cluster.
 
 Estimation is full maximum likelihood (not REML), as ``lmer(..., REML = FALSE)``: the
 fixed effects and the residual variance are profiled out and the deviance is minimised over
 the relative standard deviations ``theta`` (random-effect SD / residual SD), exactly
 lme4's parameterisation. The nested compound-symmetry covariance has a closed-form inverse
-and determinant, so each deviance evaluation costs a few group sums. A variance component
-may land on the boundary (0); it is then reported as 0, as lme4 does for a singular fit.
+and determinant, so each deviance evaluation costs a few group sums. With the cluster x time
+intercept the closed form no longer applies; the subject part is still inverted in closed
+form and the cluster and cluster x time parts (at most ``1 + number of waves`` columns per
+cluster) by Woodbury's identity with one small Cholesky factor per cluster, batched over
+clusters. A variance component may land on the boundary (0); it is then reported as 0, as
+lme4 does for a singular fit.
 
 Rows with a missing outcome are dropped; every subject with at least one observed wave
 contributes (intention to treat under missing at random).
@@ -50,8 +57,9 @@ class LMMResult:
         ``Intercept``, ``<group>[T.<level>]``, ``<time>[T.<level>]`` and
         ``<group>[T.<level>]:<time>[T.<level>]``.
     variance_components : pandas.DataFrame
-        ``component`` (``cluster``, ``subject``, ``residual`` as applicable), ``variance``,
-        ``sd`` and ``proportion`` (share of the total variance).
+        ``component`` (``cluster``, ``subject``, ``cluster_time``, ``residual`` as
+        applicable, in this order), ``variance``, ``sd`` and ``proportion`` (share of the
+        total variance).
     cov_fixed : pandas.DataFrame
         Covariance matrix of the fixed effects (rows and columns named by term).
     loglik, aic, bic : float
@@ -63,6 +71,8 @@ class LMMResult:
         Whether the optimiser reported success.
     outcome, group, time, subject, cluster : str or None
         The column names used.
+    cluster_time : bool
+        Whether the model has the cluster x time random intercept ``(1 | cluster:time)``.
     group_levels, time_levels : tuple
         Level orders; the first entry of each is the reference (``time_levels[0]`` is the
         baseline).
@@ -91,6 +101,7 @@ class LMMResult:
     time_levels: tuple
     alpha: float = 0.05
     cell_counts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cluster_time: bool = False
 
     @property
     def params(self) -> pd.Series:
@@ -104,6 +115,8 @@ class LMMResult:
 
     def __repr__(self) -> str:
         levels = "three-level" if self.cluster is not None else "two-level"
+        if self.cluster_time:
+            levels += " + cluster x time"
         return (
             f"LMMResult({self.outcome} ~ {self.group} * {self.time}, {levels}, "
             f"nobs={self.nobs}, subjects={self.n_subjects}, clusters={self.n_clusters}, "
@@ -266,6 +279,74 @@ class _Profile:
             if trial_dev <= best_dev + 1e-9:
                 best_theta, best_dev = trial, trial_dev
         return best_theta, ok
+
+
+class _CrossedProfile(_Profile):
+    """Profiled ML deviance with a cluster x time intercept as well (``cluster_time=True``).
+
+    ``Sigma = A + sum_j W_j D W_j'`` with ``A = I + b * sum_s J_s`` (subjects; inverted in
+    closed form as in :class:`_Profile`) and, per cluster ``j``, ``W_j = [1, E_j]``: a column
+    of ones (cluster intercept) and one indicator column per wave (cluster x time
+    intercepts), ``D = diag(a, c, ..., c)`` with ``a = theta_cluster^2``,
+    ``b = theta_subject^2``, ``c = theta_cluster_time^2``. Woodbury's identity in the
+    symmetric form of lme4 (``D^(1/2)`` on both sides, so a zero variance is no problem):
+
+        Sigma^-1 = A^-1 - A^-1 W D^(1/2) C^-1 D^(1/2) W' A^-1,
+        log|Sigma| = log|A| + log|C|,   C = I + D^(1/2) W' A^-1 W D^(1/2),
+
+    where ``C`` is block diagonal with one ``(1 + T) x (1 + T)`` block per cluster (``T``
+    waves), factored by a batched Cholesky decomposition.
+    """
+
+    def __init__(
+        self, X: np.ndarray, y: np.ndarray, subj: np.ndarray, clus: np.ndarray,
+        tcode: np.ndarray, n_times: int,
+    ):
+        super().__init__(X, y, subj, clus)
+        M = np.column_stack([X, y - X @ self.beta0])
+        n_subj, P = self.SM.shape
+        K = 1 + n_times
+        W = np.zeros((self.n, K))
+        W[:, 0] = 1.0
+        W[np.arange(self.n), 1 + tcode] = 1.0
+        self.K = K
+        self.WtW = np.zeros((self.n_clus, K, K))
+        np.add.at(self.WtW, clus, W[:, :, None] * W[:, None, :])
+        self.WtM = np.zeros((self.n_clus, K, P))
+        np.add.at(self.WtM, clus, W[:, :, None] * M[:, None, :])
+        w_s = np.zeros((n_subj, K))  # W' 1_s per subject
+        np.add.at(w_s, subj, W)
+        self.ww = (w_s[:, :, None] * w_s[:, None, :]).reshape(n_subj, K * K)
+        self.wm = (w_s[:, :, None] * self.SM[:, None, :]).reshape(n_subj, K * P)
+        self.ind = np.zeros((self.n_clus, n_subj))  # cluster x subject incidence
+        self.ind[self.subj_clus, np.arange(n_subj)] = 1.0
+        self.k = 3  # theta = (cluster, subject, cluster_time)
+
+    def parts(self, theta: np.ndarray) -> tuple[float, np.ndarray, float, np.ndarray]:
+        """Deviance, beta, sigma^2 and (X' Sigma^-1 X)^-1 at ``theta``."""
+        b = float(theta[1]) ** 2
+        g = 1.0 / (1.0 + b * self.n_s)
+        bg = b * g
+        Q = self.MtM - self.SM.T @ (bg[:, None] * self.SM)
+        logdet = -float(np.sum(np.log(g)))
+        K, P = self.K, self.SM.shape[1]
+        G = self.WtW - (self.ind @ (bg[:, None] * self.ww)).reshape(-1, K, K)  # W'A^-1 W
+        R = self.WtM - (self.ind @ (bg[:, None] * self.wm)).reshape(-1, K, P)  # W'A^-1 M
+        d = np.full(K, abs(float(theta[2])))
+        d[0] = abs(float(theta[0]))
+        C = np.eye(K) + d[:, None] * G * d[None, :]
+        L = np.linalg.cholesky(C)
+        Y = np.linalg.solve(L, d[:, None] * R)  # L^-1 D^(1/2) W' A^-1 M
+        Q = Q - np.einsum("jkp,jkq->pq", Y, Y)
+        logdet += 2.0 * float(np.sum(np.log(np.diagonal(L, axis1=1, axis2=2))))
+        p = self.p
+        chol = linalg.cho_factor(Q[:p, :p])
+        delta = linalg.cho_solve(chol, Q[:p, p])
+        rss = max(float(Q[p, p] - Q[:p, p] @ delta), np.finfo(float).tiny)
+        sigma2 = rss / self.n
+        dev = logdet + self.n * (1.0 + _LOG_2PI + np.log(sigma2))
+        xvx_inv = linalg.cho_solve(chol, np.eye(p))
+        return dev, self.beta0 + delta, sigma2, xvx_inv
 
 
 def _design(

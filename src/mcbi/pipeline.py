@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from mcbi.bookbuild import BookFailed, derived_config, run_jupyter_book, swap_in
 from mcbi.buildpages import write_build_pages
 from mcbi.cli import UserError
@@ -88,15 +90,15 @@ def is_up_to_date(record: dict[str, Any] | None, inputs: dict[str, str], page: P
     return bool(record) and record.get("inputs") == inputs and page.is_file()
 
 
-def book_key(layout: Layout, info: BuildInfo) -> str:
-    """Hash of everything the html depends on: book/, config, toc and footer (not the date)."""
+def book_key(layout: Layout, info: BuildInfo, code_sha: str) -> str:
+    """Hash of what the html depends on: book/, config, toc, package code, footer (not date)."""
     root = layout.root
     _, files = hash_tree(root / "book")
     parts = [canonical(files)]
     for name in ("_config.yml", "_toc.yml"):
         path = root / name
         parts.append(sha256_file(path) if path.is_file() else "-")
-    parts += [info.version, info.commit, info.data_sha256]
+    parts += [info.version, info.commit, info.data_sha256, code_sha]
     return sha256_text("\n".join(parts))
 
 
@@ -117,6 +119,41 @@ def resolve_data(root: Path, data: str | None) -> tuple[Path, str]:
     except ValueError:
         value = str(path)
     return path, value
+
+
+def toc_documents(root: Path) -> list[str]:
+    """Return the documents ``_toc.yml`` lists (root first); empty if there is no toc."""
+    path = Path(root) / "_toc.yml"
+    if not path.is_file():
+        return []
+    toc = yaml.safe_load(path.read_text("utf-8")) or {}
+    found = [toc["root"]] if "root" in toc else []
+    stack = list(reversed(toc.get("parts", []) + toc.get("chapters", [])))
+    while stack:
+        entry = stack.pop()
+        if "file" in entry:
+            found.append(entry["file"])
+        for key in ("parts", "chapters", "sections"):
+            stack.extend(reversed(entry.get(key, [])))
+    return found
+
+
+def check_toc(root: Path, sections: list[Section]) -> None:
+    """Refuse a toc that lists a results page whose notebook does not exist.
+
+    Raises
+    ------
+    UserError
+        Naming the missing notebooks and the sections that exist.
+    """
+    names = {s.name for s in sections}
+    prefix = SECTIONS_DIR.as_posix() + "/"
+    missing = [doc for doc in toc_documents(root)
+               if doc.startswith(prefix) and doc[len(prefix):] not in names]
+    if missing:
+        raise UserError(
+            f"_toc.yml lists {', '.join(missing)} but notebooks/ has no such notebook; "
+            f"sections: {', '.join(sorted(names))}")
 
 
 def generate_lead_pages(root: Path, data_dir: Path) -> None:
@@ -176,6 +213,7 @@ def build(force: bool = False, data: str | None = None, root: Path | None = None
     sections = discover(layout.root)
     if not sections:
         raise UserError(f"no notebooks found in {layout.root / 'notebooks'}")
+    check_toc(layout.root, sections)
     data_dir, data_value = resolve_data(layout.root, data)
     data_sha, data_files = hash_tree(data_dir)
     code_sha, _ = hash_tree(code_dir(layout.root), "*.py")
@@ -183,47 +221,57 @@ def build(force: bool = False, data: str | None = None, root: Path | None = None
     layout.sections.mkdir(parents=True, exist_ok=True)
 
     for section in sections:
-        defaults = section.defaults()
-        overrides = {"data_dir": data_value} if defaults.get("data_dir", data_value) != data_value \
-            else {}
+        default = section.defaults().get("data_dir")
+        overrides = {} if default in (None, data_value) else {"data_dir": data_value}
         params = merge_parameters(section, overrides)
         inputs = section_inputs(section, params, data_sha, code_sha)
         page = layout.sections / f"{section.name}.ipynb"
         if not force and is_up_to_date(state["sections"].get(section.name), inputs, page):
             print(f"[{section.name}] up to date")
             continue
-        state["sections"].pop(section.name, None)
-        save_state(layout.state, state)
-        (layout.sections / f"{section.name}.results.json").unlink(missing_ok=True)
-        staged = layout.stage / "notebooks" / f"{section.name}.ipynb"
-        start = time.perf_counter()
-        try:
-            execute_notebook(section.notebook, staged, overrides, cwd=layout.root,
-                             log=layout.build / "logs" / f"{section.name}.stderr.log")
-        except SectionFailed as exc:
-            return _fail_section(layout, section, exc, staged)
-        staged.replace(page)
-        (layout.failed / f"{section.name}.ipynb").unlink(missing_ok=True)
+        if _execute_for_book(layout, section, overrides, state) != 0:
+            return 1
         state["sections"][section.name] = {"inputs": inputs, "parameters": params}
-        state["book"] = None
         save_state(layout.state, state)
-        print(f"[{section.name}] executed in {time.perf_counter() - start:.1f} s")
-        if not (layout.sections / f"{section.name}.results.json").is_file():
-            print(f"[{section.name}] note: no {section.name}.results.json written (Results.save)")
 
     names = {s.name for s in sections}
     state["sections"] = {k: v for k, v in state["sections"].items() if k in names}
-    return _build_book(layout, sections, state, data_dir, data_value, data_sha, data_files, force)
+    data = {"path": data_value, "sha256": data_sha, "files": data_files}
+    return _build_book(layout, sections, state, data_dir, data, code_sha, force)
+
+
+def _execute_for_book(
+    layout: Layout, section: Section, overrides: dict[str, Any], state: dict[str, Any]
+) -> int:
+    """Execute ``section`` into the staging area and move it into the book if it succeeds."""
+    state["sections"].pop(section.name, None)
+    state["book"] = None
+    save_state(layout.state, state)  # a failure below leaves the section out of date
+    (layout.sections / f"{section.name}.results.json").unlink(missing_ok=True)
+    staged = layout.stage / "notebooks" / f"{section.name}.ipynb"
+    start = time.perf_counter()
+    try:
+        execute_notebook(section.notebook, staged, overrides, cwd=layout.root,
+                         log=layout.build / "logs" / f"{section.name}.stderr.log")
+    except SectionFailed as exc:
+        return _fail_section(layout, section, exc, staged)
+    staged.replace(layout.sections / f"{section.name}.ipynb")
+    (layout.failed / f"{section.name}.ipynb").unlink(missing_ok=True)
+    print(f"[{section.name}] executed in {time.perf_counter() - start:.1f} s")
+    if not (layout.sections / f"{section.name}.results.json").is_file():
+        print(f"[{section.name}] note: no {section.name}.results.json written (Results.save)")
+    return 0
 
 
 def _build_book(
     layout: Layout, sections: list[Section], state: dict[str, Any], data_dir: Path,
-    data_value: str, data_sha: str, data_files: dict[str, str], force: bool,
+    data: dict[str, Any], code_sha: str, force: bool,
 ) -> int:
-    info = BuildInfo.collect(layout.root, data_sha)
+    """Generate pages, then build and swap in the html unless nothing it depends on changed."""
+    info = BuildInfo.collect(layout.root, data["sha256"])
     generate_lead_pages(layout.root, data_dir)
     write_build_pages(layout.root, sections, info)
-    key = book_key(layout, info)
+    key = book_key(layout, info, code_sha)
     if not force and state["book"] == key and (layout.html / "index.html").is_file():
         print("[book] up to date")
         return 0
@@ -238,7 +286,6 @@ def _build_book(
         return 1
     swap_in(html, layout.html)
     shutil.rmtree(layout.stage / "jb", ignore_errors=True)
-    data = {"path": data_value, "sha256": data_sha, "files": data_files}
     manifest = build_manifest(info, data, state["sections"], layout.sections)
     write_manifest(layout.manifest, manifest)
     state["book"] = key

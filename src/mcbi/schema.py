@@ -75,8 +75,8 @@ def _item_fields(instrument: Instrument) -> list[dict[str, Any]]:
 
 def _resource(name: str, path: str, title: str, description: str, fields: list,
               primary_key: list[str], foreign_keys: list | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"fields": fields, "primaryKey": primary_key,
-                              "missingValues": [""]}
+    schema: dict[str, Any] = {"fields": fields, "fieldsMatch": "equal",
+                              "primaryKey": primary_key, "missingValues": [""]}
     if foreign_keys:
         schema["foreignKeys"] = foreign_keys
     return {"name": name, "path": path, "title": title, "description": description,

@@ -8,6 +8,7 @@ into one line per file, column and rule, with the first few row numbers.
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,15 +164,14 @@ def validate_package(path: str | Path) -> ValidationReport:
         ``report.valid`` and ``report.message()`` tell the outcome; nothing is raised
         for bad data.
     """
-    from frictionless import Checklist, Detector, FrictionlessException, Package, checks
+    from frictionless import Checklist, FrictionlessException, Package, checks
 
     path = Path(path)
     descriptor, problems = _check_descriptor(path)
     if descriptor is None or problems:
         return ValidationReport(path, problems)
     try:
-        package = Package(str(path / "datapackage.json"),
-                          detector=Detector(schema_sync=True))
+        package = Package(str(path / "datapackage.json"))
         report = package.validate(
             checklist=Checklist(checks=[checks.table_dimensions(min_rows=1)]),
             limit_errors=500)
@@ -184,13 +184,21 @@ def validate_package(path: str | Path) -> ValidationReport:
     for error in report.errors:
         problems.append(Problem("datapackage.json", "", "valid descriptor", error.message))
     tasks = list(report.tasks)
+    files = {t.name: resources.get(t.name, {}).get("path", t.name) for t in tasks}
+    first_lines = {name: _first_line(path / file) for name, file in files.items()}
+    delimiter_wrong = {name for name, line in first_lines.items()
+                       if line and "," not in line and (";" in line or "\t" in line)}
     for task in tasks:
-        if any(e.type in _FATAL for e in task.errors):
+        if task.name in delimiter_wrong or any(e.type in _FATAL for e in task.errors):
             fatal_files.add(task.name)
     for task in tasks:
         resource = resources.get(task.name, {})
-        file = resource.get("path", task.name)
-        first_line = _first_line(path / file)
+        file, first_line = files[task.name], first_lines[task.name]
+        if task.errors and task.name in delimiter_wrong:
+            problems.append(Problem(file, "", "header matches the schema",
+                                    "the header is a single column: wrong delimiter? "
+                                    "the schema expects ','"))
+            continue
         for error in task.errors:
             if error.type == "foreign-key" and _references_fatal(resource, fatal_files):
                 continue
@@ -201,6 +209,8 @@ def validate_package(path: str | Path) -> ValidationReport:
                 continue
             column = getattr(error, "field_name", None) or _key_columns(resource, error.type)
             rule = _RULES.get(error.type, error.type)
+            if error.type == "error" and "unique labels" in error.message:
+                rule, column = "unique column names", _duplicated(first_line)
             if error.type == "constraint-error":
                 rule = f"constraint {error.note.split('constraint')[-1].strip()}".split(
                     " is ")[0]
@@ -235,6 +245,12 @@ def _references_fatal(resource: dict, fatal: set[str]) -> bool:
     refs = {fk.get("reference", {}).get("resource")
             for fk in resource.get("schema", {}).get("foreignKeys", [])}
     return bool(refs & fatal)
+
+
+def _duplicated(header_line: str) -> str:
+    """Names that occur more than once in a CSV header line (to locate frictionless's error)."""
+    names = next(csv.reader([header_line])) if header_line else []
+    return ", ".join(dict.fromkeys(n for n in names if names.count(n) > 1))
 
 
 def _first_line(path: Path) -> str:

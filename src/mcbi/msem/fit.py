@@ -107,7 +107,7 @@ class MSEMResult:
 
 
 def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
-        se: bool = True, fit_measures_: bool = True) -> MSEMResult:
+        se: bool = True, saturated: bool = True) -> MSEMResult:
     """Fit a two-level SEM by (full-information) maximum likelihood.
 
     Parameters
@@ -122,8 +122,10 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
         FIML over all observed cells (default) or listwise deletion.
     se : bool
         Compute standard errors (observed information).
-    fit_measures_ : bool
-        Fit the saturated and baseline models and compute fit measures and ICCs.
+    saturated : bool
+        Also fit the saturated and baseline models, needed for the chi-square test, CFI,
+        TLI, RMSEA, SRMR and the ICCs (otherwise ``fit_measures`` has only ``logl``,
+        ``npar``, ``aic``, ``bic``, ``ntotal``, ``nclusters``).
 
     Returns
     -------
@@ -139,7 +141,7 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
     cdata = prepare_data(data, cluster, roles, missing)
     mm = ModelMatrices(table, roles)
     try:
-        opt, _ = optimize(mm, cdata, start_values(table, mm, cdata))
+        opt = optimize(mm, cdata, start_values(table, mm, cdata))
     except NotPositiveDefinite as exc:
         raise ValueError(f"cannot start the optimiser: {exc}") from exc
     notes: list[str] = []
@@ -153,7 +155,7 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
     bidx = mm.levels[2]["target"]
     notes += _check_solution(est, sw, phi[np.ix_(bidx, bidx)])
     measures, iccs = {}, pd.Series(dtype=float)
-    if fit_measures_:
+    if saturated:
         h1, base = fit_saturated(roles, cdata), fit_baseline(roles, cdata)
         for name, mf in (("saturated", h1), ("baseline", base)):
             if not mf.optimum.converged:

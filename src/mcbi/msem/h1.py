@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .data import ClusterData
-from .estimate import Optimum, optimize, start_values
+from .estimate import Optimum, optimize, sample_moments
 from .matrices import ModelMatrices
 from .partable import Roles, baseline_partable, saturated_partable
 
@@ -35,21 +35,49 @@ class MomentFit:
         return -0.5 * self.optimum.minus2ll
 
 
+def _moment_start(table: pd.DataFrame, roles: Roles, data: ClusterData) -> np.ndarray:
+    """Start values from the sample moments (Cholesky factors for the between blocks)."""
+    sw, sb, mu = sample_moments(data)
+    y, between = roles.y, roles.between_vars
+    loads = table[table["op"] == "=~"]
+    rhs_of = {lat: list(g) for lat, g in loads.groupby("lhs", sort=False)["rhs"]}
+    # the first factor of a block loads on every variable of the block
+    block_of = {}
+    for rhs in sorted(rhs_of.values(), key=len):
+        for v in rhs:
+            block_of[v] = rhs
+    chol = {}
+    theta = np.zeros(int(table["free"].max()))
+    for r in table[table["free"] > 0].itertuples():
+        if r.op == "~~" and r.level == 1:
+            theta[r.free - 1] = sw[y.index(r.lhs), y.index(r.rhs)]
+        elif r.op == "~1":
+            theta[r.free - 1] = mu[between.index(r.lhs)]
+        elif r.op == "=~":
+            block = block_of[rhs_of[r.lhs][0]]
+            key = tuple(block)
+            if key not in chol:
+                idx = [between.index(v) for v in block]
+                chol[key] = np.linalg.cholesky(sb[np.ix_(idx, idx)])
+            theta[r.free - 1] = chol[key][block.index(r.rhs), block.index(rhs_of[r.lhs][0])]
+    return theta
+
+
 def _fit_table(table: pd.DataFrame, roles: Roles, data: ClusterData) -> MomentFit:
     mm = ModelMatrices(table, roles)
-    opt, _ = optimize(mm, data, start_values(table, mm, data), newton_steps=2)
+    opt = optimize(mm, data, _moment_start(table, roles, data), newton_steps=2)
     sw, phi, mu = mm.implied(opt.theta)
     return MomentFit(opt, mm.npar, sw, phi, mu)
 
 
 def fit_saturated(roles: Roles, data: ClusterData) -> MomentFit:
     """Fit the unrestricted model: free Σ_W, between covariance of (z, y) and means."""
-    return _fit_table(saturated_partable(roles), roles, data)
+    return _fit_table(*saturated_partable(roles), data)
 
 
 def fit_baseline(roles: Roles, data: ClusterData) -> MomentFit:
     """Fit the independence model (variances and means only, at both levels)."""
-    return _fit_table(baseline_partable(roles), roles, data)
+    return _fit_table(*baseline_partable(roles), data)
 
 
 def icc(h1: MomentFit, roles: Roles) -> pd.Series:

@@ -213,38 +213,71 @@ def _assign_free(table: pd.DataFrame) -> pd.DataFrame:
     return table[["lhs", "op", "rhs", "level", "label", "free", "ustart", "user", "start_user"]]
 
 
+CHOL_PREFIX = ".chol"
+"""Name prefix of the latent variables that parametrise Φ = L Lᵀ in moment models."""
+
+
+def _psd_block(names: list[str], offset: int) -> list[str]:
+    """Syntax for a covariance matrix of ``names`` written as L Lᵀ (L lower triangular).
+
+    Latent ``.chol<k>`` (variance 1) loads on the k-th variable and the ones after it;
+    residual variances are 0, so the block is positive semi-definite by construction.
+    """
+    lines = []
+    lat = [f"{CHOL_PREFIX}{offset + j}" for j in range(len(names))]
+    for j, f in enumerate(lat):
+        lines.append(f"{f} =~ NA*{names[j]}" + "".join(f" + {v}" for v in names[j + 1:]))
+        lines.append(f"{f} ~~ 1*{f}")
+    lines += [f"{v} ~~ 0*{v}" for v in names]
+    return lines, lat
+
+
 def _moment_model(roles: Roles, covariances: bool) -> str:
     """Syntax of the saturated (``covariances=True``) or independence model.
 
     As in lavaan, the independence model keeps the covariances among the exogenous
-    observed variables of each level free.
+    observed variables of each level free. The between-level covariance blocks are
+    parametrised as L Lᵀ: like lavaan's EM, the maximum is sought over positive
+    semi-definite between matrices (without that the unrestricted likelihood can be
+    unbounded when few clusters share a cluster size).
     """
-    lines = []
-    for lev in (1, 2):
-        lines.append(f"level: {lev}")
-        names = roles.observed[lev]
-        exo = roles.exogenous[lev]
-        for i, a in enumerate(names):
-            if covariances:
-                rhs = names[i:]
-            else:
-                rhs = [a] + ([b for b in exo[exo.index(a) + 1:]] if a in exo else [])
-            lines.append(f"{a} ~~ " + " + ".join(rhs))
+    lines = ["level: 1"]
+    names = roles.observed[1]
+    exo = roles.exogenous[1]
+    for i, a in enumerate(names):
+        if covariances:
+            rhs = names[i:]
+        else:
+            rhs = [a] + ([b for b in exo[exo.index(a) + 1:]] if a in exo else [])
+        lines.append(f"{a} ~~ " + " + ".join(rhs))
+    lines.append("level: 2")
+    names = roles.observed[2]
+    lines += [f"{v} ~ 1" for v in names]  # fixes the variable order of the block
+    exo = [v for v in roles.exogenous[2] if v in names]
+    groups = [names] if covariances else ([exo] if exo else []) + [
+        [v] for v in names if v not in exo]
+    latents: list[str] = []
+    for group in groups:
+        block, lat = _psd_block(group, len(latents) + 1)
+        lines += block
+        latents += lat
+    for i, a in enumerate(latents):
+        lines += [f"{a} ~~ 0*{b}" for b in latents[i + 1:]]
     return "\n".join(lines)
 
 
-def saturated_partable(roles: Roles) -> pd.DataFrame:
-    """Parameter table of the unrestricted two-level model (H1)."""
+def saturated_partable(roles: Roles) -> tuple[pd.DataFrame, Roles]:
+    """Parameter table (and its roles) of the unrestricted two-level model (H1)."""
     return _moment_table(roles, covariances=True)
 
 
-def baseline_partable(roles: Roles) -> pd.DataFrame:
-    """Parameter table of the independence model at both levels (variances and means)."""
+def baseline_partable(roles: Roles) -> tuple[pd.DataFrame, Roles]:
+    """Parameter table (and its roles) of the independence model (variances and means)."""
     return _moment_table(roles, covariances=False)
 
 
-def _moment_table(roles: Roles, covariances: bool) -> pd.DataFrame:
+def _moment_table(roles: Roles, covariances: bool) -> tuple[pd.DataFrame, Roles]:
     table, moment_roles = build_partable(_moment_model(roles, covariances))
     if moment_roles.y != roles.y or moment_roles.z != roles.z:
         raise ValueError("internal error: variable order differs in the moment model")
-    return table
+    return table, moment_roles

@@ -1,0 +1,215 @@
+"""Shared fixtures: toy book projects and the end-to-end build of the real book."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+TOY_TOC = """\
+format: jb-book
+root: book/intro
+parts:
+  - caption: Results
+    chapters:
+      - file: book/sections/01_alpha
+      - file: book/sections/02_beta
+  - caption: Reproducibility
+    chapters:
+      - file: book/reproducibility
+      - file: book/cite
+      - file: book/references
+"""
+
+TOY_INTRO = """\
+# Toy book
+
+The mean of the toy values is {glue:text}`sections/01_alpha.ipynb::mean:.2f` and the
+scaled total is {glue:text}`sections/02_beta.ipynb::total:.1f`.
+"""
+
+PARAMS = 'data_dir = "data/trial"\nout_dir = "book/sections"\n'
+
+
+def make_notebook(path: Path, cells: list[tuple[str, str, list[str]]]) -> Path:
+    """Write a notebook of ``(kind, source, tags)`` cells with kernel metadata."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for kind, source, tags in cells:
+        new = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
+        cell = new(source)
+        if tags:
+            cell.metadata["tags"] = tags
+        nb.cells.append(cell)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def alpha_notebook(path: Path, extra: str = "") -> Path:
+    """Section 01_alpha: reads the data, saves a figure, records ``mean``."""
+    return make_notebook(path, [
+        ("markdown", "# Alpha\n\nThe mean is {glue:text}`mean:.2f`.", []),
+        ("code", PARAMS + "bins = 3\n", ["parameters"]),
+        ("code", "import csv, pathlib\nfrom mcbi.results import Results\n"
+                 "rows = list(csv.DictReader(open(pathlib.Path(data_dir) / 'values.csv')))\n"
+                 "values = [float(r['x']) for r in rows]" + extra, []),
+        ("code", "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+                 "fig, ax = plt.subplots(figsize=(3, 2))\nax.hist(values, bins=bins)\n"
+                 "(pathlib.Path(out_dir) / 'figures').mkdir(parents=True, exist_ok=True)\n"
+                 "fig.savefig(pathlib.Path(out_dir) / 'figures' / 'alpha_hist.png')\n"
+                 "plt.close(fig)", []),
+        ("markdown", "```{figure} figures/alpha_hist.png\n:name: fig-alpha\n\n"
+                     "Histogram of the toy values.\n```", []),
+        ("code", "res = Results('01_alpha', out_dir)\n"
+                 "res.glue('mean', sum(values) / len(values))\nres.save()", []),
+    ])
+
+
+def beta_notebook(path: Path, body: str = "total = scale * sum(values)") -> Path:
+    """Section 02_beta: records ``total``; ``body`` may be replaced by failing code."""
+    return make_notebook(path, [
+        ("markdown", "# Beta\n\nThe scaled total is {glue:text}`total:.1f`.", []),
+        ("code", PARAMS + "scale = 2\nlabel = 'toy'\n", ["parameters"]),
+        ("code", "import csv, pathlib\nfrom mcbi.results import Results\n"
+                 "values = [float(r['x']) for r in "
+                 "csv.DictReader(open(pathlib.Path(data_dir) / 'values.csv'))]", []),
+        ("code", body, []),
+        ("code", "res = Results('02_beta', out_dir)\nres.glue('total', total)\n"
+                 "res.glue_text('label', label)\nres.save()", []),
+    ])
+
+
+def make_toy_project(root: Path) -> Path:
+    """Create a small book project (two sections, toy data, the real config and pages)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name in ("_config.yml", "CITATION.cff", "requirements.in", "requirements.txt"):
+        if (REPO / name).is_file():
+            shutil.copy(REPO / name, root / name)
+    (root / "_toc.yml").write_text(TOY_TOC, "utf-8")
+    book = root / "book"
+    book.mkdir(parents=True)
+    (book / "intro.md").write_text(TOY_INTRO, "utf-8")
+    for name in ("reproducibility.md", "cite.md", "references.md", "references.bib"):
+        shutil.copy(REPO / "book" / name, book / name)
+    data = root / "data" / "trial"
+    data.mkdir(parents=True)
+    (data / "values.csv").write_text("x\n1\n2\n3\n4.5\n", "utf-8")
+    (data / "datapackage.json").write_text('{"name": "toy"}\n', "utf-8")
+    # a stand-in for the package code, so that its hash is stable and can be changed
+    (root / "src" / "mcbi").mkdir(parents=True)
+    (root / "src" / "mcbi" / "__init__.py").write_text('"""toy"""\n', "utf-8")
+    alpha_notebook(root / "notebooks" / "01_alpha.ipynb")
+    beta_notebook(root / "notebooks" / "02_beta.ipynb")
+    return root
+
+
+@pytest.fixture
+def toy_project(tmp_path: Path) -> Path:
+    """A fresh toy project (not built)."""
+    return make_toy_project(tmp_path / "toy")
+
+
+@dataclass
+class BuiltToy:
+    root: Path
+    first: str
+    second: str
+
+
+def build_in_process(root: Path, with_stderr: bool = False) -> tuple:
+    """Run ``pipeline.build`` on ``root`` with the lead's page generator disabled.
+
+    The toy data package is not the trial's, so ``mcbi.pages`` cannot describe it.
+    Returns ``(exit code, stdout)`` or ``(exit code, stdout, stderr)``.
+    """
+    import contextlib
+    import io
+
+    from mcbi import pipeline
+
+    out, err = io.StringIO(), io.StringIO()
+    with (pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out),
+          contextlib.redirect_stderr(err)):
+        mp.setattr(pipeline, "generate_lead_pages", lambda root, data_dir: None)
+        code = pipeline.build(root=root)
+    return (code, out.getvalue(), err.getvalue()) if with_stderr else (code, out.getvalue())
+
+
+@pytest.fixture(scope="session")
+def built_toy(tmp_path_factory: pytest.TempPathFactory) -> BuiltToy:
+    """A toy project built for real (papermill + jupyter-book), then built again."""
+    root = make_toy_project(tmp_path_factory.mktemp("built") / "toy")
+    code, first = build_in_process(root)
+    assert code == 0, first + _log(root)
+    code, second = build_in_process(root)
+    assert code == 0, second
+    return BuiltToy(root, first, second)
+
+
+def _log(root: Path) -> str:
+    log = root / "_build" / "logs" / "jupyter-book.log"
+    return log.read_text("utf-8")[-4000:] if log.is_file() else ""
+
+
+def copy_work_tree(src: Path, dest: Path) -> Path:
+    """Copy the tracked and untracked-but-not-ignored files of ``src`` to ``dest``."""
+    try:
+        listed = subprocess.run(
+            ["git", "-C", str(src), "ls-files", "-z", "--cached", "--others",
+             "--exclude-standard"], capture_output=True, check=True).stdout
+        names = [n for n in listed.decode().split("\0") if n]
+    except (OSError, subprocess.CalledProcessError):
+        skip = {".venv", "_build", "dist", ".git", "test-artifacts", ".pytest_cache"}
+        names = [p.relative_to(src).as_posix() for p in src.rglob("*")
+                 if p.is_file() and not skip & set(p.relative_to(src).parts)]
+    for name in names:
+        source = src / name
+        if source.is_file():
+            target = dest / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return dest
+
+
+@dataclass
+class BuiltBook:
+    root: Path
+    first: subprocess.CompletedProcess
+    second: subprocess.CompletedProcess
+
+
+def mcbi_cli(root: Path, *args: str, timeout: float = 3600,
+             src: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m mcbi ARGS`` in ``root`` with this interpreter (``src`` first on the path)."""
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(src), env.get("PYTHONPATH", "")])
+    return subprocess.run([sys.executable, "-m", "mcbi", *args], cwd=root, capture_output=True,
+                          text=True, timeout=timeout, env=env)
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory: pytest.TempPathFactory) -> BuiltBook:
+    """The real book built from a clean copy of the work tree, then built a second time."""
+    if not sorted((REPO / "notebooks").glob("*.ipynb")):
+        pytest.skip("notebooks/ has no section notebook yet: nothing to build end to end")
+    root = copy_work_tree(REPO, tmp_path_factory.mktemp("e2e") / "repo")
+    if not (root / "data" / "trial").is_dir():
+        made = mcbi_cli(root, "simulate", "--out", "data/trial", src=root / "src")
+        assert made.returncode == 0, made.stdout + made.stderr
+    first = mcbi_cli(root, "build", src=root / "src")
+    assert first.returncode == 0, first.stdout + first.stderr + _log(root)
+    second = mcbi_cli(root, "build", src=root / "src")
+    assert second.returncode == 0, second.stdout + second.stderr
+    return BuiltBook(root, first, second)
