@@ -44,4 +44,4 @@ benchmark: install
 	$(PY) benchmarks/bench_msem.py
 
 clean:
-	rm -rf _build book/sections
+	rm -rf _build book/sections book/_generated
