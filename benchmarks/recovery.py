@@ -2,7 +2,7 @@
 
 For each seed, simulate the trial and fit ``mcbi.lmm.fit_lmm`` to the *latent* truths:
 therapist PMS (two-level) and the patients' EUS-P (three-level, patients within
-therapists). Print, per outcome and wave, the true between-arm difference in change, the
+therapists, with the therapist x wave random intercept: ``cluster_time=True``). Print, per outcome and wave, the true between-arm difference in change, the
 mean estimate, its Monte Carlo SE (SD / sqrt(seeds)), the z of the bias, and the ratio of
 the mean model SE to the SD of the estimates (SE calibration).
 
@@ -36,7 +36,7 @@ def _one(seed: int) -> list[tuple[str, str, float, float]]:
                        group_levels=design.ARMS, time_levels=design.WAVES),
         "eus_p": fit_lmm(trial.patient_latent, "eus_p", "arm", "wave", "patient_id",
                          cluster="therapist_id", group_levels=design.ARMS,
-                         time_levels=design.WAVES),
+                         time_levels=design.WAVES, cluster_time=True),
     }
     rows = []
     for outcome, fit in fits.items():

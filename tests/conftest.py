@@ -102,6 +102,7 @@ def make_toy_project(root: Path) -> Path:
     (book / "intro.md").write_text(TOY_INTRO, "utf-8")
     for name in ("reproducibility.md", "cite.md", "references.md", "references.bib"):
         shutil.copy(REPO / "book" / name, book / name)
+    shutil.copytree(REPO / "book" / "_static", book / "_static")
     data = root / "data" / "trial"
     data.mkdir(parents=True)
     (data / "values.csv").write_text("x\n1\n2\n3\n4.5\n", "utf-8")

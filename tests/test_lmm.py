@@ -3,13 +3,16 @@
 Reference chain: tests/fixtures/lme4/make_data.py (seeded) writes the CSVs,
 tests/fixtures/lme4/fit_lme4.R fits them with lme4 (versions recorded in each JSON).
 
-Tolerances per quantity (measured maximum deviation over the three fixtures in brackets;
-the R fits use tight bobyqa tolerances, and lme4's default-control fits differ from them
-by up to 7e-6 relative in the variance components):
-- fixed effects: 1e-4 relative, 1e-6 absolute near 0  [1.8e-8 relative]
-- variance components: 1e-4 relative, 1e-6 absolute near 0  [9.3e-8 relative; boundary: 0]
-- log-likelihood, AIC, BIC: 1e-3 absolute  [4.8e-12]
-- fixed-effect SEs, full vcov, contrast estimates and SEs: 1e-6 relative  [3.6e-8 relative]
+Tolerances per quantity (measured maximum deviation over the three nested fixtures in
+brackets, then over ``clustertime``, the model with ``(1 | cluster:time)``; the R fits use
+tight bobyqa tolerances, and lme4's default-control fits differ from them by up to 7e-6
+relative in the variance components, 1.6e-5 for ``clustertime``):
+- fixed effects: 1e-4 relative, 1e-6 absolute near 0  [1.8e-8; clustertime 3.6e-8 relative]
+- variance components: 1e-4 relative, 1e-6 absolute near 0  [9.3e-8 relative; boundary: 0;
+  clustertime 8.9e-8 relative]
+- log-likelihood, AIC, BIC: 1e-3 absolute  [4.8e-12; clustertime 2.3e-13]
+- fixed-effect SEs, full vcov, contrast estimates and SEs: 1e-6 relative  [3.6e-8 relative;
+  clustertime: SEs 1.8e-8, vcov 3.8e-8, contrast estimates 5.6e-8, contrast SEs 1.8e-8]
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from scipy import stats
 from mcbi.lmm import LMMResult, contrasts, fit_lmm, holm, icc, marginal_means
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lme4"
-DATASETS = ["twolevel", "threelevel", "boundary"]
+DATASETS = ["twolevel", "threelevel", "boundary", "clustertime"]
 REL, ABS_NEAR_ZERO = 1e-4, 1e-6
 SE_REL = 1e-6
 
@@ -50,7 +53,8 @@ def _fit(name: str) -> LMMResult:
             group_levels=ref["group_levels"], time_levels=ref["time_levels"],
         )
     # group 0/1 and time 0/1/2 are integers: the default (sorted) level order is lme4's.
-    return fit_lmm(_data(name), "y", "group", "time", "subject", "cluster")
+    return fit_lmm(_data(name), "y", "group", "time", "subject", "cluster",
+                   cluster_time=name == "clustertime")
 
 
 def _python_term(r_term: str) -> str:
@@ -151,6 +155,101 @@ def test_reference_fixtures_record_versions() -> None:
         assert ref["R_version"].startswith("R version")
         assert ref["lme4_version"].count(".") >= 2
         assert ref["REML"] is False
+
+
+# --------------------------------------------------------------------------- cluster x time
+
+
+def test_clustertime_fixture_is_the_crossed_model() -> None:
+    ref, res = _reference("clustertime"), _fit("clustertime")
+    assert ref["formula"].endswith("(1 | cluster:time)")
+    assert ref["singular"] is False
+    assert res.cluster_time is True
+    assert res.variance_components["component"].tolist() == [
+        "cluster", "subject", "cluster_time", "residual"]
+    # generated with SDs 0.4 / 0.6 / 0.5 / 0.7: the cluster x time component is sizeable
+    assert res.variance_components.set_index("component").loc["cluster_time", "sd"] > 0.3
+    assert "cluster x time" in repr(res)
+    assert ref["ngrps"]["cluster:time"] == 177  # cluster-wave cells with an observation
+
+
+def test_clustertime_icc_d_and_information_criteria() -> None:
+    res = _fit("clustertime")
+    v = _reference("clustertime")["varcomp"]
+    total = v["cluster"] + v["subject"] + v["cluster_time"] + v["residual"]
+    assert icc(res) == pytest.approx(v["cluster"] / total, rel=REL)  # cluster_time: not in it
+    tab = contrasts(res)
+    np.testing.assert_allclose(tab["d"], tab["estimate"] / np.sqrt(total), rtol=REL)
+    k = 6 + 4  # fixed effects + cluster, subject, cluster_time, residual variances
+    assert res.aic == pytest.approx(-2 * res.loglik + 2 * k)
+    assert res.bic == pytest.approx(-2 * res.loglik + k * np.log(res.nobs))
+    mm = marginal_means(res)
+    assert len(mm) == 6 and (mm["se"] > 0).all()
+
+
+def test_clustertime_deviance_matches_dense_computation() -> None:
+    """The Woodbury/Cholesky deviance equals a dense-matrix GLS computation at any theta."""
+    from mcbi import lmm
+
+    df = _data("clustertime").dropna(subset=["y"])
+    X, _ = lmm._design(df, "group", "time", (0, 1), (0, 1, 2))
+    y = df["y"].to_numpy()
+    clus = pd.factorize(df["cluster"])[0]
+    subj = pd.MultiIndex.from_arrays([df["cluster"], df["subject"]]).factorize()[0]
+    tcode = df["time"].to_numpy()
+    prof = lmm._CrossedProfile(X, y, subj, clus, tcode, 3)
+
+    def same(a: np.ndarray) -> np.ndarray:
+        return (a[:, None] == a[None, :]).astype(float)
+
+    n = len(y)
+    for theta in ([0.7, 1.3, 0.4], [0.0, 0.9, 1.1], [1.2, 0.0, 0.0]):
+        a, b, c = np.square(theta)
+        sigma = np.eye(n) + a * same(clus) + b * same(subj) + c * same(clus * 3 + tcode)
+        si = np.linalg.inv(sigma)
+        xvx_inv = np.linalg.inv(X.T @ si @ X)
+        beta = xvx_inv @ X.T @ si @ y
+        r = y - X @ beta
+        sigma2 = float(r @ si @ r) / n
+        dev = np.linalg.slogdet(sigma)[1] + n * (1 + np.log(2 * np.pi) + np.log(sigma2))
+        got = prof.parts(np.array(theta))
+        assert got[0] == pytest.approx(dev, rel=1e-11)
+        np.testing.assert_allclose(got[1], beta, rtol=1e-9, atol=1e-12)
+        assert got[2] == pytest.approx(sigma2, rel=1e-10)
+        np.testing.assert_allclose(got[3], xvx_inv, rtol=1e-9, atol=1e-13)
+
+
+def test_clustertime_zero_variance_gives_the_nested_fit() -> None:
+    # boundary.csv has no cluster x time variance; lme4 (checked by hand, tight bobyqa) puts
+    # the cluster:time variance at exactly 0 there, with logLik -1098.2146 as the nested fit.
+    nested = _fit("boundary")
+    res = fit_lmm(_data("boundary"), "y", "group", "time", "subject", "cluster",
+                  cluster_time=True)
+    assert res.converged
+    vc = res.variance_components.set_index("component")["variance"]
+    assert vc["cluster_time"] == pytest.approx(0.0, abs=ABS_NEAR_ZERO)
+    assert vc["cluster"] == pytest.approx(0.0, abs=ABS_NEAR_ZERO)
+    ref = nested.variance_components.set_index("component")["variance"]
+    for comp in ("subject", "residual"):
+        assert vc[comp] == pytest.approx(ref[comp], rel=1e-6)
+    assert res.loglik == pytest.approx(nested.loglik, abs=1e-8)
+    np.testing.assert_allclose(res.fixed["estimate"], nested.fixed["estimate"], rtol=1e-6,
+                               atol=1e-8)
+    np.testing.assert_allclose(res.cov_fixed, nested.cov_fixed, rtol=1e-6)
+    np.testing.assert_allclose(contrasts(res)["se"], contrasts(nested)["se"], rtol=1e-6)
+    assert res.aic == pytest.approx(nested.aic + 2)  # one more variance parameter
+
+
+def test_cluster_time_needs_a_cluster() -> None:
+    df = _balanced()
+    with pytest.raises(ValueError, match="cluster_time"):
+        fit_lmm(df, "y", "arm", "wave", "id", cluster_time=True)
+    with pytest.raises(ValueError, match="True or False"):
+        fit_lmm(_data("clustertime"), "y", "group", "time", "subject", "cluster",
+                cluster_time="yes")
+    # one subject per cluster: every cluster x wave cell holds one observation
+    with pytest.raises(ValueError, match="cluster x time levels"):
+        fit_lmm(df.assign(ther=df["id"]), "y", "arm", "wave", "id", "ther", cluster_time=True)
 
 
 # --------------------------------------------------------------------------- hand checks

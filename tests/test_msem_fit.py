@@ -12,6 +12,8 @@ tolerance on log L).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -138,6 +140,7 @@ def test_result_has_documented_columns_and_measures():
                 "srmr_within", "srmr_between", "aic", "bic", "ntotal", "nclusters"]:
         assert key in res.fit_measures
     assert res.converged and res.max_gradient < 1e-3 and res.iterations > 0
+    assert all(type(v) in (int, float) for v in res.fit_measures.values())
 
 
 def test_defined_parameter_is_product_of_labels():
@@ -168,7 +171,10 @@ def test_monte_carlo_ci_rejects_model_without_definitions():
 
 
 def test_summary_is_readable():
-    text = fitted("mediation_211").summary()
+    res = fitted("mediation_211")
+    assert repr(res).startswith("<MSEMResult converged: logl=-1487.500")
+    assert str(res) == res.summary()
+    text = res.summary()
     for piece in ["Level 1 (within)", "Level 2 (between)", "Defined parameters",
                   "ab := a*b", "Intraclass correlations", "Warnings: none", "converged"]:
         assert piece in text
@@ -231,6 +237,15 @@ def test_heywood_case_is_flagged():
     assert "y ~~ y (level 2)" in res.summary()
 
 
+def test_non_convergence_is_flagged():
+    with pytest.warns(MSEMWarning) as record:
+        res = fit(MODELS["demo"]["model"], load_data("demo"), cluster="cluster",
+                  max_iter=2, saturated=False)
+    assert any("did not converge" in str(w.message) for w in record)
+    assert not res.converged and res.max_gradient > 1e-3
+    assert "NOT CONVERGED" in res.summary()
+
+
 def test_unidentified_model_is_flagged():
     rng = np.random.default_rng(2)
     g = np.repeat(np.arange(30), 4)
@@ -258,3 +273,23 @@ def test_input_errors(bad, message):
             "cluster": "cluster", "missing": "ml"} | bad
     with pytest.raises(ValueError, match=message):
         fit(**args)
+
+
+@pytest.mark.slow
+def test_wald_intervals_cover_the_truth_across_seeds():
+    model = "level: 1\n y ~ m\nlevel: 2\n m ~ a*x\n y ~ b*m + c*x\n ab := a*b\n"
+    truth = {"y ~ m @1": 0.3, "m ~ x @2": 0.5, "y ~ m @2": 0.4, "y ~ x @2": 0.2,
+             "m ~~ m @2": 0.3, "y ~~ y @2": 0.2}
+    hits, n_seeds = [], 40
+    for seed in range(n_seeds):
+        sizes = np.random.default_rng(seed).integers(1, 8, size=120)
+        data, theta, _ = simulate(model, truth, sizes, seed=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = fit(model, data, cluster="cluster")
+        est = res.estimates[res.estimates["free"] > 0]
+        true = theta[est["free"].to_numpy() - 1]
+        hits.append((est["ci_lower"] <= true) & (true <= est["ci_upper"]))
+    coverage = np.mean(np.vstack([h.to_numpy() for h in hits]), axis=0)
+    assert np.all(coverage > 0.8), coverage
+    assert 0.9 < coverage.mean() < 0.99

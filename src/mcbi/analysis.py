@@ -54,19 +54,21 @@ def analyse_outcomes(
     subject: str,
     cluster: str | None = None,
     alpha: float = 0.05,
+    cluster_time: bool = False,
 ) -> OutcomeAnalysis:
     """Fit the arm x wave mixed model to every outcome and collect the contrasts.
 
     Holm-adjusted p-values (``p_holm``) are computed within each family, separately for
     each contrast (the same kind of contrast at the same wave across the family's
-    outcomes).
+    outcomes). ``cluster_time=True`` (only with ``cluster``) adds the cluster x wave random
+    intercept, ``(1 | cluster:time)`` in lme4 terms (see :func:`mcbi.lmm.fit_lmm`).
     """
     rows, means, variance = [], [], []
     for family, outcomes in families.items():
         for outcome in outcomes:
             res = fit_lmm(long, outcome, design.ARM, design.WAVE, subject, cluster,
                           group_levels=list(design.ARMS), time_levels=list(design.WAVES),
-                          alpha=alpha)
+                          alpha=alpha, cluster_time=cluster_time)
             if not res.converged:
                 raise RuntimeError(f"mixed model for {outcome} did not converge")
             con = contrasts(res, alpha=alpha)

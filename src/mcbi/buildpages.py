@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from mcbi.pages import write_pages
 from mcbi.provenance import BuildInfo, package_versions, python_version
 from mcbi.sections import Section
 
@@ -108,10 +109,4 @@ def write_build_pages(root: Path, sections: list[Section], info: BuildInfo) -> l
         "environment.md": environment_md(root),
         "citation_build.md": citation_md(root, info),
     }
-    written = []
-    for name, text in pages.items():
-        path = folder / name
-        if not path.is_file() or path.read_text("utf-8") != text:
-            path.write_text(text, "utf-8")
-        written.append(path)
-    return written
+    return write_pages(folder, pages)

@@ -133,7 +133,7 @@ def path_diagram(panels: list[dict], figsize: tuple[float, float] = (10, 6.5)) -
         ax.set_ylim(0, 1)
         ax.axis("off")
         ax.set_title(panel["title"], fontsize=10)
-        for name, (x, y, label) in nodes.items():
+        for _name, (x, y, label) in nodes.items():
             ax.text(x, y, label, ha="center", va="center", fontsize=8.5,
                     bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": "0.3"})
         for src, dst, text in panel["edges"]:

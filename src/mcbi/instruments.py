@@ -248,7 +248,7 @@ WATOCI = Instrument(
     ),
     respondent="patient",
     key_source="assumption: items 1-6 form the bond score; no reverse keys",
-    anchors="1 = never ... 7 = always", 
+    anchors="1 = never ... 7 = always",
 )
 
 THERAPIST_INSTRUMENTS: tuple[Instrument, ...] = (

@@ -270,15 +270,18 @@ class _Profile:
             res = optimize.minimize(self.deviance, start, method="Nelder-Mead", options=opts)
             if res.fun < best_dev:
                 best_theta, best_dev, ok = np.abs(res.x), float(res.fun), bool(res.success)
-        # Boundary: a theta that ends near 0 and can be set to exactly 0 without raising
-        # the deviance (beyond rounding) is reported as 0, like lme4's singular fits.
-        for j in np.argsort(best_theta):
-            trial = best_theta.copy()
+        return self._to_boundary(best_theta, best_dev), ok
+
+    def _to_boundary(self, theta: np.ndarray, dev: float) -> np.ndarray:
+        """Set to exactly 0 each theta (smallest first) whose removal does not raise the
+        deviance beyond rounding (1e-9), like lme4's singular fits."""
+        for j in np.argsort(theta):
+            trial = theta.copy()
             trial[j] = 0.0
             trial_dev = self.deviance(trial)
-            if trial_dev <= best_dev + 1e-9:
-                best_theta, best_dev = trial, trial_dev
-        return best_theta, ok
+            if trial_dev <= dev + 1e-9:
+                theta, dev = trial, trial_dev
+        return theta
 
 
 class _CrossedProfile(_Profile):
@@ -322,8 +325,8 @@ class _CrossedProfile(_Profile):
         self.ind[self.subj_clus, np.arange(n_subj)] = 1.0
         self.k = 3  # theta = (cluster, subject, cluster_time)
 
-    def parts(self, theta: np.ndarray) -> tuple[float, np.ndarray, float, np.ndarray]:
-        """Deviance, beta, sigma^2 and (X' Sigma^-1 X)^-1 at ``theta``."""
+    def _gram(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
+        """``Q = [X, r]' Sigma^-1 [X, r]`` and ``log|Sigma|`` at ``theta``."""
         b = float(theta[1]) ** 2
         g = 1.0 / (1.0 + b * self.n_s)
         bg = b * g
@@ -339,6 +342,23 @@ class _CrossedProfile(_Profile):
         Y = np.linalg.solve(L, d[:, None] * R)  # L^-1 D^(1/2) W' A^-1 M
         Q = Q - np.einsum("jkp,jkq->pq", Y, Y)
         logdet += 2.0 * float(np.sum(np.log(np.diagonal(L, axis1=1, axis2=2))))
+        return Q, logdet
+
+    def deviance(self, theta: np.ndarray) -> float:
+        # The last diagonal entry of the Cholesky factor of Q is sqrt(rss): one call, no
+        # beta and no inverse (the optimiser only needs the deviance).
+        try:
+            Q, logdet = self._gram(theta)
+            rss = float(np.linalg.cholesky(Q)[-1, -1]) ** 2
+        except (linalg.LinAlgError, FloatingPointError, ValueError):
+            return super().deviance(theta)  # e.g. a perfect fit: rss = 0
+        if not rss > 0.0:
+            return super().deviance(theta)
+        return logdet + self.n * (1.0 + _LOG_2PI + np.log(rss / self.n))
+
+    def parts(self, theta: np.ndarray) -> tuple[float, np.ndarray, float, np.ndarray]:
+        """Deviance, beta, sigma^2 and (X' Sigma^-1 X)^-1 at ``theta``."""
+        Q, logdet = self._gram(theta)
         p = self.p
         chol = linalg.cho_factor(Q[:p, :p])
         delta = linalg.cho_solve(chol, Q[:p, p])
@@ -347,6 +367,29 @@ class _CrossedProfile(_Profile):
         dev = logdet + self.n * (1.0 + _LOG_2PI + np.log(sigma2))
         xvx_inv = linalg.cho_solve(chol, np.eye(p))
         return dev, self.beta0 + delta, sigma2, xvx_inv
+
+    def optimise(self) -> tuple[np.ndarray, bool]:
+        """Minimise the deviance over theta = (cluster, subject, cluster_time).
+
+        Each deviance evaluation costs more than in the nested model, so the multi-start
+        search is cheaper: L-BFGS-B with bounds ``theta >= 0`` (as lme4's bobyqa) from five
+        starts, then Nelder-Mead with tight tolerances from the best of them (sign-free,
+        unbounded), then the boundary check of :meth:`_Profile.optimise`.
+        """
+        starts = [(1.0, 1.0, 1.0), (0.3, 0.3, 0.3), (3.0, 3.0, 3.0), (0.3, 1.0, 3.0),
+                  (3.0, 1.0, 0.3)]
+        best_theta, best_dev = np.ones(self.k), np.inf
+        for start in starts:
+            res = optimize.minimize(self.deviance, np.array(start), method="L-BFGS-B",
+                                    bounds=[(0.0, None)] * self.k)
+            if np.isfinite(res.fun) and res.fun < best_dev:
+                best_theta, best_dev = np.abs(res.x), float(res.fun)
+        opts = {"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000, "maxfev": 40000}
+        res = optimize.minimize(self.deviance, best_theta, method="Nelder-Mead", options=opts)
+        ok = bool(res.success) and np.isfinite(res.fun)
+        if res.fun < best_dev:
+            best_theta, best_dev = np.abs(res.x), float(res.fun)
+        return self._to_boundary(best_theta, best_dev), ok
 
 
 def _design(
@@ -396,6 +439,7 @@ def fit_lmm(
     group_levels: Any = None,
     time_levels: Any = None,
     alpha: float = 0.05,
+    cluster_time: bool = False,
 ) -> LMMResult:
     """Fit ``outcome ~ group * time`` with nested random intercepts by maximum likelihood.
 
@@ -417,6 +461,12 @@ def fit_lmm(
         Default: the categorical order for a categorical column, else sorted values.
     alpha : float, default 0.05
         Level of the Wald confidence intervals in ``result.fixed``.
+    cluster_time : bool, default False
+        Only with ``cluster``: add a random intercept per cluster and wave, lme4
+        ``(1 | cluster) + (1 | cluster:subject) + (1 | cluster:time)`` (component
+        ``cluster_time``). It lets clusters differ in their mean change between waves (the
+        deviations are independent across waves, with one common variance); without it,
+        such differences are ignored and between-group contrast SEs can be far off.
 
     Returns
     -------
@@ -426,8 +476,8 @@ def fit_lmm(
     ------
     ValueError
         Missing columns, a non-numeric outcome, no observations, fewer than 2 groups or
-        times, a group x time cell without observations, or too few observations for the
-        random effects.
+        times, a group x time cell without observations, too few observations for the
+        random effects, or ``cluster_time=True`` without ``cluster``.
 
     Examples
     --------
@@ -441,6 +491,10 @@ def fit_lmm(
     >>> list(res.variance_components["component"])
     ['subject', 'residual']
     """
+    if not isinstance(cluster_time, bool | np.bool_):
+        raise ValueError(f"cluster_time must be True or False, got {cluster_time!r}")
+    if cluster_time and cluster is None:
+        raise ValueError("cluster_time=True needs a cluster column (a three-level model)")
     df, glev, tlev = _prepare(
         data, outcome, group, time, subject, cluster, group_levels, time_levels
     )
@@ -465,14 +519,25 @@ def fit_lmm(
             "needs repeated observations (as in lme4, levels must be fewer than observations)"
         )
 
-    prof = _Profile(X, y, subj, clus)
+    if cluster_time:
+        tcode = df[time].map({lv: i for i, lv in enumerate(tlev)}).to_numpy(dtype=int)
+        n_ct = len(np.unique(clus * len(tlev) + tcode))
+        if n_ct >= n:
+            raise ValueError(
+                f"{n_ct} cluster x time levels for {n} observations: the cluster_time "
+                "random intercept needs fewer levels than observations (as in lme4)"
+            )
+        prof = _CrossedProfile(X, y, subj, clus, tcode, len(tlev))
+    else:
+        prof = _Profile(X, y, subj, clus)
     theta, converged = prof.optimise()
     dev, beta, sigma2, xvx_inv = prof.parts(theta)
     cov = sigma2 * xvx_inv
     se = np.sqrt(np.diag(cov))
     fixed = pd.DataFrame({"term": names, **_wald(beta, se, alpha)})
 
-    comps = (["cluster"] if cluster is not None else []) + ["subject", "residual"]
+    comps = (["cluster"] if cluster is not None else []) + ["subject"]
+    comps += (["cluster_time"] if cluster_time else []) + ["residual"]
     variances = np.append(theta**2 * sigma2, sigma2)
     vc = pd.DataFrame(
         {
@@ -505,6 +570,7 @@ def fit_lmm(
         time_levels=tlev,
         alpha=alpha,
         cell_counts=cells,
+        cluster_time=cluster_time,
     )
 
 
@@ -548,9 +614,9 @@ def contrasts(result: LMMResult, alpha: float = 0.05) -> pd.DataFrame:
     fixed effects with SE ``sqrt(L V L')`` (Wald z, normal CI).
 
     Cohen's ``d`` is ``estimate / SD`` with ``SD = sqrt(total variance)``, the model-implied
-    outcome SD at baseline (sum of all variance components; with random intercepts only it
-    is the same at every wave). Its interval is the estimate's CI divided by the same SD,
-    which treats SD as fixed.
+    outcome SD at baseline (sum of all variance components, including ``cluster_time`` when
+    the model has it; with random intercepts only it is the same at every wave). Its
+    interval is the estimate's CI divided by the same SD, which treats SD as fixed.
 
     Parameters
     ----------
@@ -660,7 +726,11 @@ def icc(result: LMMResult) -> float:
     """Intraclass correlation of the top level.
 
     Three-level model: ``var_cluster / total``; two-level model: ``var_subject / total``
-    (total = sum of the variance components). The share of every component is also in
+    (total = sum of the variance components). With the cluster x time intercept
+    (``cluster_time=True``) it is still ``var_cluster / total``: ``var_cluster_time`` is in
+    the total (the denominator) but not in the numerator, so this is the correlation of two
+    patients of one therapist at *different* waves (at the same wave it would be
+    ``(var_cluster + var_cluster_time) / total``). The share of every component is also in
     ``result.variance_components["proportion"]``.
 
     Examples

@@ -129,10 +129,15 @@ def generate_pages(book_dir: Path, data_dir: Path) -> list[Path]:
         "scoring.md": scoring_markdown(),
         "parameters.md": parameters_markdown(),
     }
+    return write_pages(out, pages)
+
+
+def write_pages(folder: Path, pages: dict[str, str]) -> list[Path]:
+    """Write ``{file name: text}`` into ``folder``, leaving unchanged files untouched."""
     written = []
     for name, text in pages.items():
-        path = out / name
-        if not path.exists() or path.read_text("utf-8") != text:
+        path = folder / name
+        if not path.is_file() or path.read_text("utf-8") != text:
             path.write_text(text, "utf-8")
         written.append(path)
     return written

@@ -112,12 +112,17 @@ def _therapist_latent(rng, arm_mcbi: np.ndarray) -> tuple[pd.DataFrame, np.ndarr
                 post = base + eff_post * arm_mcbi + sd * rng.standard_normal(n)
             fu = base + eff_fu * arm_mcbi + sd * rng.standard_normal(n)
             waves[name] = (base, post, fu)
+    return _wave_frames(waves), d_pms
+
+
+def _wave_frames(waves: dict[str, tuple]) -> list[pd.DataFrame]:
+    """One frame per wave from ``{scale: (pre, post, followup)}`` latent arrays."""
     frames = []
     for k, wave in enumerate(design.WAVES):
         frame = pd.DataFrame({name: v[k] for name, v in waves.items()})
         frame.insert(0, design.WAVE, wave)
         frames.append(frame)
-    return frames, d_pms
+    return frames
 
 
 def _standardize(x: np.ndarray, mean: float, sd: float) -> np.ndarray:
@@ -187,12 +192,7 @@ def _patient_latent(rng, cluster, d_pms, p_mcbi):
             post = b + param("therapist_change_sd") * rng.standard_normal(n_p)
             fu = b + param("therapist_change_sd") * rng.standard_normal(n_p)
         waves[name] = (b, post, fu)
-    frames = []
-    for k, wave in enumerate(design.WAVES):
-        frame = pd.DataFrame({name: v[k] for name, v in waves.items()})
-        frame.insert(0, design.WAVE, wave)
-        frames.append(frame)
-    return frames, truth
+    return _wave_frames(waves), truth
 
 
 def _items(rng, latent_frames: list[pd.DataFrame], instruments) -> list[pd.DataFrame]:

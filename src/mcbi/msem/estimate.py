@@ -202,7 +202,7 @@ def optimize(mm: ModelMatrices, data: ClusterData, theta0: np.ndarray,
     if f0 >= _INFEASIBLE:
         raise NotPositiveDefinite("start values give a non-positive-definite implied matrix")
     theta, f, g, nit, nfev, message = bfgs(fun, theta0, max_iter=max_iter)
-    for _ in range(newton_steps):
+    for _ in range(min(newton_steps, max(max_iter - nit, 0))):
         if np.max(np.abs(g * n)) < 1e-4:
             break
         hess = hessian(mm, data, theta)  # of -logL

@@ -15,7 +15,7 @@ from .estimate import Optimum, hessian, optimize, start_values
 from .h1 import fit_baseline, fit_saturated, icc
 from .likelihood import NotPositiveDefinite
 from .matrices import ModelMatrices
-from .measures import fit_measures
+from .measures import fit_measures, plain_numbers
 from .partable import Roles, build_partable
 
 __all__ = ["fit", "MSEMResult", "MSEMWarning"]
@@ -27,7 +27,7 @@ class MSEMWarning(RuntimeWarning):
     """Non-convergence, Heywood case, near-zero variance or non-positive-definite matrix."""
 
 
-@dataclass
+@dataclass(repr=False)
 class MSEMResult:
     """A fitted two-level SEM.
 
@@ -105,9 +105,16 @@ class MSEMResult:
     def __str__(self) -> str:
         return self.summary()
 
+    def __repr__(self) -> str:
+        fm = self.fit_measures
+        status = "converged" if self.converged else "NOT converged"
+        return (f"<MSEMResult {status}: logl={fm['logl']:.3f}, npar={fm['npar']}, "
+                f"ntotal={fm['ntotal']}, nclusters={fm['nclusters']}, "
+                f"{len(self.warnings)} warning(s)>")
+
 
 def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
-        se: bool = True, saturated: bool = True) -> MSEMResult:
+        se: bool = True, saturated: bool = True, max_iter: int = 5000) -> MSEMResult:
     """Fit a two-level SEM by (full-information) maximum likelihood.
 
     Parameters
@@ -126,6 +133,8 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
         Also fit the saturated and baseline models, needed for the chi-square test, CFI,
         TLI, RMSEA, SRMR and the ICCs (otherwise ``fit_measures`` has only ``logl``,
         ``npar``, ``aic``, ``bic``, ``ntotal``, ``nclusters``).
+    max_iter : int
+        Iteration limit of the optimiser (BFGS iterations plus Newton steps).
 
     Returns
     -------
@@ -136,12 +145,14 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
     >>> res = fit("level: 1\\n y ~ x\\nlevel: 2\\n y ~ w", df, cluster="g")  # doctest: +SKIP
     >>> res.estimates[["lhs", "op", "rhs", "level", "est", "se"]]  # doctest: +SKIP
     """
+    if max_iter < 1:
+        raise ValueError("max_iter must be at least 1")
     table, roles = build_partable(model)
     defined = DefinedParameters(table)
     cdata = prepare_data(data, cluster, roles, missing)
     mm = ModelMatrices(table, roles)
     try:
-        opt = optimize(mm, cdata, start_values(table, mm, cdata))
+        opt = optimize(mm, cdata, start_values(table, mm, cdata), max_iter=max_iter)
     except NotPositiveDefinite as exc:
         raise ValueError(f"cannot start the optimiser: {exc}") from exc
     notes: list[str] = []
@@ -154,28 +165,32 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
     sw, phi, _ = mm.implied(opt.theta)
     bidx = mm.levels[2]["target"]
     notes += _check_solution(est, sw, phi[np.ix_(bidx, bidx)])
-    measures, iccs = {}, pd.Series(dtype=float)
+    measures, iccs = _basic_measures(opt, mm.npar, cdata), pd.Series(dtype=float)
     if saturated:
-        h1, base = fit_saturated(roles, cdata), fit_baseline(roles, cdata)
-        for name, mf in (("saturated", h1), ("baseline", base)):
-            if not mf.optimum.converged:
-                notes.append(f"{name} model did not converge ({mf.optimum.message})")
-        measures = fit_measures(-0.5 * opt.minus2ll, mm.npar, h1, base, sw, phi, bidx,
-                                cdata.n_total, cdata.n_clusters)
-        iccs = icc(h1, roles)
-    else:
-        measures = _basic_measures(opt, mm.npar, cdata)
+        try:
+            h1, base = fit_saturated(roles, cdata), fit_baseline(roles, cdata)
+        except NotPositiveDefinite as exc:
+            notes.append(f"saturated/baseline model could not be fitted ({exc}); "
+                         "no chi-square test, fit indices or ICCs")
+        else:
+            for name, mf in (("saturated", h1), ("baseline", base)):
+                if not mf.optimum.converged:
+                    notes.append(f"{name} model did not converge ({mf.optimum.message})")
+            measures = fit_measures(-0.5 * opt.minus2ll, mm.npar, h1, base, sw, phi, bidx,
+                                    cdata.n_total, cdata.n_clusters)
+            iccs = icc(h1, roles)
     for note in notes:
         warnings.warn(note, MSEMWarning, stacklevel=2)
-    return MSEMResult(est, measures, iccs, opt.converged, opt.iterations, opt.max_gradient,
+    return MSEMResult(est, measures, iccs, bool(opt.converged), int(opt.iterations),
+                      float(opt.max_gradient),
                       notes, opt.theta, vcov, roles, table, defined, opt)
 
 
 def _basic_measures(opt: Optimum, npar: int, cdata: ClusterData) -> dict:
     logl = -0.5 * opt.minus2ll
-    return {"logl": logl, "npar": npar, "aic": -2 * logl + 2 * npar,
-            "bic": -2 * logl + npar * np.log(cdata.n_total), "ntotal": cdata.n_total,
-            "nclusters": cdata.n_clusters}
+    return plain_numbers({"logl": logl, "npar": npar, "aic": -2 * logl + 2 * npar,
+                          "bic": -2 * logl + npar * np.log(cdata.n_total),
+                          "ntotal": cdata.n_total, "nclusters": cdata.n_clusters})
 
 
 def _vcov(hess: np.ndarray, notes: list[str]) -> np.ndarray:

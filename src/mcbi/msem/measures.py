@@ -7,7 +7,7 @@ from scipy import stats
 
 from .h1 import MomentFit
 
-__all__ = ["fit_measures", "srmr_level"]
+__all__ = ["fit_measures", "srmr_level", "plain_numbers"]
 
 
 def _cor(cov: np.ndarray) -> np.ndarray:
@@ -58,7 +58,7 @@ def fit_measures(logl: float, npar: int, h1: MomentFit, base: MomentFit,
     bw = np.ix_(between_idx, between_idx)
     srmr_w = srmr_level(h1.sigma_w, sigma_w)
     srmr_b = srmr_level(h1.phi[bw], phi[bw])
-    return {
+    out = {
         "logl": logl, "npar": npar, "chisq": chisq, "df": df, "pvalue": pvalue,
         "baseline_chisq": chisq_b, "baseline_df": df_b, "cfi": cfi, "tli": tli,
         "rmsea": rmsea, "srmr": srmr_w + srmr_b, "srmr_within": srmr_w,
@@ -66,3 +66,12 @@ def fit_measures(logl: float, npar: int, h1: MomentFit, base: MomentFit,
         "bic": -2.0 * logl + npar * np.log(ntotal), "unrestricted_logl": h1.logl,
         "ntotal": ntotal, "nclusters": nclusters,
     }
+    return plain_numbers(out)
+
+
+_INTS = {"npar", "df", "baseline_df", "ntotal", "nclusters"}
+
+
+def plain_numbers(measures: dict) -> dict:
+    """Cast values to built-in ``int``/``float`` (NumPy scalars upset format specs)."""
+    return {k: int(v) if k in _INTS else float(v) for k, v in measures.items()}
