@@ -2,9 +2,10 @@
 
 For each seed, simulate the trial and fit ``mcbi.lmm.fit_lmm`` to the *latent* truths:
 therapist PMS (two-level) and the patients' EUS-P (three-level, patients within
-therapists, with the therapist x wave random intercept: ``cluster_time=True``). Print, per outcome and wave, the true between-arm difference in change, the
-mean estimate, its Monte Carlo SE (SD / sqrt(seeds)), the z of the bias, and the ratio of
-the mean model SE to the SD of the estimates (SE calibration).
+therapists, with the therapist x wave random intercept: ``cluster_time=True``). Print, per
+outcome and wave, the true between-arm difference in change, the mean estimate, its Monte
+Carlo SE (SD / sqrt(seeds)), the z of the bias, and the ratio of the mean model SE to the
+SD of the estimates (SE calibration).
 
 Usage::
 

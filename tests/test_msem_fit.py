@@ -133,6 +133,9 @@ def test_result_has_documented_columns_and_measures():
     assert list(res.estimates.columns) == [
         "lhs", "op", "rhs", "level", "label", "free", "est", "se", "z", "pvalue",
         "ci_lower", "ci_upper"]
+    for col in ["lhs", "op", "rhs", "level", "label", "free", "start", "est", "se"]:
+        assert col in res.partable.columns
+    np.testing.assert_array_equal(res.partable["est"], res.estimates["est"])
     defined = res.estimates[res.estimates["op"] == ":="]
     assert list(defined["lhs"]) == ["ab", "total"]
     assert defined["level"].isna().all()

@@ -48,6 +48,8 @@ def sample_moments(data: ClusterData):
     diag = np.diag(sw).copy()
     diag[diag <= 0] = 1.0
     np.fill_diagonal(sw, diag)
+    w, v = np.linalg.eigh(sw)  # pairwise moments need not be positive definite
+    sw = (v * np.maximum(w, 1e-3 * diag.max())) @ v.T
     sizes = np.bincount(codes, minlength=j)
     b = np.hstack([z, cm])
     sb = np.nan_to_num(pd.DataFrame(b).cov(min_periods=2).to_numpy())

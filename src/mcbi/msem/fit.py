@@ -49,6 +49,9 @@ class MSEMResult:
         non-positive-definite matrices); also issued as :class:`MSEMWarning`.
     theta, vcov : ndarray
         Free parameters and their covariance (inverse observed information).
+    partable : pandas.DataFrame
+        The full parameter table (lavaan's layout: ``lhs, op, rhs, level, label, free,
+        ustart, start, est, se``).
     """
 
     estimates: pd.DataFrame
@@ -151,8 +154,9 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
     defined = DefinedParameters(table)
     cdata = prepare_data(data, cluster, roles, missing)
     mm = ModelMatrices(table, roles)
+    theta0 = start_values(table, mm, cdata)
     try:
-        opt = optimize(mm, cdata, start_values(table, mm, cdata), max_iter=max_iter)
+        opt = optimize(mm, cdata, theta0, max_iter=max_iter)
     except NotPositiveDefinite as exc:
         raise ValueError(f"cannot start the optimiser: {exc}") from exc
     notes: list[str] = []
@@ -162,6 +166,8 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
     if se:
         vcov = _vcov(hessian(mm, cdata, opt.theta), notes)
     est = _estimates(table, mm, opt.theta, vcov, defined)
+    table = mm.fill(table.copy(), theta0, "start")
+    table["est"], table["se"] = est["est"].to_numpy(), est["se"].to_numpy()
     sw, phi, _ = mm.implied(opt.theta)
     bidx = mm.levels[2]["target"]
     notes += _check_solution(est, sw, phi[np.ix_(bidx, bidx)])
