@@ -380,8 +380,12 @@ class _CrossedProfile(_Profile):
                   (3.0, 1.0, 0.3)]
         best_theta, best_dev = np.ones(self.k), np.inf
         for start in starts:
-            res = optimize.minimize(self.deviance, np.array(start), method="L-BFGS-B",
-                                    bounds=[(0.0, None)] * self.k)
+            # A far line-search step can give an infinite deviance (lost positive
+            # definiteness); the finite-difference gradient is then NaN and the run is
+            # discarded or recovers, so its floating-point warnings are silenced.
+            with np.errstate(invalid="ignore", over="ignore"):
+                res = optimize.minimize(self.deviance, np.array(start), method="L-BFGS-B",
+                                        bounds=[(0.0, None)] * self.k)
             if np.isfinite(res.fun) and res.fun < best_dev:
                 best_theta, best_dev = np.abs(res.x), float(res.fun)
         opts = {"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000, "maxfev": 40000}
