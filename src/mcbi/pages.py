@@ -85,6 +85,22 @@ def codebook_markdown(package_dir: Path) -> str:
     return "".join(out)
 
 
+def _runs(numbers: tuple[int, ...]) -> str:
+    """``(1, 2, 3, 5)`` -> ``"1–3, 5"``."""
+    if not numbers:
+        return "—"
+    parts, start, prev = [], numbers[0], numbers[0]
+    for n in (*numbers[1:], None):
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(f"{start}–{prev}" if prev - start > 1 else (
+            f"{start}, {prev}" if prev != start else f"{start}"))
+        if n is not None:
+            start = prev = n
+    return ", ".join(parts)
+
+
 def scoring_markdown() -> str:
     """The scoring key of every instrument (from the registry), assumptions flagged."""
     rows = []
@@ -95,8 +111,8 @@ def scoring_markdown() -> str:
                 rows.append({
                     "respondent": respondent, "score": f"`{scale.name}`",
                     "label": scale.label,
-                    "items": ", ".join(str(i) for i in scale.items),
-                    "reversed": ", ".join(str(i) for i in scale.reverse) or "—",
+                    "items": _runs(tuple(sorted(scale.items))),
+                    "reversed": _runs(tuple(sorted(scale.reverse))),
                     "rule": f"{scale.rule} of items",
                     "key": ins.key_source,
                 })

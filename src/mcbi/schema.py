@@ -149,7 +149,7 @@ def package_descriptor(seed: int | None = None) -> dict[str, Any]:
         "title": "MCBI for psychotherapists and their patients: trial data",
         "description": (
             "Item-level data of a randomized controlled trial of a mindfulness and "
-            "compassion-based intervention for psychotherapists (Garrote-Caparros et al., "
+            "compassion-based intervention for psychotherapists (Garrote-Caparrós et al., "
             "2023, doi:10.1037/pst0000467), in the schema this project analyses. " + origin
         ).strip(),
         "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
