@@ -17,7 +17,7 @@ import pandas as pd
 from mcbi.instruments import PATIENT_INSTRUMENTS, THERAPIST_INSTRUMENTS
 from mcbi.parameters import parameter_table
 from mcbi.report import fmt_num, markdown_table
-from mcbi.simulate import implied_effects
+from mcbi.simulate import DEFAULT_SEED, implied_effects
 
 _ITEM = re.compile(r"^(?P<prefix>[a-z]+)_(?P<n>\d{2})$")
 
@@ -128,7 +128,11 @@ def parameters_markdown() -> str:
     effects["study_target"] = effects["study_target"].map(lambda v: fmt_num(v, 2))
     effects = effects.rename(columns={"implied": "implied by the paths",
                                       "study_target": "listed in the study notes"})
-    return ("## Generating parameters\n\n" + markdown_table(table)
+    return ("## Generating parameters\n\n"
+            + f"The shipped package is generated with seed {DEFAULT_SEED} "
+              "(`python -m mcbi simulate --out data/trial`); any other seed gives another "
+              "draw from the same process.\n\n"
+            + markdown_table(table)
             + "\n## Patient effects implied by the mechanism\n\n"
             + "Arm effects on patients' latent change (MCBI − control, baseline-SD units) "
               "that the paths above imply, beside the values listed in the project's "
