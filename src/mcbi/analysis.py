@@ -147,8 +147,8 @@ def standardized_difference(a: pd.Series, b: pd.Series) -> float:
     binary = set(np.unique(np.concatenate([a, b]))) <= {0.0, 1.0}
     ddof = 0 if binary else 1
     pooled = np.sqrt((a.var(ddof=ddof) + b.var(ddof=ddof)) / 2)
-    if pooled == 0:
-        return 0.0
+    if pooled == 0:  # both groups constant: balanced if equal, otherwise undefined
+        return 0.0 if a.mean() == b.mean() else float("nan")
     return float((a.mean() - b.mean()) / pooled)
 
 
@@ -281,7 +281,7 @@ def contrast_values(table: pd.DataFrame) -> dict[str, float]:
 
 
 def contrast_texts(table: pd.DataFrame) -> dict[str, str]:
-    """Preformatted APA strings for prose: ``<outcome>_<post|fu>_p`` ("< .001", "= .034")."""
+    """Preformatted APA p for prose: ``<outcome>_<post|fu>_papa`` ("< .001", "= .034")."""
     out = {}
     for row in table[table["contrast"] == "between"].itertuples(index=False):
         out[f"{row.outcome}_{_WAVE_KEY[str(row.time)]}_papa"] = fmt_p(row.pvalue)
@@ -295,7 +295,7 @@ def contrast_summary(table: pd.DataFrame) -> pd.DataFrame:
     in change [95% CI], Cohen's d [95% CI] and the Holm-adjusted p.
     """
     rows = []
-    for (family, outcome), sub in table.groupby(["family", "label"], sort=False):
+    for (family, _, outcome), sub in table.groupby(["family", "outcome", "label"], sort=False):
         for wave, short in (("post", "post"), ("followup", "follow-up")):
             s = sub[sub["time"].astype(str) == wave]
             row = {"Family": family, "Outcome": outcome, "Wave": short}

@@ -126,6 +126,10 @@ def path_diagram(panels: list[dict], figsize: tuple[float, float] = (10, 6.5)) -
         ``edges`` (list of ``(from, to, text)``; ``text`` is printed on the arrow). Node
         names must exist for every edge.
     """
+    for panel in panels:
+        for src, dst, _ in panel["edges"]:
+            if src not in panel["nodes"] or dst not in panel["nodes"]:
+                raise ValueError(f"edge {src} -> {dst} names an unknown node")
     fig, axes = plt.subplots(1, len(panels), figsize=figsize, squeeze=False)
     for ax, panel in zip(axes.flat, panels, strict=True):
         nodes = panel["nodes"]
@@ -137,8 +141,6 @@ def path_diagram(panels: list[dict], figsize: tuple[float, float] = (10, 6.5)) -
             ax.text(x, y, label, ha="center", va="center", fontsize=8.5,
                     bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": "0.3"})
         for src, dst, text in panel["edges"]:
-            if src not in nodes or dst not in nodes:
-                raise ValueError(f"edge {src} -> {dst} names an unknown node")
             (x0, y0, _), (x1, y1, _) = nodes[src], nodes[dst]
             ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
                         arrowprops={"arrowstyle": "-|>", "lw": 1.0, "color": "0.25",

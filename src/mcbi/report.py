@@ -16,7 +16,10 @@ def fmt_num(value: float | None, digits: int = 2, leading_zero: bool = True) -> 
 
     APA drops the leading zero for values that cannot exceed 1 (``leading_zero=False``).
     """
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+    if value is None or pd.isna(value):
+        return "—"
+    value = float(value)
+    if not math.isfinite(value):
         return "—"
     text = f"{value:.{digits}f}"
     if float(text) == 0:
@@ -51,8 +54,10 @@ def markdown_table(frame: pd.DataFrame, align: str | None = None) -> str:
     """Render a DataFrame as a GitHub/MyST pipe table (strings as given; ``|`` escaped)."""
     if frame.empty:
         raise ValueError("cannot render an empty table")
-    cols = [str(c) for c in frame.columns]
+    cols = [str(c).replace("|", "\\|") for c in frame.columns]
     align = align or "l" * len(cols)
+    if len(align) != len(cols) or set(align) - {"l", "r", "c"}:
+        raise ValueError(f"align must give one of l, r, c for each of the {len(cols)} columns")
     marks = {"l": ":--", "r": "--:", "c": ":-:"}
     lines = ["| " + " | ".join(cols) + " |",
              "|" + "|".join(marks[a] for a in align) + "|"]
