@@ -123,8 +123,9 @@ def path_diagram(panels: list[dict], figsize: tuple[float, float] = (10, 6.5)) -
     ----------
     panels : list of dict
         Each with ``title`` (str), ``nodes`` (name -> (x, y, label), coordinates in 0-1) and
-        ``edges`` (list of ``(from, to, text)``; ``text`` is printed on the arrow). Node
-        names must exist for every edge.
+        ``edges`` (list of ``(from, to, text)``; ``text`` is printed on the arrow), and
+        optionally ``label_position`` (share of the way from source to target where the
+        text sits, default 0.5). Node names must exist for every edge.
     """
     for panel in panels:
         for src, dst, _ in panel["edges"]:
@@ -145,7 +146,8 @@ def path_diagram(panels: list[dict], figsize: tuple[float, float] = (10, 6.5)) -
             ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
                         arrowprops={"arrowstyle": "-|>", "lw": 1.0, "color": "0.25",
                                     "shrinkA": 22, "shrinkB": 22})
-            ax.text((x0 + x1) / 2, (y0 + y1) / 2, text, fontsize=7.5, ha="center",
+            t = panel.get("label_position", 0.5)  # share of the way from source to target
+            ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0), text, fontsize=7.5, ha="center",
                     va="center", color="#1f3b57",
                     bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"})
     fig.tight_layout()
