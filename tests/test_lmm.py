@@ -4,15 +4,21 @@ Reference chain: tests/fixtures/lme4/make_data.py (seeded) writes the CSVs,
 tests/fixtures/lme4/fit_lme4.R fits them with lme4 (versions recorded in each JSON).
 
 Tolerances per quantity (measured maximum deviation over the three nested fixtures in
-brackets, then over ``clustertime``, the model with ``(1 | cluster:time)``; the R fits use
-tight bobyqa tolerances, and lme4's default-control fits differ from them by up to 7e-6
-relative in the variance components, 1.6e-5 for ``clustertime``):
-- fixed effects: 1e-4 relative, 1e-6 absolute near 0  [1.8e-8; clustertime 6.9e-9 relative]
+brackets, then over ``clustertime``, the model with ``(1 | cluster:time)``, then over
+``clustertime_by_time``, one cluster x time variance per wave; the R fits use tight bobyqa
+tolerances, and lme4's default-control fits differ from them by up to 7e-6 relative in the
+variance components, 1.6e-5 for ``clustertime``, 2.6e-4 for ``clustertime_by_time`` --
+its small cluster variance, 0.040 -- so 1e-4 is tighter than lme4's default optimum there):
+- fixed effects: 1e-4 relative, 1e-6 absolute near 0  [1.8e-8; clustertime 6.9e-9 relative;
+  by_time 3.0e-7 relative (the intercept, 0.037)]
 - variance components: 1e-4 relative, 1e-6 absolute near 0  [9.3e-8 relative; boundary: 0;
-  clustertime 7.1e-8 relative]
-- log-likelihood, AIC, BIC: 1e-3 absolute  [4.8e-12; clustertime 3.4e-13]
+  clustertime 7.1e-8 relative; by_time 1.2e-6 relative (cluster, 0.040)]
+- log-likelihood, AIC, BIC: 1e-3 absolute  [4.8e-12; clustertime 3.4e-13; by_time 8.0e-13]
 - fixed-effect SEs, full vcov, contrast estimates and SEs: 1e-6 relative  [3.6e-8 relative;
-  clustertime: SEs 4.3e-9, vcov 8.6e-9, contrast estimates 4.2e-8, contrast SEs 3.5e-9]
+  clustertime: SEs 4.3e-9, vcov 8.6e-9, contrast estimates 4.2e-8, contrast SEs 3.5e-9;
+  by_time: SEs 4.8e-8, vcov 9.5e-8, contrast estimates 6.1e-8, contrast SEs 2.5e-8]
+The by_time deviations are flatness of the likelihood, not a different optimum: our
+deviance at lme4's theta is 9e-13 above our own minimum.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from scipy import stats
 from mcbi.lmm import LMMResult, contrasts, fit_lmm, holm, icc, marginal_means
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lme4"
-DATASETS = ["twolevel", "threelevel", "boundary", "clustertime"]
+DATASETS = ["twolevel", "threelevel", "boundary", "clustertime", "clustertime_by_time"]
 REL, ABS_NEAR_ZERO = 1e-4, 1e-6
 SE_REL = 1e-6
 
@@ -52,6 +58,9 @@ def _fit(name: str) -> LMMResult:
             _data(name), "y", "group", "time", "subject",
             group_levels=ref["group_levels"], time_levels=ref["time_levels"],
         )
+    if name == "clustertime_by_time":  # waves pre/post/followup: not in sorted order
+        return fit_lmm(_data(name), "y", "group", "time", "subject", "cluster",
+                       time_levels=ref["time_levels"], cluster_time="by_time")
     # group 0/1 and time 0/1/2 are integers: the default (sorted) level order is lme4's.
     return fit_lmm(_data(name), "y", "group", "time", "subject", "cluster",
                    cluster_time=name == "clustertime")
@@ -244,12 +253,159 @@ def test_cluster_time_needs_a_cluster() -> None:
     df = _balanced()
     with pytest.raises(ValueError, match="cluster_time"):
         fit_lmm(df, "y", "arm", "wave", "id", cluster_time=True)
-    with pytest.raises(ValueError, match="True or False"):
+    with pytest.raises(ValueError, match="True, False or 'by_time'"):
         fit_lmm(_data("clustertime"), "y", "group", "time", "subject", "cluster",
                 cluster_time="yes")
     # one subject per cluster: every cluster x wave cell holds one observation
     with pytest.raises(ValueError, match="cluster x time levels"):
         fit_lmm(df.assign(ther=df["id"]), "y", "arm", "wave", "id", "ther", cluster_time=True)
+
+
+# --------------------------------------------------------------- cluster x time by wave
+
+BY_TIME = "clustertime_by_time"
+
+
+def test_by_time_fixture_is_the_per_wave_model() -> None:
+    ref, res = _reference(BY_TIME), _fit(BY_TIME)
+    for wave in ("pre", "post", "followup"):
+        assert f'(0 + dummy(time, "{wave}") | cluster)' in ref["formula"]
+    assert ref["singular"] is False
+    assert res.cluster_time == "by_time"
+    assert res.time_levels == ("pre", "post", "followup")
+    assert res.variance_components["component"].tolist() == [
+        "cluster", "subject", "cluster_time[pre]", "cluster_time[post]",
+        "cluster_time[followup]", "residual"]
+    # generated with cluster x time SDs 0.2 / 0.7 / 0.35
+    sd = res.variance_components.set_index("component")["sd"]
+    assert sd["cluster_time[pre]"] < sd["cluster_time[followup]"] < sd["cluster_time[post]"]
+    assert "cluster x time by wave" in repr(res)
+
+
+def test_by_time_icc_d_total_and_information_criteria() -> None:
+    res = _fit(BY_TIME)
+    v = _reference(BY_TIME)["varcomp"]
+    # baseline total: cluster + subject + the baseline wave's cluster x time + residual
+    total = v["cluster"] + v["subject"] + v["cluster_time[pre]"] + v["residual"]
+    assert res.total_variance == pytest.approx(total, rel=REL)
+    assert icc(res) == pytest.approx(v["cluster"] / total, rel=REL)
+    tab = contrasts(res)
+    np.testing.assert_allclose(tab["d"], tab["estimate"] / np.sqrt(total), rtol=REL)
+    vc = res.variance_components.set_index("component")
+    np.testing.assert_allclose(vc["proportion"], vc["variance"] / res.total_variance,
+                               rtol=1e-12)
+    baseline = ["cluster", "subject", "cluster_time[pre]", "residual"]
+    assert vc.loc[baseline, "proportion"].sum() == pytest.approx(1.0)
+    k = 6 + 6  # fixed effects + cluster, subject, 3 x cluster_time, residual variances
+    assert res.aic == pytest.approx(-2 * res.loglik + 2 * k)
+    assert res.bic == pytest.approx(-2 * res.loglik + k * np.log(res.nobs))
+
+
+def _profiles(name: str, time_levels: tuple) -> tuple:
+    from mcbi import lmm
+
+    df = _data(name).dropna(subset=["y"])
+    X, _ = lmm._design(df, "group", "time", (0, 1), time_levels)
+    y = df["y"].to_numpy()
+    clus = pd.factorize(df["cluster"])[0]
+    subj = pd.MultiIndex.from_arrays([df["cluster"], df["subject"]]).factorize()[0]
+    tcode = df["time"].map({t: i for i, t in enumerate(time_levels)}).to_numpy()
+    common = lmm._CrossedProfile(X, y, subj, clus, tcode, len(time_levels))
+    by_time = lmm._CrossedProfile(X, y, subj, clus, tcode, len(time_levels), by_time=True)
+    return X, y, clus, subj, tcode, common, by_time
+
+
+def test_by_time_deviance_matches_dense_computation() -> None:
+    """The per-wave Woodbury deviance equals a dense GLS computation at any theta."""
+    X, y, clus, subj, tcode, common, prof = _profiles(BY_TIME, ("pre", "post", "followup"))
+
+    def same(a: np.ndarray) -> np.ndarray:
+        return (a[:, None] == a[None, :]).astype(float)
+
+    n = len(y)
+    for theta in ([0.7, 1.3, 0.2, 1.1, 0.5], [0.0, 0.9, 0.0, 1.4, 0.0], [1.2, 0.0, 0.3, 0.0, 2.0]):
+        a, b = theta[0] ** 2, theta[1] ** 2
+        sigma = np.eye(n) + a * same(clus) + b * same(subj)
+        for t, c in enumerate(np.square(theta[2:])):
+            at_t = (tcode == t).astype(float)
+            sigma += c * same(clus) * np.outer(at_t, at_t)
+        si = np.linalg.inv(sigma)
+        xvx_inv = np.linalg.inv(X.T @ si @ X)
+        beta = xvx_inv @ X.T @ si @ y
+        r = y - X @ beta
+        sigma2 = float(r @ si @ r) / n
+        dev = np.linalg.slogdet(sigma)[1] + n * (1 + np.log(2 * np.pi) + np.log(sigma2))
+        got = prof.parts(np.array(theta))
+        assert got[0] == pytest.approx(dev, rel=1e-11)
+        assert prof.deviance(np.array(theta)) == pytest.approx(dev, rel=1e-11)
+        np.testing.assert_allclose(got[1], beta, rtol=1e-9, atol=1e-12)
+        assert got[2] == pytest.approx(sigma2, rel=1e-10)
+        np.testing.assert_allclose(got[3], xvx_inv, rtol=1e-9, atol=1e-13)
+    # equal per-wave values are the common-variance model (cluster_time=True)
+    for theta in ([0.7, 1.3, 0.4], [0.0, 0.9, 1.1]):
+        equal = np.array(theta[:2] + [theta[2]] * 3)
+        assert prof.deviance(equal) == pytest.approx(common.deviance(np.array(theta)),
+                                                      rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["clustertime", BY_TIME])
+def test_by_time_nests_the_common_variance_model(name: str) -> None:
+    levels = {"time_levels": _reference(name)["time_levels"]} if name == BY_TIME else {}
+    common = fit_lmm(_data(name), "y", "group", "time", "subject", "cluster",
+                     cluster_time=True, **levels)
+    res = _fit(name) if name == BY_TIME else fit_lmm(
+        _data(name), "y", "group", "time", "subject", "cluster", cluster_time="by_time")
+    assert res.converged and common.converged
+    assert res.loglik >= common.loglik - 1e-6
+    # two more variance parameters (one per wave instead of one in all)
+    assert res.aic - common.aic == pytest.approx(-2 * (res.loglik - common.loglik) + 4)
+    if name == "clustertime":  # one common cluster x time SD (0.5) in the generator
+        assert res.loglik - common.loglik < 3.0  # LR statistic < 6 on 2 df
+    else:  # SDs 0.2 / 0.7 / 0.35 in the generator: the per-wave model fits clearly better
+        assert res.loglik - common.loglik > 2.0
+
+
+def test_by_time_zero_variances_like_lme4() -> None:
+    # boundary.csv with the per-wave model: lme4 (tight bobyqa, by hand, lme4 1.1.31:
+    # lmer(y ~ group * time + (1 | cluster) + (1 | cluster:subject) + (0 + dummy(time, "0") |
+    # cluster) + (0 + dummy(time, "1") | cluster) + (0 + dummy(time, "2") | cluster),
+    # REML = FALSE)) gives a singular fit: cluster, cluster_time[0] and cluster_time[1] at 0
+    # (6.1e-13), subject 20.0786469012, cluster_time[2] 1.32261874213, residual
+    # 55.1648828837, logLik -1098.20339412.
+    res = fit_lmm(_data("boundary"), "y", "group", "time", "subject", "cluster",
+                  cluster_time="by_time")
+    assert res.converged
+    vc = res.variance_components.set_index("component")["variance"]
+    for comp in ("cluster", "cluster_time[0]", "cluster_time[1]"):
+        assert vc[comp] == pytest.approx(0.0, abs=ABS_NEAR_ZERO)
+    want = {"subject": 20.0786469012, "cluster_time[2]": 1.32261874213,
+            "residual": 55.1648828837}
+    for comp, value in want.items():
+        _assert_close(vc[comp], value)
+    assert res.loglik == pytest.approx(-1098.20339412, abs=1e-3)
+    assert icc(res) == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("value", ["yes", "by_wave", "BY_TIME", 1, 0, None, ("by_time",)])
+def test_bad_cluster_time_value_raises(value) -> None:
+    with pytest.raises(ValueError, match="cluster_time must be"):
+        fit_lmm(_data(BY_TIME), "y", "group", "time", "subject", "cluster",
+                cluster_time=value)
+
+
+def test_by_time_needs_a_cluster_and_enough_cells() -> None:
+    df = _balanced()
+    with pytest.raises(ValueError, match="needs a cluster"):
+        fit_lmm(df, "y", "arm", "wave", "id", cluster_time="by_time")
+    # one subject per cluster: the per-wave cluster effects are confounded with the residual
+    with pytest.raises(ValueError, match="cluster x time levels"):
+        fit_lmm(df.assign(ther=df["id"]), "y", "arm", "wave", "id", "ther",
+                cluster_time="by_time")
+    # numpy booleans are accepted as before
+    res = fit_lmm(_data("clustertime"), "y", "group", "time", "subject", "cluster",
+                  cluster_time=np.bool_(True))
+    assert res.cluster_time is True
+    assert res.loglik == pytest.approx(_fit("clustertime").loglik, abs=1e-8)
 
 
 # --------------------------------------------------------------------------- hand checks

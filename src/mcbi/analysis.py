@@ -54,14 +54,15 @@ def analyse_outcomes(
     subject: str,
     cluster: str | None = None,
     alpha: float = 0.05,
-    cluster_time: bool = False,
+    cluster_time: bool | str = False,
 ) -> OutcomeAnalysis:
     """Fit the arm x wave mixed model to every outcome and collect the contrasts.
 
     Holm-adjusted p-values (``p_holm``) are computed within each family, separately for
     each contrast (the same kind of contrast at the same wave across the family's
-    outcomes). ``cluster_time=True`` (only with ``cluster``) adds the cluster x wave random
-    intercept, ``(1 | cluster:time)`` in lme4 terms (see :func:`mcbi.lmm.fit_lmm`).
+    outcomes). ``cluster_time`` (only with ``cluster``) adds cluster x wave random
+    intercepts: ``True`` with one variance, ``"by_time"`` with a variance per wave
+    (see :func:`mcbi.lmm.fit_lmm`).
     """
     rows, means, variance = [], [], []
     for family, outcomes in families.items():

@@ -9,7 +9,10 @@ level -- the baseline -- are the references) with random intercepts
   clusters), lme4 ``(1 | cluster) + (1 | cluster:subject)``; optionally with a third
   intercept per cluster and wave, ``+ (1 | cluster:time)`` (``cluster_time=True``): each
   cluster's own deviation at every wave, so that clusters may differ in how much their
-  subjects change between waves. Subjects and waves are then crossed within cluster.
+  subjects change between waves. Subjects and waves are then crossed within cluster. With
+  ``cluster_time="by_time"`` these per-wave cluster deviations get one variance per wave,
+  lme4 ``(1 | cluster) + (1 | cluster:subject) + (0 + dummy(time, "<t>") | cluster)`` for
+  every wave ``t`` (independent terms, so no covariances).
 
 Estimation is full maximum likelihood (not REML), as ``lmer(..., REML = FALSE)``: the
 fixed effects and the residual variance are profiled out and the deviance is minimised over
@@ -17,10 +20,10 @@ the relative standard deviations ``theta`` (random-effect SD / residual SD), exa
 lme4's parameterisation. The nested compound-symmetry covariance has a closed-form inverse
 and determinant, so each deviance evaluation costs a few group sums. With the cluster x time
 intercept the closed form no longer applies; the subject part is still inverted in closed
-form and the cluster and cluster x time parts (at most ``1 + number of waves`` columns per
-cluster) by Woodbury's identity with one small Cholesky factor per cluster, batched over
-clusters. A variance component may land on the boundary (0); it is then reported as 0, as
-lme4 does for a singular fit.
+form and the cluster and cluster x time parts (``1 + number of waves`` columns per cluster,
+with a diagonal random-effect covariance) by Woodbury's identity with one small Cholesky
+factor per cluster, batched over clusters. A variance component may land on the boundary
+(0); it is then reported as 0, as lme4 does for a singular fit.
 
 Rows with a missing outcome are dropped; every subject with at least one observed wave
 contributes (intention to treat under missing at random).
@@ -58,8 +61,11 @@ class LMMResult:
         ``<group>[T.<level>]:<time>[T.<level>]``.
     variance_components : pandas.DataFrame
         ``component`` (``cluster``, ``subject``, ``cluster_time``, ``residual`` as
-        applicable, in this order), ``variance``, ``sd`` and ``proportion`` (share of the
-        total variance).
+        applicable, in this order; with ``cluster_time="by_time"`` one
+        ``cluster_time[<level>]`` per time level, in level order, in place of
+        ``cluster_time``), ``variance``, ``sd`` and ``proportion`` (``variance /
+        total_variance``; these sum to 1 except with ``"by_time"``, where only the
+        baseline wave's cluster x time component is in the total).
     cov_fixed : pandas.DataFrame
         Covariance matrix of the fixed effects (rows and columns named by term).
     loglik, aic, bic : float
@@ -71,8 +77,9 @@ class LMMResult:
         Whether the optimiser reported success.
     outcome, group, time, subject, cluster : str or None
         The column names used.
-    cluster_time : bool
-        Whether the model has the cluster x time random intercept ``(1 | cluster:time)``.
+    cluster_time : bool or str
+        ``False`` (no cluster x time intercept), ``True`` (``(1 | cluster:time)``, one
+        variance) or ``"by_time"`` (one cluster x time variance per wave).
     group_levels, time_levels : tuple
         Level orders; the first entry of each is the reference (``time_levels[0]`` is the
         baseline).
@@ -101,7 +108,7 @@ class LMMResult:
     time_levels: tuple
     alpha: float = 0.05
     cell_counts: pd.DataFrame = field(default_factory=pd.DataFrame)
-    cluster_time: bool = False
+    cluster_time: bool | str = False
 
     @property
     def params(self) -> pd.Series:
@@ -110,18 +117,38 @@ class LMMResult:
 
     @property
     def total_variance(self) -> float:
-        """Model-implied total outcome variance (sum of the variance components)."""
-        return float(self.variance_components["variance"].sum())
+        """Model-implied outcome variance at baseline (``time_levels[0]``).
+
+        The sum of the variance components. With ``cluster_time="by_time"`` only the
+        baseline wave's ``cluster_time[<baseline>]`` enters (the other waves' cluster x time
+        components do not apply to a baseline observation): ``cluster + subject +
+        cluster_time[<baseline>] + residual``. Otherwise the model-implied variance is the
+        same at every wave and this is the plain sum of the components.
+        """
+        return _baseline_total(self.variance_components, self.cluster_time,
+                               self.time_levels)
 
     def __repr__(self) -> str:
         levels = "three-level" if self.cluster is not None else "two-level"
-        if self.cluster_time:
+        if self.cluster_time == "by_time":
+            levels += " + cluster x time by wave"
+        elif self.cluster_time:
             levels += " + cluster x time"
         return (
             f"LMMResult({self.outcome} ~ {self.group} * {self.time}, {levels}, "
             f"nobs={self.nobs}, subjects={self.n_subjects}, clusters={self.n_clusters}, "
             f"loglik={self.loglik:.4f}, converged={self.converged})"
         )
+
+
+def _baseline_total(vc: pd.DataFrame, cluster_time: bool | str, time_levels: tuple) -> float:
+    """Sum of the variance components that apply to a baseline observation."""
+    variance = vc.set_index("component")["variance"]
+    if isinstance(cluster_time, str):  # "by_time": keep the baseline wave's component only
+        keep = f"cluster_time[{time_levels[0]}]"
+        variance = variance[[not c.startswith("cluster_time[") or c == keep
+                             for c in variance.index]]
+    return float(variance.sum())
 
 
 # --------------------------------------------------------------------------- input checks
@@ -285,13 +312,15 @@ class _Profile:
 
 
 class _CrossedProfile(_Profile):
-    """Profiled ML deviance with a cluster x time intercept as well (``cluster_time=True``).
+    """Profiled ML deviance with a cluster x time intercept as well (``cluster_time``).
 
     ``Sigma = A + sum_j W_j D W_j'`` with ``A = I + b * sum_s J_s`` (subjects; inverted in
     closed form as in :class:`_Profile`) and, per cluster ``j``, ``W_j = [1, E_j]``: a column
     of ones (cluster intercept) and one indicator column per wave (cluster x time
     intercepts), ``D = diag(a, c, ..., c)`` with ``a = theta_cluster^2``,
-    ``b = theta_subject^2``, ``c = theta_cluster_time^2``. Woodbury's identity in the
+    ``b = theta_subject^2``, ``c = theta_cluster_time^2`` (``cluster_time=True``), or
+    ``D = diag(a, c_1, ..., c_T)`` with one ``c_t = theta_cluster_time[t]^2`` per wave
+    (``by_time=True``, ``cluster_time="by_time"``). Woodbury's identity in the
     symmetric form of lme4 (``D^(1/2)`` on both sides, so a zero variance is no problem):
 
         Sigma^-1 = A^-1 - A^-1 W D^(1/2) C^-1 D^(1/2) W' A^-1,
@@ -303,7 +332,7 @@ class _CrossedProfile(_Profile):
 
     def __init__(
         self, X: np.ndarray, y: np.ndarray, subj: np.ndarray, clus: np.ndarray,
-        tcode: np.ndarray, n_times: int,
+        tcode: np.ndarray, n_times: int, by_time: bool = False,
     ):
         super().__init__(X, y, subj, clus)
         M = np.column_stack([X, y - X @ self.beta0])
@@ -323,7 +352,9 @@ class _CrossedProfile(_Profile):
         self.wm = (w_s[:, :, None] * self.SM[:, None, :]).reshape(n_subj, K * P)
         self.ind = np.zeros((self.n_clus, n_subj))  # cluster x subject incidence
         self.ind[self.subj_clus, np.arange(n_subj)] = 1.0
-        self.k = 3  # theta = (cluster, subject, cluster_time)
+        # theta = (cluster, subject, cluster_time) or (cluster, subject, cluster_time[t]...)
+        self.by_time = by_time
+        self.k = 2 + n_times if by_time else 3
 
     def _gram(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
         """``Q = [X, r]' Sigma^-1 [X, r]`` and ``log|Sigma|`` at ``theta``."""
@@ -335,8 +366,9 @@ class _CrossedProfile(_Profile):
         K, P = self.K, self.SM.shape[1]
         G = self.WtW - (self.ind @ (bg[:, None] * self.ww)).reshape(-1, K, K)  # W'A^-1 W
         R = self.WtM - (self.ind @ (bg[:, None] * self.wm)).reshape(-1, K, P)  # W'A^-1 M
-        d = np.full(K, abs(float(theta[2])))
+        d = np.empty(K)
         d[0] = abs(float(theta[0]))
+        d[1:] = np.abs(np.asarray(theta[2:], dtype=float))  # one value or one per wave
         C = np.eye(K) + d[:, None] * G * d[None, :]
         L = np.linalg.cholesky(C)
         Y = np.linalg.solve(L, d[:, None] * R)  # L^-1 D^(1/2) W' A^-1 M
@@ -369,15 +401,25 @@ class _CrossedProfile(_Profile):
         return dev, self.beta0 + delta, sigma2, xvx_inv
 
     def optimise(self) -> tuple[np.ndarray, bool]:
-        """Minimise the deviance over theta = (cluster, subject, cluster_time).
+        """Minimise the deviance over theta = (cluster, subject, cluster_time...).
 
         Each deviance evaluation costs more than in the nested model, so the multi-start
         search is cheaper: L-BFGS-B with bounds ``theta >= 0`` (as lme4's bobyqa) from five
         starts, then Nelder-Mead with tight tolerances from the best of them (sign-free,
-        unbounded), then the boundary check of :meth:`_Profile.optimise`.
+        unbounded), then the boundary check of :meth:`_Profile.optimise`. With one
+        cluster x time value per wave (``by_time``) the five starts repeat their third value
+        for every wave, and two more starts let the per-wave values rise or fall over the
+        waves.
         """
-        starts = [(1.0, 1.0, 1.0), (0.3, 0.3, 0.3), (3.0, 3.0, 3.0), (0.3, 1.0, 3.0),
-                  (3.0, 1.0, 0.3)]
+        base = [(1.0, 1.0, 1.0), (0.3, 0.3, 0.3), (3.0, 3.0, 3.0), (0.3, 1.0, 3.0),
+                (3.0, 1.0, 0.3)]
+        if self.by_time:
+            n_t = self.k - 2
+            starts = [s[:2] + (s[2],) * n_t for s in base]
+            ramp = tuple(np.geomspace(0.3, 3.0, n_t))
+            starts += [(1.0, 1.0) + ramp, (1.0, 1.0) + ramp[::-1]]
+        else:
+            starts = base
         best_theta, best_dev = np.ones(self.k), np.inf
         for start in starts:
             # A far line-search step can give an infinite deviance (lost positive
@@ -443,7 +485,7 @@ def fit_lmm(
     group_levels: Any = None,
     time_levels: Any = None,
     alpha: float = 0.05,
-    cluster_time: bool = False,
+    cluster_time: bool | str = False,
 ) -> LMMResult:
     """Fit ``outcome ~ group * time`` with nested random intercepts by maximum likelihood.
 
@@ -465,12 +507,18 @@ def fit_lmm(
         Default: the categorical order for a categorical column, else sorted values.
     alpha : float, default 0.05
         Level of the Wald confidence intervals in ``result.fixed``.
-    cluster_time : bool, default False
+    cluster_time : {False, True, "by_time"}, default False
         Only with ``cluster``: add a random intercept per cluster and wave, lme4
-        ``(1 | cluster) + (1 | cluster:subject) + (1 | cluster:time)`` (component
-        ``cluster_time``). It lets clusters differ in their mean change between waves (the
-        deviations are independent across waves, with one common variance); without it,
-        such differences are ignored and between-group contrast SEs can be far off.
+        ``(1 | cluster) + (1 | cluster:subject) + (1 | cluster:time)`` (``True``;
+        component ``cluster_time``). It lets clusters differ in their mean change between
+        waves (the deviations are independent across waves, with one common variance);
+        without it, such differences are ignored and between-group contrast SEs can be
+        far off. ``"by_time"`` gives each wave its own cluster x time variance, lme4
+        ``(1 | cluster) + (1 | cluster:subject) + (0 + dummy(time, "<t>") | cluster)``
+        for every time level ``t`` (independent terms; components
+        ``cluster_time[<t>]``), for clusters that differ more in their change at some
+        waves than at others. It nests ``True`` (all per-wave variances equal), so its
+        log-likelihood is at least as large.
 
     Returns
     -------
@@ -481,7 +529,10 @@ def fit_lmm(
     ValueError
         Missing columns, a non-numeric outcome, no observations, fewer than 2 groups or
         times, a group x time cell without observations, too few observations for the
-        random effects, or ``cluster_time=True`` without ``cluster``.
+        random effects, a ``cluster_time`` other than False, True or ``"by_time"``,
+        ``cluster_time`` without ``cluster``, or as many cluster x time cells as
+        observations (then cluster x time and residual variance are confounded; checked
+        for ``"by_time"`` too, where lme4 itself would not stop).
 
     Examples
     --------
@@ -495,10 +546,17 @@ def fit_lmm(
     >>> list(res.variance_components["component"])
     ['subject', 'residual']
     """
-    if not isinstance(cluster_time, bool | np.bool_):
-        raise ValueError(f"cluster_time must be True or False, got {cluster_time!r}")
-    if cluster_time and cluster is None:
-        raise ValueError("cluster_time=True needs a cluster column (a three-level model)")
+    if isinstance(cluster_time, np.bool_):
+        cluster_time = bool(cluster_time)
+    if not (isinstance(cluster_time, bool)
+            or (isinstance(cluster_time, str) and cluster_time == "by_time")):
+        raise ValueError(
+            f"cluster_time must be True, False or 'by_time', got {cluster_time!r}"
+        )
+    if cluster_time is not False and cluster is None:
+        raise ValueError(
+            f"cluster_time={cluster_time!r} needs a cluster column (a three-level model)"
+        )
     df, glev, tlev = _prepare(
         data, outcome, group, time, subject, cluster, group_levels, time_levels
     )
@@ -531,7 +589,8 @@ def fit_lmm(
                 f"{n_ct} cluster x time levels for {n} observations: the cluster_time "
                 "random intercept needs fewer levels than observations (as in lme4)"
             )
-        prof = _CrossedProfile(X, y, subj, clus, tcode, len(tlev))
+        prof = _CrossedProfile(X, y, subj, clus, tcode, len(tlev),
+                               by_time=cluster_time == "by_time")
     else:
         prof = _Profile(X, y, subj, clus)
     theta, converged = prof.optimise()
@@ -541,16 +600,14 @@ def fit_lmm(
     fixed = pd.DataFrame({"term": names, **_wald(beta, se, alpha)})
 
     comps = (["cluster"] if cluster is not None else []) + ["subject"]
-    comps += (["cluster_time"] if cluster_time else []) + ["residual"]
+    if cluster_time == "by_time":
+        comps += [f"cluster_time[{lv}]" for lv in tlev]
+    elif cluster_time:
+        comps += ["cluster_time"]
+    comps += ["residual"]
     variances = np.append(theta**2 * sigma2, sigma2)
-    vc = pd.DataFrame(
-        {
-            "component": comps,
-            "variance": variances,
-            "sd": np.sqrt(variances),
-            "proportion": variances / variances.sum(),
-        }
-    )
+    vc = pd.DataFrame({"component": comps, "variance": variances, "sd": np.sqrt(variances)})
+    vc["proportion"] = variances / _baseline_total(vc, cluster_time, tlev)
     k = len(names) + len(comps)
     loglik = -dev / 2.0
     cells = counts.rename("n").reset_index().rename(columns={group: "group", time: "time"})
@@ -617,10 +674,14 @@ def contrasts(result: LMMResult, alpha: float = 0.05) -> pd.DataFrame:
     ``group`` = ``'<k> - <reference>'``). Each is a linear combination ``L beta`` of the
     fixed effects with SE ``sqrt(L V L')`` (Wald z, normal CI).
 
-    Cohen's ``d`` is ``estimate / SD`` with ``SD = sqrt(total variance)``, the model-implied
-    outcome SD at baseline (sum of all variance components, including ``cluster_time`` when
-    the model has it; with random intercepts only it is the same at every wave). Its
-    interval is the estimate's CI divided by the same SD, which treats SD as fixed.
+    Cohen's ``d`` is ``estimate / SD`` with ``SD = sqrt(result.total_variance)``, the
+    model-implied outcome SD at baseline: the sum of all variance components, including
+    ``cluster_time`` when the model has it (with random intercepts only it is the same at
+    every wave); with ``cluster_time="by_time"`` the baseline wave's component
+    ``cluster_time[<baseline>]`` only, i.e. ``cluster + subject + cluster_time[<baseline>]
+    + residual`` (the other waves' components are not part of a baseline observation's
+    variance). Its interval is the estimate's CI divided by the same SD, which treats SD as
+    fixed.
 
     Parameters
     ----------
@@ -730,11 +791,15 @@ def icc(result: LMMResult) -> float:
     """Intraclass correlation of the top level.
 
     Three-level model: ``var_cluster / total``; two-level model: ``var_subject / total``
-    (total = sum of the variance components). With the cluster x time intercept
-    (``cluster_time=True``) it is still ``var_cluster / total``: ``var_cluster_time`` is in
-    the total (the denominator) but not in the numerator, so this is the correlation of two
-    patients of one therapist at *different* waves (at the same wave it would be
-    ``(var_cluster + var_cluster_time) / total``). The share of every component is also in
+    (total = ``result.total_variance``, the model-implied variance at baseline: the sum of
+    the variance components). With the cluster x time intercept (``cluster_time=True``) it
+    is still ``var_cluster / total``: ``var_cluster_time`` is in the total (the denominator)
+    but not in the numerator, so this is the correlation of two patients of one therapist
+    at *different* waves (at the same wave it would be ``(var_cluster + var_cluster_time) /
+    total``). With ``cluster_time="by_time"`` the total is the *baseline* variance
+    ``cluster + subject + cluster_time[<baseline>] + residual`` (not an average over waves),
+    so the ICC is the cluster share of the baseline variance, on the same footing as
+    Cohen's ``d`` in :func:`contrasts`. The share of every component is also in
     ``result.variance_components["proportion"]``.
 
     Examples
@@ -749,4 +814,4 @@ def icc(result: LMMResult) -> float:
     """
     vc = result.variance_components.set_index("component")["variance"]
     top = "cluster" if result.cluster is not None else "subject"
-    return float(vc[top] / vc.sum())
+    return float(vc[top] / result.total_variance)
