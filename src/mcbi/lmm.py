@@ -229,6 +229,21 @@ def _prepare(
 # --------------------------------------------------------------------------- the model
 
 
+def _profile_out(Q: np.ndarray, logdet: float, p: int, n: int,
+                 beta0: np.ndarray) -> tuple[float, np.ndarray, float, np.ndarray]:
+    """Profile beta and sigma^2 out of the Gram matrix ``Q = [X y]' V^-1 [X y]``.
+
+    Returns the ML deviance, beta, sigma^2 and ``(X' V^-1 X)^-1`` (relative scale).
+    """
+    chol = linalg.cho_factor(Q[:p, :p])
+    delta = linalg.cho_solve(chol, Q[:p, p])
+    rss = max(float(Q[p, p] - Q[:p, p] @ delta), np.finfo(float).tiny)
+    sigma2 = rss / n
+    dev = logdet + n * (1.0 + _LOG_2PI + np.log(sigma2))
+    xvx_inv = linalg.cho_solve(chol, np.eye(p))
+    return dev, beta0 + delta, sigma2, xvx_inv
+
+
 class _Profile:
     """Profiled ML deviance of the nested random-intercept model.
 
@@ -269,14 +284,7 @@ class _Profile:
             h = a / (1.0 + a * m)
             Q = Q - T.T @ (h[:, None] * T)
             logdet += float(np.sum(np.log1p(a * m)))
-        p = self.p
-        chol = linalg.cho_factor(Q[:p, :p])
-        delta = linalg.cho_solve(chol, Q[:p, p])
-        rss = max(float(Q[p, p] - Q[:p, p] @ delta), np.finfo(float).tiny)
-        sigma2 = rss / self.n
-        dev = logdet + self.n * (1.0 + _LOG_2PI + np.log(sigma2))
-        xvx_inv = linalg.cho_solve(chol, np.eye(p))
-        return dev, self.beta0 + delta, sigma2, xvx_inv
+        return _profile_out(Q, logdet, self.p, self.n, self.beta0)
 
     def deviance(self, theta: np.ndarray) -> float:
         try:
@@ -391,14 +399,7 @@ class _CrossedProfile(_Profile):
     def parts(self, theta: np.ndarray) -> tuple[float, np.ndarray, float, np.ndarray]:
         """Deviance, beta, sigma^2 and (X' Sigma^-1 X)^-1 at ``theta``."""
         Q, logdet = self._gram(theta)
-        p = self.p
-        chol = linalg.cho_factor(Q[:p, :p])
-        delta = linalg.cho_solve(chol, Q[:p, p])
-        rss = max(float(Q[p, p] - Q[:p, p] @ delta), np.finfo(float).tiny)
-        sigma2 = rss / self.n
-        dev = logdet + self.n * (1.0 + _LOG_2PI + np.log(sigma2))
-        xvx_inv = linalg.cho_solve(chol, np.eye(p))
-        return dev, self.beta0 + delta, sigma2, xvx_inv
+        return _profile_out(Q, logdet, self.p, self.n, self.beta0)
 
     def optimise(self) -> tuple[np.ndarray, bool]:
         """Minimise the deviance over theta = (cluster, subject, cluster_time...).
