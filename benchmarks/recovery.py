@@ -22,39 +22,9 @@ import argparse
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-import numpy as np
 import pandas as pd
 
-from mcbi import design
-from mcbi.lmm import contrasts, fit_lmm
-from mcbi.parameters import param
-from mcbi.simulate import implied_effects, simulate
-
-
-def _one(seed: int) -> list[tuple[str, str, float, float]]:
-    trial = simulate(seed)
-    fits = {
-        "pms": fit_lmm(trial.therapist_latent, "pms", "arm", "wave", "therapist_id",
-                       group_levels=design.ARMS, time_levels=design.WAVES),
-        "eus_p": fit_lmm(trial.patient_latent, "eus_p", "arm", "wave", "patient_id",
-                         cluster="therapist_id", group_levels=design.ARMS,
-                         time_levels=design.WAVES, cluster_time="by_time"),
-    }
-    rows = []
-    for outcome, fit in fits.items():
-        tab = contrasts(fit)
-        for _, r in tab[tab["contrast"] == "between"].iterrows():
-            rows.append((outcome, r["time"], float(r["estimate"]), float(r["se"])))
-    return rows
-
-
-def truths() -> dict[tuple[str, str], float]:
-    """True between-arm differences in latent change (baseline-SD units)."""
-    implied = implied_effects().set_index(["outcome", "wave"])["implied"]
-    post, fu = param("pms_effect")
-    return {("pms", "post"): post, ("pms", "followup"): fu,
-            ("eus_p", "post"): float(implied[("eus_p", "post")]),
-            ("eus_p", "followup"): float(implied[("eus_p", "followup")])}
+from mcbi.recovery import seed_estimates, summarize
 
 
 def main() -> None:
@@ -66,18 +36,9 @@ def main() -> None:
     seeds = range(args.first, args.first + args.seeds)
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        rows = [r for part in pool.map(_one, seeds) for r in part]
+        estimates = pd.concat(list(pool.map(seed_estimates, seeds)), ignore_index=True)
     elapsed = time.perf_counter() - start
-    est = pd.DataFrame(rows, columns=["outcome", "wave", "estimate", "se"])
-    out = []
-    for (outcome, wave), true in truths().items():
-        sub = est[(est["outcome"] == outcome) & (est["wave"] == wave)]
-        mean, sd = sub["estimate"].mean(), sub["estimate"].std(ddof=1)
-        mcse = sd / np.sqrt(len(sub))
-        out.append((outcome, wave, true, mean, mcse, (mean - true) / mcse, sd,
-                    sub["se"].mean(), sub["se"].mean() / sd))
-    table = pd.DataFrame(out, columns=["outcome", "wave", "truth", "mean", "mc_se", "z",
-                                       "sd", "mean_se", "se_ratio"])
+    table = summarize(estimates)
     print(f"{len(seeds)} seeds, {elapsed:.0f} s with {args.workers} worker(s)")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 

@@ -84,6 +84,18 @@ def _assert_close(actual: float, expected: float, rel: float = REL) -> None:
 # --------------------------------------------------------------------------- against lme4
 
 
+def _dense_profile(sigma: np.ndarray, X: np.ndarray, y: np.ndarray):
+    """Reference ML deviance, beta, sigma^2 and (X' V^-1 X)^-1 by dense algebra."""
+    n = len(y)
+    si = np.linalg.inv(sigma)
+    xvx_inv = np.linalg.inv(X.T @ si @ X)
+    beta = xvx_inv @ X.T @ si @ y
+    r = y - X @ beta
+    sigma2 = float(r @ si @ r) / n
+    dev = np.linalg.slogdet(sigma)[1] + n * (1 + np.log(2 * np.pi) + np.log(sigma2))
+    return dev, beta, sigma2, xvx_inv
+
+
 @pytest.mark.parametrize("name", DATASETS)
 def test_fixed_effects_match_lme4(name: str) -> None:
     ref, res = _reference(name), _fit(name)
@@ -215,12 +227,7 @@ def test_clustertime_deviance_matches_dense_computation() -> None:
     for theta in ([0.7, 1.3, 0.4], [0.0, 0.9, 1.1], [1.2, 0.0, 0.0]):
         a, b, c = np.square(theta)
         sigma = np.eye(n) + a * same(clus) + b * same(subj) + c * same(clus * 3 + tcode)
-        si = np.linalg.inv(sigma)
-        xvx_inv = np.linalg.inv(X.T @ si @ X)
-        beta = xvx_inv @ X.T @ si @ y
-        r = y - X @ beta
-        sigma2 = float(r @ si @ r) / n
-        dev = np.linalg.slogdet(sigma)[1] + n * (1 + np.log(2 * np.pi) + np.log(sigma2))
+        dev, beta, sigma2, xvx_inv = _dense_profile(sigma, X, y)
         got = prof.parts(np.array(theta))
         assert got[0] == pytest.approx(dev, rel=1e-11)
         np.testing.assert_allclose(got[1], beta, rtol=1e-9, atol=1e-12)
@@ -329,12 +336,7 @@ def test_by_time_deviance_matches_dense_computation() -> None:
         for t, c in enumerate(np.square(theta[2:])):
             at_t = (tcode == t).astype(float)
             sigma += c * same(clus) * np.outer(at_t, at_t)
-        si = np.linalg.inv(sigma)
-        xvx_inv = np.linalg.inv(X.T @ si @ X)
-        beta = xvx_inv @ X.T @ si @ y
-        r = y - X @ beta
-        sigma2 = float(r @ si @ r) / n
-        dev = np.linalg.slogdet(sigma)[1] + n * (1 + np.log(2 * np.pi) + np.log(sigma2))
+        dev, beta, sigma2, xvx_inv = _dense_profile(sigma, X, y)
         got = prof.parts(np.array(theta))
         assert got[0] == pytest.approx(dev, rel=1e-11)
         assert prof.deviance(np.array(theta)) == pytest.approx(dev, rel=1e-11)

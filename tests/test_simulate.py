@@ -238,15 +238,6 @@ def test_simulate_writes_nothing_outside_out(tmp_path: Path) -> None:
 RECOVERY_SEEDS = range(1000, 1200)  # 200 datasets, a few minutes on one core
 
 
-def _between(result) -> dict[str, tuple[float, float]]:
-    from mcbi.lmm import contrasts
-
-    tab = contrasts(result)
-    tab = tab[tab["contrast"] == "between"].set_index("time")
-    return {w: (float(tab.loc[w, "estimate"]), float(tab.loc[w, "se"]))
-            for w in design.WAVES[1:]}
-
-
 @pytest.mark.slow
 def test_generating_process_recovers_its_parameters() -> None:
     """The LMM on the latent truths recovers the generating arm effects, on average.
@@ -272,41 +263,23 @@ def test_generating_process_recovers_its_parameters() -> None:
     """
     import time
 
-    from mcbi.lmm import fit_lmm
+    from mcbi.recovery import seed_estimates, summarize
 
-    implied = implied_effects().set_index(["outcome", "wave"])["implied"]
-    truth = {("pms", "post"): param("pms_effect")[0],
-             ("pms", "followup"): param("pms_effect")[1],
-             ("eus_p", "post"): implied[("eus_p", "post")],
-             ("eus_p", "followup"): implied[("eus_p", "followup")]}
-    estimates: dict[tuple[str, str], list[tuple[float, float]]] = {k: [] for k in truth}
     start = time.perf_counter()
-    for seed in RECOVERY_SEEDS:
-        trial = simulate(seed)
-        fits = {
-            "pms": fit_lmm(trial.therapist_latent, "pms", "arm", "wave", "therapist_id",
-                           group_levels=design.ARMS, time_levels=design.WAVES),
-            "eus_p": fit_lmm(trial.patient_latent, "eus_p", "arm", "wave", "patient_id",
-                             cluster="therapist_id", group_levels=design.ARMS,
-                             time_levels=design.WAVES, cluster_time="by_time"),
-        }
-        for outcome, fit in fits.items():
-            assert fit.converged, (seed, outcome)
-            for wave, est in _between(fit).items():
-                estimates[(outcome, wave)].append(est)
+    estimates = pd.concat([seed_estimates(seed) for seed in RECOVERY_SEEDS],
+                          ignore_index=True)
     elapsed = time.perf_counter() - start
+    not_converged = estimates.loc[~estimates["converged"], ["seed", "outcome"]]
+    assert not_converged.empty, not_converged.drop_duplicates().values.tolist()
     n = len(RECOVERY_SEEDS)
     print(f"\nrecovery over {n} seeds in {elapsed:.0f} s")
     failures = []
-    for key, true in truth.items():
-        est = np.array([e for e, _ in estimates[key]])
-        se = np.array([s for _, s in estimates[key]])
-        mean, sd = est.mean(), est.std(ddof=1)
-        mcse = sd / np.sqrt(n)
-        ratio = se.mean() / sd
+    for row in summarize(estimates).itertuples():
+        key, true, mean, mcse, ratio = (row.outcome, row.wave), row.truth, row.mean, \
+            row.mc_se, row.se_ratio
         print(f"{key[0]:>6} {key[1]:>9}: truth {true:.4f}  mean {mean:.4f}  "
-              f"MC SE {mcse:.4f}  z {(mean - true) / mcse:+.2f}  SD {sd:.4f}  "
-              f"mean model SE {se.mean():.4f}  ratio {ratio:.2f}")
+              f"MC SE {mcse:.4f}  z {row.z:+.2f}  SD {row.sd:.4f}  "
+              f"mean model SE {row.mean_se:.4f}  ratio {ratio:.2f}")
         if abs(mean - true) >= 3 * mcse:
             failures.append(f"{key}: mean {mean:.4f} vs truth {true:.4f} (MC SE {mcse:.4f})")
         if key[0] == "eus_p" and not 0.8 <= ratio <= 1.25:
