@@ -19,6 +19,7 @@ book: install
 	$(PY) -m mcbi build
 
 test: install
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 test-slow: install
@@ -26,6 +27,7 @@ test-slow: install
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/lint-imports
 
 lock: install
 	$(PY) -m pip freeze --exclude-editable | grep -v '^mcbi' > requirements.txt

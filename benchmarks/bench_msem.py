@@ -1,4 +1,4 @@
-"""Time mcbi.msem.fit against lavaan on the fixture models (same data, same run).
+"""Time mcbi.stats.msem.fit against lavaan on the fixture models (same data, same run).
 
 Usage (from the repository root)::
 
@@ -6,7 +6,7 @@ Usage (from the repository root)::
 
 For each model in tests/fixtures/lavaan/models.json the full fit is timed: estimation,
 standard errors, saturated and baseline models and fit measures — in Python
-``mcbi.msem.fit`` (after one warm-up call; import time excluded) and, when ``Rscript`` with
+``mcbi.stats.msem.fit`` (after one warm-up call; import time excluded) and, when ``Rscript`` with
 lavaan is available, ``lavaan::sem(..., cluster=, fixed.x = FALSE, missing=)`` inside
 ``system.time`` (after one warm-up call). Medians over ``--reps`` repetitions are reported
 in benchmarks/results/msem.txt and msem.json.
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mcbi.msem import fit
+from mcbi.stats.msem import fit
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "lavaan"
@@ -59,7 +59,7 @@ cat(toJSON(out, digits = NA, auto_unbox = TRUE))
 
 
 def time_python(model: str, data: pd.DataFrame, missing: str, reps: int) -> list[float]:
-    """Wall-clock seconds of ``reps`` calls of :func:`mcbi.msem.fit` after a warm-up."""
+    """Wall-clock seconds of ``reps`` calls of :func:`mcbi.stats.msem.fit` after a warm-up."""
     times = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append({"model": name, "rows": len(data), "clusters": data["cluster"].nunique(),
                      "mcbi_s": py, "lavaan_s": r, "ratio": py / r if lav else float("nan")})
     table = pd.DataFrame(rows)
-    header = (f"mcbi.msem vs lavaan: median wall-clock seconds of a full fit over {args.reps} "
+    header = (f"mcbi.stats.msem vs lavaan: median wall-clock seconds of a full fit over "
+              f"{args.reps} "
               f"repetitions (estimates, SEs, H1, baseline, fit measures)\n"
               f"python {platform.python_version()}, {platform.machine()}; "
               + (f"{lav['r_version']}, lavaan {lav['lavaan_version']}" if lav

@@ -1,6 +1,6 @@
 """Parameter recovery of the synthetic data-generating process (Monte Carlo).
 
-For each seed, simulate the trial and fit ``mcbi.lmm.fit_lmm`` to the *latent* truths:
+For each seed, simulate the trial and fit ``mcbi.stats.lmm.fit_lmm`` to the *latent* truths:
 therapist PMS (two-level) and the patients' EUS-P (three-level, patients within
 therapists, with one therapist x wave random intercept variance per wave:
 ``cluster_time="by_time"``). Print, per outcome and wave, the true between-arm difference
@@ -24,7 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pandas as pd
 
-from mcbi.recovery import seed_estimates, summarize
+from mcbi.synth.recovery import seed_estimates, summarize
 
 
 def main() -> None:

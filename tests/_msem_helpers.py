@@ -1,4 +1,4 @@
-"""Shared helpers for the mcbi.msem tests: lavaan fixtures, cached fits, a simulator."""
+"""Shared helpers for the mcbi.stats.msem tests: lavaan fixtures, cached fits, a simulator."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mcbi.msem import fit
-from mcbi.msem.matrices import ModelMatrices
-from mcbi.msem.partable import build_partable
+from mcbi.stats.msem import fit
+from mcbi.stats.msem.matrices import ModelMatrices
+from mcbi.stats.msem.partable import build_partable
 
 LAVAAN = Path(__file__).parent / "fixtures" / "lavaan"
 MODELS = json.loads((LAVAAN / "models.json").read_text())

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -61,7 +62,7 @@ def alpha_notebook(path: Path, extra: str = "") -> Path:
     return make_notebook(path, [
         ("markdown", "# Alpha\n\nThe mean is {glue:text}`mean:.2f`.", []),
         ("code", PARAMS + "bins = 3\n", ["parameters"]),
-        ("code", "import csv, pathlib\nfrom mcbi.results import Results\n"
+        ("code", "import csv, pathlib\nfrom mcbi.paper.results import Results\n"
                  "rows = list(csv.DictReader(open(pathlib.Path(data_dir) / 'values.csv')))\n"
                  "values = [float(r['x']) for r in rows]" + extra, []),
         ("code", "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
@@ -81,7 +82,7 @@ def beta_notebook(path: Path, body: str = "total = scale * sum(values)") -> Path
     return make_notebook(path, [
         ("markdown", "# Beta\n\nThe scaled total is {glue:text}`total:.1f`.", []),
         ("code", PARAMS + "scale = 2\nlabel = 'toy'\n", ["parameters"]),
-        ("code", "import csv, pathlib\nfrom mcbi.results import Results\n"
+        ("code", "import csv, pathlib\nfrom mcbi.paper.results import Results\n"
                  "values = [float(r['x']) for r in "
                  "csv.DictReader(open(pathlib.Path(data_dir) / 'values.csv'))]", []),
         ("code", body, []),
@@ -129,20 +130,18 @@ class BuiltToy:
 
 
 def build_in_process(root: Path, with_stderr: bool = False) -> tuple:
-    """Run ``pipeline.build`` on ``root`` with the lead's page generator disabled.
+    """Run ``pipeline.build`` on ``root`` with no page generator.
 
-    The toy data package is not the trial's, so ``mcbi.pages`` cannot describe it.
+    The toy data package is not the trial's, so ``mcbi.paper.pages`` cannot describe it.
     Returns ``(exit code, stdout)`` or ``(exit code, stdout, stderr)``.
     """
     import contextlib
     import io
 
-    from mcbi import pipeline
+    from mcbi.book import pipeline
 
     out, err = io.StringIO(), io.StringIO()
-    with (pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out),
-          contextlib.redirect_stderr(err)):
-        mp.setattr(pipeline, "generate_lead_pages", lambda root, data_dir: None)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = pipeline.build(root=root)
     return (code, out.getvalue(), err.getvalue()) if with_stderr else (code, out.getvalue())
 
@@ -214,3 +213,19 @@ def built_book(tmp_path_factory: pytest.TempPathFactory) -> BuiltBook:
     second = mcbi_cli(root, "build", src=root / "src")
     assert second.returncode == 0, second.stdout + second.stderr
     return BuiltBook(root, first, second)
+
+
+def toc_files(root: Path) -> list[str]:
+    """Return every document of ``_toc.yml`` (root first)."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text("utf-8"))
+    files = [toc["root"]]
+
+    def walk(entries: list[dict]) -> None:
+        for entry in entries:
+            if "file" in entry:
+                files.append(entry["file"])
+            for key in ("chapters", "sections", "parts"):
+                walk(entry.get(key, []))
+
+    walk(toc.get("parts", []) + toc.get("chapters", []))
+    return files

@@ -8,7 +8,7 @@ import pytest
 
 from _datafixtures import snapshot
 from mcbi.cli import main, make_parser
-from mcbi.simulate import DEFAULT_SEED
+from mcbi.synth.simulate import DEFAULT_SEED
 
 
 def test_validate_missing_folder_exit_code(tmp_path: Path,

@@ -11,13 +11,11 @@ import argparse
 import sys
 from pathlib import Path
 
-
-class UserError(Exception):
-    """An error caused by the user's input: printed without a traceback."""
+from mcbi.errors import UserError
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from mcbi.simulate import DEFAULT_SEED, write_package
+    from mcbi.synth.simulate import DEFAULT_SEED, write_package
 
     seed = DEFAULT_SEED if args.seed is None else args.seed
     path = write_package(Path(args.out), seed=seed)
@@ -26,7 +24,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from mcbi.validate import validate_package
+    from mcbi.trial.validate import validate_package
 
     report = validate_package(Path(args.path))
     print(report.message())
@@ -38,19 +36,20 @@ def _parse_params(pairs: list[list[str]] | None) -> dict[str, str]:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from mcbi.pipeline import build
+    from mcbi.book.pipeline import build
+    from mcbi.paper.pages import generate_pages
 
-    return build(force=args.force, data=args.data)
+    return build(force=args.force, data=args.data, page_generators=(generate_pages,))
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from mcbi.pipeline import run_section
+    from mcbi.book.pipeline import run_section
 
     return run_section(args.section, _parse_params(args.p), output=args.output)
 
 
 def _cmd_publish(args: argparse.Namespace) -> int:
-    from mcbi.publish import publish
+    from mcbi.book.publish import publish
 
     path = publish(out_dir=Path(args.out))
     print(f"wrote {path}")

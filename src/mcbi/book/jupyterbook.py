@@ -1,0 +1,78 @@
+"""Run ``jupyter-book build`` aside and swap the result into ``_build/html``.
+
+The book is built into a staging folder with a derived configuration (the project's
+``_config.yml`` plus the provenance footer), warnings are errors (``-W -n --keep-going``),
+and only a clean build replaces ``_build/html``: the old folder is renamed aside, the new
+one renamed in, the old one deleted. A failed build leaves ``_build/html`` untouched.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from mcbi.book.provenance import BuildInfo
+
+JB_FLAGS = ["-W", "-n", "--keep-going"]
+_JB_MAIN = "from jupyter_book.cli.main import main; main()"
+
+
+class BookFailed(Exception):
+    """jupyter-book failed or warned; ``str()`` lists the first problems and the log."""
+
+
+def derived_config(root: Path, info: BuildInfo, dest: Path) -> Path:
+    """Write the project's ``_config.yml`` with the provenance footer to ``dest``."""
+    config = yaml.safe_load((root / "_config.yml").read_text("utf-8")) or {}
+    html = config.setdefault("html", {})
+    html["extra_footer"] = (html.get("extra_footer") or "") + info.footer_html()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), "utf-8")
+    return dest
+
+
+def problems(log: str) -> list[str]:
+    """Return the log lines that report a Sphinx warning or error."""
+    keys = ("WARNING", "ERROR", "CRITICAL", "SEVERE", "Traceback")
+    return [line for line in log.splitlines() if any(key in line for key in keys)]
+
+
+def run_jupyter_book(root: Path, config: Path, out: Path, log_path: Path) -> Path:
+    """Build the book of ``root`` into ``out``; return the html folder.
+
+    Raises
+    ------
+    BookFailed
+        If jupyter-book exits non-zero or logs any warning.
+    """
+    if out.exists():
+        shutil.rmtree(out)
+    cmd = [sys.executable, "-c", _JB_MAIN, "build", str(root), "--path-output", str(out),
+           "--config", str(config), *JB_FLAGS]
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    log = proc.stdout + proc.stderr
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.write_text(log, "utf-8")
+    found = problems(log)
+    html = out / "_build" / "html"
+    if proc.returncode != 0 or found or not (html / "index.html").exists():
+        shown = "\n  ".join(found[:15]) or f"jupyter-book exited with code {proc.returncode}"
+        more = f"\n  … and {len(found) - 15} more" if len(found) > 15 else ""
+        raise BookFailed(f"jupyter-book reported problems:\n  {shown}{more}\nfull log: {log_path}")
+    return html
+
+
+def swap_in(new: Path, target: Path) -> None:
+    """Replace the folder ``target`` by ``new`` (rename aside, rename in, delete old)."""
+    old = target.with_name(target.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    if old.exists():
+        shutil.rmtree(old)

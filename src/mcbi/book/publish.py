@@ -1,0 +1,124 @@
+"""``python -m mcbi publish``: pack the built book into one versioned, checksummed archive.
+
+The archive ``<out_dir>/mcbi-book-<version>-<commit>.tar.gz`` (version and commit of the
+build, read from ``_build/manifest.json``) holds, under one top folder of the same name::
+
+    html/                 the built book (_build/html)
+    notebooks/            the executed section notebooks and their results files
+    manifest.json         _build/manifest.json
+    CITATION.cff, .zenodo.json
+    SHA256SUMS            sha256sum list of every other file in the archive
+
+Members are sorted, owned by 0:0, dated at the build date and gzip carries no timestamp, so
+publishing the same build twice gives identical bytes. ``<out_dir>/SHA256SUMS`` lists the
+archive's own checksum (``sha256sum -c SHA256SUMS`` in ``<out_dir>`` checks it).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import tarfile
+from datetime import datetime
+from pathlib import Path
+
+from mcbi.errors import UserError
+
+CITATION_FILES = ("CITATION.cff", ".zenodo.json")
+
+
+def collect_members(root: Path, manifest: dict) -> dict[str, Path]:
+    """Return ``{archive path: file}`` of everything to publish, without SHA256SUMS.
+
+    Raises
+    ------
+    UserError
+        If an executed notebook named in the manifest is missing.
+    """
+    html = root / "_build" / "html"
+    members = {f"html/{p.relative_to(html).as_posix()}": p
+               for p in html.rglob("*") if p.is_file()}
+    sections = root / "book" / "sections"
+    for name in manifest.get("sections", {}):
+        notebook = sections / f"{name}.ipynb"
+        if not notebook.is_file():
+            raise UserError(f"executed notebook {notebook} is missing: run `make book` again")
+        members[f"notebooks/{name}.ipynb"] = notebook
+        results = sections / f"{name}.results.json"
+        if results.is_file():
+            members[f"notebooks/{name}.results.json"] = results
+    members["manifest.json"] = root / "_build" / "manifest.json"
+    for name in CITATION_FILES:
+        if (root / name).is_file():
+            members[name] = root / name
+    return dict(sorted(members.items()))
+
+
+def checksum_list(members: dict[str, bytes]) -> str:
+    """Return the ``sha256sum``-format listing of ``{path: content}``."""
+    return "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n"
+                   for name, data in sorted(members.items()))
+
+
+def _tar_gz(top: str, members: dict[str, bytes], mtime: int) -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        dirs = sorted({"/".join(n.split("/")[:i]) for n in members
+                       for i in range(1, n.count("/") + 1)})
+        for name in [None, *dirs]:
+            info = tarfile.TarInfo(top if name is None else f"{top}/{name}")
+            info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, mtime
+            tar.addfile(info)
+        for name, data in sorted(members.items()):
+            info = tarfile.TarInfo(f"{top}/{name}")
+            info.size, info.mode, info.mtime = len(data), 0o644, mtime
+            tar.addfile(info, io.BytesIO(data))
+    packed = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=packed, mtime=0) as gz:
+        gz.write(raw.getvalue())
+    return packed.getvalue()
+
+
+def _update_sums(path: Path, name: str, digest: str) -> None:
+    lines = path.read_text("utf-8").splitlines() if path.is_file() else []
+    lines = [line for line in lines if not line.endswith(f"  {name}")]
+    lines.append(f"{digest}  {name}")
+    path.write_text("\n".join(sorted(lines, key=lambda line: line[66:])) + "\n", "utf-8")
+
+
+def publish(out_dir: Path, root: Path | None = None) -> Path:
+    """Pack the built book of ``root`` into ``out_dir``; return the archive path.
+
+    Parameters
+    ----------
+    out_dir : Path
+        Output folder (created if missing); relative paths are taken from ``root``.
+    root : Path, optional
+        Project root (default: the working directory).
+
+    Raises
+    ------
+    UserError
+        If the book has not been built (no ``_build/html`` or ``_build/manifest.json``).
+    """
+    root = Path(root or Path.cwd()).resolve()
+    manifest_path = root / "_build" / "manifest.json"
+    if not (root / "_build" / "html" / "index.html").is_file() or not manifest_path.is_file():
+        raise UserError("the book has not been built: run `make book` "
+                        "(python -m mcbi build) before publishing")
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    top = f"mcbi-book-{manifest['version']}-{manifest['commit']}"
+    contents = {name: path.read_bytes() for name, path in collect_members(root, manifest).items()}
+    contents["SHA256SUMS"] = checksum_list(contents).encode("utf-8")
+    stamp = manifest["build_date"].replace("Z", "+00:00")
+    mtime = int(datetime.fromisoformat(stamp).timestamp())
+    archive = _tar_gz(top, contents, mtime)
+    out_dir = Path(out_dir)
+    out_dir = out_dir if out_dir.is_absolute() else root / out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{top}.tar.gz"
+    path.write_bytes(archive)
+    _update_sums(out_dir / "SHA256SUMS", path.name, hashlib.sha256(archive).hexdigest())
+    return path

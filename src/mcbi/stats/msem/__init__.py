@@ -1,0 +1,17 @@
+"""Two-level structural equation models by (full-information) maximum likelihood.
+
+A general estimator compatible with lavaan 0.6 (``sem(..., cluster=, fixed.x = FALSE)``):
+lavaan model syntax with ``level:`` blocks in, a tidy parameter table and fit measures out.
+
+Examples
+--------
+>>> from mcbi.stats.msem import fit
+>>> res = fit(model, df, cluster="cluster")  # doctest: +SKIP
+>>> res.estimates, res.fit_measures, res.icc  # doctest: +SKIP
+"""
+
+from .fit import fit
+from .partable import build_partable
+from .result import MSEMResult, MSEMWarning
+
+__all__ = ["fit", "MSEMResult", "MSEMWarning", "build_partable"]

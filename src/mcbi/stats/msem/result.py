@@ -1,0 +1,106 @@
+"""The result of a two-level SEM fit: :class:`MSEMResult` and :class:`MSEMWarning`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .defined import DefinedParameters
+from .estimate import Optimum
+from .partable import Roles
+from .summary import format_summary
+
+__all__ = ["MSEMResult", "MSEMWarning"]
+
+
+class MSEMWarning(RuntimeWarning):
+    """Non-convergence, Heywood case, near-zero variance or non-positive-definite matrix."""
+
+
+@dataclass(repr=False)
+class MSEMResult:
+    """A fitted two-level SEM.
+
+    Attributes
+    ----------
+    estimates : pandas.DataFrame
+        One row per parameter (incl. ``:=`` rows): ``lhs, op, rhs, level, label, free, est,
+        se, z, pvalue, ci_lower, ci_upper``; ``level`` is 1 (within), 2 (between) or NA for
+        defined parameters; ``free`` is the parameter's index in ``theta`` (0 = fixed).
+    fit_measures : dict
+        ``logl, npar, chisq, df, pvalue, cfi, tli, rmsea, srmr, srmr_within,
+        srmr_between, aic, bic, ntotal, nclusters`` and baseline/unrestricted values.
+    icc : pandas.Series
+        Intraclass correlation of each level-1 variable (saturated model).
+    converged, iterations, max_gradient : bool, int, float
+        Convergence information (max |∂ log L / ∂θ| at the solution).
+    warnings : list of str
+        Problems found (non-convergence, Heywood cases, near-zero between variances,
+        non-positive-definite matrices); also issued as :class:`MSEMWarning`.
+    theta, vcov : ndarray
+        Free parameters and their covariance (inverse observed information).
+    partable : pandas.DataFrame
+        The full parameter table (lavaan's layout: ``lhs, op, rhs, level, label, free,
+        ustart, start, est, se``).
+    """
+
+    estimates: pd.DataFrame
+    fit_measures: dict
+    icc: pd.Series
+    converged: bool
+    iterations: int
+    max_gradient: float
+    warnings: list[str]
+    theta: np.ndarray
+    vcov: np.ndarray
+    roles: Roles
+    partable: pd.DataFrame = field(repr=False)
+    defined: DefinedParameters = field(repr=False)
+    optimum: Optimum = field(repr=False)
+
+    def monte_carlo_ci(self, n_draws: int = 20000, seed: int | None = None,
+                       level: float = 0.95) -> pd.DataFrame:
+        """Monte Carlo intervals for the defined (``:=``) parameters.
+
+        Draws θ* ~ N(θ̂, V̂) ``n_draws`` times, evaluates each defined parameter and
+        returns the percentile interval (Preacher & Selig, 2012).
+
+        Parameters
+        ----------
+        n_draws : int
+            Number of draws.
+        seed : int or None
+            Seed of :func:`numpy.random.default_rng`.
+        level : float
+            Coverage of the interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``name, expression, est, mc_se, ci_lower, ci_upper, n_draws``.
+        """
+        if len(self.defined) == 0:
+            raise ValueError("the model has no defined (:=) parameters")
+        if n_draws < 100:
+            raise ValueError("n_draws must be at least 100")
+        if not 0 < level < 1:
+            raise ValueError("level must be between 0 and 1")
+        if not np.all(np.isfinite(self.vcov)):
+            raise ValueError("standard errors are unavailable; cannot draw parameters")
+        return self.defined.monte_carlo(self.theta, self.vcov, n_draws, seed, level)
+
+    def summary(self) -> str:
+        """A readable, lavaan-like text summary (also shows every warning)."""
+        return format_summary(self)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        fm = self.fit_measures
+        status = "converged" if self.converged else "NOT converged"
+        return (f"<MSEMResult {status}: logl={fm['logl']:.3f}, npar={fm['npar']}, "
+                f"ntotal={fm['ntotal']}, nclusters={fm['nclusters']}, "
+                f"{len(self.warnings)} warning(s)>")

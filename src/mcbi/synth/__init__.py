@@ -1,0 +1,1 @@
+"""The synthetic data: generating parameters, simulation, parameter recovery."""

@@ -1,0 +1,2 @@
+"""The trial: design constants, instruments and scoring, schema, validation, loading,
+codebook."""

@@ -1,0 +1,268 @@
+"""Validate a data package against its Table Schemas (with frictionless) before analysis.
+
+The package's own ``datapackage.json`` is checked first for the resources and columns
+that :mod:`mcbi` needs; then frictionless checks every CSV against its schema (types,
+ranges, allowed labels, primary and foreign keys, encoding, header). Errors are grouped
+into one line per file, column and rule, with the first few row numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mcbi.trial.schema import package_descriptor
+
+MAX_ROWS_SHOWN = 5
+
+_RULES = {
+    "type-error": "type",
+    "constraint-error": "constraint",
+    "primary-key": "unique primary key",
+    "foreign-key": "foreign key",
+    "missing-label": "required column",
+    "incorrect-label": "column name",
+    "duplicate-label": "unique column names",
+    "blank-label": "column name",
+    "extra-label": "known columns",
+    "unmatched-header": "header matches the schema",
+    "table-dimensions": "at least one data row",
+    "encoding-error": "UTF-8 text",
+    "scheme-error": "file exists",
+    "source-error": "readable CSV with content",
+    "format-error": "CSV format",
+    "extra-cell": "same number of cells as columns",
+    "missing-cell": "same number of cells as columns",
+    "blank-row": "no blank rows",
+}
+_FATAL = {"scheme-error", "source-error", "encoding-error", "table-dimensions",
+          "unmatched-header", "format-error"}
+
+
+@dataclass
+class Problem:
+    """One broken rule in one file and column, with the rows where it happens."""
+
+    file: str
+    column: str
+    rule: str
+    detail: str
+    rows: list[int] = field(default_factory=list)
+
+    def line(self) -> str:
+        """Return the one-line description of the problem."""
+        where = f"{self.file}, column '{self.column}'" if self.column else self.file
+        rows = ""
+        if self.rows:
+            shown = ", ".join(str(r) for r in self.rows[:MAX_ROWS_SHOWN])
+            more = f" and {len(self.rows) - MAX_ROWS_SHOWN} more" if len(
+                self.rows) > MAX_ROWS_SHOWN else ""
+            rows = f" (rows {shown}{more})"
+        return f"{where}: rule '{self.rule}' broken{rows}: {self.detail}"
+
+
+@dataclass
+class ValidationReport:
+    """Outcome of :func:`validate_package`."""
+
+    path: Path
+    problems: list[Problem]
+
+    @property
+    def valid(self) -> bool:
+        """True when no rule is broken."""
+        return not self.problems
+
+    def message(self) -> str:
+        """Human-readable summary: one line per problem."""
+        if self.valid:
+            return f"{self.path}: valid data package"
+        head = f"{self.path}: invalid data package ({len(self.problems)} problem(s))"
+        return "\n".join([head] + [f"- {p.line()}" for p in self.problems])
+
+
+class DataValidationError(ValueError):
+    """Raised by :func:`require_valid` with the report's message."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        super().__init__(report.message())
+        self.report = report
+
+
+def _expected_fields() -> dict[str, tuple[str, list[str]]]:
+    return {r["name"]: (r["path"], [f["name"] for f in r["schema"]["fields"]])
+            for r in package_descriptor()["resources"]}
+
+
+def _check_descriptor(path: Path) -> tuple[dict | None, list[Problem]]:
+    """Load ``datapackage.json`` and check it declares what mcbi needs."""
+    desc_path = path / "datapackage.json"
+    if not path.is_dir():
+        return None, [Problem(str(path), "", "folder exists", "no such folder")]
+    if not desc_path.is_file():
+        return None, [Problem("datapackage.json", "", "file exists",
+                              f"no datapackage.json in {path}")]
+    try:
+        descriptor = json.loads(desc_path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return None, [Problem("datapackage.json", "", "valid UTF-8 JSON", str(exc))]
+    declared = {r.get("name"): r for r in descriptor.get("resources", [])
+                if isinstance(r, dict)}
+    problems = []
+    for name, (file, fields) in _expected_fields().items():
+        resource = declared.get(name)
+        if resource is None:
+            problems.append(Problem("datapackage.json", "", "declares every resource",
+                                    f"resource '{name}' ({file}) is not declared"))
+            continue
+        have = [f.get("name") for f in resource.get("schema", {}).get("fields", [])]
+        for col in fields:
+            if col not in have:
+                problems.append(Problem(
+                    "datapackage.json", col, "declares every required column",
+                    f"resource '{name}' ({file}) does not declare column '{col}'"))
+    return descriptor, problems
+
+
+def _key_columns(resource: dict, error_type: str) -> str:
+    schema = resource.get("schema", {})
+    if error_type == "primary-key":
+        key = schema.get("primaryKey", [])
+        return ", ".join([key] if isinstance(key, str) else key)
+    if error_type == "foreign-key":
+        cols = [c for fk in schema.get("foreignKeys", []) for c in (
+            [fk["fields"]] if isinstance(fk["fields"], str) else fk["fields"])]
+        return ", ".join(cols)
+    return ""
+
+
+def _detail(error, resource: dict, first_line: str) -> str:
+    note = error.note or error.message
+    if error.type == "unmatched-header" and (";" in first_line or "\t" in first_line):
+        return note + " (wrong delimiter? the schema expects ',')"
+    cell = getattr(error, "cell", None)
+    if error.type in ("type-error", "constraint-error") and cell is not None:
+        return f'value "{cell}": {note}'
+    if error.type == "table-dimensions":
+        return "the file has a header but no data rows" if first_line else "the file is empty"
+    return note
+
+
+def validate_package(path: str | Path) -> ValidationReport:
+    """Validate the data package in folder ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        Folder holding ``datapackage.json`` and the CSV files it declares.
+
+    Returns
+    -------
+    ValidationReport
+        ``report.valid`` and ``report.message()`` tell the outcome; nothing is raised
+        for bad data.
+    """
+    from frictionless import Checklist, FrictionlessException, Package, checks
+
+    path = Path(path)
+    descriptor, problems = _check_descriptor(path)
+    if descriptor is None or problems:
+        return ValidationReport(path, problems)
+    try:
+        package = Package(str(path / "datapackage.json"))
+        report = package.validate(
+            checklist=Checklist(checks=[checks.table_dimensions(min_rows=1)]),
+            limit_errors=500)
+    except FrictionlessException as exc:
+        return ValidationReport(path, [Problem("datapackage.json", "", "valid descriptor",
+                                               exc.error.message)])
+    resources = {r["name"]: r for r in descriptor["resources"]}
+    grouped: dict[tuple, Problem] = {}
+    fatal_files: set[str] = set()
+    for error in report.errors:
+        problems.append(Problem("datapackage.json", "", "valid descriptor", error.message))
+    tasks = list(report.tasks)
+    files = {t.name: resources.get(t.name, {}).get("path", t.name) for t in tasks}
+    first_lines = {name: _first_line(path / file) for name, file in files.items()}
+    delimiter_wrong = {name for name, line in first_lines.items()
+                       if line and "," not in line and (";" in line or "\t" in line)}
+    for task in tasks:
+        if task.name in delimiter_wrong or any(e.type in _FATAL for e in task.errors):
+            fatal_files.add(task.name)
+    for task in tasks:
+        resource = resources.get(task.name, {})
+        file, first_line = files[task.name], first_lines[task.name]
+        if task.errors and task.name in delimiter_wrong:
+            problems.append(Problem(file, "", "header matches the schema",
+                                    "the header is a single column: wrong delimiter? "
+                                    "the schema expects ','"))
+            continue
+        for error in task.errors:
+            if error.type == "foreign-key" and _references_fatal(resource, fatal_files):
+                continue
+            if _caused_elsewhere(error, path / file):
+                continue
+            if error.type == "missing-label" and any(
+                    e.type == "unmatched-header" for e in task.errors):
+                continue
+            column = getattr(error, "field_name", None) or _key_columns(resource, error.type)
+            rule = _RULES.get(error.type, error.type)
+            if error.type == "error" and "unique labels" in error.message:
+                rule, column = "unique column names", _duplicated(first_line)
+            if error.type == "constraint-error":
+                rule = f"constraint {error.note.split('constraint')[-1].strip()}".split(
+                    " is ")[0]
+            key = (file, column, rule)
+            if key not in grouped:
+                grouped[key] = Problem(file, column, rule, _detail(error, resource, first_line))
+            row = getattr(error, "row_number", None)
+            if row is not None:
+                grouped[key].rows.append(int(row))
+    problems.extend(grouped.values())
+    return ValidationReport(path, problems)
+
+
+def _caused_elsewhere(error, file: Path) -> bool:
+    """True for a load error reported on a file whose own bytes are fine.
+
+    frictionless reports a referenced (foreign-key) resource's load error on every
+    resource that refers to it; the broken file gets its own error.
+    """
+    if error.type == "scheme-error":
+        return file.is_file()
+    if error.type == "encoding-error":
+        try:
+            file.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+        return True
+    return False
+
+
+def _references_fatal(resource: dict, fatal: set[str]) -> bool:
+    refs = {fk.get("reference", {}).get("resource")
+            for fk in resource.get("schema", {}).get("foreignKeys", [])}
+    return bool(refs & fatal)
+
+
+def _duplicated(header_line: str) -> str:
+    """Names that occur more than once in a CSV header line (to locate frictionless's error)."""
+    names = next(csv.reader([header_line])) if header_line else []
+    return ", ".join(dict.fromkeys(n for n in names if names.count(n) > 1))
+
+
+def _first_line(path: Path) -> str:
+    try:
+        with path.open("rb") as fh:
+            return fh.readline().decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+
+
+def require_valid(path: str | Path) -> None:
+    """Raise :class:`DataValidationError` (a ``ValueError``) unless the package is valid."""
+    report = validate_package(path)
+    if not report.valid:
+        raise DataValidationError(report)

@@ -1,0 +1,156 @@
+"""Publishing archive and citation metadata (CITATION.cff, .zenodo.json)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tarfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+import mcbi
+from conftest import REPO, BuiltToy, mcbi_cli
+from mcbi.cli import UserError
+from mcbi.book.publish import publish
+
+ARTICLE_TITLE = ("Efficacy of a mindfulness and compassion-based intervention in "
+                 "psychotherapists and their patients: Empathy, symptomatology, and "
+                 "mechanisms of change in a randomized controlled trial")
+
+
+def _cff() -> dict:
+    return yaml.safe_load((REPO / "CITATION.cff").read_text("utf-8"))
+
+
+def _zenodo() -> dict:
+    return json.loads((REPO / ".zenodo.json").read_text("utf-8"))
+
+
+# ----------------------------------------------------------------------- citation metadata
+def test_citation_cff_is_valid_cff_1_2_0() -> None:
+    schema = json.loads((REPO / "tests/fixtures/cff/schema-1.2.0.json").read_text("utf-8"))
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(_cff())]
+    assert errors == []
+
+
+def test_citation_schema_rejects_a_broken_file() -> None:
+    schema = json.loads((REPO / "tests/fixtures/cff/schema-1.2.0.json").read_text("utf-8"))
+    broken = {**_cff(), "authors": [], "doi": "not a doi"}
+    assert list(jsonschema.Draft7Validator(schema).iter_errors(broken))
+
+
+def test_citation_cff_names_the_software_and_the_original_article() -> None:
+    cff = _cff()
+    assert cff["version"] == mcbi.__version__
+    assert cff["authors"] == [{"name": "The MCBI reproducible-paper team"}]
+    article = cff["preferred-citation"]
+    assert " ".join(article["title"].split()) == ARTICLE_TITLE
+    assert [a["family-names"] for a in article["authors"]] == [
+        "Garrote-Caparrós", "Lecuona", "Bellosta-Batalla", "Moya-Albiol", "Cebolla"]
+    assert (article["journal"], article["volume"], article["issue"]) == ("Psychotherapy", 60, 2)
+    assert (article["start"], article["end"], article["year"]) == (182, 193, 2023)
+    assert article["doi"] == "10.1037/pst0000467"
+
+
+def test_zenodo_agrees_with_citation_cff() -> None:
+    cff, zen = _cff(), _zenodo()
+    assert zen["title"] == cff["title"]
+    assert zen["version"] == cff["version"] == mcbi.__version__
+    assert [c["name"] for c in zen["creators"]] == [a["name"] for a in cff["authors"]]
+    assert zen["license"] == cff["license"]
+    assert zen["keywords"] == cff["keywords"]
+    dois = [r["identifier"] for r in zen["related_identifiers"] if r["scheme"] == "doi"]
+    assert dois == [cff["preferred-citation"]["doi"]]
+
+
+def test_references_bib_has_the_article() -> None:
+    bib = (REPO / "book" / "references.bib").read_text("utf-8")
+    assert "@article{garrote2023," in bib and "10.1037/pst0000467" in bib
+
+
+def test_config_points_at_one_repository_and_never_executes() -> None:
+    config = yaml.safe_load((REPO / "_config.yml").read_text("utf-8"))
+    assert config["execute"]["execute_notebooks"] == "off"
+    assert config["only_build_toc_files"] is True
+    assert config["repository"]["url"] == _cff()["repository-code"]
+    assert config["sphinx"]["recursive_update"] is True
+    assert config["bibtex_bibfiles"] == ["book/references.bib"]
+    for pattern in (".venv", "_build", "notebooks", "data", "tests", "benchmarks", "dist",
+                    "README.md"):
+        assert pattern in config["exclude_patterns"]
+
+
+# ----------------------------------------------------------------------- archive
+def _fake_build(root: Path) -> Path:
+    html = root / "_build" / "html"
+    (html / "book").mkdir(parents=True)
+    (html / "index.html").write_text("<html>index</html>")
+    (html / "book" / "intro.html").write_text("<html>intro</html>")
+    sections = root / "book" / "sections"
+    sections.mkdir(parents=True)
+    (sections / "01_a.ipynb").write_text("{}")
+    (sections / "01_a.results.json").write_text('{"n": 1}')
+    manifest = {"version": "9.9.9", "commit": "abc1234", "build_date": "2026-01-02T03:04:05Z",
+                "sections": {"01_a": {}}}
+    (root / "_build" / "manifest.json").write_text(json.dumps(manifest))
+    (root / "CITATION.cff").write_text("cff-version: 1.2.0\n")
+    return root
+
+
+def test_publish_refuses_an_unbuilt_book(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="has not been built"):
+        publish(tmp_path / "dist", root=tmp_path)
+
+
+def test_publish_archive_contents_and_checksums(tmp_path: Path) -> None:
+    root = _fake_build(tmp_path / "p")
+    path = publish(Path("dist"), root=root)
+    assert path == root / "dist" / "mcbi-book-9.9.9-abc1234.tar.gz"
+    with tarfile.open(path) as tar:
+        names = tar.getnames()
+        files = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+        assert {m.mtime for m in tar.getmembers()} == {1767323045}
+    top = "mcbi-book-9.9.9-abc1234"
+    assert names[0] == top
+    assert sorted(files) == [f"{top}/{n}" for n in [
+        "CITATION.cff", "SHA256SUMS", "html/book/intro.html", "html/index.html",
+        "manifest.json", "notebooks/01_a.ipynb", "notebooks/01_a.results.json"]]
+    sums = files.pop(f"{top}/SHA256SUMS").decode().splitlines()
+    assert sums == [f"{hashlib.sha256(data).hexdigest()}  {name[len(top) + 1:]}"
+                    for name, data in sorted(files.items())]
+    beside = (root / "dist" / "SHA256SUMS").read_text().split()
+    assert beside == [hashlib.sha256(path.read_bytes()).hexdigest(), path.name]
+
+
+def test_publish_is_deterministic(tmp_path: Path) -> None:
+    root = _fake_build(tmp_path / "p")
+    first = publish(root / "a", root=root).read_bytes()
+    second = publish(root / "b", root=root).read_bytes()
+    assert first == second
+
+
+def test_publish_refuses_a_missing_executed_notebook(tmp_path: Path) -> None:
+    root = _fake_build(tmp_path / "p")
+    (root / "book" / "sections" / "01_a.ipynb").unlink()
+    with pytest.raises(UserError, match="01_a.ipynb is missing"):
+        publish(root / "dist", root=root)
+
+
+def test_publish_cli_on_a_real_toy_build(built_toy: BuiltToy, tmp_path: Path) -> None:
+    proc = mcbi_cli(built_toy.root, "publish", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    archive = next(tmp_path.glob("mcbi-book-*-unknown.tar.gz"))
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+    assert any(n.endswith("/html/book/sections/01_alpha.html") for n in names)
+    assert any(n.endswith("/notebooks/02_beta.ipynb") for n in names)
+
+
+def test_publish_cli_refuses_clearly(tmp_path: Path) -> None:
+    proc = mcbi_cli(tmp_path, "publish")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: the book has not been built")

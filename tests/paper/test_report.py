@@ -1,0 +1,209 @@
+"""mcbi.paper.report: APA-style number formatting and Markdown / MyST tables."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mcbi.paper.report import fmt_ci, fmt_estimate_ci, fmt_num, fmt_p, markdown_table, myst_table
+
+MINUS = "\u2212"
+DASH = "\u2014"
+
+
+# --- fmt_num ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "digits", "expected"), [
+    (3.14159, 2, "3.14"),
+    (3.14159, 3, "3.142"),
+    (3.6, 0, "4"),
+    (2, 2, "2.00"),
+    (1234.5678, 1, "1234.6"),
+    (-1.5, 2, MINUS + "1.50"),
+    (-12.345, 1, MINUS + "12.3"),
+])
+def test_fmt_num_digits_and_minus(value, digits, expected) -> None:
+    out = fmt_num(value, digits)
+    assert out == expected
+    assert "-" not in out  # never a hyphen-minus
+
+
+@pytest.mark.parametrize("value", [-0.0, -0.004, -0.0049, -1e-12])
+def test_fmt_num_no_negative_zero(value) -> None:
+    assert fmt_num(value, 2) == "0.00"
+    assert fmt_num(value, 2, leading_zero=False) == ".00"
+
+
+def test_fmt_num_small_negative_rounds_to_nonzero_keeps_sign() -> None:
+    assert fmt_num(-0.005001, 2) == MINUS + "0.01"
+
+
+@pytest.mark.parametrize(("value", "digits", "expected"), [
+    (0.5, 2, ".50"),
+    (0.034, 3, ".034"),
+    (-0.25, 3, MINUS + ".250"),
+    (0.999, 3, ".999"),
+    (1.5, 2, "1.50"),     # |value| >= 1 keeps its integer part
+    (-1.25, 2, MINUS + "1.25"),
+    (10.05, 1, "10.1"),
+])
+def test_fmt_num_apa_without_leading_zero(value, digits, expected) -> None:
+    assert fmt_num(value, digits, leading_zero=False) == expected
+
+
+def test_fmt_num_leading_zero_default_kept() -> None:
+    assert fmt_num(0.5) == "0.50"
+    assert fmt_num(-0.5) == MINUS + "0.50"
+
+
+def test_fmt_num_numpy_scalars() -> None:
+    assert fmt_num(np.float64(-2.5), 1) == MINUS + "2.5"
+    assert fmt_num(np.int64(3), 1) == "3.0"
+    assert fmt_num(np.float32(0.25), 2, leading_zero=False) == ".25"
+
+
+@pytest.mark.parametrize("value", [None, float("nan"), math.inf, -math.inf, np.nan,
+                                   np.float64("nan"), np.float64("inf")])
+def test_fmt_num_missing_is_dash(value) -> None:
+    assert fmt_num(value) == DASH
+    assert fmt_num(value, 3, leading_zero=False) == DASH
+
+
+@pytest.mark.parametrize("value", [np.float32("nan"), pd.NA],
+                         ids=["numpy-float32-nan", "pandas-NA"])
+def test_fmt_num_other_missing_markers_are_dash(value) -> None:
+    # BUG (reported): np.float32 is not a Python float, so NaN passes the missing check and
+    # renders as "nan"; pd.NA (nullable dtypes) raises ValueError inside float().
+    assert fmt_num(value) == DASH
+
+
+# --- fmt_p -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("p", "expected"), [
+    (0.0, "< .001"),
+    (1e-10, "< .001"),
+    (0.000999, "< .001"),
+    (0.001, "= .001"),
+    (0.0346, "= .035"),
+    (0.034, "= .034"),
+    (0.05, "= .050"),
+    (0.5, "= .500"),
+    (np.float64(0.2), "= .200"),
+])
+def test_fmt_p(p, expected) -> None:
+    assert fmt_p(p) == expected
+
+
+def test_fmt_p_one_is_valid() -> None:
+    out = fmt_p(1.0)
+    assert out.startswith("= ") and "0." not in out
+
+
+@pytest.mark.parametrize("p", [-0.001, -1.0, 1.0001, 2.0])
+def test_fmt_p_out_of_range(p) -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        fmt_p(p)
+
+
+@pytest.mark.parametrize("p", [None, float("nan"), np.nan])
+def test_fmt_p_missing(p) -> None:
+    assert fmt_p(p) == DASH
+
+
+# --- intervals -------------------------------------------------------------------------
+
+
+def test_fmt_ci() -> None:
+    assert fmt_ci(0.1234, 1.5) == "[0.12, 1.50]"
+    assert fmt_ci(-1.25, -0.004) == f"[{MINUS}1.25, 0.00]"
+    assert fmt_ci(-0.26, 0.24, digits=1) == f"[{MINUS}0.3, 0.2]"
+    assert fmt_ci(float("nan"), 1.0) == f"[{DASH}, 1.00]"
+
+
+def test_fmt_estimate_ci() -> None:
+    assert fmt_estimate_ci(0.5, 0.1, 0.9) == "0.50 [0.10, 0.90]"
+    assert fmt_estimate_ci(-0.457, -0.6436, -0.27, 3) == (
+        f"{MINUS}0.457 [{MINUS}0.644, {MINUS}0.270]")
+
+
+# --- markdown_table --------------------------------------------------------------------
+
+
+def test_markdown_table_layout() -> None:
+    frame = pd.DataFrame({"name": ["a", "b"], "value": ["1.00", "2.50"]})
+    assert markdown_table(frame) == (
+        "| name | value |\n"
+        "|:--|:--|\n"
+        "| a | 1.00 |\n"
+        "| b | 2.50 |\n"
+    )
+
+
+def test_markdown_table_alignment_row() -> None:
+    frame = pd.DataFrame({"a": ["x"], "b": ["y"], "c": ["z"]})
+    lines = markdown_table(frame, "lrc").splitlines()
+    assert lines[1] == "|:--|--:|:-:|"
+    assert len(lines) == 3
+
+
+def test_markdown_table_escapes_pipes_and_blanks_missing() -> None:
+    frame = pd.DataFrame({"a": ["x|y", None], "b": ["p", float("nan")]})
+    lines = markdown_table(frame).splitlines()
+    assert lines[2] == "| x\\|y | p |"
+    assert lines[3] == "|  |  |"
+    # every body row has as many unescaped separators as the header
+    for line in lines:
+        assert line.replace("\\|", "").count("|") == 3
+
+
+def test_markdown_table_escapes_pipes_in_header() -> None:
+    # BUG (reported): only body cells are escaped; a "|" in a column name adds a column.
+    frame = pd.DataFrame({"a|b": ["x"], "c": ["y"]})
+    header = markdown_table(frame).splitlines()[0]
+    assert header == "| a\\|b | c |"
+
+
+def test_markdown_table_non_string_cells() -> None:
+    frame = pd.DataFrame({"n": [3], "x": [0.5]})
+    assert markdown_table(frame).splitlines()[2] == "| 3 | 0.5 |"
+
+
+@pytest.mark.parametrize("frame", [pd.DataFrame(), pd.DataFrame({"a": [], "b": []})])
+def test_markdown_table_empty(frame) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        markdown_table(frame)
+
+
+# --- myst_table ------------------------------------------------------------------------
+
+
+def test_myst_table_directive() -> None:
+    frame = pd.DataFrame({"a": ["1"], "b": ["2"]})
+    text = myst_table(frame, "Baseline by arm.", "tbl-baseline_1", "lr")
+    assert text == (
+        ":::{table} Baseline by arm.\n"
+        ":name: tbl-baseline_1\n"
+        "\n"
+        "| a | b |\n"
+        "|:--|--:|\n"
+        "| 1 | 2 |\n"
+        ":::\n"
+    )
+    assert text.startswith(":::{table}") and text.endswith(":::\n")
+
+
+@pytest.mark.parametrize("name", ["", "tbl x", "tbl:x", "a.b", "tbl/1", "name!"])
+def test_myst_table_rejects_bad_names(name) -> None:
+    frame = pd.DataFrame({"a": ["1"]})
+    with pytest.raises(ValueError, match="table name"):
+        myst_table(frame, "caption", name)
+
+
+def test_myst_table_empty_frame() -> None:
+    with pytest.raises(ValueError):
+        myst_table(pd.DataFrame({"a": []}), "caption", "tbl-x")
