@@ -55,7 +55,7 @@ def test_parameter_table_matches_lavaan(name):
 def test_estimates_match_lavaan(name):
     ref, ours = reference_table(name), estimate_table(fitted(name))
     ours = ours.loc[ref.index]
-    dev = np.abs(ours["est"] - ref["est"]) / np.maximum(1.0, np.abs(ref["est"]))
+    dev = np.abs(ours["estimate"] - ref["est"]) / np.maximum(1.0, np.abs(ref["est"]))
     assert dev.max() < TOL, dev.idxmax()
 
 
@@ -124,18 +124,18 @@ def test_icc_matches_lavaan(name):
 def test_row_order_does_not_matter(name):
     a, b = fitted(name), fitted(name, shuffle_seed=7)
     assert a.fit_measures["logl"] == pytest.approx(b.fit_measures["logl"], abs=1e-8)
-    np.testing.assert_allclose(a.estimates["est"], b.estimates["est"], atol=1e-6)
+    np.testing.assert_allclose(a.estimates["estimate"], b.estimates["estimate"], atol=1e-6)
     np.testing.assert_allclose(a.estimates["se"], b.estimates["se"], rtol=1e-4, atol=1e-8)
 
 
 def test_result_has_documented_columns_and_measures():
     res = fitted("mediation_211")
     assert list(res.estimates.columns) == [
-        "lhs", "op", "rhs", "level", "label", "free", "est", "se", "z", "pvalue",
+        "lhs", "op", "rhs", "level", "label", "free", "estimate", "se", "statistic", "pvalue",
         "ci_lower", "ci_upper"]
     for col in ["lhs", "op", "rhs", "level", "label", "free", "start", "est", "se"]:
         assert col in res.partable.columns
-    np.testing.assert_array_equal(res.partable["est"], res.estimates["est"])
+    np.testing.assert_array_equal(res.partable["est"], res.estimates["estimate"])
     defined = res.estimates[res.estimates["op"] == ":="]
     assert list(defined["lhs"]) == ["ab", "total"]
     assert defined["level"].isna().all()
@@ -148,7 +148,8 @@ def test_result_has_documented_columns_and_measures():
 
 def test_defined_parameter_is_product_of_labels():
     est = fitted("mediation_211").estimates.set_index("label")
-    assert est.loc["ab", "est"] == pytest.approx(est.loc["a", "est"] * est.loc["b", "est"])
+    product = est.loc["a", "estimate"] * est.loc["b", "estimate"]
+    assert est.loc["ab", "estimate"] == pytest.approx(product)
 
 
 def test_monte_carlo_ci_is_reproducible_and_sensible():
@@ -157,7 +158,7 @@ def test_monte_carlo_ci_is_reproducible_and_sensible():
     ci2 = res.monte_carlo_ci(n_draws=20000, seed=1)
     pd.testing.assert_frame_equal(ci1, ci2)
     assert list(ci1["name"]) == ["ab", "total"]
-    assert np.all(ci1["ci_lower"] < ci1["est"]) and np.all(ci1["est"] < ci1["ci_upper"])
+    assert np.all(ci1["ci_lower"] < ci1["estimate"]) and np.all(ci1["estimate"] < ci1["ci_upper"])
     # the product a*b is skewed, but its MC spread is close to the delta-method SE
     delta = res.estimates.set_index("lhs").loc[["ab", "total"], "se"].to_numpy()
     np.testing.assert_allclose(ci1["mc_se"], delta, rtol=0.1)
@@ -219,7 +220,7 @@ def test_parameter_recovery_large_sample():
     data, theta, _ = simulate(model, truth, sizes, seed=11)
     res = fit(model, data, cluster="cluster")
     est = res.estimates[res.estimates["free"] > 0]
-    z = (est["est"].to_numpy() - theta[est["free"].to_numpy() - 1]) / est["se"].to_numpy()
+    z = (est["estimate"].to_numpy() - theta[est["free"].to_numpy() - 1]) / est["se"].to_numpy()
     assert res.converged
     assert np.max(np.abs(z)) < 4.0
     assert np.mean(np.abs(z)) < 1.2

@@ -98,7 +98,7 @@ class DefinedParameters:
         alpha = (1.0 - level) / 2.0
         lo, hi = np.quantile(vals, [alpha, 1.0 - alpha], axis=0)
         return pd.DataFrame({
-            "name": self.names, "expression": self.exprs, "est": self.evaluate(theta),
+            "name": self.names, "expression": self.exprs, "estimate": self.evaluate(theta),
             "mc_se": vals.std(axis=0, ddof=1), "ci_lower": lo, "ci_upper": hi,
             "n_draws": n_draws,
         })

@@ -53,7 +53,7 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
     Examples
     --------
     >>> res = fit("level: 1\\n y ~ x\\nlevel: 2\\n y ~ w", df, cluster="g")  # doctest: +SKIP
-    >>> res.estimates[["lhs", "op", "rhs", "level", "est", "se"]]  # doctest: +SKIP
+    >>> res.estimates[["lhs", "op", "rhs", "level", "estimate", "se"]]  # doctest: +SKIP
     """
     if max_iter < 1:
         raise ValueError("max_iter must be at least 1")
@@ -74,7 +74,7 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
         vcov = _vcov(hessian(mm, cdata, opt.theta), notes)
     est = _estimates(table, mm, opt.theta, vcov, defined)
     table = mm.fill(table.copy(), theta0, "start")
-    table["est"], table["se"] = est["est"].to_numpy(), est["se"].to_numpy()
+    table["est"], table["se"] = est["estimate"].to_numpy(), est["se"].to_numpy()
     sw, phi, _ = mm.implied(opt.theta)
     bidx = mm.levels[2]["target"]
     notes += _check_solution(est, sw, phi[np.ix_(bidx, bidx)])
@@ -121,27 +121,27 @@ def _vcov(hess: np.ndarray, notes: list[str]) -> np.ndarray:
 def _estimates(table: pd.DataFrame, mm: ModelMatrices, theta: np.ndarray, vcov: np.ndarray,
                defined: DefinedParameters) -> pd.DataFrame:
     out = table.copy()
-    mm.fill(out, theta)
+    mm.fill(out, theta, "estimate")
     free = out["free"].to_numpy()
     se = np.zeros(len(out))
     se[free > 0] = np.sqrt(np.maximum(np.diag(vcov), 0.0))[free[free > 0] - 1]
     is_def = (out["op"] == ":=").to_numpy()
     if is_def.any():
-        out.loc[is_def, "est"] = defined.evaluate(theta)
+        out.loc[is_def, "estimate"] = defined.evaluate(theta)
         se[is_def] = defined.delta_se(theta, vcov) if np.isfinite(vcov).all() else np.nan
     if not np.isfinite(vcov).all():
         se[free > 0] = np.nan
     out["se"] = se
     fixed = (free == 0) & ~is_def
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(fixed, np.nan, out["est"] / np.where(se > 0, se, np.nan))
-    out["z"] = z
+        z = np.where(fixed, np.nan, out["estimate"] / np.where(se > 0, se, np.nan))
+    out["statistic"] = z
     out["pvalue"] = 2.0 * stats.norm.sf(np.abs(z))
-    out["ci_lower"] = out["est"] - _Z975 * out["se"]
-    out["ci_upper"] = out["est"] + _Z975 * out["se"]
+    out["ci_lower"] = out["estimate"] - _Z975 * out["se"]
+    out["ci_upper"] = out["estimate"] + _Z975 * out["se"]
     out["level"] = out["level"].where(~is_def, pd.NA).astype("Int64")
     out.loc[is_def, "free"] = 0
-    cols = ["lhs", "op", "rhs", "level", "label", "free", "est", "se", "z", "pvalue",
+    cols = ["lhs", "op", "rhs", "level", "label", "free", "estimate", "se", "statistic", "pvalue",
             "ci_lower", "ci_upper"]
     return out[cols]
 
@@ -151,10 +151,10 @@ def _check_solution(est: pd.DataFrame, sigma_w: np.ndarray, phi_b: np.ndarray) -
     var = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"]) & (est["free"] > 0)]
     for r in var.itertuples():
         where = f"{r.lhs} ~~ {r.lhs} (level {r.level})"
-        if r.est < 0:
-            notes.append(f"Heywood case: negative variance {where} = {r.est:.4g}")
-        elif r.level == 2 and (r.est < 1e-4 or (np.isfinite(r.se) and r.est < r.se)):
-            notes.append(f"near-zero between-level variance {where} = {r.est:.4g} "
+        if r.estimate < 0:
+            notes.append(f"Heywood case: negative variance {where} = {r.estimate:.4g}")
+        elif r.level == 2 and (r.estimate < 1e-4 or (np.isfinite(r.se) and r.estimate < r.se)):
+            notes.append(f"near-zero between-level variance {where} = {r.estimate:.4g} "
                          f"(SE {r.se:.3g})")
     for name, mat in (("within", sigma_w), ("between", phi_b)):
         if mat.size and np.linalg.eigvalsh(mat).min() <= 0:

@@ -17,7 +17,7 @@ def _num(x: float, width: int = 9) -> str:
 
 
 def _row(name: str, r) -> str:
-    return (f"    {name:<22}{_num(r.est)}{_num(r.se)}{_num(r.z)}{_num(r.pvalue)}"
+    return (f"    {name:<22}{_num(r.estimate)}{_num(r.se)}{_num(r.statistic)}{_num(r.pvalue)}"
             f"{_num(r.ci_lower)}{_num(r.ci_upper)}")
 
 
