@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from _lmm_helpers import (
     BY_TIME,
     DATASETS,
@@ -15,7 +16,6 @@ from _lmm_helpers import (
     reference,
     same,
 )
-
 from mcbi.stats.lmm.deviance import CrossedDeviance, NestedDeviance, make_deviance
 from mcbi.stats.lmm.frame import model_frame
 

@@ -29,6 +29,7 @@ import importlib
 import numpy as np
 import pandas as pd
 import pytest
+
 from _lmm_helpers import (
     ABS_NEAR_ZERO,
     BY_TIME,
@@ -42,7 +43,6 @@ from _lmm_helpers import (
     python_term,
     reference,
 )
-
 from mcbi.stats.lmm import contrasts, fit_lmm, icc, marginal_means
 
 # --------------------------------------------------------------------------- against lme4

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from _lmm_helpers import BY_TIME, balanced, data, reference
 
+from _lmm_helpers import BY_TIME, balanced, data, reference
 from mcbi.stats.lmm import fit_lmm
 from mcbi.stats.lmm.frame import model_frame
 

@@ -135,7 +135,7 @@ def optimize_theta(devfun: NestedDeviance,
         initial=tuple(float(v) for v in initial), finitial=float(devfun.deviance(initial)),
         final=tuple(float(v) for v in theta), fmin=float(dev), feval=fun.n,
         boundary=tuple(int(j) for j in np.flatnonzero(theta == 0.0)),
-        converged=ok, message=message, tolerances=tolerances,
+        converged=bool(ok), message=message, tolerances=tolerances,
     )
 
 
