@@ -1,0 +1,174 @@
+"""Summaries of a fitted model: within- and between-group contrasts, cell means, ICC."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mcbi.stats.lmm.result import LMMResult
+from mcbi.stats.wald import wald
+
+__all__ = ["contrasts", "icc", "marginal_means"]
+
+
+def _cell_means_matrix(result: LMMResult) -> np.ndarray:
+    """Rows ``L`` with ``L @ beta`` = model mean of each group x time cell (group-major)."""
+    terms = {term: i for i, term in enumerate(result.fixed["term"])}
+    glev, tlev = result.group_levels, result.time_levels
+    rows = []
+    for i, g in enumerate(glev):
+        for j, t in enumerate(tlev):
+            row = np.zeros(len(terms))
+            row[terms["Intercept"]] = 1.0
+            gt, tt = f"{result.group}[T.{g}]", f"{result.time}[T.{t}]"
+            if i:
+                row[terms[gt]] = 1.0
+            if j:
+                row[terms[tt]] = 1.0
+            if i and j:
+                row[terms[f"{gt}:{tt}"]] = 1.0
+            rows.append(row)
+    return np.array(rows)
+
+
+def _combine(result: LMMResult, L: np.ndarray, alpha: float) -> pd.DataFrame:
+    """Wald table of the linear combinations ``L @ beta``."""
+    beta = result.fixed["estimate"].to_numpy()
+    cov = result.cov_fixed.to_numpy()
+    se = np.sqrt(np.einsum("ij,jk,ik->i", L, cov, L))
+    return wald(L @ beta, se, alpha)
+
+
+def contrasts(result: LMMResult, alpha: float = 0.05) -> pd.DataFrame:
+    """Within-group changes from baseline and between-group differences in change.
+
+    For every non-baseline wave ``t``: the change ``t - baseline`` in each group
+    (``contrast == 'within'``, ``group`` = the level) and, for each non-reference group
+    ``k``, the difference in change ``k - reference`` (``contrast == 'between'``,
+    ``group`` = ``'<k> - <reference>'``). Each is a linear combination ``L beta`` of the
+    fixed effects with SE ``sqrt(L V L')`` (Wald z, normal CI).
+
+    Cohen's ``d`` is ``estimate / SD`` with ``SD = sqrt(result.total_variance)``, the
+    model-implied outcome SD at baseline: the sum of all variance components, including
+    ``cluster_time`` when the model has it (with random intercepts only it is the same at
+    every wave); with ``cluster_time="by_time"`` the baseline wave's component
+    ``cluster_time[<baseline>]`` only, i.e. ``cluster + subject + cluster_time[<baseline>]
+    + residual`` (the other waves' components are not part of a baseline observation's
+    variance). Its interval is the estimate's CI divided by the same SD, which treats SD as
+    fixed.
+
+    Parameters
+    ----------
+    result : LMMResult
+    alpha : float, default 0.05
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``outcome, contrast, group, time, estimate, se, statistic, pvalue,
+        ci_lower, ci_upper, d, d_ci_lower, d_ci_upper``; ``group`` holds strings.
+
+    Raises
+    ------
+    ValueError
+        ``alpha`` outside (0, 1).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from mcbi.stats.lmm import fit_lmm
+    >>> df = pd.DataFrame({"id": np.repeat(np.arange(40), 3),
+    ...                    "arm": np.repeat(["ctl", "trt"], 60), "wave": np.tile([0, 1, 2], 40)})
+    >>> df["y"] = np.random.default_rng(1).normal(size=120)
+    >>> tab = contrasts(fit_lmm(df, "y", "arm", "wave", "id"))
+    >>> tab[["contrast", "group", "time"]].head(3).values.tolist()
+    [['within', 'ctl', 1], ['within', 'trt', 1], ['between', 'trt - ctl', 1]]
+    """
+    glev, tlev = result.group_levels, result.time_levels
+    cell = _cell_means_matrix(result).reshape(len(glev), len(tlev), -1)
+    change = cell[:, 1:, :] - cell[:, :1, :]  # (group, time, p): t - baseline
+    rows, L = [], []
+    for j, t in enumerate(tlev[1:]):
+        for i, g in enumerate(glev):
+            rows.append(("within", str(g), t))
+            L.append(change[i, j])
+        for i, g in enumerate(glev[1:], start=1):
+            rows.append(("between", f"{g} - {glev[0]}", t))
+            L.append(change[i, j] - change[0, j])
+    out = pd.DataFrame(rows, columns=["contrast", "group", "time"])
+    out.insert(0, "outcome", result.outcome)
+    tab = _combine(result, np.array(L), alpha)
+    for key in tab.columns:
+        out[key] = tab[key].to_numpy()
+    sd = np.sqrt(result.total_variance)
+    out["d"] = out["estimate"] / sd
+    out["d_ci_lower"] = out["ci_lower"] / sd
+    out["d_ci_upper"] = out["ci_upper"] / sd
+    return out
+
+
+def marginal_means(result: LMMResult, alpha: float = 0.05) -> pd.DataFrame:
+    """Model-estimated mean of every group x time cell, with SE and Wald CI.
+
+    Parameters
+    ----------
+    result : LMMResult
+    alpha : float, default 0.05
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``outcome, group, time, estimate, se, ci_lower, ci_upper, n`` (``n`` =
+        observed outcomes in the cell), ordered by group then time level.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from mcbi.stats.lmm import fit_lmm
+    >>> df = pd.DataFrame({"id": np.repeat(np.arange(40), 3),
+    ...                    "arm": np.repeat(["ctl", "trt"], 60), "wave": np.tile([0, 1, 2], 40)})
+    >>> df["y"] = np.random.default_rng(1).normal(size=120)
+    >>> mm = marginal_means(fit_lmm(df, "y", "arm", "wave", "id"))
+    >>> mm.pivot(index="time", columns="group", values="estimate").shape
+    (3, 2)
+    """
+    rows = [(g, t) for g in result.group_levels for t in result.time_levels]
+    out = pd.DataFrame(rows, columns=["group", "time"])
+    out.insert(0, "outcome", result.outcome)
+    tab = _combine(result, _cell_means_matrix(result), alpha)
+    for key in ("estimate", "se", "ci_lower", "ci_upper"):
+        out[key] = tab[key].to_numpy()
+    counts = {(r.group, r.time): int(r.n) for r in result.cell_counts.itertuples()}
+    out["n"] = [counts.get(key, 0) for key in rows]
+    return out
+
+
+def icc(result: LMMResult) -> float:
+    """Intraclass correlation of the top level.
+
+    Three-level model: ``var_cluster / total``; two-level model: ``var_subject / total``
+    (total = ``result.total_variance``, the model-implied variance at baseline: the sum of
+    the variance components). With the cluster x time intercept (``cluster_time=True``) it
+    is still ``var_cluster / total``: ``var_cluster_time`` is in the total (the denominator)
+    but not in the numerator, so this is the correlation of two patients of one therapist
+    at *different* waves (at the same wave it would be ``(var_cluster + var_cluster_time) /
+    total``). With ``cluster_time="by_time"`` the total is the *baseline* variance
+    ``cluster + subject + cluster_time[<baseline>] + residual`` (not an average over waves),
+    so the ICC is the cluster share of the baseline variance, on the same footing as
+    Cohen's ``d`` in :func:`contrasts`. The share of every component is also in
+    ``result.variance_components["proportion"]``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from mcbi.stats.lmm import fit_lmm
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"id": np.repeat(np.arange(40), 3),
+    ...                    "arm": np.repeat(["ctl", "trt"], 60), "wave": np.tile([0, 1, 2], 40)})
+    >>> df["y"] = np.repeat(rng.normal(size=40), 3) + rng.normal(size=120)
+    >>> 0 < icc(fit_lmm(df, "y", "arm", "wave", "id")) < 1
+    True
+    """
+    vc = result.variance_components.set_index("component")["variance"]
+    top = "cluster" if result.cluster is not None else "subject"
+    return float(vc[top] / result.total_variance)

@@ -1,0 +1,87 @@
+"""Tests for mcbi.stats.lmm.optimize: the optimiser strategy and its OptSummary record."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from _lmm_helpers import BY_TIME, DATASETS, balanced, crossed_inputs, data, fit
+from mcbi.stats.lmm import OptSummary
+from mcbi.stats.lmm.deviance import NestedDeviance, make_deviance
+from mcbi.stats.lmm.frame import model_frame
+from mcbi.stats.lmm.optimize import BOUNDARY_TOL, LBFGSB, NELDER_MEAD, optimize_theta
+
+N_STARTS = {"twolevel": 3, "threelevel": 9, "boundary": 9, "clustertime": 5, BY_TIME: 7}
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_optsummary_records_the_fit(name: str) -> None:
+    res = fit(name)
+    opt = res.optsummary
+    assert isinstance(opt, OptSummary)
+    comps = res.variance_components.set_index("component")
+    assert opt.theta_names == tuple(comps.index[:-1])
+    # final theta = random-effect SD / residual SD, fmin = -2 logLik
+    np.testing.assert_allclose(opt.final, comps["sd"].iloc[:-1] / comps.loc["residual", "sd"],
+                               rtol=1e-12, atol=1e-15)
+    assert opt.fmin == pytest.approx(-2 * res.loglik, abs=1e-8)
+    assert opt.finitial >= opt.fmin
+    assert len(opt.starts) == N_STARTS[name]
+    assert opt.initial in opt.starts
+    assert all(len(s) == len(opt.final) for s in opt.starts)
+    assert opt.feval > 10 * len(opt.starts)
+    assert opt.converged is res.converged is True
+    assert isinstance(opt.message, str) and opt.message
+    assert opt.tolerances["nelder_mead"] == NELDER_MEAD
+    assert opt.tolerances["boundary"] == BOUNDARY_TOL
+    if res.cluster_time:
+        assert opt.optimizer == "L-BFGS-B + Nelder-Mead"
+        assert opt.tolerances["lbfgsb"] == LBFGSB
+    else:
+        assert opt.optimizer == "Nelder-Mead"
+        assert "lbfgsb" not in opt.tolerances
+
+
+def test_boundary_records_the_singular_components() -> None:
+    opt = fit("boundary").optsummary
+    assert opt.theta_names[0] == "cluster"
+    assert opt.boundary == (0,) and opt.final[0] == 0.0 < opt.final[1]
+    assert fit("threelevel").optsummary.boundary == ()
+
+
+@pytest.mark.parametrize("name", ["threelevel", "clustertime"])
+def test_optimize_theta_alone_reproduces_the_fit(name: str) -> None:
+    res = fit(name)
+    frame = model_frame(data(name), "y", "group", "time", "subject", "cluster",
+                        cluster_time=res.cluster_time)
+    opt = optimize_theta(make_deviance(frame), frame.theta_names)
+    assert opt == res.optsummary
+
+
+class _Counting(NestedDeviance):
+    calls = 0
+
+    def deviance(self, theta: np.ndarray) -> float:
+        type(self).calls += 1
+        return super().deviance(theta)
+
+
+def test_feval_counts_every_evaluation() -> None:
+    X, y, clus, subj, _ = crossed_inputs("threelevel", (0, 1, 2))
+    devfun = _Counting(X, y, subj, clus)
+    opt = optimize_theta(devfun)
+    assert opt.theta_names == ("theta[0]", "theta[1]")
+    assert opt.feval == _Counting.calls - 1  # finitial is evaluated once more, uncounted
+    assert opt.finitial == devfun.deviance(np.array(opt.initial))
+
+
+def test_theta_names_must_match() -> None:
+    devfun = make_deviance(model_frame(balanced(), "y", "arm", "wave", "id"))
+    with pytest.raises(ValueError, match="theta_names"):
+        optimize_theta(devfun, ("cluster", "subject"))
+
+
+def test_optsummary_is_frozen() -> None:
+    opt = fit("twolevel").optsummary
+    with pytest.raises(AttributeError):
+        opt.fmin = 0.0
