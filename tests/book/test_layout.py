@@ -60,8 +60,9 @@ def test_layout_is_frozen(tmp_path: Path) -> None:
 
 def test_book_modules_spell_no_build_path() -> None:
     """Only layout.py names the project folders; the other book modules ask it."""
-    pattern = re.compile(r"""["'](_build|book/sections|book/_generated|notebooks|"""
-                         r"""_config\.yml|_toc\.yml|CITATION\.cff|data/trial)["'/]""")
+    pattern = re.compile(  # a project path as a string, or a folder joined onto a path
+        r"""["'](_build|book/sections|book/_generated|_config\.yml|_toc\.yml|CITATION\.cff|"""
+        r"""data/trial)["'/]|/\s*["'](_build|book|notebooks|sections|_generated|src)["']""")
     offenders = []
     for path in sorted((REPO / "src" / "mcbi" / "book").glob("*.py")):
         if path.name == "layout.py":
