@@ -117,7 +117,8 @@ class Fakes:
         shutil.copy(source, output)
         if source.stem == self.fail_section:
             raise SectionFailed(source, 3, "ratio = 1", "ZeroDivisionError: division by zero")
-        out = cwd / "book" / "sections"
+        out = cwd / overrides.get("out_dir", "book/sections")
+        out.mkdir(parents=True, exist_ok=True)
         (out / f"{source.stem}.results.json").write_text(json.dumps({"x": 1.5}), "utf-8")
 
     def book(self, root: Path, config: Path, out: Path, log_path: Path) -> Path:
@@ -239,6 +240,28 @@ def test_cli_maps_a_failed_build_to_exit_1(
     fakes.fail_section = None
     assert main(["build"]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("[book] built in")
+
+
+def test_run_section_returns_a_report_and_raises_on_failure(
+    toy_project: Path, fakes: Fakes, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(toy_project)
+    lines: list[str] = []
+    report = pipeline.run_section("02_beta", {"scale": "10"}, progress=lines.append)
+    assert report.section == "02_beta" and report.seconds >= 0
+    assert report.notebook == toy_project.resolve() / "_build" / "runs" / "02_beta.ipynb"
+    assert report.overrides == {"scale": 10, "out_dir": "_build/runs/02_beta"}
+    assert lines == [lines[0]] and lines[0].startswith("[02_beta] executed in ")
+    assert lines[0].endswith("with scale=10, out_dir='_build/runs/02_beta' -> "
+                             "_build/runs/02_beta.ipynb")
+    fakes.fail_section = "02_beta"
+    with pytest.raises(SectionFailed) as info:
+        pipeline.run_section("02_beta", {}, output="elsewhere/b.ipynb", progress=lines.append)
+    assert str(info.value).endswith(
+        "division by zero\n  the executed notebook is kept at elsewhere/b.ipynb")
+    assert lines[-1] == "[02_beta] FAILED"
+    assert capsys.readouterr() == ("", "")
 
 
 def test_incremental_reexecutes_only_what_changed(toy_project: Path, fakes: Fakes) -> None:
