@@ -129,31 +129,30 @@ class BuiltToy:
     second: str
 
 
-def build_in_process(root: Path, with_stderr: bool = False) -> tuple:
-    """Run ``pipeline.build`` on ``root`` with no page generator.
+def build_in_process(root: Path, lines: list[str] | None = None, **kwargs) -> tuple:
+    """Run ``pipeline.build`` on ``root`` (default data folder, no page generator).
 
     The toy data package is not the trial's, so ``mcbi.paper.pages`` cannot describe it.
-    Returns ``(exit code, stdout)`` or ``(exit code, stdout, stderr)``.
+    Progress lines are appended to ``lines`` (kept when the build raises). Returns
+    ``(BuildReport, progress text)``.
     """
-    import contextlib
-    import io
-
     from mcbi.book import pipeline
+    from mcbi.trial.data import DEFAULT_DATA
 
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = pipeline.build(root=root)
-    return (code, out.getvalue(), err.getvalue()) if with_stderr else (code, out.getvalue())
+    lines = [] if lines is None else lines
+    report = pipeline.build(DEFAULT_DATA, root=root, progress=lines.append, **kwargs)
+    return report, "\n".join(lines)
 
 
 @pytest.fixture(scope="session")
 def built_toy(tmp_path_factory: pytest.TempPathFactory) -> BuiltToy:
     """A toy project built for real (papermill + jupyter-book), then built again."""
     root = make_toy_project(tmp_path_factory.mktemp("built") / "toy")
-    code, first = build_in_process(root)
-    assert code == 0, first + _log(root)
-    code, second = build_in_process(root)
-    assert code == 0, second
+    try:
+        _, first = build_in_process(root)
+    except Exception as exc:  # show the jupyter-book log with the failure
+        raise AssertionError(f"{exc}\n{_log(root)}") from exc
+    _, second = build_in_process(root)
     return BuiltToy(root, first, second)
 
 

@@ -1,8 +1,10 @@
 """Command-line interface: ``python -m mcbi {simulate,validate,build,run,publish}``.
 
-Each sub-command is a thin wrapper; the work lives in the package modules. Errors that a
-user can fix (bad data, bad parameters) are printed as one clear message without a
-traceback and give a non-zero exit code.
+Each sub-command is a thin wrapper; the work lives in the package modules, which return
+results or raise. This module is the only one that prints and chooses exit codes: an error
+the user can fix (:class:`~mcbi.errors.UserError`: bad data, section or parameter) is
+printed as one message without a traceback and exits with 2, a failed build
+(:class:`~mcbi.errors.BuildFailed`) exits with 1, success with 0.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from mcbi.errors import UserError
+from mcbi.errors import BuildFailed, UserError
+from mcbi.trial.data import DEFAULT_DATA
+
+EXIT_OK, EXIT_FAILED, EXIT_USER = 0, 1, 2
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
@@ -20,7 +25,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     seed = DEFAULT_SEED if args.seed is None else args.seed
     path = write_package(Path(args.out), seed=seed)
     print(f"wrote synthetic data package (seed {seed}) to {path}")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -28,24 +33,31 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     report = validate_package(Path(args.path))
     print(report.message())
-    return 0 if report.valid else 1
+    return EXIT_OK if report.valid else EXIT_FAILED
 
 
 def _parse_params(pairs: list[list[str]] | None) -> dict[str, str]:
     return {name: value for name, value in (pairs or [])}
 
 
+def _progress(line: str) -> None:
+    print(line, flush=True)
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from mcbi.book.pipeline import build
     from mcbi.paper.pages import generate_pages
 
-    return build(force=args.force, data=args.data, page_generators=(generate_pages,))
+    build(args.data or DEFAULT_DATA, force=args.force, page_generators=(generate_pages,),
+          progress=_progress)
+    return EXIT_OK
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from mcbi.book.pipeline import run_section
 
-    return run_section(args.section, _parse_params(args.p), output=args.output)
+    run_section(args.section, _parse_params(args.p), output=args.output, progress=_progress)
+    return EXIT_OK
 
 
 def _cmd_publish(args: argparse.Namespace) -> int:
@@ -53,7 +65,7 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 
     path = publish(out_dir=Path(args.out))
     print(f"wrote {path}")
-    return 0
+    return EXIT_OK
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -72,7 +84,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="execute the notebooks that changed and build the book")
     p.add_argument("--force", action="store_true", help="re-execute every section")
-    p.add_argument("--data", default=None, help="data package folder (default: data/trial)")
+    p.add_argument("--data", default=None,
+                   help=f"data package folder (default: {DEFAULT_DATA.as_posix()})")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("run", help="re-execute one section with other parameters")
@@ -89,13 +102,16 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code (0 ok, 1 build failed, 2 user error)."""
     args = make_parser().parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        return args.func(args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USER
+    except BuildFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,7 +1,8 @@
 """One exception hierarchy for the whole package.
 
-Library code raises these (or :class:`ValueError` for a bad argument); only
-:mod:`mcbi.cli` catches them, prints one message and chooses the exit code.
+Library code returns results or raises these (or :class:`ValueError` for a bad argument);
+only :mod:`mcbi.cli` catches them, prints one message and chooses the exit code:
+:class:`UserError` -> 2, :class:`BuildFailed` -> 1.
 ``mcbi.stats`` does not import this module: it is a general library and raises
 :class:`ValueError` and warnings of its own.
 """
@@ -30,4 +31,9 @@ class SectionError(UserError):
 
 
 class BuildFailed(MCBIError):
-    """A section or the book failed to build (exit code 1); the message says where."""
+    """A section or the book failed to build (exit code 1); the message says where.
+
+    Raised as :class:`mcbi.book.execute.SectionFailed` (a cell raised: notebook, cell,
+    failing line, where the executed notebook is kept) or
+    :class:`mcbi.book.jupyterbook.BookFailed` (jupyter-book failed or warned).
+    """

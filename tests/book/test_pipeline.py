@@ -11,10 +11,14 @@ import yaml
 
 from conftest import BuiltToy, beta_notebook, build_in_process, make_notebook, mcbi_cli
 from mcbi.book import pipeline
-from mcbi.book.jupyterbook import derived_config, problems, swap_in
-from mcbi.cli import UserError, main
+from mcbi.book.execute import SectionFailed
+from mcbi.book.jupyterbook import BookFailed, derived_config, problems, swap_in
 from mcbi.book.provenance import BuildInfo
 from mcbi.book.sections import discover, merge_parameters, parse_value, read_parameters
+from mcbi.book.state import load_state
+from mcbi.cli import main
+from mcbi.errors import BuildFailed, DataError, ParameterError, SectionError
+from mcbi.trial.data import DEFAULT_DATA
 
 
 # ----------------------------------------------------------------------- sections, params
@@ -38,24 +42,24 @@ def test_read_parameters_literals_and_expressions(tmp_path: Path) -> None:
 
 def test_read_parameters_requires_a_parameters_cell(tmp_path: Path) -> None:
     nb = make_notebook(tmp_path / "x.ipynb", [("code", "a = 1", [])])
-    with pytest.raises(UserError, match="no code cell tagged 'parameters'"):
+    with pytest.raises(SectionError, match="no code cell tagged 'parameters'"):
         read_parameters(nb)
 
 
 def test_discover_sorted_and_merge_rejects_unknown_names(toy_project: Path) -> None:
-    sections = discover(toy_project)
+    sections = discover(toy_project / "notebooks")
     assert [s.name for s in sections] == ["01_alpha", "02_beta"]
     merged = merge_parameters(sections[1], {"scale": 5})
     assert merged == {"data_dir": "data/trial", "out_dir": "book/sections", "scale": 5,
                       "label": "toy"}
-    with pytest.raises(UserError, match=r"no parameter nope.*scale=2"):
+    with pytest.raises(ParameterError, match=r"no parameter nope.*scale=2"):
         merge_parameters(sections[1], {"nope": 1})
 
 
 def test_run_refuses_unknown_section_and_parameter(toy_project: Path) -> None:
-    with pytest.raises(UserError, match="unknown section 'zz'.*01_alpha, 02_beta"):
+    with pytest.raises(SectionError, match="unknown section 'zz'.*01_alpha, 02_beta"):
         pipeline.run_section("zz", {}, root=toy_project)
-    with pytest.raises(UserError, match="no parameter alpha.*bins=3"):
+    with pytest.raises(ParameterError, match="no parameter alpha.*bins=3"):
         pipeline.run_section("01_alpha", {"alpha": "0.1"}, root=toy_project)
 
 
@@ -71,20 +75,30 @@ def test_cli_prints_user_errors_without_traceback(
 
 def test_build_refuses_a_toc_page_without_notebook(toy_project: Path) -> None:
     (toy_project / "notebooks" / "02_beta.ipynb").unlink()
-    with pytest.raises(UserError, match=r"_toc.yml lists book/sections/02_beta.*01_alpha"):
-        pipeline.build(root=toy_project)
+    with pytest.raises(SectionError,
+                       match=r"_toc.yml lists book/sections/02_beta but notebooks/.*01_alpha"):
+        pipeline.build(DEFAULT_DATA, root=toy_project)
+
+
+def test_build_refuses_a_project_without_notebooks(toy_project: Path) -> None:
+    shutil.rmtree(toy_project / "notebooks")
+    with pytest.raises(SectionError, match="no notebooks found in"):
+        pipeline.build(DEFAULT_DATA, root=toy_project)
 
 
 def test_toc_documents_walks_parts_chapters_sections(tmp_path: Path) -> None:
     (tmp_path / "_toc.yml").write_text(
         "format: jb-book\nroot: a\nparts:\n  - caption: P\n    chapters:\n"
         "      - file: b\n        sections:\n          - file: c\n      - file: d\n")
-    assert pipeline.toc_documents(tmp_path) == ["a", "b", "c", "d"]
+    assert pipeline.toc_documents(tmp_path / "_toc.yml") == ["a", "b", "c", "d"]
+    assert pipeline.toc_documents(tmp_path / "missing.yml") == []
 
 
 def test_build_refuses_missing_data(toy_project: Path) -> None:
-    with pytest.raises(UserError, match="data package folder not found"):
-        pipeline.build(root=toy_project, data=str(toy_project / "nowhere"))
+    with pytest.raises(DataError, match="data package folder not found"):
+        pipeline.build(str(toy_project / "nowhere"), root=toy_project)
+    with pytest.raises(DataError, match=f"not found: {toy_project / 'elsewhere'} "):
+        pipeline.build("elsewhere", root=toy_project)  # relative: under the root
 
 
 # ----------------------------------------------------------------------- incremental logic
@@ -94,15 +108,23 @@ class Fakes:
     def __init__(self) -> None:
         self.executed: list[tuple[str, dict]] = []
         self.books = 0
+        self.fail_section: str | None = None
+        self.fail_book = False
 
     def execute(self, source: Path, output: Path, overrides: dict, cwd: Path, log=None) -> None:
         self.executed.append((source.stem, dict(overrides)))
         output.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(source, output)
-        out = cwd / "book" / "sections"
+        if source.stem == self.fail_section:
+            raise SectionFailed(source, 3, "ratio = 1", "ZeroDivisionError: division by zero")
+        out = cwd / overrides.get("out_dir", "book/sections")
+        out.mkdir(parents=True, exist_ok=True)
         (out / f"{source.stem}.results.json").write_text(json.dumps({"x": 1.5}), "utf-8")
 
     def book(self, root: Path, config: Path, out: Path, log_path: Path) -> Path:
+        if self.fail_book:
+            raise BookFailed(f"jupyter-book reported problems:\n  x.md: WARNING: w\n"
+                             f"full log: {log_path}")
         self.books += 1
         html = out / "_build" / "html"
         html.mkdir(parents=True)
@@ -119,55 +141,169 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> Fakes:
     return fake
 
 
+def _build(root: Path, **kwargs) -> pipeline.BuildReport:
+    return pipeline.build(DEFAULT_DATA, root=root, **kwargs)
+
+
 def _names(fake: Fakes) -> list[str]:
     names = [name for name, _ in fake.executed]
     fake.executed.clear()
     return names
 
 
-def test_incremental_reexecutes_only_what_changed(
+def test_build_reports_and_prints_nothing(
     toy_project: Path, fakes: Fakes, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    report = _build(toy_project)
+    assert [(s.name, s.status, s.results) for s in report.sections] == [
+        ("01_alpha", "executed", True), ("02_beta", "executed", True)]
+    assert all(s.seconds is not None and s.seconds >= 0 for s in report.sections)
+    assert report.book == "built" and report.book_seconds is not None
+    assert report.html == toy_project / "_build" / "html" / "index.html"
+    assert report.manifest == toy_project / "_build" / "manifest.json"
+    again = _build(toy_project)
+    assert again.executed == [] and again.book == "up to date" and again.book_seconds is None
+    assert [s.status for s in again.sections] == ["up to date", "up to date"]
+    assert capsys.readouterr() == ("", "")
+
+
+def test_progress_lines_go_to_the_callback(toy_project: Path, fakes: Fakes) -> None:
+    lines: list[str] = []
+    _build(toy_project, progress=lines.append)
+    assert [line.split(" in ")[0] for line in lines] == [
+        "[01_alpha] executed", "[02_beta] executed", "[book] built"]
+    assert lines[-1].endswith("-> _build/html/index.html")
+    lines.clear()
+    _build(toy_project, progress=lines.append)
+    assert lines == ["[01_alpha] up to date", "[02_beta] up to date", "[book] up to date"]
+
+
+def test_missing_results_file_is_noted(toy_project: Path, fakes: Fakes,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    def execute(source: Path, output: Path, overrides: dict, cwd: Path, log=None) -> None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, output)
+
+    monkeypatch.setattr(pipeline, "execute_notebook", execute)
+    lines: list[str] = []
+    report = _build(toy_project, progress=lines.append)
+    assert "[01_alpha] note: no 01_alpha.results.json written (Results.save)" in lines
+    assert [s.results for s in report.sections] == [False, False]
+
+
+def test_failing_section_raises_build_failed_with_one_paragraph(
+    toy_project: Path, fakes: Fakes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _build(toy_project)
+    fakes.fail_section = "02_beta"
+    lines: list[str] = []
+    with pytest.raises(BuildFailed) as info:
+        _build(toy_project, force=True, progress=lines.append)
+    assert isinstance(info.value, SectionFailed) and info.value.cell_index == 3
+    assert str(info.value) == (
+        "notebooks/02_beta.ipynb, cell 3 (`ratio = 1`): ZeroDivisionError: division by zero\n"
+        "  the executed notebook is kept at _build/failed/02_beta.ipynb; "
+        "the previous book in _build/html was left untouched")
+    assert lines[-1] == "[02_beta] FAILED" and lines[0].startswith("[01_alpha] executed")
+    assert (toy_project / "_build" / "failed" / "02_beta.ipynb").is_file()
+    state = load_state(toy_project / "_build" / "state.json")
+    assert "02_beta" not in state["sections"] and state["book"] is None
+    assert capsys.readouterr() == ("", "")
+    fakes.fail_section = None
+    _build(toy_project)  # fixed: the kept notebook is cleared
+    assert not (toy_project / "_build" / "failed" / "02_beta.ipynb").exists()
+
+
+def test_failing_book_raises_and_keeps_html(toy_project: Path, fakes: Fakes) -> None:
+    _build(toy_project)
+    index = (toy_project / "_build" / "html" / "index.html").read_bytes()
+    fakes.fail_book = True
+    lines: list[str] = []
+    with pytest.raises(BookFailed, match=r"WARNING: w\nfull log: .*jupyter-book.log\n"
+                       r"  the previous book in _build/html was left untouched"):
+        _build(toy_project, force=True, progress=lines.append)
+    assert lines[-1] == "[book] FAILED"
+    assert (toy_project / "_build" / "html" / "index.html").read_bytes() == index
+
+
+def test_cli_maps_a_failed_build_to_exit_1(
+    toy_project: Path, fakes: Fakes, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(toy_project)
+    monkeypatch.setattr("mcbi.paper.pages.generate_pages", lambda data: {})
+    fakes.fail_section = "01_alpha"
+    assert main(["build"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "[01_alpha] FAILED\n"
+    assert err.startswith("error: notebooks/01_alpha.ipynb, cell 3 (`ratio = 1`): ")
+    fakes.fail_section = None
+    assert main(["build"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("[book] built in")
+
+
+def test_run_section_returns_a_report_and_raises_on_failure(
+    toy_project: Path, fakes: Fakes, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(toy_project)
+    lines: list[str] = []
+    report = pipeline.run_section("02_beta", {"scale": "10"}, progress=lines.append)
+    assert report.section == "02_beta" and report.seconds >= 0
+    assert report.notebook == toy_project.resolve() / "_build" / "runs" / "02_beta.ipynb"
+    assert report.overrides == {"scale": 10, "out_dir": "_build/runs/02_beta"}
+    assert lines == [lines[0]] and lines[0].startswith("[02_beta] executed in ")
+    assert lines[0].endswith("with scale=10, out_dir='_build/runs/02_beta' -> "
+                             "_build/runs/02_beta.ipynb")
+    fakes.fail_section = "02_beta"
+    with pytest.raises(SectionFailed) as info:
+        pipeline.run_section("02_beta", {}, output="elsewhere/b.ipynb", progress=lines.append)
+    assert str(info.value).endswith(
+        "division by zero\n  the executed notebook is kept at elsewhere/b.ipynb")
+    assert lines[-1] == "[02_beta] FAILED"
+    assert capsys.readouterr() == ("", "")
+
+
+def test_incremental_reexecutes_only_what_changed(toy_project: Path, fakes: Fakes) -> None:
     root = toy_project
-    assert pipeline.build(root=root) == 0
+    assert _build(root).executed == ["01_alpha", "02_beta"]
     assert _names(fakes) == ["01_alpha", "02_beta"] and fakes.books == 1
 
-    assert pipeline.build(root=root) == 0  # nothing changed
+    report = _build(root)  # nothing changed
     assert _names(fakes) == [] and fakes.books == 1
-    out = capsys.readouterr().out
-    assert "[01_alpha] up to date" in out and "[book] up to date" in out
+    assert report.executed == [] and report.book == "up to date"
 
     beta_notebook(root / "notebooks" / "02_beta.ipynb", body="total = 3 * sum(values)")
-    assert pipeline.build(root=root) == 0  # notebook content
+    assert _build(root).executed == ["02_beta"]  # notebook content
     assert _names(fakes) == ["02_beta"] and fakes.books == 2
 
     (root / "data" / "trial" / "values.csv").write_text("x\n1\n", "utf-8")
-    assert pipeline.build(root=root) == 0  # data package
+    _build(root)  # data package
     assert _names(fakes) == ["01_alpha", "02_beta"]
 
     (root / "src" / "mcbi" / "extra.py").write_text("y = 2\n", "utf-8")
-    assert pipeline.build(root=root) == 0  # package code
+    _build(root)  # package code
     assert _names(fakes) == ["01_alpha", "02_beta"]
 
     (root / "book" / "intro.md").write_text("# Changed\n", "utf-8")
-    assert pipeline.build(root=root) == 0  # prose only: no execution, book rebuilt
-    assert _names(fakes) == [] and fakes.books == 5
+    report = _build(root)  # prose only: no execution, book rebuilt
+    assert _names(fakes) == [] and fakes.books == 5 and report.book == "built"
 
     (root / "book" / "sections" / "01_alpha.ipynb").unlink()
-    assert pipeline.build(root=root) == 0  # executed page lost
+    _build(root)  # executed page lost
     assert _names(fakes) == ["01_alpha"]
 
-    assert pipeline.build(root=root, force=True) == 0
+    _build(root, force=True)
     assert _names(fakes) == ["01_alpha", "02_beta"] and fakes.books == 7
 
 
 def test_data_option_overrides_data_dir_and_reexecutes(toy_project: Path, fakes: Fakes,
                                                        tmp_path: Path) -> None:
     root = toy_project
-    assert pipeline.build(root=root) == 0
+    _build(root)
     fakes.executed.clear()
     other = shutil.copytree(root / "data" / "trial", tmp_path / "real")
-    assert pipeline.build(root=root, data=str(other)) == 0
+    pipeline.build(str(other), root=root)
     assert fakes.executed == [("01_alpha", {"data_dir": str(other)}),
                               ("02_beta", {"data_dir": str(other)})]
     manifest = json.loads((root / "_build" / "manifest.json").read_text("utf-8"))
@@ -176,18 +312,30 @@ def test_data_option_overrides_data_dir_and_reexecutes(toy_project: Path, fakes:
 
 
 def test_state_records_the_four_input_hashes(toy_project: Path, fakes: Fakes) -> None:
-    assert pipeline.build(root=toy_project) == 0
-    state = pipeline.load_state(toy_project / "_build" / "state.json")
+    _build(toy_project)
+    state = load_state(toy_project / "_build" / "state.json")
     record = state["sections"]["02_beta"]
     assert set(record["inputs"]) == {"notebook", "parameters", "data", "code"}
     assert record["parameters"]["scale"] == 2
     assert state["book"]
 
 
+def test_page_generators_receive_the_data_folder(toy_project: Path, fakes: Fakes) -> None:
+    seen: list[Path] = []
+
+    def generate(data: Path) -> dict[str, str]:
+        seen.append(data)
+        return {"lead.md": "# Lead\n"}
+
+    _build(toy_project, page_generators=(generate,))
+    assert seen == [toy_project / "data" / "trial"]
+    assert (toy_project / "book" / "_generated" / "lead.md").read_text("utf-8") == "# Lead\n"
+
+
 def test_generated_pages_list_parameters_environment_and_citation(
     toy_project: Path, fakes: Fakes
 ) -> None:
-    assert pipeline.build(root=toy_project) == 0
+    _build(toy_project)
     generated = toy_project / "book" / "_generated"
     params = (generated / "section_parameters.md").read_text("utf-8")
     assert "| `02_beta` | `scale` | `2` |" in params
@@ -199,7 +347,7 @@ def test_generated_pages_list_parameters_environment_and_citation(
 
 
 def test_footer_carries_version_commit_data_hash_and_date(toy_project: Path, fakes: Fakes) -> None:
-    assert pipeline.build(root=toy_project) == 0
+    _build(toy_project)
     html = (toy_project / "_build" / "html" / "index.html").read_text("utf-8")
     manifest = json.loads((toy_project / "_build" / "manifest.json").read_text("utf-8"))
     assert manifest["data"]["sha256"] in html
@@ -211,7 +359,8 @@ def test_derived_config_keeps_settings_and_adds_footer(tmp_path: Path) -> None:
     (tmp_path / "_config.yml").write_text(
         "title: T\nhtml:\n  extra_footer: '<p>x</p>'\nexecute:\n  execute_notebooks: 'off'\n")
     info = BuildInfo("0.1.0", "abc", "d" * 64, "2026-01-01T00:00:00Z")
-    cfg = yaml.safe_load(derived_config(tmp_path, info, tmp_path / "s" / "c.yml").read_text())
+    config = derived_config(tmp_path / "_config.yml", info, tmp_path / "s" / "c.yml")
+    cfg = yaml.safe_load(config.read_text())
     assert cfg["title"] == "T" and cfg["execute"]["execute_notebooks"] == "off"
     assert cfg["html"]["extra_footer"].startswith("<p>x</p><p class=\"mcbi-provenance\">")
 
@@ -275,7 +424,7 @@ def test_failing_cell_stops_build_and_keeps_previous_book(built_toy: BuiltToy,
     after = {p.relative_to(html): p.read_bytes() for p in html.rglob("*") if p.is_file()}
     assert after == before
     # the failed section is not recorded as up to date
-    state = pipeline.load_state(root / "_build" / "state.json")
+    state = load_state(root / "_build" / "state.json")
     assert "02_beta" not in state["sections"] and "01_alpha" in state["sections"]
 
 
@@ -283,9 +432,13 @@ def test_book_warning_fails_and_keeps_previous_book(built_toy: BuiltToy, tmp_pat
     root = shutil.copytree(built_toy.root, tmp_path / "toy", symlinks=True)
     index = (root / "_build" / "html" / "index.html").read_bytes()
     (root / "book" / "intro.md").write_text("# Toy\n\nSee {ref}`no-such-label`.\n", "utf-8")
-    code, out, err = build_in_process(root, with_stderr=True)
-    assert code == 1 and "[book] FAILED" in out
+    lines: list[str] = []
+    with pytest.raises(BookFailed) as info:
+        build_in_process(root, lines)
+    assert lines[-1] == "[book] FAILED"
+    err = str(info.value)
     assert "WARNING" in err and "no-such-label" in err and "jupyter-book.log" in err
+    assert err.endswith("the previous book in _build/html was left untouched")
     assert (root / "_build" / "html" / "index.html").read_bytes() == index
 
 
@@ -316,14 +469,14 @@ def test_documented_run_commands_name_real_sections_and_parameters() -> None:
     runs = re.findall(r"^python -m mcbi run (.+)$", text, flags=re.M)
     papermills = re.findall(r"^papermill (.+)$", text, flags=re.M)
     assert runs and papermills
-    if not discover(REPO):
+    if not discover(REPO / "notebooks"):
         pytest.skip("notebooks/ is empty")
     for line in runs:
         words = shlex.split(line)
-        section = find_section(REPO, words[0])
+        section = find_section(REPO / "notebooks", words[0])
         merge_parameters(section, dict(zip(words[2::3], words[3::3], strict=True)))
     for line in papermills:
         words = shlex.split(line)
-        section = find_section(REPO, Path(words[0]).stem)
+        section = find_section(REPO / "notebooks", Path(words[0]).stem)
         pairs = [w for w in words[2:] if w != "--cwd"][:-1]
         merge_parameters(section, dict(zip(pairs[1::3], pairs[2::3], strict=True)))

@@ -13,7 +13,7 @@ import yaml
 
 import mcbi
 from conftest import REPO, BuiltToy, mcbi_cli
-from mcbi.cli import UserError
+from mcbi.errors import UserError
 from mcbi.book.publish import publish
 
 ARTICLE_TITLE = ("Efficacy of a mindfulness and compassion-based intervention in "

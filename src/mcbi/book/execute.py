@@ -1,4 +1,4 @@
-"""Execute one section notebook with papermill and turn a failure into one clear message."""
+"""Execute one section notebook with papermill; a failure raises :class:`SectionFailed`."""
 
 from __future__ import annotations
 
@@ -9,17 +9,31 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from mcbi.errors import BuildFailed
 
-class SectionFailed(Exception):
-    """A section notebook raised; ``str()`` names the notebook, the cell and the error."""
 
-    def __init__(self, notebook: Path, cell_index: int | None, first_line: str, error: str):
-        self.notebook = notebook
+class SectionFailed(BuildFailed):
+    """A section notebook raised: the notebook, the cell, its first line and the error.
+
+    ``str()`` is the one-paragraph message shown to the user, e.g.
+    ``notebooks/02_x.ipynb, cell 3 (`ratio = 1`): ZeroDivisionError: division by zero``,
+    followed by ``note`` on a second line when one is given.
+    """
+
+    def __init__(self, notebook: Path, cell_index: int | None, first_line: str, error: str,
+                 note: str = ""):
+        self.notebook = Path(notebook)
         self.cell_index = cell_index
         self.first_line = first_line
         self.error = error
-        where = "" if cell_index is None else f" in cell {cell_index} (`{first_line}`)"
-        super().__init__(f"{notebook.as_posix()}{where}: {error}")
+        self.note = note
+        cell = "" if cell_index is None else f", cell {cell_index} (`{first_line}`)"
+        text = f"{self.notebook.as_posix()}{cell}: {error}"
+        super().__init__(text + (f"\n  {note}" if note else ""))
+
+    def with_note(self, notebook: Path, note: str) -> SectionFailed:
+        """Return the same failure naming ``notebook`` (e.g. relative) and adding ``note``."""
+        return SectionFailed(notebook, self.cell_index, self.first_line, self.error, note)
 
 
 @contextmanager

@@ -1,9 +1,10 @@
-"""Run ``jupyter-book build`` aside and swap the result into ``_build/html``.
+"""Run ``jupyter-book build`` aside and swap the result into the html folder.
 
 The book is built into a staging folder with a derived configuration (the project's
 ``_config.yml`` plus the provenance footer), warnings are errors (``-W -n --keep-going``),
-and only a clean build replaces ``_build/html``: the old folder is renamed aside, the new
-one renamed in, the old one deleted. A failed build leaves ``_build/html`` untouched.
+and only a clean build replaces the html folder (``Layout.html``): the old folder is renamed
+aside, the new one renamed in, the old one deleted. A failed build leaves it untouched.
+The paths come from the caller (:class:`mcbi.book.layout.Layout`).
 """
 
 from __future__ import annotations
@@ -15,19 +16,21 @@ from pathlib import Path
 
 import yaml
 
+from mcbi.book.layout import JB_HTML_DIR
 from mcbi.book.provenance import BuildInfo
+from mcbi.errors import BuildFailed
 
 JB_FLAGS = ["-W", "-n", "--keep-going"]
 _JB_MAIN = "from jupyter_book.cli.main import main; main()"
 
 
-class BookFailed(Exception):
+class BookFailed(BuildFailed):
     """jupyter-book failed or warned; ``str()`` lists the first problems and the log."""
 
 
-def derived_config(root: Path, info: BuildInfo, dest: Path) -> Path:
-    """Write the project's ``_config.yml`` with the provenance footer to ``dest``."""
-    config = yaml.safe_load((root / "_config.yml").read_text("utf-8")) or {}
+def derived_config(source: Path, info: BuildInfo, dest: Path) -> Path:
+    """Write the project's config file ``source`` with the provenance footer to ``dest``."""
+    config = yaml.safe_load(Path(source).read_text("utf-8")) or {}
     html = config.setdefault("html", {})
     html["extra_footer"] = (html.get("extra_footer") or "") + info.footer_html()
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -44,6 +47,9 @@ def problems(log: str) -> list[str]:
 def run_jupyter_book(root: Path, config: Path, out: Path, log_path: Path) -> Path:
     """Build the book of ``root`` into ``out``; return the html folder.
 
+    The html is where jupyter-book itself writes with ``--path-output out``
+    (``out/_build/html``, :data:`mcbi.book.layout.JB_HTML_DIR`).
+
     Raises
     ------
     BookFailed
@@ -58,7 +64,7 @@ def run_jupyter_book(root: Path, config: Path, out: Path, log_path: Path) -> Pat
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_path.write_text(log, "utf-8")
     found = problems(log)
-    html = out / "_build" / "html"
+    html = out / JB_HTML_DIR
     if proc.returncode != 0 or found or not (html / "index.html").exists():
         shown = "\n  ".join(found[:15]) or f"jupyter-book exited with code {proc.returncode}"
         more = f"\n  … and {len(found) - 15} more" if len(found) > 15 else ""

@@ -1,4 +1,4 @@
-"""Markdown the pipeline generates into ``book/_generated/`` for the build-related pages.
+"""Markdown the pipeline generates into ``Layout.generated`` for the build-related pages.
 
 ``section_parameters.md`` (every parameter of every section), ``environment.md`` (Python
 and package versions) and ``citation_build.md`` (BibTeX and APA entries of this build) are
@@ -15,10 +15,10 @@ from typing import Any
 
 import yaml
 
+from mcbi.book.layout import Layout
 from mcbi.book.provenance import BuildInfo, package_versions, python_version
 from mcbi.book.sections import Section
 
-GENERATED = Path("book") / "_generated"
 DEFAULT_TITLE = "mcbi: a reproducible rebuild of Garrote-Caparrós et al. (2023)"
 AUTHOR = "The MCBI reproducible-paper team"
 
@@ -47,15 +47,15 @@ def _requirement_names(path: Path) -> list[str]:
     return names
 
 
-def environment_md(root: Path) -> str:
+def environment_md(layout: Layout) -> str:
     """Return the environment listing: Python, direct dependencies, full pin list."""
     versions = package_versions()
     lower = {name.lower().replace("_", "-"): v for name, v in versions.items()}
-    direct = _requirement_names(root / "requirements.in")
+    direct = _requirement_names(layout.requirements_in)
     lines = [f"Python {python_version()}.", "", "| Package | Installed version |", "|---|---|"]
     for name in direct:
         lines.append(f"| `{name}` | {lower.get(name.lower().replace('_', '-'), 'not installed')} |")
-    pins = root / "requirements.txt"
+    pins = layout.requirements_txt
     if pins.is_file():
         lines += ["", ":::{admonition} Every pinned package (requirements.txt)",
                   ":class: dropdown", "", "```text", pins.read_text("utf-8").rstrip(), "```",
@@ -63,9 +63,8 @@ def environment_md(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def software_title(root: Path) -> str:
-    """Return the title of the software from CITATION.cff (or a default)."""
-    cff = root / "CITATION.cff"
+def software_title(cff: Path) -> str:
+    """Return the title of the software from the CITATION.cff file ``cff`` (or a default)."""
     if cff.is_file():
         title = (yaml.safe_load(cff.read_text("utf-8")) or {}).get("title")
         if title:
@@ -73,17 +72,17 @@ def software_title(root: Path) -> str:
     return DEFAULT_TITLE
 
 
-def repository_url(root: Path) -> str:
-    """Return ``repository.url`` of ``_config.yml`` (empty if unset)."""
-    config = yaml.safe_load((root / "_config.yml").read_text("utf-8")) or {}
+def repository_url(config_file: Path) -> str:
+    """Return ``repository.url`` of the book's ``_config.yml`` (empty if unset)."""
+    config = yaml.safe_load(config_file.read_text("utf-8")) or {}
     return str((config.get("repository") or {}).get("url") or "")
 
 
-def citation_md(root: Path, info: BuildInfo) -> str:
+def citation_md(layout: Layout, info: BuildInfo) -> str:
     """Return BibTeX and APA entries citing this build (version, year, commit)."""
     year = info.date[:4]
-    title = software_title(root)
-    url = repository_url(root)
+    title = software_title(layout.citation)
+    url = repository_url(layout.config)
     bibtex = "\n".join([
         f"@software{{mcbi_book_{year},",
         f"  author  = {{{{{AUTHOR}}}}},",
@@ -99,16 +98,17 @@ def citation_md(root: Path, info: BuildInfo) -> str:
     return "\n".join(["```bibtex", bibtex, "```", "", "APA (7th edition):", "", apa, ""])
 
 
-def write_build_pages(root: Path, sections: list[Section], info: BuildInfo) -> list[Path]:
-    """Write the generated Markdown files; return their paths (unchanged files not rewritten)."""
-    folder = root / GENERATED
-    folder.mkdir(parents=True, exist_ok=True)
+def write_build_pages(layout: Layout, sections: list[Section], info: BuildInfo) -> list[Path]:
+    """Write the generated Markdown files into ``layout.generated``; return their paths.
+
+    Files whose content did not change are not rewritten.
+    """
     pages = {
         "section_parameters.md": section_parameters_md(sections),
-        "environment.md": environment_md(root),
-        "citation_build.md": citation_md(root, info),
+        "environment.md": environment_md(layout),
+        "citation_build.md": citation_md(layout, info),
     }
-    return write_pages(folder, pages)
+    return write_pages(layout.generated, pages)
 
 
 def write_pages(folder: Path, pages: dict[str, str]) -> list[Path]:

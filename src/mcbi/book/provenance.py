@@ -2,7 +2,7 @@
 
 The data package hash is defined so that it can be checked with coreutils alone::
 
-    cd data/trial
+    cd <data package folder>
     find . -type f ! -path '*/.*' -printf '%P\\n' | LC_ALL=C sort | xargs sha256sum | sha256sum
 
 that is: every regular file below the folder (paths containing a component that starts
@@ -88,9 +88,13 @@ def hash_tree(folder: Path, pattern: str = "*") -> tuple[str, dict[str, str]]:
     return sha256_text(listing), files
 
 
-def code_dir(root: Path) -> Path:
-    """Return the package source the notebooks import: ``root/src/mcbi`` or the installed one."""
-    local = Path(root) / "src" / "mcbi"
+def code_dir(local: Path) -> Path:
+    """Return the package source the notebooks import.
+
+    ``local`` (``Layout.code``, the project's ``src/mcbi``) if it is a folder, else the
+    installed package.
+    """
+    local = Path(local)
     return local if local.is_dir() else Path(mcbi.__file__).resolve().parent
 
 

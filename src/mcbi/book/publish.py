@@ -1,11 +1,12 @@
 """``python -m mcbi publish``: pack the built book into one versioned, checksummed archive.
 
 The archive ``<out_dir>/mcbi-book-<version>-<commit>.tar.gz`` (version and commit of the
-build, read from ``_build/manifest.json``) holds, under one top folder of the same name::
+build, read from the manifest) holds, under one top folder of the same name (the project
+paths are those of :class:`mcbi.book.layout.Layout`)::
 
-    html/                 the built book (_build/html)
+    html/                 the built book (Layout.html)
     notebooks/            the executed section notebooks and their results files
-    manifest.json         _build/manifest.json
+    manifest.json         Layout.manifest
     CITATION.cff, .zenodo.json
     SHA256SUMS            sha256sum list of every other file in the archive
 
@@ -24,12 +25,11 @@ import tarfile
 from datetime import datetime
 from pathlib import Path
 
+from mcbi.book.layout import Layout
 from mcbi.errors import UserError
 
-CITATION_FILES = ("CITATION.cff", ".zenodo.json")
 
-
-def collect_members(root: Path, manifest: dict) -> dict[str, Path]:
+def collect_members(layout: Layout, manifest: dict) -> dict[str, Path]:
     """Return ``{archive path: file}`` of everything to publish, without SHA256SUMS.
 
     Raises
@@ -37,22 +37,21 @@ def collect_members(root: Path, manifest: dict) -> dict[str, Path]:
     UserError
         If an executed notebook named in the manifest is missing.
     """
-    html = root / "_build" / "html"
+    html = layout.html
     members = {f"html/{p.relative_to(html).as_posix()}": p
                for p in html.rglob("*") if p.is_file()}
-    sections = root / "book" / "sections"
     for name in manifest.get("sections", {}):
-        notebook = sections / f"{name}.ipynb"
+        notebook = layout.page(name)
         if not notebook.is_file():
             raise UserError(f"executed notebook {notebook} is missing: run `make book` again")
-        members[f"notebooks/{name}.ipynb"] = notebook
-        results = sections / f"{name}.results.json"
+        members[f"notebooks/{notebook.name}"] = notebook
+        results = layout.results(name)
         if results.is_file():
-            members[f"notebooks/{name}.results.json"] = results
-    members["manifest.json"] = root / "_build" / "manifest.json"
-    for name in CITATION_FILES:
-        if (root / name).is_file():
-            members[name] = root / name
+            members[f"notebooks/{results.name}"] = results
+    members["manifest.json"] = layout.manifest
+    for path in (layout.citation, layout.zenodo):
+        if path.is_file():
+            members[path.name] = path
     return dict(sorted(members.items()))
 
 
@@ -98,25 +97,31 @@ def publish(out_dir: Path, root: Path | None = None) -> Path:
     root : Path, optional
         Project root (default: the working directory).
 
+    Returns
+    -------
+    Path
+        The archive written.
+
     Raises
     ------
     UserError
-        If the book has not been built (no ``_build/html`` or ``_build/manifest.json``).
+        If the book has not been built (no ``Layout.html`` or ``Layout.manifest``), or an
+        executed notebook the manifest names is missing.
     """
-    root = Path(root or Path.cwd()).resolve()
-    manifest_path = root / "_build" / "manifest.json"
-    if not (root / "_build" / "html" / "index.html").is_file() or not manifest_path.is_file():
+    layout = Layout(root or Path.cwd())
+    if not (layout.html / "index.html").is_file() or not layout.manifest.is_file():
         raise UserError("the book has not been built: run `make book` "
                         "(python -m mcbi build) before publishing")
-    manifest = json.loads(manifest_path.read_text("utf-8"))
+    manifest = json.loads(layout.manifest.read_text("utf-8"))
     top = f"mcbi-book-{manifest['version']}-{manifest['commit']}"
-    contents = {name: path.read_bytes() for name, path in collect_members(root, manifest).items()}
+    contents = {name: path.read_bytes()
+                for name, path in collect_members(layout, manifest).items()}
     contents["SHA256SUMS"] = checksum_list(contents).encode("utf-8")
     stamp = manifest["build_date"].replace("Z", "+00:00")
     mtime = int(datetime.fromisoformat(stamp).timestamp())
     archive = _tar_gz(top, contents, mtime)
     out_dir = Path(out_dir)
-    out_dir = out_dir if out_dir.is_absolute() else root / out_dir
+    out_dir = out_dir if out_dir.is_absolute() else layout.root / out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{top}.tar.gz"
     path.write_bytes(archive)

@@ -1,6 +1,7 @@
 """The book's analysis sections: discovery, default parameters and overrides.
 
-A section is one notebook ``notebooks/NN_slug.ipynb``; its name is the file stem
+A section is one notebook ``NN_slug.ipynb`` of the notebooks folder (``Layout.notebooks``);
+its name is the file stem
 (``"02_therapists"``). Its parameters are the assignments of the code cell tagged
 ``parameters``; papermill injects overrides after that cell.
 """
@@ -13,9 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mcbi.errors import UserError
-
-NOTEBOOK_DIR = "notebooks"
+from mcbi.errors import ParameterError, SectionError
 
 
 @dataclass(frozen=True)
@@ -30,21 +29,27 @@ class Section:
         return read_parameters(self.notebook)
 
 
-def discover(root: Path) -> list[Section]:
-    """Return the sections of the project at ``root``, sorted by name."""
-    folder = Path(root) / NOTEBOOK_DIR
+def discover(folder: Path) -> list[Section]:
+    """Return the sections (notebooks) of ``folder``, sorted by name; empty if none."""
+    folder = Path(folder)
     paths = sorted(folder.glob("*.ipynb")) if folder.is_dir() else []
     return [Section(path.stem, path) for path in paths]
 
 
-def find_section(root: Path, name: str) -> Section:
-    """Return the section called ``name``; raise UserError listing the valid names."""
-    sections = discover(root)
+def find_section(folder: Path, name: str) -> Section:
+    """Return the section called ``name`` in the notebooks folder ``folder``.
+
+    Raises
+    ------
+    SectionError
+        If there is no such notebook; the message lists the valid names.
+    """
+    sections = discover(folder)
     for section in sections:
         if section.name == name:
             return section
-    valid = ", ".join(s.name for s in sections) or "(none: notebooks/ has no .ipynb)"
-    raise UserError(f"unknown section {name!r}; valid sections: {valid}")
+    valid = ", ".join(s.name for s in sections) or f"(none: {folder} has no .ipynb)"
+    raise SectionError(f"unknown section {name!r}; valid sections: {valid}")
 
 
 def read_parameters(notebook: Path) -> dict[str, Any]:
@@ -55,7 +60,7 @@ def read_parameters(notebook: Path) -> dict[str, Any]:
 
     Raises
     ------
-    UserError
+    SectionError
         If the notebook has no cell tagged ``parameters`` or the cell is not valid Python.
     """
     nb = json.loads(Path(notebook).read_text("utf-8"))
@@ -67,7 +72,7 @@ def read_parameters(notebook: Path) -> dict[str, Any]:
             try:
                 tree = ast.parse(source)
             except SyntaxError as exc:
-                raise UserError(f"{notebook}: parameters cell is not valid Python: {exc}") from exc
+                raise SectionError(f"{notebook}: parameters cell is not valid Python: {exc}") from exc
             params: dict[str, Any] = {}
             for node in tree.body:
                 targets = getattr(node, "targets", None) or [getattr(node, "target", None)]
@@ -78,7 +83,7 @@ def read_parameters(notebook: Path) -> dict[str, Any]:
                     if isinstance(target, ast.Name):
                         params[target.id] = _literal(value)
             return params
-    raise UserError(f"{notebook}: no code cell tagged 'parameters'")
+    raise SectionError(f"{notebook}: no code cell tagged 'parameters'")
 
 
 def _literal(node: ast.expr) -> Any:
@@ -110,14 +115,14 @@ def merge_parameters(section: Section, overrides: dict[str, Any]) -> dict[str, A
 
     Raises
     ------
-    UserError
+    ParameterError
         If an override names a parameter the section does not declare.
     """
     defaults = section.defaults()
     unknown = sorted(set(overrides) - set(defaults))
     if unknown:
         valid = ", ".join(f"{k}={v!r}" for k, v in defaults.items())
-        raise UserError(
+        raise ParameterError(
             f"section {section.name} has no parameter {', '.join(unknown)}; "
             f"its parameters are: {valid}"
         )

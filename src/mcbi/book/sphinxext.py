@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-SECTIONS = "book/sections/"
-SOURCES = "notebooks/"
+from mcbi.book.layout import NOTEBOOKS_DIR, SECTIONS_DIR
+
+SECTIONS = f"{SECTIONS_DIR}/"
+SOURCES = f"{NOTEBOOKS_DIR}/"
 
 
 def _rewrite(buttons: list[Any], old: str, new: str) -> None:

@@ -22,7 +22,10 @@ from mcbi.trial.instruments import (
 from mcbi.trial.validate import require_valid
 
 DEFAULT_DATA = Path("data/trial")
-"""Default location of the data package, relative to the repository root."""
+"""Default location of the data package, relative to the repository root.
+
+The one place this folder is named: ``python -m mcbi build`` passes it to the book
+pipeline, which has no default of its own."""
 
 CHANGE_PREFIX = {"post": "d_post_", "followup": "d_fu_"}
 """Prefix of change-score columns: ``d_post_<scale>`` = post - pre, ``d_fu_<scale>``."""
@@ -111,7 +114,7 @@ def load(path: str | Path = DEFAULT_DATA) -> TrialData:
     Examples
     --------
     >>> from mcbi.trial.data import load
-    >>> trial = load("data/trial")  # doctest: +SKIP
+    >>> trial = load()  # the package at DEFAULT_DATA  # doctest: +SKIP
     >>> trial.therapists.groupby(["arm", "wave"], observed=True)["pms"].mean()  # doctest: +SKIP
     """
     path = Path(path)
