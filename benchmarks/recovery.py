@@ -11,7 +11,7 @@ Usage::
 
     .venv/bin/python benchmarks/recovery.py [--seeds 200] [--first 1000] [--workers 1]
 
-The slow test ``tests/test_simulate.py::test_generating_process_recovers_its_parameters``
+The slow test ``tests/synth/test_simulate.py::test_generating_process_recovers_its_parameters``
 asserts the same bias criterion (|mean - truth| < 3 MC SE) over seeds 1000-1199, and an
 EUS-P SE ratio within 0.8-1.25 at post and follow-up.
 """
