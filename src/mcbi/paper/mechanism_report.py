@@ -45,7 +45,8 @@ def warnings_note(warnings: list[str]) -> str:
 
 def not_synthetic_note() -> str:
     """The MyST note shown instead of the truth comparison for real data."""
-    return ":::{note}\nThese data are not synthetic: there is no known truth to compare with.\n:::\n"
+    return (":::{note}\nThese data are not synthetic: there is no known truth to compare "
+            "with.\n:::\n")
 
 
 def diagram_panels(estimates: pd.DataFrame, alpha: float) -> list[dict]:

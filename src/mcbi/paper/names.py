@@ -62,7 +62,10 @@ def contrast_texts(table: pd.DataFrame) -> dict[str, str]:
 
 
 def icc_values(variance: pd.DataFrame) -> dict[str, float]:
-    """``icc_min``, ``icc_max`` and ``<outcome>_icc`` from :func:`mcbi.paper.models.variance_table`."""
+    """``icc_min``, ``icc_max`` and ``<outcome>_icc``.
+
+    ``variance`` is :func:`mcbi.paper.models.variance_table` (an ``icc`` column by outcome).
+    """
     values = {"icc_min": variance["icc"].min(), "icc_max": variance["icc"].max()}
     values.update({f"{outcome}_icc": value for outcome, value in variance["icc"].items()})
     return values

@@ -9,6 +9,7 @@ from mcbi.paper.apa import fmt_estimate_ci, fmt_num, p_cell
 from mcbi.paper.outcomes import label
 from mcbi.trial import design
 
+
 def markdown_table(frame: pd.DataFrame, align: str | None = None) -> str:
     """Render a DataFrame as a GitHub/MyST pipe table (strings as given; ``|`` escaped)."""
     if frame.empty:
