@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mcbi.paper import models
+from mcbi.paper import models, outcomes
 from mcbi.stats.lmm import holm
 from mcbi.trial import design
 
@@ -95,3 +95,49 @@ def test_between_duplicate_rows_rejected(pms_only) -> None:
         models.between(doubled, "pms", "post")
 
 
+
+
+# --- the trial's two analyses: which families, which levels ------------------------------
+
+
+def test_analyse_therapists_and_patients_wiring(monkeypatch, trial) -> None:
+    calls = []
+
+    def record(long, families, subject, cluster=None, alpha=0.05, cluster_time=False):
+        calls.append((long, families, subject, cluster, alpha, cluster_time))
+        return "fit"
+
+    monkeypatch.setattr(models, "analyse_outcomes", record)
+    assert models.analyse_therapists(trial, alpha=0.1) == "fit"
+    assert models.analyse_patients(trial, alpha=0.01) == "fit"
+    models.analyse_patients(trial, cluster_time=False)
+    (t_long, t_fam, t_sub, t_cl, t_a, t_ct), (p_long, p_fam, p_sub, p_cl, p_a, p_ct), last = calls
+    assert t_long is trial.therapists and t_fam is outcomes.THERAPIST_FAMILIES
+    assert (t_sub, t_cl, t_a, t_ct) == (design.THERAPIST_ID, None, 0.1, False)
+    assert p_long is trial.patients and p_fam is outcomes.PATIENT_FAMILIES
+    assert (p_sub, p_cl, p_a, p_ct) == (design.PATIENT_ID, design.THERAPIST_ID, 0.01, "by_time")
+    assert last[5] is False
+
+
+# --- variance_table --------------------------------------------------------------------
+
+
+def test_variance_table_by_hand() -> None:
+    variance = pd.DataFrame({
+        "outcome": ["b", "b", "a", "a"],
+        "component": ["subject", "residual", "subject", "residual"],
+        "variance": [2.0, 1.0, 4.0, 3.0],
+        "icc": [0.6, 0.6, 0.5, 0.5],
+    })
+    wide = models.variance_table(variance)
+    assert list(wide.index) == ["b", "a"]  # input order, not alphabetical
+    assert list(wide.columns) == ["subject", "residual", "icc"]
+    assert wide.loc["a", "subject"] == 4.0 and wide.loc["b", "residual"] == 1.0
+    assert wide.loc["a", "icc"] == 0.5 and wide.loc["b", "icc"] == 0.6
+
+
+def test_variance_table_of_a_fit(pms_only) -> None:
+    wide = models.variance_table(pms_only.variance)
+    assert list(wide.index) == ["pms"]
+    assert list(wide.columns) == [*pms_only.variance["component"].unique(), "icc"]
+    np.testing.assert_allclose(wide.loc["pms", "icc"], pms_only.variance["icc"].iloc[0])

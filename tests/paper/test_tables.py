@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -108,3 +109,54 @@ def test_myst_table_rejects_bad_names(name) -> None:
 def test_myst_table_empty_frame() -> None:
     with pytest.raises(ValueError):
         myst_table(pd.DataFrame({"a": []}), "caption", "tbl-x")
+
+
+# --- formatted sample, variance and published tables -------------------------------------
+
+MINUS = "\u2212"
+
+
+def test_baseline_display() -> None:
+    table = pd.DataFrame({"characteristic": ["age, M (SD)"], "control": ["40.00 (10.00)"],
+                          "MCBI": ["47.00 (13.11)"], "smd": [-0.123]})
+    out = tables.baseline_display(table)
+    assert list(out.columns) == ["Characteristic", "Control", "MCBI", "SMD"]
+    assert out.loc[0, "SMD"] == MINUS + "0.12"
+    assert table.loc[0, "smd"] == -0.123  # the input is not modified
+
+
+def test_reliability_display_by_hand() -> None:
+    rows = []
+    for who, name, k, base in (("therapists", "PMS", 10, 0.8), ("patients", "Bond", 2, 0.6)):
+        for i, wave in enumerate(("pre", "post", "followup")):
+            rows.append({"respondent": who, "label": name, "n_items": k, "wave": wave,
+                         "alpha": base + i / 100, "omega": np.nan if k == 2 else base})
+    out = tables.reliability_display(pd.DataFrame(rows))
+    assert list(out.columns) == ["Respondent", "Scale", "Items", "α pre", "ω pre", "α post",
+                                 "ω post", "α followup", "ω followup"]
+    assert list(out["Scale"]) == ["PMS", "Bond"]  # input order
+    first = out.iloc[0]
+    assert (first["α pre"], first["α followup"], first["ω post"]) == (".80", ".82", ".80")
+    assert out.iloc[1]["ω pre"] == "\u2014"  # omega not computed for two items
+
+
+def test_variance_display() -> None:
+    variance = pd.DataFrame({"cluster": [0.01234], "cluster_time[post]": [0.2],
+                             "residual": [1.5], "icc": [0.0083]},
+                            index=pd.Index(["bond"], name="outcome"))
+    out = tables.variance_display(variance)
+    assert list(out.columns) == ["Outcome", "Therapist variance", "Therapist × post variance",
+                                 "Residual variance", "ICC (therapist)"]
+    assert list(out.iloc[0]) == ["WATOCI therapeutic bond", "0.012", "0.200", "1.500", "0.008"]
+
+
+def test_published_display() -> None:
+    comparison = pd.DataFrame({
+        "who": ["patients"], "outcome": ["therapeutic bond"], "scale": ["bond"],
+        "wave": ["post"], "published": ["MCBI > control"], "this_build": ["MCBI > control"],
+        "estimate": [0.456], "pvalue": [0.0123], "agrees": [True]})
+    out = tables.published_display(comparison)
+    assert list(out.columns) == ["Who", "Outcome", "Wave", "Published", "This build",
+                                 "Estimate", "p", "Agree"]
+    assert list(out.iloc[0]) == ["patients", "therapeutic bond", "post", "MCBI > control",
+                                 "MCBI > control", "0.46", ".012", "yes"]
