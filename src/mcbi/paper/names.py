@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from mcbi.paper.apa import fmt_p
+from mcbi.stats.msem import MSEMResult
 
 WAVE_KEY = {"post": "post", "followup": "fu"}
 """Short form of each post-baseline wave in glue names."""
@@ -129,7 +130,7 @@ def reliability_values(rel: pd.DataFrame) -> dict[str, float]:
 # --- mechanism -------------------------------------------------------------------------
 
 
-def msem_values(result: Any, monte_carlo: pd.DataFrame) -> dict[str, Any]:
+def msem_values(result: MSEMResult, monte_carlo: pd.DataFrame) -> dict[str, Any]:
     """The mechanism model's reported numbers.
 
     Parameters
