@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,20 +14,14 @@ import pytest
 from _datafixtures import DATA
 from mcbi.paper import mechanism
 from mcbi.stats.msem import build_partable
-from mcbi.synth.parameters import PARAMETERS
+from mcbi.synth.parameters import PARAMETERS, delta_pms_sd
 from mcbi.synth.simulate import DEFAULT_SEED
 from mcbi.trial import design
-from mcbi.trial.data import TrialData, load
 
 P = {p.name: p.value for p in PARAMETERS}
 COLUMNS = ("mcbi", "pms", "eusp", "bond", "som", "dep", "anx")
 SCALE = {"eusp": "eus_p", "bond": "bond", "som": "bsi_som", "dep": "bsi_dep",
          "anx": "bsi_anx"}
-
-
-@pytest.fixture(scope="module")
-def trial() -> TrialData:
-    return load(DATA)
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +142,7 @@ def test_true_paths_from_parameters(truth) -> None:
     share = P["n_mcbi"] / P["n_therapists"]  # 33 / 63
     # variance of dPMS: between-arm part of a Bernoulli(share) effect + individual change
     pms_sd = math.sqrt(eff**2 * share * (1 - share) + P["pms_change_sd"] ** 2)
+    assert delta_pms_sd() == pytest.approx(pms_sd, rel=1e-15)
     assert truth["a0"] == pytest.approx(eff)
     assert truth["a"] == pytest.approx(sdb["eus_p"] * P["path_pms_eusp_between"] / pms_sd)
     assert truth["b"] == pytest.approx(sdb["bond"] * P["path_eusp_bond_between"]
@@ -216,3 +212,16 @@ def test_model_parses_with_all_true_labels() -> None:
     observed = set(roles.observed[1]) | set(roles.observed[2])
     assert observed == set(COLUMNS)
     assert set(mechanism.VARIABLES) == set(COLUMNS)
+
+
+# --- fit_model -------------------------------------------------------------------------
+
+
+def test_fit_model_keeps_warnings_in_the_result(change) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning escaping fit_model fails the test
+        res = mechanism.fit_model(change)
+    assert res.converged
+    assert isinstance(res.warnings, list)
+    labels = set(res.estimates["label"].dropna())
+    assert set(mechanism.true_paths()["label"]) <= labels

@@ -43,6 +43,14 @@ def test_glue_text(res) -> None:
     assert res.values == {"label": "p < .001", "n": "12"}
 
 
+def test_glue_all_texts_and_numbers(res) -> None:
+    res.glue_all({"p_text": "= .034", "n": np.int64(3), "gone": None, "x": float("inf")})
+    assert res.values == {"p_text": "= .034", "n": 3.0, "gone": None, "x": None}
+    assert type(res.values["n"]) is float
+    with pytest.raises(ValueError, match="recorded twice"):
+        res.glue_all({"n": 4})
+
+
 @pytest.mark.parametrize(("first", "second"), [("glue", "glue"), ("glue", "glue_text"),
                                                ("glue_text", "glue"),
                                                ("glue_text", "glue_text")])

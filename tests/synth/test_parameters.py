@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mcbi.synth.parameters import PARAMETERS, param, parameter_table
+from mcbi.synth.parameters import PARAMETERS, delta_pms_sd, param, parameter_table
 from mcbi.trial import design
 
 
@@ -78,3 +78,16 @@ def test_values_are_formatted_readably() -> None:
     assert tab["change_sd_between"] == "eus_p: 0.85; bond: 1.2; symptoms: 1; phi: 0.8"
     assert tab["item_missing_rate"] == "0.01"
     assert np.isfinite([float(v) for v in tab["therapist_dropout"].split(", ")]).all()
+
+
+def test_delta_pms_sd() -> None:
+    eff, sd = param("pms_effect")[0], param("pms_change_sd")
+    share = param("n_mcbi") / param("n_therapists")
+    assert delta_pms_sd() == pytest.approx(np.sqrt(eff**2 * share * (1 - share) + sd**2),
+                                           rel=1e-15)
+    assert delta_pms_sd(share) == delta_pms_sd()
+    # one arm only: the arm adds no variance; half and half: the most
+    assert delta_pms_sd(0.0) == delta_pms_sd(1.0) == pytest.approx(sd)
+    assert delta_pms_sd(0.5) == pytest.approx(np.sqrt(eff**2 / 4 + sd**2))
+    with pytest.raises(ValueError, match="p_mcbi"):
+        delta_pms_sd(1.5)

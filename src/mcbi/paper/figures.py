@@ -45,7 +45,7 @@ def flow_diagram(counts: pd.DataFrame, arms: tuple[str, str], labels: dict[str, 
     counts : DataFrame
         One row per arm with columns ``arm, therapists_randomized, patients_enrolled``,
         ``therapists_<wave>``, ``patients_<wave>`` for post and followup, and
-        ``therapists_analysed, patients_analysed`` (see :func:`mcbi.paper.analysis.flow_counts`).
+        ``therapists_analysed, patients_analysed`` (see :func:`mcbi.paper.sample.flow_counts`).
     arms : tuple of str
         The two arm labels, left then right.
     labels : dict

@@ -9,14 +9,15 @@ have a between-therapist and a within-therapist part.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from mcbi.synth.parameters import param
+from mcbi.stats.msem import MSEMResult, fit
+from mcbi.synth.parameters import delta_pms_sd, param
 from mcbi.trial import design
-from mcbi.trial.data import TrialData
+from mcbi.trial.data import CHANGE_PREFIX, TrialData
 
 CLUSTER = design.THERAPIST_ID
 SYMPTOMS = ("som", "dep", "anx")
@@ -101,12 +102,24 @@ def _assemble(patient_part: pd.DataFrame, therapist_part: pd.DataFrame) -> pd.Da
 
 def change_data(trial: TrialData) -> pd.DataFrame:
     """Post - pre change scores, one row per patient, with the therapist's ΔPMS and arm."""
-    prefix = "d_post_"
+    prefix = CHANGE_PREFIX["post"]
     t = trial.therapist_change[[CLUSTER, design.ARM, prefix + "pms"]].rename(
         columns={prefix + "pms": "pms"})
     cols = {prefix + s: v for v, s in _SCALES.items() if v != "pms"}
     p = trial.patient_change[[design.PATIENT_ID, CLUSTER, *cols]].rename(columns=cols)
     return _assemble(p, t)
+
+
+def fit_model(data: pd.DataFrame, model: str = MODEL) -> MSEMResult:
+    """Fit the two-level mechanism model; the estimator's warnings go to ``.warnings`` only.
+
+    Every problem the estimator detects (convergence, Heywood cases, ...) is kept in
+    :attr:`mcbi.stats.msem.MSEMResult.warnings` for the book to show; it is not also
+    emitted as a Python warning.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fit(model, data, cluster=CLUSTER)
 
 
 def generator_seed(path: str | Path) -> int | None:
@@ -144,9 +157,8 @@ def true_paths() -> pd.DataFrame:
     multiplying by the level SDs gives the unstandardized values that a model of the latent
     changes estimates. Returns ``lhs, op, rhs, level, label, true``.
     """
-    p_mcbi = param("n_mcbi") / param("n_therapists")
     eff = param("pms_effect")[0]
-    pms_sd = float(np.sqrt(eff**2 * p_mcbi * (1 - p_mcbi) + param("pms_change_sd") ** 2))
+    pms_sd = delta_pms_sd()
     sdb = param("change_sd_between")
     a, b = param("path_pms_eusp_between"), param("path_eusp_bond_between")
     c, d = param("path_bond_symptoms_between"), param("path_eusp_symptoms_between")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mcbi.paper.report import fmt_num, markdown_table
+from mcbi.paper.apa import fmt_num
+from mcbi.paper.tables import markdown_table
 from mcbi.synth.parameters import parameter_table
 from mcbi.synth.simulate import DEFAULT_SEED, implied_effects
 from mcbi.trial.codebook import field_rows, scoring_table

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,17 @@ class Results:
         self._store(name, text)
         _myst_glue(name, text)
         return text
+
+    def glue_all(self, values: Mapping[str, Any]) -> None:
+        """Glue and record every ``name -> value``: strings as text, the rest as numbers.
+
+        ``values`` typically comes from :mod:`mcbi.paper.names`.
+        """
+        for name, value in values.items():
+            if isinstance(value, str):
+                self.glue_text(name, value)
+            else:
+                self.glue(name, value)
 
     def save(self) -> Path:
         """Write ``<out_dir>/<section>.results.json`` and return its path."""

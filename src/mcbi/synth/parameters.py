@@ -8,6 +8,7 @@ fact of the published trial and ``"assumption"`` for a choice of this project
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -102,6 +103,26 @@ def param(name: str):  # noqa: ANN201 - value types vary by parameter
         return _BY_NAME[name].value
     except KeyError:
         raise ValueError(f"unknown generating parameter {name!r}") from None
+
+
+def delta_pms_sd(p_mcbi: float | None = None) -> float:
+    """SD of the therapists' latent post - pre PMS change across both arms.
+
+    The change is ``pms_effect[0] * arm + pms_change_sd * noise`` with ``arm`` 1 for a
+    share ``p_mcbi`` of therapists, so its variance is
+    ``pms_effect[0]**2 * p_mcbi * (1 - p_mcbi) + pms_change_sd**2``.
+
+    Parameters
+    ----------
+    p_mcbi : float, optional
+        Share of therapists in the MCBI arm; default ``n_mcbi / n_therapists``.
+    """
+    if p_mcbi is None:
+        p_mcbi = param("n_mcbi") / param("n_therapists")
+    if not 0 <= p_mcbi <= 1:
+        raise ValueError(f"p_mcbi must lie in [0, 1], not {p_mcbi}")
+    eff = param("pms_effect")[0]
+    return float(math.sqrt(eff**2 * p_mcbi * (1 - p_mcbi) + param("pms_change_sd") ** 2))
 
 
 def parameter_table() -> pd.DataFrame:

@@ -26,15 +26,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mcbi.synth.parameters import param
+from mcbi.synth.parameters import delta_pms_sd, param
 from mcbi.trial import design
 from mcbi.trial.instruments import PATIENT_INSTRUMENTS, THERAPIST_INSTRUMENTS, Instrument
 
 DEFAULT_SEED = 20230401
 """Seed of the shipped synthetic data package."""
-
-MECHANISM_OUTCOMES = ("eus_p", "bond", "bsi_som", "bsi_dep", "bsi_anx", "phi")
-
 
 @dataclass
 class SimulatedTrial:
@@ -134,8 +131,7 @@ def _patient_changes(rng, cluster: np.ndarray, d_pms: np.ndarray, p_mcbi: float)
     n_t, n_p = d_pms.size, cluster.size
     sdb, sdw = param("change_sd_between"), param("change_sd_within")
     eff = param("pms_effect")[0]
-    pms_sd = np.sqrt(eff**2 * p_mcbi * (1 - p_mcbi) + param("pms_change_sd") ** 2)
-    z_pms = _standardize(d_pms, eff * p_mcbi, pms_sd)
+    z_pms = _standardize(d_pms, eff * p_mcbi, delta_pms_sd(p_mcbi))
 
     def mix(coefs: list[tuple[float, np.ndarray]], r2: float, n: int) -> np.ndarray:
         out = np.sqrt(max(1 - r2, 0.0)) * rng.standard_normal(n)
@@ -368,10 +364,8 @@ def implied_effects() -> pd.DataFrame:
     paths (standardized within level) times the between-part SDs. Returns one row per
     outcome and wave: ``outcome, wave, implied, study_target`` in baseline-SD units.
     """
-    p_mcbi = param("n_mcbi") / param("n_therapists")
     eff = param("pms_effect")[0]
-    pms_sd = np.sqrt(eff**2 * p_mcbi * (1 - p_mcbi) + param("pms_change_sd") ** 2)
-    shift = param("path_pms_eusp_between") * eff / pms_sd  # dEUS-P between, SD units
+    shift = param("path_pms_eusp_between") * eff / delta_pms_sd()  # dEUS-P between, SD units
     b = param("path_eusp_bond_between")
     sym = param("path_bond_symptoms_between") * b + param("path_eusp_symptoms_between")
     sdb = param("change_sd_between")

@@ -1,4 +1,4 @@
-"""mcbi.paper.report: APA-style number formatting and Markdown / MyST tables."""
+"""mcbi.paper.apa: APA-style formatting of numbers, p-values and intervals."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mcbi.paper.report import fmt_ci, fmt_estimate_ci, fmt_num, fmt_p, markdown_table, myst_table
+from mcbi.paper.apa import fmt_ci, fmt_estimate_ci, fmt_num, fmt_p, p_cell
 
 MINUS = "\u2212"
 DASH = "\u2014"
@@ -131,79 +131,7 @@ def test_fmt_estimate_ci() -> None:
         f"{MINUS}0.457 [{MINUS}0.644, {MINUS}0.270]")
 
 
-# --- markdown_table --------------------------------------------------------------------
-
-
-def test_markdown_table_layout() -> None:
-    frame = pd.DataFrame({"name": ["a", "b"], "value": ["1.00", "2.50"]})
-    assert markdown_table(frame) == (
-        "| name | value |\n"
-        "|:--|:--|\n"
-        "| a | 1.00 |\n"
-        "| b | 2.50 |\n"
-    )
-
-
-def test_markdown_table_alignment_row() -> None:
-    frame = pd.DataFrame({"a": ["x"], "b": ["y"], "c": ["z"]})
-    lines = markdown_table(frame, "lrc").splitlines()
-    assert lines[1] == "|:--|--:|:-:|"
-    assert len(lines) == 3
-
-
-def test_markdown_table_escapes_pipes_and_blanks_missing() -> None:
-    frame = pd.DataFrame({"a": ["x|y", None], "b": ["p", float("nan")]})
-    lines = markdown_table(frame).splitlines()
-    assert lines[2] == "| x\\|y | p |"
-    assert lines[3] == "|  |  |"
-    # every body row has as many unescaped separators as the header
-    for line in lines:
-        assert line.replace("\\|", "").count("|") == 3
-
-
-def test_markdown_table_escapes_pipes_in_header() -> None:
-    # BUG (reported): only body cells are escaped; a "|" in a column name adds a column.
-    frame = pd.DataFrame({"a|b": ["x"], "c": ["y"]})
-    header = markdown_table(frame).splitlines()[0]
-    assert header == "| a\\|b | c |"
-
-
-def test_markdown_table_non_string_cells() -> None:
-    frame = pd.DataFrame({"n": [3], "x": [0.5]})
-    assert markdown_table(frame).splitlines()[2] == "| 3 | 0.5 |"
-
-
-@pytest.mark.parametrize("frame", [pd.DataFrame(), pd.DataFrame({"a": [], "b": []})])
-def test_markdown_table_empty(frame) -> None:
-    with pytest.raises(ValueError, match="empty"):
-        markdown_table(frame)
-
-
-# --- myst_table ------------------------------------------------------------------------
-
-
-def test_myst_table_directive() -> None:
-    frame = pd.DataFrame({"a": ["1"], "b": ["2"]})
-    text = myst_table(frame, "Baseline by arm.", "tbl-baseline_1", "lr")
-    assert text == (
-        ":::{table} Baseline by arm.\n"
-        ":name: tbl-baseline_1\n"
-        "\n"
-        "| a | b |\n"
-        "|:--|--:|\n"
-        "| 1 | 2 |\n"
-        ":::\n"
-    )
-    assert text.startswith(":::{table}") and text.endswith(":::\n")
-
-
-@pytest.mark.parametrize("name", ["", "tbl x", "tbl:x", "a.b", "tbl/1", "name!"])
-def test_myst_table_rejects_bad_names(name) -> None:
-    frame = pd.DataFrame({"a": ["1"]})
-    with pytest.raises(ValueError, match="table name"):
-        myst_table(frame, "caption", name)
-
-
-def test_myst_table_empty_frame() -> None:
-    with pytest.raises(ValueError):
-        myst_table(pd.DataFrame({"a": []}), "caption", "tbl-x")
+@pytest.mark.parametrize(("p", "expected"), [(0.0004, "< .001"), (0.0341, ".034"), (1.0, "1.000"),
+                                             (None, "\u2014")])
+def test_p_cell_drops_the_equals_sign(p, expected) -> None:
+    assert p_cell(p) == expected

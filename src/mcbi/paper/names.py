@@ -1,0 +1,197 @@
+"""Names of the reported numbers: ``name -> value`` for glue and the build manifest.
+
+Each function takes a result table and returns a dict whose keys are the glue names the
+book's prose uses; :meth:`mcbi.paper.results.Results.glue_all` glues and records them.
+Numbers are returned as given (the recorder converts them to plain floats); preformatted
+texts are strings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from mcbi.paper.apa import fmt_p
+from mcbi.stats.msem import MSEMResult
+
+WAVE_KEY = {"post": "post", "followup": "fu"}
+"""Short form of each post-baseline wave in glue names."""
+
+FIT_MEASURES = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr_within",
+                "srmr_between", "aic", "bic", "logl", "npar")
+"""Fit measures of the mechanism model that are glued as ``fit_<measure>``."""
+
+
+def outcome_key(outcome: str, wave: str) -> str:
+    """The stem ``<outcome>_<post|fu>`` of every name about ``outcome`` at ``wave``."""
+    if wave not in WAVE_KEY:
+        raise ValueError(f"wave must be one of {', '.join(WAVE_KEY)}, not {wave!r}")
+    return f"{outcome}_{WAVE_KEY[wave]}"
+
+
+# --- outcome models --------------------------------------------------------------------
+
+
+def contrast_values(table: pd.DataFrame) -> dict[str, float]:
+    """Every reported contrast of an outcome-model table.
+
+    Names: ``<outcome>_<post|fu>_diff`` (between arms, with ``_lo``, ``_hi``, ``_d``,
+    ``_p``, ``_pholm``) and ``<outcome>_<post|fu>_<arm>_change`` (within arm, with
+    ``_p``).
+    """
+    values: dict[str, float] = {}
+    for row in table.itertuples(index=False):
+        key = outcome_key(row.outcome, str(row.time))
+        if row.contrast == "between":
+            stem = f"{key}_diff"
+            values.update({stem: row.estimate, f"{stem}_lo": row.ci_lower,
+                           f"{stem}_hi": row.ci_upper, f"{stem}_d": row.d,
+                           f"{stem}_p": row.pvalue, f"{stem}_pholm": row.p_holm})
+        else:
+            stem = f"{key}_{str(row.group).lower()}_change"
+            values.update({stem: row.estimate, f"{stem}_p": row.pvalue})
+    return values
+
+
+def contrast_texts(table: pd.DataFrame) -> dict[str, str]:
+    """Preformatted APA p for prose: ``<outcome>_<post|fu>_papa`` ("< .001", "= .034")."""
+    out = {}
+    for row in table[table["contrast"] == "between"].itertuples(index=False):
+        out[f"{outcome_key(row.outcome, str(row.time))}_papa"] = fmt_p(row.pvalue)
+    return out
+
+
+def icc_values(variance: pd.DataFrame) -> dict[str, float]:
+    """``icc_min``, ``icc_max`` and ``<outcome>_icc``.
+
+    ``variance`` is :func:`mcbi.paper.models.variance_table` (an ``icc`` column by outcome).
+    """
+    values = {"icc_min": variance["icc"].min(), "icc_max": variance["icc"].max()}
+    values.update({f"{outcome}_icc": value for outcome, value in variance["icc"].items()})
+    return values
+
+
+def finding_values(comparison: pd.DataFrame) -> dict[str, Any]:
+    """``n_agree``, ``n_findings`` and, per published finding, ``<outcome>_<post|fu>_finding``
+    (this build's finding, text) and ``..._agrees`` (1 or 0).
+
+    ``comparison`` is :func:`mcbi.paper.published.published_comparison`.
+    """
+    values: dict[str, Any] = {"n_agree": comparison["agrees"].sum(),
+                              "n_findings": len(comparison)}
+    for row in comparison.itertuples():
+        key = outcome_key(row.scale, row.wave)
+        values[f"{key}_finding"] = row.this_build
+        values[f"{key}_agrees"] = float(row.agrees)
+    return values
+
+
+# --- sample ----------------------------------------------------------------------------
+
+
+def flow_values(counts: pd.DataFrame, sizes: pd.Series, treated: str,
+                control: str) -> dict[str, float]:
+    """Sample sizes and retention for the flow paragraph.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        :func:`mcbi.paper.sample.flow_counts`.
+    sizes : Series
+        Patients per therapist (:func:`mcbi.paper.sample.cluster_sizes`).
+    treated, control : str
+        The arm labels, glued as ``n_mcbi`` and ``n_control``.
+
+    Returns
+    -------
+    dict
+        ``n_therapists, n_patients, n_mcbi, n_control, max_cluster, n_single`` and the
+        percentages assessed ``t_post_pct, t_fu_pct, p_post_pct, p_fu_pct``.
+    """
+    tot = counts.drop(columns="arm").sum()
+    by_arm = counts.set_index("arm")["therapists_randomized"]
+    values = {"n_therapists": tot["therapists_randomized"],
+              "n_patients": tot["patients_enrolled"],
+              "n_mcbi": by_arm.loc[treated], "n_control": by_arm.loc[control],
+              "max_cluster": sizes.max(), "n_single": (sizes == 1).sum()}
+    for who, short, base in (("therapists", "t", "randomized"), ("patients", "p", "enrolled")):
+        values[f"{short}_post_pct"] = 100 * tot[f"{who}_post"] / tot[f"{who}_{base}"]
+        values[f"{short}_fu_pct"] = 100 * tot[f"{who}_followup"] / tot[f"{who}_{base}"]
+    return values
+
+
+def reliability_values(rel: pd.DataFrame) -> dict[str, float]:
+    """``alpha_min`` and ``alpha_max``: the range of Cronbach's alpha over scales of 3+ items."""
+    multi = rel[rel["n_items"] > 2]
+    return {"alpha_min": multi["alpha"].min(), "alpha_max": multi["alpha"].max()}
+
+
+# --- mechanism -------------------------------------------------------------------------
+
+
+def msem_values(result: MSEMResult, monte_carlo: pd.DataFrame) -> dict[str, Any]:
+    """The mechanism model's reported numbers.
+
+    Parameters
+    ----------
+    result : mcbi.stats.msem.MSEMResult
+        The fitted model.
+    monte_carlo : DataFrame
+        ``result.monte_carlo_ci(...)`` (columns ``name, estimate, ci_lower, ci_upper``).
+
+    Returns
+    -------
+    dict
+        ``n_rows, n_clusters, n_warnings, converged`` (text), ``iterations,
+        max_gradient``; ``msem_<label>_<est|se|ci_lower|ci_upper|pvalue>`` for every
+        labelled parameter; ``mc_<name>_<est|lo|hi>`` for every defined parameter;
+        ``fit_<measure>`` (:data:`FIT_MEASURES`) and ``icc_<variable>``.
+    """
+    fm = result.fit_measures
+    values: dict[str, Any] = {
+        "n_rows": fm["ntotal"], "n_clusters": fm["nclusters"],
+        "n_warnings": len(result.warnings),
+        "converged": "converged" if result.converged else "did NOT converge",
+        "iterations": result.iterations, "max_gradient": result.max_gradient,
+    }
+    est = result.estimates
+    for row in est[est["label"].fillna("") != ""].itertuples(index=False):
+        for col, short in (("estimate", "est"), ("se", "se"), ("ci_lower", "ci_lower"),
+                           ("ci_upper", "ci_upper"), ("pvalue", "pvalue")):
+            name = f"msem_{row.label}_{short}"
+            if name in values:
+                raise ValueError(f"label {row.label!r} names more than one parameter")
+            values[name] = getattr(row, col)
+    for row in monte_carlo.itertuples(index=False):
+        values.update({f"mc_{row.name}_est": row.estimate, f"mc_{row.name}_lo": row.ci_lower,
+                       f"mc_{row.name}_hi": row.ci_upper})
+    values.update({f"fit_{key}": fm.get(key) for key in FIT_MEASURES})
+    values.update({f"icc_{var}": value for var, value in result.icc.items()})
+    return values
+
+
+def truth_values(comparison: pd.DataFrame | None) -> dict[str, float | None]:
+    """``truth_covered, truth_n, truth_sign_agree`` and ``truth_<label>``,
+    ``latent_<label>_est`` per path; only the first three (as None) without a truth.
+
+    ``comparison`` is :func:`mcbi.paper.mechanism_compare.truth_comparison` or None.
+    """
+    if comparison is None:
+        return {"truth_covered": None, "truth_n": None, "truth_sign_agree": None}
+    values: dict[str, float | None] = {
+        "truth_covered": comparison["covered"].sum(), "truth_n": len(comparison),
+        "truth_sign_agree": comparison["sign_agrees"].sum()}
+    for row in comparison.itertuples(index=False):
+        values[f"truth_{row.label}"] = row.true
+        values[f"latent_{row.label}_est"] = row.latent_estimate
+    return values
+
+
+def single_level_values(side: pd.DataFrame) -> dict[str, float]:
+    """``se_ratio_a`` and ``single_<label>_est`` from
+    :func:`mcbi.paper.mechanism_compare.single_level_comparison`."""
+    values = {"se_ratio_a": side.set_index("label").loc["a", "se_ratio"]}
+    values.update({f"single_{row.label}_est": row.single_estimate
+                   for row in side.itertuples(index=False)})
+    return values

@@ -1,0 +1,115 @@
+"""The book's tables: Markdown / MyST rendering and the formatted outcome, sample and
+published-findings tables (tidy results in, strings out)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mcbi.paper.apa import fmt_estimate_ci, fmt_num, p_cell
+from mcbi.paper.outcomes import label
+from mcbi.trial import design
+
+
+def markdown_table(frame: pd.DataFrame, align: str | None = None) -> str:
+    """Render a DataFrame as a GitHub/MyST pipe table (strings as given; ``|`` escaped)."""
+    if frame.empty:
+        raise ValueError("cannot render an empty table")
+    cols = [str(c).replace("|", "\\|") for c in frame.columns]
+    align = align or "l" * len(cols)
+    if len(align) != len(cols) or set(align) - {"l", "r", "c"}:
+        raise ValueError(f"align must give one of l, r, c for each of the {len(cols)} columns")
+    marks = {"l": ":--", "r": "--:", "c": ":-:"}
+    lines = ["| " + " | ".join(cols) + " |",
+             "|" + "|".join(marks[a] for a in align) + "|"]
+    for row in frame.itertuples(index=False):
+        cells = ["" if pd.isna(v) else str(v).replace("|", "\\|") for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def myst_table(frame: pd.DataFrame, caption: str, name: str, align: str | None = None) -> str:
+    """A numbered MyST ``{table}`` directive around :func:`markdown_table`.
+
+    Display it from a notebook with ``IPython.display.Markdown``; the book renders notebook
+    Markdown as MyST, so the table is numbered and ``{numref}`` can refer to ``name``.
+    """
+    if not name.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"table name {name!r} must be letters, digits, '-' or '_'")
+    return f":::{{table}} {caption}\n:name: {name}\n\n{markdown_table(frame, align)}:::\n"
+
+
+# --- the book's formatted tables ---------------------------------------------------------
+
+
+def contrast_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """One formatted row per outcome and wave: changes and the between-arm difference.
+
+    Columns: family, outcome, wave, the change from baseline in each arm, the difference
+    in change [95% CI], Cohen's d [95% CI] and the Holm-adjusted p.
+    """
+    rows = []
+    for (family, _, outcome), sub in table.groupby(["family", "outcome", "label"], sort=False):
+        for wave, short in (("post", "post"), ("followup", "follow-up")):
+            s = sub[sub["time"].astype(str) == wave]
+            row = {"Family": family, "Outcome": outcome, "Wave": short}
+            for arm in design.ARMS:
+                w = s[(s["contrast"] == "within") & (s["group"] == arm)].iloc[0]
+                row[f"Δ {arm}"] = fmt_num(w["estimate"], 2)
+            b = s[s["contrast"] == "between"].iloc[0]
+            row["Difference [95% CI]"] = fmt_estimate_ci(b["estimate"], b["ci_lower"],
+                                                         b["ci_upper"])
+            row["d [95% CI]"] = fmt_estimate_ci(b["d"], b["d_ci_lower"], b["d_ci_upper"])
+            row["p (Holm)"] = p_cell(b["p_holm"])
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def baseline_display(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`mcbi.paper.sample.baseline_table` with the SMD formatted and display headers."""
+    out = table.copy()
+    out["smd"] = out["smd"].map(lambda v: fmt_num(v, 2))
+    return out.rename(columns={"characteristic": "Characteristic", "smd": "SMD",
+                               design.CONTROL: "Control", design.TREATED: "MCBI"})
+
+
+def reliability_display(rel: pd.DataFrame) -> pd.DataFrame:
+    """One row per respondent and scale, alpha and omega at each wave (no leading zero).
+
+    ``rel`` is :func:`mcbi.paper.sample.reliability`.
+    """
+    wide = rel.pivot_table(index=["respondent", "label", "n_items"], columns=design.WAVE,
+                           values=["alpha", "omega"], observed=True, sort=False)
+    rows = []
+    for (who, name, k), r in wide.iterrows():
+        row = {"Respondent": who, "Scale": name, "Items": k}
+        for w in design.WAVES:
+            row[f"α {w}"] = fmt_num(r[("alpha", w)], 2, leading_zero=False)
+            row[f"ω {w}"] = fmt_num(r[("omega", w)], 2, leading_zero=False)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+_COMPONENTS = {"cluster": "Therapist variance", "subject": "Patient variance",
+               "cluster_time": "Therapist × wave variance", "residual": "Residual variance",
+               "icc": "ICC (therapist)",
+               **{f"cluster_time[{w}]": f"Therapist × {w} variance" for w in design.WAVES}}
+
+
+def variance_display(variance: pd.DataFrame) -> pd.DataFrame:
+    """:func:`mcbi.paper.models.variance_table` with outcome labels and three decimals."""
+    out = variance.reset_index().rename(columns={"outcome": "Outcome", **_COMPONENTS})
+    out["Outcome"] = out["Outcome"].map(label)
+    for c in out.columns[1:]:
+        out[c] = out[c].map(lambda v: fmt_num(v, 3))
+    return out
+
+
+def published_display(comparison: pd.DataFrame) -> pd.DataFrame:
+    """:func:`mcbi.paper.published.published_comparison` formatted for the book."""
+    return comparison.assign(
+        estimate=comparison["estimate"].map(lambda v: fmt_num(v, 2)),
+        pvalue=comparison["pvalue"].map(p_cell),
+        agrees=comparison["agrees"].map({True: "yes", False: "no"}),
+    ).drop(columns="scale").rename(columns={
+        "who": "Who", "outcome": "Outcome", "wave": "Wave", "published": "Published",
+        "this_build": "This build", "estimate": "Estimate", "pvalue": "p", "agrees": "Agree"})

@@ -1,0 +1,91 @@
+"""The section notebooks stay thin: they call mcbi.paper, display and glue.
+
+Each notebook has at most 60 code lines (not counting blanks and comments), takes its
+outcome lists from :mod:`mcbi.paper.outcomes`, and every figure and table of the book is
+made by exactly one notebook.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mcbi.paper import outcomes
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
+MAX_CODE_LINES = 60
+OUTCOMES = set(outcomes.outcomes(outcomes.THERAPIST_FAMILIES)) | set(
+    outcomes.outcomes(outcomes.PATIENT_FAMILIES))
+
+
+def _code(path: Path) -> list[str]:
+    nb = nbformat.read(path, as_version=4)
+    return [c.source for c in nb.cells if c.cell_type == "code"]
+
+
+def code_lines(sources: list[str]) -> int:
+    """Lines of code: neither blank nor a comment."""
+    return sum(1 for src in sources for line in src.splitlines()
+               if line.strip() and not line.strip().startswith("#"))
+
+
+def test_code_lines_counts_code_only() -> None:
+    assert code_lines(["# a comment\n\nx = 1  # trailing\n    # indented comment\ny = 2"]) == 2
+    assert code_lines([]) == 0
+
+
+def test_there_are_notebooks() -> None:
+    assert len(NOTEBOOKS) >= 5
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_thin(path) -> None:
+    n = code_lines(_code(path))
+    assert n <= MAX_CODE_LINES, f"{path.name} has {n} code lines"
+
+
+def _literal_outcome_lists(source: str) -> list[list[str]]:
+    tree = ast.parse(source)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            names = [e.value for e in node.elts
+                     if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+            if len(names) >= 2 and set(names) <= OUTCOMES:
+                found.append(names)
+    return found
+
+
+def test_literal_outcome_list_detected() -> None:
+    assert _literal_outcome_lists("f(x, ['pms', 'eus_t'])") == [["pms", "eus_t"]]
+    assert _literal_outcome_lists("f(x, ['age', 'gender'])") == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_outcome_lists_come_from_the_package(path) -> None:
+    for source in _code(path):
+        assert _literal_outcome_lists(source) == [], path.name
+
+
+def _products(pattern: str) -> dict[str, list[str]]:
+    made: dict[str, list[str]] = {}
+    for path in NOTEBOOKS:
+        for name in re.findall(pattern, "\n".join(_code(path))):
+            made.setdefault(name, []).append(path.stem)
+    return made
+
+
+def test_each_figure_made_by_one_notebook() -> None:
+    made = _products(r"figures\.save\([^)]*?\"([\w-]+)\"\)")
+    assert made, "no figure found"
+    assert {name: stems for name, stems in made.items() if len(stems) > 1} == {}
+
+
+def test_each_table_made_by_one_notebook() -> None:
+    made = _products(r"\"(tbl-[\w-]+)\"")
+    assert len(made) >= 10
+    assert {name: stems for name, stems in made.items() if len(stems) > 1} == {}

@@ -1,0 +1,162 @@
+"""mcbi.paper.tables: Markdown / MyST rendering and the book's formatted tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mcbi.paper import tables
+from mcbi.paper.apa import fmt_estimate_ci, fmt_num, fmt_p
+from mcbi.paper.models import between, within
+from mcbi.paper.tables import markdown_table, myst_table
+
+
+def test_contrast_summary(two_in_family) -> None:
+    con = two_in_family.contrasts
+    summary = tables.contrast_summary(con)
+    assert len(summary) == 2 * 2  # outcomes x waves
+    assert list(summary.columns) == ["Family", "Outcome", "Wave", "Δ control", "Δ MCBI",
+                                     "Difference [95% CI]", "d [95% CI]", "p (Holm)"]
+    assert list(summary["Wave"]) == ["post", "follow-up"] * 2
+    assert list(summary["Outcome"].iloc[::2]) == ["Psychotherapeutic mindfulness skills",
+                                                  "EUS-T empathic understanding"]
+    row = summary.iloc[3]  # eus_t at follow-up
+    b = between(con, "eus_t", "followup")
+    assert row["Difference [95% CI]"] == fmt_estimate_ci(b["estimate"], b["ci_lower"],
+                                                         b["ci_upper"])
+    assert row["d [95% CI]"] == fmt_estimate_ci(b["d"], b["d_ci_lower"], b["d_ci_upper"])
+    assert row["Δ MCBI"] == fmt_num(within(con, "eus_t", "followup")["estimate"])
+    assert row["Δ control"] == fmt_num(
+        within(con, "eus_t", "followup", "control")["estimate"])
+    assert row["p (Holm)"] == fmt_p(b["p_holm"]).removeprefix("= ")
+    assert not summary["p (Holm)"].str.startswith("=").any()
+
+
+# --- markdown_table --------------------------------------------------------------------
+
+
+def test_markdown_table_layout() -> None:
+    frame = pd.DataFrame({"name": ["a", "b"], "value": ["1.00", "2.50"]})
+    assert markdown_table(frame) == (
+        "| name | value |\n"
+        "|:--|:--|\n"
+        "| a | 1.00 |\n"
+        "| b | 2.50 |\n"
+    )
+
+
+def test_markdown_table_alignment_row() -> None:
+    frame = pd.DataFrame({"a": ["x"], "b": ["y"], "c": ["z"]})
+    lines = markdown_table(frame, "lrc").splitlines()
+    assert lines[1] == "|:--|--:|:-:|"
+    assert len(lines) == 3
+
+
+def test_markdown_table_escapes_pipes_and_blanks_missing() -> None:
+    frame = pd.DataFrame({"a": ["x|y", None], "b": ["p", float("nan")]})
+    lines = markdown_table(frame).splitlines()
+    assert lines[2] == "| x\\|y | p |"
+    assert lines[3] == "|  |  |"
+    # every body row has as many unescaped separators as the header
+    for line in lines:
+        assert line.replace("\\|", "").count("|") == 3
+
+
+def test_markdown_table_escapes_pipes_in_header() -> None:
+    # BUG (reported): only body cells are escaped; a "|" in a column name adds a column.
+    frame = pd.DataFrame({"a|b": ["x"], "c": ["y"]})
+    header = markdown_table(frame).splitlines()[0]
+    assert header == "| a\\|b | c |"
+
+
+def test_markdown_table_non_string_cells() -> None:
+    frame = pd.DataFrame({"n": [3], "x": [0.5]})
+    assert markdown_table(frame).splitlines()[2] == "| 3 | 0.5 |"
+
+
+@pytest.mark.parametrize("frame", [pd.DataFrame(), pd.DataFrame({"a": [], "b": []})])
+def test_markdown_table_empty(frame) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        markdown_table(frame)
+
+
+# --- myst_table ------------------------------------------------------------------------
+
+
+def test_myst_table_directive() -> None:
+    frame = pd.DataFrame({"a": ["1"], "b": ["2"]})
+    text = myst_table(frame, "Baseline by arm.", "tbl-baseline_1", "lr")
+    assert text == (
+        ":::{table} Baseline by arm.\n"
+        ":name: tbl-baseline_1\n"
+        "\n"
+        "| a | b |\n"
+        "|:--|--:|\n"
+        "| 1 | 2 |\n"
+        ":::\n"
+    )
+    assert text.startswith(":::{table}") and text.endswith(":::\n")
+
+
+@pytest.mark.parametrize("name", ["", "tbl x", "tbl:x", "a.b", "tbl/1", "name!"])
+def test_myst_table_rejects_bad_names(name) -> None:
+    frame = pd.DataFrame({"a": ["1"]})
+    with pytest.raises(ValueError, match="table name"):
+        myst_table(frame, "caption", name)
+
+
+def test_myst_table_empty_frame() -> None:
+    with pytest.raises(ValueError):
+        myst_table(pd.DataFrame({"a": []}), "caption", "tbl-x")
+
+
+# --- formatted sample, variance and published tables -------------------------------------
+
+MINUS = "\u2212"
+
+
+def test_baseline_display() -> None:
+    table = pd.DataFrame({"characteristic": ["age, M (SD)"], "control": ["40.00 (10.00)"],
+                          "MCBI": ["47.00 (13.11)"], "smd": [-0.123]})
+    out = tables.baseline_display(table)
+    assert list(out.columns) == ["Characteristic", "Control", "MCBI", "SMD"]
+    assert out.loc[0, "SMD"] == MINUS + "0.12"
+    assert table.loc[0, "smd"] == -0.123  # the input is not modified
+
+
+def test_reliability_display_by_hand() -> None:
+    rows = []
+    for who, name, k, base in (("therapists", "PMS", 10, 0.8), ("patients", "Bond", 2, 0.6)):
+        for i, wave in enumerate(("pre", "post", "followup")):
+            rows.append({"respondent": who, "label": name, "n_items": k, "wave": wave,
+                         "alpha": base + i / 100, "omega": np.nan if k == 2 else base})
+    out = tables.reliability_display(pd.DataFrame(rows))
+    assert list(out.columns) == ["Respondent", "Scale", "Items", "α pre", "ω pre", "α post",
+                                 "ω post", "α followup", "ω followup"]
+    assert list(out["Scale"]) == ["PMS", "Bond"]  # input order
+    first = out.iloc[0]
+    assert (first["α pre"], first["α followup"], first["ω post"]) == (".80", ".82", ".80")
+    assert out.iloc[1]["ω pre"] == "\u2014"  # omega not computed for two items
+
+
+def test_variance_display() -> None:
+    variance = pd.DataFrame({"cluster": [0.01234], "cluster_time[post]": [0.2],
+                             "residual": [1.5], "icc": [0.0083]},
+                            index=pd.Index(["bond"], name="outcome"))
+    out = tables.variance_display(variance)
+    assert list(out.columns) == ["Outcome", "Therapist variance", "Therapist × post variance",
+                                 "Residual variance", "ICC (therapist)"]
+    assert list(out.iloc[0]) == ["WATOCI therapeutic bond", "0.012", "0.200", "1.500", "0.008"]
+
+
+def test_published_display() -> None:
+    comparison = pd.DataFrame({
+        "who": ["patients"], "outcome": ["therapeutic bond"], "scale": ["bond"],
+        "wave": ["post"], "published": ["MCBI > control"], "this_build": ["MCBI > control"],
+        "estimate": [0.456], "pvalue": [0.0123], "agrees": [True]})
+    out = tables.published_display(comparison)
+    assert list(out.columns) == ["Who", "Outcome", "Wave", "Published", "This build",
+                                 "Estimate", "p", "Agree"]
+    assert list(out.iloc[0]) == ["patients", "therapeutic bond", "post", "MCBI > control",
+                                 "MCBI > control", "0.46", ".012", "yes"]
