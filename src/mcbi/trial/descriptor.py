@@ -163,8 +163,8 @@ def check_descriptor(descriptor: Any) -> list[Conflict]:
                          "it must be an object with a 'resources' list", True)]
     out: list[Conflict] = []
     if not isinstance(descriptor.get("name", ""), str):
-        out.append(Conflict("", WELL_FORMED, "'name'",
-                            f"is {_kind(descriptor['name'])}; it must be a string"))
+        out.append(Conflict("", WELL_FORMED, "", f"'name' is {_kind(descriptor['name'])}; "
+                            "it must be a string"))
     canonical = {r["name"]: r for r in package_descriptor()["resources"]}
     expected = ", ".join(f"'{n}' ({r['path']})" for n, r in canonical.items())
     resources = descriptor.get("resources")
@@ -173,14 +173,14 @@ def check_descriptor(descriptor: Any) -> list[Conflict]:
                                f"there is no 'resources' list; it must declare {expected}",
                                True)]
     if not isinstance(resources, list):
-        return out + [Conflict("", WELL_FORMED, "'resources'", f"is {_kind(resources)}; it "
-                               "must be a list of resource objects", True)]
+        return out + [Conflict("", WELL_FORMED, "", f"'resources' is {_kind(resources)}; "
+                               "it must be a list of resource objects", True)]
     seen: set[str] = set()
     for i, res in enumerate(resources):
         if not isinstance(res, dict) or not isinstance(res.get("name"), str):
             what = (f"is {_kind(res)}; it must be an object" if not isinstance(res, dict)
                     else "has no string 'name'")
-            out.append(Conflict("", WELL_FORMED, f"resources[{i}]", what, True))
+            out.append(Conflict("", WELL_FORMED, "", f"resources[{i}] {what}", True))
             continue
         name = res["name"]
         out.extend(_check_path(f"resource '{name}'", res, canonical.get(name)))
