@@ -217,3 +217,15 @@ def test_any_malformed_part_gives_conflicts_not_exceptions() -> None:
             json.dumps([c.detail for c in conflicts])
             checked += 1
     assert checked > 1000
+
+
+def test_unreadable_descriptor_is_a_clear_error(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "datapackage.json").write_text("{}", "utf-8")
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    with pytest.raises(DescriptorError, match="rule 'readable file' broken: Permission denied"):
+        read_descriptor(tmp_path)

@@ -226,6 +226,8 @@ IN_PROCESS = [
     Case("extra-resource", _extra_resource, DESC, None, "known resources", "'notes'"),
     Case("whitespace-id", lambda d: set_cell(d / T, "therapist_id", "T 01"), T,
          "therapist_id", 'constraint "pattern"', '"T 01"'),
+    Case("trailing-blank-line", lambda d: (d / P).write_bytes((d / P).read_bytes() + b"\n"),
+         P, None, "no blank rows"),
 ]
 
 
@@ -308,7 +310,7 @@ def test_validate_writes_nothing(case: Case, outcomes: dict[str, Outcome]) -> No
 @pytest.mark.parametrize("case_id", ["semicolon-delimiter", "semicolon-dialect-declared",
                                      "descriptor-is-list", "resources-is-number",
                                      "fields-oops", "url-path", "extra-resource",
-                                     "field-type-changed"])
+                                     "field-type-changed", "trailing-blank-line"])
 def test_one_root_cause_one_line(case_id: str, outcomes: dict[str, Outcome]) -> None:
     out = outcomes[case_id]
     lines = [line for line in out.stdout.splitlines() if line.startswith("- ")]

@@ -1,7 +1,7 @@
 """A supplied ``datapackage.json``: read it (in one place) and compare it to the canonical one.
 
-:func:`read_descriptor` is the only function of :mod:`mcbi` that reads a package's
-descriptor. :func:`check_descriptor` lists where a supplied descriptor is malformed or
+:func:`read_descriptor` reads a package's descriptor: nothing else in :mod:`mcbi.trial`
+or :mod:`mcbi.synth` opens the file. :func:`check_descriptor` lists where a supplied descriptor is malformed or
 contradicts the canonical descriptor of :func:`mcbi.trial.schema.package_descriptor`.
 
 The decision (documented for data holders): the CSV files are always validated and read
@@ -40,7 +40,7 @@ _FIELD_DEFAULTS: dict[str, Any] = {"format": "default", "bareNumber": True, "gro
 
 
 class DescriptorError(DataError):
-    """``datapackage.json`` is missing, is not UTF-8 JSON, or is not a JSON object."""
+    """``datapackage.json`` is missing or unreadable, not UTF-8 JSON, or not a JSON object."""
 
     def __init__(self, rule: str, detail: str) -> None:
         super().__init__(f"{DESCRIPTOR_FILE}: rule '{rule}' broken: {detail}")
@@ -51,8 +51,8 @@ class DescriptorError(DataError):
 def read_descriptor(folder: str | Path) -> dict[str, Any]:
     """Read the ``datapackage.json`` of the data package in ``folder``.
 
-    The one place in :mod:`mcbi` that reads a supplied descriptor. Only its syntax is
-    checked here; :func:`check_descriptor` checks its content.
+    The one reader of a supplied descriptor. Only its syntax is checked here;
+    :func:`check_descriptor` checks its content.
 
     Parameters
     ----------
@@ -67,8 +67,8 @@ def read_descriptor(folder: str | Path) -> dict[str, Any]:
     Raises
     ------
     DescriptorError
-        (a :class:`mcbi.errors.DataError`) if the file is missing, is not UTF-8 JSON or is
-        not a JSON object.
+        (a :class:`mcbi.errors.DataError`) if the file is missing or unreadable, is not
+        UTF-8 JSON or is not a JSON object.
     """
     path = Path(folder) / DESCRIPTOR_FILE
     if not path.is_file():
@@ -78,7 +78,11 @@ def read_descriptor(folder: str | Path) -> dict[str, Any]:
             "(data/trial) next to the CSV files and edit its title, description and "
             "licenses (the CSV files are checked against mcbi's own schema)")
     try:
-        descriptor = json.loads(path.read_bytes().decode("utf-8"))
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DescriptorError("readable file", exc.strerror or str(exc)) from None
+    try:
+        descriptor = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise DescriptorError("valid UTF-8 JSON", str(exc) or type(exc).__name__) from None
     if not isinstance(descriptor, dict):

@@ -195,9 +195,12 @@ def _check_files(path: Path) -> list[Problem]:
                                     "the header is a single column: wrong delimiter? "
                                     "the schema expects ','"))
             continue
+        blank = {e.row_number for e in task.errors if e.type == "blank-row"}
         for error in task.errors:
             if error.type == "foreign-key" and _references_fatal(resource, fatal_files):
                 continue
+            if error.type != "blank-row" and getattr(error, "row_number", None) in blank:
+                continue  # a blank row breaks the keys too: one line for one cause
             if _caused_elsewhere(error, path / file):
                 continue
             if error.type == "missing-label" and any(
