@@ -1,8 +1,9 @@
 """A supplied ``datapackage.json``: read it (in one place) and compare it to the canonical one.
 
 :func:`read_descriptor` reads a package's descriptor: nothing else in :mod:`mcbi.trial`
-or :mod:`mcbi.synth` opens the file. :func:`check_descriptor` lists where a supplied descriptor is malformed or
-contradicts the canonical descriptor of :func:`mcbi.trial.schema.package_descriptor`.
+or :mod:`mcbi.synth` opens the file. :func:`check_descriptor` lists where a supplied
+descriptor is malformed or contradicts the canonical descriptor of
+:func:`mcbi.trial.schema.package_descriptor`.
 
 The decision (documented for data holders): the CSV files are always validated and read
 with the canonical Table Schemas. A supplied descriptor may add metadata, but a
