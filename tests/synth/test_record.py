@@ -8,18 +8,12 @@ from pathlib import Path
 import pytest
 
 import mcbi.synth.record as record
-from _datafixtures import DATA, copy_package, set_cell
+from _datafixtures import DATA, copy_package, edit_descriptor, set_cell
 from mcbi.synth.simulate import DEFAULT_SEED, package_files, write_package
 from mcbi.trial import data as trial_data
 from mcbi.trial.data import content_hash, hash_files
 
 T, PR, DESC = "therapists.csv", "patient_responses.csv", "datapackage.json"
-
-
-def _edit(folder: Path, change) -> None:
-    desc = json.loads((folder / DESC).read_text("utf-8"))
-    change(desc)
-    (folder / DESC).write_text(json.dumps(desc, indent=2), "utf-8")
 
 
 @pytest.fixture
@@ -58,14 +52,14 @@ def test_shipped_descriptor_on_modified_data_is_real(one_cell_changed: Path) -> 
 def test_recorded_hash_matching_forged_data_is_still_real(one_cell_changed: Path) -> None:
     """Writing the modified data's hash into the record does not make it synthetic."""
     forged = content_hash(one_cell_changed)
-    _edit(one_cell_changed, lambda d: d["generator"].update(content_sha256=forged))
+    edit_descriptor(one_cell_changed, lambda d: d["generator"].update(content_sha256=forged))
     assert trial_data.is_synthetic(one_cell_changed)  # the deprecated check is fooled
     assert not record.is_synthetic(one_cell_changed)  # regeneration is not
 
 
 def test_synthetic_flag_without_generator_is_real(tmp_path: Path) -> None:
     folder = copy_package(tmp_path / "pkg")
-    _edit(folder, lambda d: (d.pop("generator"), d.update(synthetic=True)))
+    edit_descriptor(folder, lambda d: (d.pop("generator"), d.update(synthetic=True)))
     assert not record.is_synthetic(folder)
     assert not trial_data.is_synthetic(folder)
 
@@ -80,13 +74,13 @@ def test_synthetic_flag_without_generator_is_real(tmp_path: Path) -> None:
 ])
 def test_generator_record_that_does_not_reproduce_is_real(tmp_path: Path, generator) -> None:
     folder = copy_package(tmp_path / "pkg")
-    _edit(folder, lambda d: d.update(generator=generator))
+    edit_descriptor(folder, lambda d: d.update(generator=generator))
     assert not record.is_synthetic(folder)
 
 
 def test_record_without_hash_is_decided_by_regeneration(tmp_path: Path) -> None:
     folder = copy_package(tmp_path / "pkg")
-    _edit(folder, lambda d: d["generator"].pop("content_sha256"))
+    edit_descriptor(folder, lambda d: d["generator"].pop("content_sha256"))
     assert record.is_synthetic(folder)
 
 
@@ -156,5 +150,5 @@ def test_data_note_real_is_neutral(one_cell_changed: Path) -> None:
                                              (5, "mcbi-trial")])
 def test_data_note_shows_only_a_safe_package_name(tmp_path: Path, name, shown: str) -> None:
     folder = copy_package(tmp_path / "pkg")
-    _edit(folder, lambda d: (d.update(name=name), d.pop("generator")))
+    edit_descriptor(folder, lambda d: (d.update(name=name), d.pop("generator")))
     assert f"data package '{shown}'" in record.data_note(folder)

@@ -28,6 +28,7 @@ from _datafixtures import (
     copy_package,
     drop_column,
     duplicate_row,
+    edit_descriptor,
     rename_column,
     run_cli,
     set_cell,
@@ -85,13 +86,6 @@ def _gone(d: Path) -> Path:
     return d / "does-not-exist"
 
 
-def _edit(d: Path, change: Callable[[dict], object]) -> None:
-    """Apply ``change`` (in place; its return value is ignored) to the descriptor."""
-    desc = json.loads((d / DESC).read_text("utf-8"))
-    change(desc)
-    (d / DESC).write_text(json.dumps(desc, indent=2), encoding="utf-8")
-
-
 def _resource(desc: dict, name: str) -> dict:
     return next(r for r in desc["resources"] if r["name"] == name)
 
@@ -103,12 +97,13 @@ def _field(desc: dict, resource: str, column: str) -> dict:
 
 def _loosened_item(d: Path) -> None:
     """The descriptor drops the 1-5 range of pms_01; the data hold a 9."""
-    _edit(d, lambda desc: _field(desc, "therapist_responses", "pms_01").pop("constraints"))
+    edit_descriptor(d, lambda desc: _field(desc, "therapist_responses",
+                                           "pms_01").pop("constraints"))
     set_cell(d / TR, "pms_01", "9")
 
 
 def _no_key_duplicate_patient(d: Path) -> None:
-    _edit(d, lambda desc: _resource(desc, "patients")["schema"].pop("primaryKey"))
+    edit_descriptor(d, lambda desc: _resource(desc, "patients")["schema"].pop("primaryKey"))
     duplicate_row(d / P, 4)
 
 
@@ -116,29 +111,30 @@ def _semicolon_dialect(d: Path) -> None:
     def change(desc: dict) -> None:
         for res in desc["resources"]:
             res["dialect"]["delimiter"] = ";"
-    _edit(d, change)
+    edit_descriptor(d, change)
 
 
 def _renamed_paths(d: Path) -> None:
     for res_name, new in (("therapists", "t.csv"), ("patients", "p.csv")):
         (d / f"{res_name}.csv").rename(d / new)
-        _edit(d, lambda desc, r=res_name, n=new: _resource(desc, r).update(path=n))
+        edit_descriptor(d, lambda desc, r=res_name, n=new: _resource(desc, r).update(path=n))
 
 
 def _path(d: Path, value: str) -> None:
-    _edit(d, lambda desc: _resource(desc, "patients").update(path=value))
+    edit_descriptor(d, lambda desc: _resource(desc, "patients").update(path=value))
 
 
 def _fields_oops(d: Path) -> None:
-    _edit(d, lambda desc: _resource(desc, "patients")["schema"].update(fields="oops"))
+    edit_descriptor(d, lambda desc: _resource(desc, "patients")["schema"].update(fields="oops"))
 
 
 def _retype(d: Path) -> None:
-    _edit(d, lambda desc: _field(desc, "therapists", "age").update(type="number"))
+    edit_descriptor(d, lambda desc: _field(desc, "therapists", "age").update(type="number"))
 
 
 def _extra_resource(d: Path) -> None:
-    _edit(d, lambda desc: desc["resources"].append({"name": "notes", "path": "notes.csv"}))
+    edit_descriptor(d, lambda desc: desc["resources"].append({"name": "notes",
+                                                              "path": "notes.csv"}))
 
 
 CASES = [
@@ -431,7 +427,7 @@ def test_descriptor_may_add_metadata_and_omit_reading_defaults(tmp_path: Path) -
                 res.pop(key)
             res["schema"]["fields"][0]["description"] = "the study's own code"
             res["schema"]["fields"].reverse()  # order does not matter
-    _edit(folder, change)
+    edit_descriptor(folder, change)
     report = validate_package(folder)
     assert report.valid, report.message()
 
