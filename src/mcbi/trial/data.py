@@ -222,5 +222,9 @@ def data_note(path: str | Path = DEFAULT_DATA) -> str:
                 "book, generated with the trial's design by a documented, seeded process "
                 "(see the appendix); they are not the trial's results. The same code runs "
                 "unchanged on the trial's data supplied in the same schema.")
+    try:
+        digest = content_hash(path)[:12]
+    except DataError:
+        digest = "unavailable"
     return ("These results come from a data package that is not the synthetic one "
-            f"shipped with this book (content SHA-256 {content_hash(path)[:12]}).")
+            f"shipped with this book (content SHA-256 {digest}).")
