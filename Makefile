@@ -33,7 +33,7 @@ lock: install
 	$(PY) -m pip freeze --exclude-editable | grep -v '^mcbi' > requirements.txt
 
 data: install
-	$(PY) -m mcbi simulate --out data/trial
+	$(PY) -m mcbi simulate --out data/trial --force
 
 validate: install
 	$(PY) -m mcbi validate data/trial

@@ -9,10 +9,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,6 +77,15 @@ def duplicate_row(path: Path, row: int = 0) -> None:
     rows = read_rows(path)
     rows.insert(row + 2, list(rows[row + 1]))
     write_rows(path, rows)
+
+
+def edit_descriptor(folder: Path, change: Callable[[dict], object]) -> None:
+    """Apply ``change`` (in place; its return value is ignored) to the package's
+    ``datapackage.json`` and write it back."""
+    path = folder / "datapackage.json"
+    descriptor = json.loads(path.read_text("utf-8"))
+    change(descriptor)
+    path.write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
 
 
 def run_cli(*args: str, cwd: Path = REPO, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -23,7 +23,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from mcbi.synth.simulate import DEFAULT_SEED, write_package
 
     seed = DEFAULT_SEED if args.seed is None else args.seed
-    path = write_package(Path(args.out), seed=seed)
+    path = write_package(Path(args.out), seed=seed, force=args.force)
     print(f"wrote synthetic data package (seed {seed}) to {path}")
     return EXIT_OK
 
@@ -76,6 +76,8 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="write the synthetic trial data package")
     p.add_argument("--out", required=True, help="output folder (created if missing)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the shipped one)")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite the package files in a non-empty folder")
     p.set_defaults(func=_cmd_simulate)
 
     p = sub.add_parser("validate", help="validate a data package against its schemas")

@@ -223,6 +223,65 @@ def test_implied_effects_by_hand() -> None:
     assert tab.loc[("eus_p", "post"), "study_target"] == 0.45
 
 
+def test_write_package_refuses_a_non_empty_folder(tmp_path: Path) -> None:
+    from mcbi.errors import UserError
+    from mcbi.synth.simulate import write_package
+
+    out = tmp_path / "real"
+    out.mkdir()
+    (out / "therapists.csv").write_text("precious real data\n", "utf-8")
+    before = snapshot(out)
+    with pytest.raises(UserError, match="not empty") as info:
+        write_package(out, seed=3)
+    assert str(out) in str(info.value) and "--force" in str(info.value)
+    assert snapshot(out) == before
+    (tmp_path / "a-file").write_text("x", "utf-8")
+    with pytest.raises(UserError, match="not a folder"):
+        write_package(tmp_path / "a-file", seed=3)
+
+
+def test_write_package_force_overwrites_only_the_package_files(tmp_path: Path) -> None:
+    from mcbi.synth.simulate import write_package
+
+    out = tmp_path / "pkg"
+    out.mkdir()
+    (out / "notes.txt").write_text("kept", "utf-8")
+    (out / "therapists.csv").write_text("stale", "utf-8")
+    write_package(out, seed=3, force=True)
+    assert (out / "notes.txt").read_text("utf-8") == "kept"
+    assert sorted(p.name for p in out.iterdir()) == sorted([*FILES, "notes.txt"])
+    assert validate_package(out).valid
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert write_package(empty, seed=3) == empty  # an existing empty folder is fine
+
+
+def test_cli_simulate_refuses_non_empty_folder_without_force(tmp_path: Path) -> None:
+    out = tmp_path / "data" / "real"
+    out.mkdir(parents=True)
+    (out / "patients.csv").write_text("precious\n", "utf-8")
+    done = run_cli("simulate", "--out", str(out))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert str(out) in done.stderr and "--force" in done.stderr
+    assert (out / "patients.csv").read_text("utf-8") == "precious\n"
+
+
+def test_written_record_carries_the_content_hash(tmp_path: Path) -> None:
+    import json
+
+    from mcbi.synth.simulate import package_files, write_package
+    from mcbi.trial.data import content_hash, hash_files
+
+    out = write_package(tmp_path / "pkg", seed=4)
+    generator = json.loads((out / "datapackage.json").read_text("utf-8"))["generator"]
+    assert generator["seed"] == 4
+    assert generator["content_sha256"] == content_hash(out)
+    files = package_files(4)
+    assert generator["content_sha256"] == hash_files(files)
+    assert {name: (out / name).read_bytes() for name in FILES} == files
+
+
 def test_simulate_writes_nothing_outside_out(tmp_path: Path) -> None:
     from mcbi.synth.simulate import write_package
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from _datafixtures import DATA, snapshot
+from _datafixtures import DATA, copy_package, read_rows, snapshot, write_rows
 from mcbi.trial import design
 from mcbi.trial.data import CHANGE_PREFIX, TrialData, change_scores, load
 from mcbi.trial.instruments import BSI18, PMS, scale_names
@@ -159,3 +159,53 @@ def test_change_scores_toy() -> None:
     assert math.isnan(out.loc["b", "d_post_s"])  # post score missing
     assert math.isnan(out.loc["b", "d_fu_s"])  # wave absent
     assert out.loc["b", "grp"] == "y"
+
+
+# ------------------------------------- whatever validation accepts, the loader reads alike
+
+
+def _each_csv(folder, change) -> None:
+    for name in (design.THERAPISTS_FILE, design.PATIENTS_FILE,
+                 design.THERAPIST_RESPONSES_FILE, design.PATIENT_RESPONSES_FILE):
+        path = folder / name
+        path.write_bytes(change(path))
+
+
+def _quote_all(path) -> bytes:
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(read_rows(path))
+    return buf.getvalue().encode("utf-8")
+
+
+def _reversed_columns(path) -> bytes:
+    write_rows(path, [row[::-1] for row in read_rows(path)])
+    return path.read_bytes()
+
+
+VARIANTS = {
+    "crlf": lambda p: p.read_bytes().replace(b"\n", b"\r\n"),
+    "cr": lambda p: p.read_bytes().replace(b"\n", b"\r"),
+    "utf8-bom": lambda p: b"\xef\xbb\xbf" + p.read_bytes(),
+    "no-final-newline": lambda p: p.read_bytes().rstrip(b"\n"),
+    "all-quoted": _quote_all,
+    "columns-reversed": _reversed_columns,
+}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_valid_variants_load_like_the_shipped_package(variant: str, trial: TrialData,
+                                                      tmp_path) -> None:
+    """Nothing passes validation and then crashes the loader or reads differently."""
+    from mcbi.trial.validate import validate_package
+
+    folder = copy_package(tmp_path / "pkg")
+    _each_csv(folder, VARIANTS[variant])
+    report = validate_package(folder)
+    assert report.valid, report.message()
+    other = load(folder)
+    for name in ("therapists", "patients", "therapist_change", "patient_change",
+                 "therapist_info", "patient_info", "therapist_items", "patient_items"):
+        pd.testing.assert_frame_equal(getattr(other, name), getattr(trial, name),
+                                      check_like=True, obj=name)

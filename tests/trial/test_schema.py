@@ -1,8 +1,9 @@
-"""The data package descriptor: keys, constraints and the committed datapackage.json."""
+"""The canonical descriptor: keys, constraints and the committed datapackage.json."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -10,8 +11,9 @@ from _datafixtures import DATA
 from mcbi import __version__
 from mcbi.synth.simulate import DEFAULT_SEED
 from mcbi.trial import design
+from mcbi.trial.data import content_hash
 from mcbi.trial.instruments import PATIENT_INSTRUMENTS, THERAPIST_INSTRUMENTS, Instrument
-from mcbi.trial.schema import package_descriptor
+from mcbi.trial.schema import ID_PATTERN, PACKAGE_FILES, package_descriptor
 
 
 @pytest.fixture(scope="module")
@@ -23,14 +25,17 @@ def _fields(resource: dict) -> dict[str, dict]:
     return {f["name"]: f for f in resource["schema"]["fields"]}
 
 
+def _shipped() -> dict:
+    return package_descriptor(seed=DEFAULT_SEED, content_sha256=content_hash(DATA))
+
+
 def test_committed_descriptor_equals_generated() -> None:
     committed = json.loads((DATA / "datapackage.json").read_text("utf-8"))
-    assert committed == package_descriptor(seed=DEFAULT_SEED)
+    assert committed == _shipped()
 
 
 def test_committed_descriptor_bytes() -> None:
-    expected = json.dumps(package_descriptor(seed=DEFAULT_SEED), indent=2,
-                          ensure_ascii=False) + "\n"
+    expected = json.dumps(_shipped(), indent=2, ensure_ascii=False) + "\n"
     assert (DATA / "datapackage.json").read_bytes() == expected.encode("utf-8")
 
 
@@ -44,6 +49,20 @@ def test_package_metadata() -> None:
     unseeded = package_descriptor()
     assert unseeded["synthetic"] is False
     assert "seed" not in unseeded["description"]
+    assert "generator" not in unseeded
+
+
+def test_generator_record_carries_the_content_hash() -> None:
+    generator = _shipped()["generator"]
+    assert generator["name"] == "mcbi" and generator["seed"] == DEFAULT_SEED
+    assert generator["version"] == __version__
+    assert re.fullmatch(r"[0-9a-f]{64}", generator["content_sha256"])
+    assert "content_sha256" not in package_descriptor(seed=DEFAULT_SEED)["generator"]
+
+
+def test_package_files_in_canonical_order() -> None:
+    paths = [r["path"] for r in package_descriptor()["resources"]]
+    assert list(PACKAGE_FILES) == paths
 
 
 def test_resources_and_paths(resources: dict[str, dict]) -> None:
@@ -135,7 +154,20 @@ def test_eus_items_exclude_zero(resources: dict[str, dict]) -> None:
 
 
 def test_id_patterns(resources: dict[str, dict]) -> None:
-    assert _fields(resources["therapists"])["therapist_id"]["constraints"]["pattern"] == (
-        "T[0-9]{2}")
-    assert _fields(resources["patients"])["patient_id"]["constraints"]["pattern"] == (
-        "P[0-9]{3}")
+    """Every id column (keys and foreign keys) takes any non-empty code without spaces."""
+    ids = [(name, f) for name, r in resources.items() for f in r["schema"]["fields"]
+           if f["name"] in ("therapist_id", "patient_id")]
+    assert len(ids) == 5
+    for name, field in ids:
+        assert field["constraints"] == {"required": True, "pattern": ID_PATTERN}, name
+
+
+@pytest.mark.parametrize("code", ["T01", "P001", "TH-001", "p_17", "0042", "Ünal.3", "A/B"])
+def test_id_pattern_accepts_codes_real_studies_use(code: str) -> None:
+    # frictionless anchors a pattern as ^pattern$
+    assert re.match(f"^{ID_PATTERN}$", code)
+
+
+@pytest.mark.parametrize("code", ["", "T 01", " T01", "T01 ", "P\t17"])
+def test_id_pattern_refuses_whitespace_and_empty(code: str) -> None:
+    assert not re.match(f"^{ID_PATTERN}$", code)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,12 +28,13 @@ from _datafixtures import (
     copy_package,
     drop_column,
     duplicate_row,
+    edit_descriptor,
     rename_column,
     run_cli,
     set_cell,
     snapshot,
 )
-from mcbi.trial.validate import DataValidationError, Problem, require_valid
+from mcbi.trial.validate import DataValidationError, Problem, require_valid, validate_package
 
 T, P = "therapists.csv", "patients.csv"
 TR, PR = "therapist_responses.csv", "patient_responses.csv"
@@ -82,6 +84,57 @@ def _drop_declared(path: Path, resource: str, column: str) -> None:
 def _gone(d: Path) -> Path:
     shutil.rmtree(d)
     return d / "does-not-exist"
+
+
+def _resource(desc: dict, name: str) -> dict:
+    return next(r for r in desc["resources"] if r["name"] == name)
+
+
+def _field(desc: dict, resource: str, column: str) -> dict:
+    return next(f for f in _resource(desc, resource)["schema"]["fields"]
+                if f["name"] == column)
+
+
+def _loosened_item(d: Path) -> None:
+    """The descriptor drops the 1-5 range of pms_01; the data hold a 9."""
+    edit_descriptor(d, lambda desc: _field(desc, "therapist_responses",
+                                           "pms_01").pop("constraints"))
+    set_cell(d / TR, "pms_01", "9")
+
+
+def _no_key_duplicate_patient(d: Path) -> None:
+    edit_descriptor(d, lambda desc: _resource(desc, "patients")["schema"].pop("primaryKey"))
+    duplicate_row(d / P, 4)
+
+
+def _semicolon_dialect(d: Path) -> None:
+    def change(desc: dict) -> None:
+        for res in desc["resources"]:
+            res["dialect"]["delimiter"] = ";"
+    edit_descriptor(d, change)
+
+
+def _renamed_paths(d: Path) -> None:
+    for res_name, new in (("therapists", "t.csv"), ("patients", "p.csv")):
+        (d / f"{res_name}.csv").rename(d / new)
+        edit_descriptor(d, lambda desc, r=res_name, n=new: _resource(desc, r).update(path=n))
+
+
+def _path(d: Path, value: str) -> None:
+    edit_descriptor(d, lambda desc: _resource(desc, "patients").update(path=value))
+
+
+def _fields_oops(d: Path) -> None:
+    edit_descriptor(d, lambda desc: _resource(desc, "patients")["schema"].update(fields="oops"))
+
+
+def _retype(d: Path) -> None:
+    edit_descriptor(d, lambda desc: _field(desc, "therapists", "age").update(type="number"))
+
+
+def _extra_resource(d: Path) -> None:
+    edit_descriptor(d, lambda desc: desc["resources"].append({"name": "notes",
+                                                              "path": "notes.csv"}))
 
 
 CASES = [
@@ -135,6 +188,44 @@ CASES = [
     Case("missing-folder", _gone, "does-not-exist", None, "folder exists"),
 ]
 
+# The supplied descriptor cannot loosen the canonical schema. Validated in-process (the
+# command line's printing is covered above; a subprocess each would cost ~1.5 s).
+IN_PROCESS = [
+    Case("loosened-item-range", _loosened_item, DESC, "pms_01", "canonical constraints",
+         '"maximum": 5'),
+    Case("loosened-item-range-data", _loosened_item, TR, "pms_01", 'constraint "maximum"',
+         '"9"'),
+    Case("no-primary-key-duplicate-patient", _no_key_duplicate_patient, P, "patient_id",
+         "unique primary key"),
+    Case("no-primary-key-declared", _no_key_duplicate_patient, DESC, "patient_id",
+         "canonical primary key"),
+    Case("semicolon-dialect-declared", _semicolon_dialect, DESC, None, "canonical dialect",
+         'delimiter ";"'),
+    Case("renamed-paths", _renamed_paths, DESC, None, "canonical file name", "'p.csv'"),
+    Case("url-path", lambda d: _path(d, "https://example.org/patients.csv"), DESC, None,
+         "local relative path", "is a URL"),
+    Case("ftp-path", lambda d: _path(d, "ftp://example.org/patients.csv"), DESC, None,
+         "local relative path", "is a URL"),
+    Case("absolute-path", lambda d: _path(d, str(d / P)), DESC, None, "local relative path",
+         "absolute path"),
+    Case("escaping-path", lambda d: _path(d, "../patients.csv"), DESC, None,
+         "local relative path", "'..'"),
+    Case("descriptor-is-list", lambda d: (d / DESC).write_text("[]", "utf-8"), DESC, None,
+         "JSON object", "a list"),
+    Case("resources-is-number", lambda d: (d / DESC).write_text('{"resources": 5}', "utf-8"),
+         DESC, None, "well-formed descriptor", "'resources' is a number"),
+    Case("no-resources", lambda d: (d / DESC).write_text('{"name": "x"}', "utf-8"),
+         DESC, None, "declares every resource", "no 'resources' list"),
+    Case("fields-oops", _fields_oops, DESC, None, "well-formed descriptor",
+         "resource 'patients' (patients.csv): 'schema.fields' is a string"),
+    Case("field-type-changed", _retype, DESC, "age", "canonical type", '"number"'),
+    Case("extra-resource", _extra_resource, DESC, None, "known resources", "'notes'"),
+    Case("whitespace-id", lambda d: set_cell(d / T, "therapist_id", "T 01"), T,
+         "therapist_id", 'constraint "pattern"', '"T 01"'),
+    Case("trailing-blank-line", lambda d: (d / P).write_bytes((d / P).read_bytes() + b"\n"),
+         P, None, "no blank rows"),
+]
+
 
 @dataclass
 class Outcome:
@@ -163,6 +254,12 @@ def _run(path: Path) -> Outcome:
     return Outcome(path, before, snapshot(path), done.returncode, done.stdout, done.stderr)
 
 
+def _run_in_process(path: Path) -> Outcome:
+    before = snapshot(path)
+    report = validate_package(path)
+    return Outcome(path, before, snapshot(path), int(not report.valid), report.message(), "")
+
+
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     """Validate every bad copy (and the committed package) through the CLI, in parallel."""
@@ -173,7 +270,10 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     paths["committed"] = DATA
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         futures = {key: pool.submit(_run, path) for key, path in paths.items()}
-        return {key: fut.result() for key, fut in futures.items()}
+        done = {key: fut.result() for key, fut in futures.items()}
+    for case in IN_PROCESS:
+        done[case.id] = _run_in_process(_broken_copy(case, root / case.id))
+    return done
 
 
 def test_committed_package_is_valid(outcomes: dict[str, Outcome]) -> None:
@@ -184,7 +284,7 @@ def test_committed_package_is_valid(outcomes: dict[str, Outcome]) -> None:
     assert out.after == out.before
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", CASES + IN_PROCESS, ids=[c.id for c in CASES + IN_PROCESS])
 def test_bad_package_is_rejected_clearly(case: Case, outcomes: dict[str, Outcome]) -> None:
     out = outcomes[case.id]
     assert out.returncode != 0, f"accepted as valid:\n{out.output}"
@@ -197,10 +297,20 @@ def test_bad_package_is_rejected_clearly(case: Case, outcomes: dict[str, Outcome
     assert case.extra in out.output
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", CASES + IN_PROCESS, ids=[c.id for c in CASES + IN_PROCESS])
 def test_validate_writes_nothing(case: Case, outcomes: dict[str, Outcome]) -> None:
     out = outcomes[case.id]
     assert out.after == out.before
+
+
+@pytest.mark.parametrize("case_id", ["semicolon-delimiter", "semicolon-dialect-declared",
+                                     "descriptor-is-list", "resources-is-number",
+                                     "fields-oops", "url-path", "extra-resource",
+                                     "field-type-changed", "trailing-blank-line"])
+def test_one_root_cause_one_line(case_id: str, outcomes: dict[str, Outcome]) -> None:
+    out = outcomes[case_id]
+    lines = [line for line in out.stdout.splitlines() if line.startswith("- ")]
+    assert len(lines) == 1, out.output
 
 
 def test_problem_line_names_file_column_rule_and_rows() -> None:
@@ -214,7 +324,7 @@ def test_problem_line_names_file_column_rule_and_rows() -> None:
 
 
 def _case(case_id: str) -> Case:
-    return next(c for c in CASES if c.id == case_id)
+    return next(c for c in CASES + IN_PROCESS if c.id == case_id)
 
 
 @pytest.mark.parametrize("case_id", ["unknown-arm", "latin1-bytes", "missing-item-column"])
@@ -238,3 +348,86 @@ def test_load_rejects_bad_package_before_reading(
     assert snapshot(path) == before
     with pytest.raises(DataValidationError, match="invalid data package"):
         require_valid(path)
+
+
+# ------------------------------------------------------------ canonical schema, no network
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make every attempt to open a connection or resolve a name fail, and record it."""
+    import socket
+
+    attempts: list[str] = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(repr(args[:2]))
+        raise OSError("network access during validation")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    return attempts
+
+
+@pytest.mark.parametrize("url", ["https://example.org/patients.csv",
+                                 "http://127.0.0.1:9/patients.csv",
+                                 "s3://bucket/patients.csv", "file:///etc/passwd"])
+def test_url_path_is_refused_without_network(url: str, tmp_path: Path,
+                                             no_network: list[str]) -> None:
+    folder = copy_package(tmp_path / "pkg")
+    _path(folder, url)
+    report = validate_package(folder)
+    assert not report.valid
+    assert [p.rule for p in report.problems] == ["local relative path"]
+    assert url in report.message()
+    assert no_network == []
+
+
+def test_shipped_package_validates_without_network(no_network: list[str]) -> None:
+    assert validate_package(DATA).valid
+    assert no_network == []
+
+
+def _rename_ids(folder: Path) -> None:
+    """Give every therapist and patient an identifier of another study's style."""
+    for name in (T, P, TR, PR):
+        text = (folder / name).read_text("utf-8")
+        text = re.sub(r"\bT(\d\d)\b", r"TH-0\1", text)
+        text = re.sub(r"\bP(\d\d\d)\b", lambda m: f"p_{int(m.group(1))}", text)
+        (folder / name).write_text(text, "utf-8")
+
+
+def test_real_style_ids_are_accepted_and_loaded(tmp_path: Path) -> None:
+    folder = copy_package(tmp_path / "pkg")
+    _rename_ids(folder)
+    assert "TH-001" in (folder / T).read_text("utf-8")
+    assert "p_17," in (folder / PR).read_text("utf-8")
+    report = validate_package(folder)
+    assert report.valid, report.message()
+    trial = mcbi.trial.data.load(folder)
+    assert set(trial.therapist_info["therapist_id"]) == {f"TH-0{i:02d}" for i in range(1, 64)}
+    assert "p_17" in set(trial.patients["patient_id"])
+    shipped = mcbi.trial.data.load(DATA)
+    def values(frame):  # rows are sorted by id, and the ids sort differently
+        return frame["bond"].sort_values().reset_index(drop=True)
+
+    assert values(trial.patients).equals(values(shipped.patients))
+
+
+def test_descriptor_may_add_metadata_and_omit_reading_defaults(tmp_path: Path) -> None:
+    folder = copy_package(tmp_path / "pkg")
+
+    def change(desc: dict) -> None:
+        desc.update(name="trial-real", title="The trial's data", synthetic=False,
+                    contributors=[{"title": "Data holder"}], custom={"anything": [1, 2]})
+        desc.pop("generator")
+        for res in desc["resources"]:
+            for key in ("dialect", "format", "mediatype", "encoding", "profile"):
+                res.pop(key)
+            res["schema"]["fields"][0]["description"] = "the study's own code"
+            res["schema"]["fields"].reverse()  # order does not matter
+    edit_descriptor(folder, change)
+    report = validate_package(folder)
+    assert report.valid, report.message()
+

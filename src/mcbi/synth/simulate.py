@@ -14,7 +14,8 @@ The process (``shared/study.md``, every number in :mod:`mcbi.synth.parameters`):
    and about 1% of single item responses.
 
 :func:`simulate` returns the tables and the latent truths; :func:`write_package` writes the
-Frictionless data package (byte-identical for a given seed).
+Frictionless data package (byte-identical for a given seed; :func:`package_files` gives its
+bytes without writing, for :mod:`mcbi.synth.record`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mcbi.errors import UserError
 from mcbi.synth.parameters import delta_pms_sd, param
 from mcbi.trial import design
 from mcbi.trial.instruments import PATIENT_INSTRUMENTS, THERAPIST_INSTRUMENTS, Instrument
@@ -326,27 +328,64 @@ def _item_nonresponse(rng, frame: pd.DataFrame, n_keys: int) -> pd.DataFrame:
     return pd.concat([frame.iloc[:, :n_keys], values], axis=1)
 
 
-def write_package(out: Path, seed: int = DEFAULT_SEED) -> Path:
-    """Simulate and write the Frictionless data package to ``out``; return the folder.
+def package_files(seed: int = DEFAULT_SEED) -> dict[str, bytes]:
+    """The bytes of every file of the synthetic package, exactly as :func:`write_package`
+    writes them: the four CSV files and ``datapackage.json``.
 
-    The output is byte-identical for a given seed (no time stamps, fixed formats).
+    The descriptor carries the generator record (``generator``: name, version, seed,
+    command and ``content_sha256``, the content hash of the CSV files,
+    :func:`mcbi.trial.data.hash_files`).
     """
-    from mcbi.trial.schema import package_descriptor
+    from mcbi.trial.data import hash_files
+    from mcbi.trial.schema import DESCRIPTOR_FILE, package_descriptor
 
     trial = simulate(seed)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     tables = {
         design.THERAPISTS_FILE: trial.therapists,
         design.PATIENTS_FILE: trial.patients,
         design.THERAPIST_RESPONSES_FILE: trial.therapist_responses,
         design.PATIENT_RESPONSES_FILE: trial.patient_responses,
     }
-    for name, frame in tables.items():
-        frame.to_csv(out / name, index=False, lineterminator="\n", na_rep="")
-    descriptor = package_descriptor(seed=seed)
-    (out / "datapackage.json").write_text(
-        json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    files = {name: frame.to_csv(index=False, lineterminator="\n", na_rep="").encode("utf-8")
+             for name, frame in tables.items()}
+    descriptor = package_descriptor(seed=seed, content_sha256=hash_files(files))
+    files[DESCRIPTOR_FILE] = (json.dumps(descriptor, indent=2, ensure_ascii=False)
+                              + "\n").encode("utf-8")
+    return files
+
+
+def write_package(out: Path, seed: int = DEFAULT_SEED, force: bool = False) -> Path:
+    """Simulate and write the Frictionless data package to ``out``; return the folder.
+
+    The output is byte-identical for a given seed (no time stamps, fixed formats).
+
+    Parameters
+    ----------
+    out : Path
+        Folder to write into; created if missing.
+    seed : int
+        Seed of :func:`simulate`.
+    force : bool
+        Write into a folder that is not empty, overwriting the package's five files
+        (other files are left alone). Without it a non-empty folder is refused, so that
+        nothing (real data, above all) is overwritten by accident.
+
+    Raises
+    ------
+    mcbi.errors.UserError
+        If ``out`` is a file, or a non-empty folder and ``force`` is false.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out} is a file, not a folder; choose a folder for the package")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise UserError(f"{out} is not empty; refusing to overwrite what it holds. Choose "
+                        "an empty or new folder, or pass --force to overwrite the package "
+                        "files in it")
+    files = package_files(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        (out / name).write_bytes(content)
     return out
 
 

@@ -2,23 +2,33 @@
 
 :func:`load` validates first (:mod:`mcbi.trial.validate`), then reads the CSV files, scores the
 instruments (:mod:`mcbi.trial.instruments`) and returns long tables (one row per person and
-wave) and wide change scores. It never writes anything.
+wave) and wide change scores. It never writes anything. It reads exactly what was
+validated: the canonical file names in the package folder, with the canonical dialect
+(:data:`mcbi.trial.schema.DIALECT`), whatever the supplied descriptor says.
+
+:func:`content_hash` identifies a package's content (its four CSV files);
+:mod:`mcbi.synth.record` uses it to establish whether a package is the generator's output.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from mcbi.errors import DataError
 from mcbi.trial import design
+from mcbi.trial.descriptor import read_descriptor
 from mcbi.trial.instruments import (
     PATIENT_INSTRUMENTS,
     THERAPIST_INSTRUMENTS,
     scale_names,
     score_instruments,
 )
+from mcbi.trial.schema import DIALECT, PACKAGE_FILES
 from mcbi.trial.validate import require_valid
 
 DEFAULT_DATA = Path("data/trial")
@@ -64,9 +74,11 @@ class TrialData:
 
 
 def _read(path: Path, name: str) -> pd.DataFrame:
-    return pd.read_csv(path / name, dtype={design.THERAPIST_ID: "string",
-                                           design.PATIENT_ID: "string",
-                                           design.WAVE: "string", design.ARM: "string"},
+    """Read one CSV file the way validation read it (canonical dialect, UTF-8)."""
+    return pd.read_csv(path / name, sep=DIALECT["delimiter"], quotechar=DIALECT["quoteChar"],
+                       doublequote=True, header=0, encoding="utf-8-sig",
+                       dtype={design.THERAPIST_ID: "string", design.PATIENT_ID: "string",
+                              design.WAVE: "string", design.ARM: "string"},
                        keep_default_na=False, na_values=[""])
 
 
@@ -143,20 +155,79 @@ def load(path: str | Path = DEFAULT_DATA) -> TrialData:
     return TrialData(t_long, p_long, t_change, p_change, t_info, p_info, t_items, p_items, path)
 
 
-def is_synthetic(path: str | Path = DEFAULT_DATA) -> bool:
-    """True when the package's ``datapackage.json`` marks it as synthetic."""
-    import json
+def hash_files(contents: Mapping[str, bytes]) -> str:
+    """Content hash of the package's four CSV files given as ``{file name: bytes}``.
 
-    descriptor = json.loads((Path(path) / "datapackage.json").read_text("utf-8"))
-    return bool(descriptor.get("synthetic", False))
+    SHA-256 of the ``sha256sum``-style manifest (``"<hex>  <name>\\n"`` per file, files in
+    canonical order, :data:`mcbi.trial.schema.PACKAGE_FILES`); in the package folder,
+    ``sha256sum therapists.csv patients.csv therapist_responses.csv
+    patient_responses.csv | sha256sum`` gives the same hex digest.
+
+    Raises
+    ------
+    ValueError
+        If one of the four files is not in ``contents``.
+    """
+    missing = [name for name in PACKAGE_FILES if name not in contents]
+    if missing:
+        raise ValueError(f"contents lacks {', '.join(missing)}")
+    manifest = "".join(f"{hashlib.sha256(contents[name]).hexdigest()}  {name}\n"
+                       for name in PACKAGE_FILES)
+    return hashlib.sha256(manifest.encode("utf-8")).hexdigest()
+
+
+def content_hash(path: str | Path = DEFAULT_DATA) -> str:
+    """Content hash (SHA-256 hex) of the four CSV files of the package at ``path``.
+
+    See :func:`hash_files`. The descriptor is not part of it: metadata may change, the
+    data not.
+
+    Raises
+    ------
+    mcbi.errors.DataError
+        If one of the four files cannot be read.
+    """
+    contents = {}
+    for name in PACKAGE_FILES:
+        try:
+            contents[name] = (Path(path) / name).read_bytes()
+        except OSError as exc:
+            raise DataError(f"{name}: cannot read it ({exc.strerror or exc})") from None
+    return hash_files(contents)
+
+
+def is_synthetic(path: str | Path = DEFAULT_DATA) -> bool:
+    """True when the package's generator record names mcbi and its content hash matches.
+
+    .. deprecated::
+        Use :func:`mcbi.synth.record.is_synthetic`, which also regenerates the package
+        from the recorded seed. This one only compares the CSV files with the hash
+        recorded in ``generator.content_sha256``; a ``"synthetic": true`` flag alone or a
+        shipped descriptor copied onto other data does not count.
+    """
+    try:
+        generator = read_descriptor(path).get("generator")
+        return (isinstance(generator, dict) and generator.get("name") == "mcbi"
+                and generator.get("content_sha256") == content_hash(path))
+    except DataError:  # no readable descriptor or CSV file: not the generator's output
+        return False
 
 
 def data_note(path: str | Path = DEFAULT_DATA) -> str:
-    """One sentence telling the reader where the results on a page come from."""
+    """One sentence telling the reader where the results on a page come from.
+
+    .. deprecated::
+        Use :func:`mcbi.synth.record.data_note`. This one decides with the deprecated
+        :func:`is_synthetic` and never shows a filesystem path.
+    """
     if is_synthetic(path):
         return ("These results come from the synthetic data package shipped with this "
                 "book, generated with the trial's design by a documented, seeded process "
                 "(see the appendix); they are not the trial's results. The same code runs "
                 "unchanged on the trial's data supplied in the same schema.")
-    return (f"These results come from the data package at {Path(path).as_posix()}, "
-            "which is not marked as synthetic.")
+    try:
+        digest = content_hash(path)[:12]
+    except DataError:
+        digest = "unavailable"
+    return ("These results come from a data package that is not the synthetic one "
+            f"shipped with this book (content SHA-256 {digest}).")

@@ -1,8 +1,10 @@
-"""The data package's descriptor (``datapackage.json``) built from the design and registry.
+"""The trial's canonical data package descriptor, built from the design and the registry.
 
-The descriptor is the one source of truth for the codebook: field types, descriptions,
-response anchors, item ranges, allowed labels, primary and foreign keys. The book renders
-the codebook from the committed ``datapackage.json``, not from this module.
+:func:`package_descriptor` builds the canonical descriptor: field types, descriptions,
+response anchors, item ranges, allowed labels, primary and foreign keys, file names and
+CSV dialect. Validation always uses these canonical Table Schemas, never the ones a
+package supplies (:mod:`mcbi.trial.descriptor` reads a supplied ``datapackage.json`` and
+tells where it contradicts this one).
 """
 
 from __future__ import annotations
@@ -13,7 +15,19 @@ from mcbi import __version__
 from mcbi.trial import design
 from mcbi.trial.instruments import PATIENT_INSTRUMENTS, THERAPIST_INSTRUMENTS, Instrument
 
-_DIALECT = {"delimiter": ",", "quoteChar": '"', "header": True}
+DESCRIPTOR_FILE = "datapackage.json"
+"""Name of the descriptor file in a package folder."""
+
+PACKAGE_FILES: tuple[str, ...] = (design.THERAPISTS_FILE, design.PATIENTS_FILE,
+                                  design.THERAPIST_RESPONSES_FILE,
+                                  design.PATIENT_RESPONSES_FILE)
+"""The package's CSV files, in canonical order."""
+
+ID_PATTERN = r"\S+"
+"""Identifiers: any non-empty code without whitespace (``T01``, ``TH-001``, ``p_17``)."""
+
+DIALECT = {"delimiter": ",", "quoteChar": '"', "header": True}
+"""The CSV dialect of every file: comma-separated, double quotes, one header row."""
 
 
 def _id_field(name: str, pattern: str, description: str) -> dict[str, Any]:
@@ -22,11 +36,11 @@ def _id_field(name: str, pattern: str, description: str) -> dict[str, Any]:
 
 
 def _therapist_id(description: str) -> dict[str, Any]:
-    return _id_field(design.THERAPIST_ID, r"T[0-9]{2}", description)
+    return _id_field(design.THERAPIST_ID, ID_PATTERN, description)
 
 
 def _patient_id(description: str) -> dict[str, Any]:
-    return _id_field(design.PATIENT_ID, r"P[0-9]{3}", description)
+    return _id_field(design.PATIENT_ID, ID_PATTERN, description)
 
 
 def _enum(name: str, values: tuple[str, ...], description: str) -> dict[str, Any]:
@@ -82,20 +96,38 @@ def _resource(name: str, path: str, title: str, description: str, fields: list,
         schema["foreignKeys"] = foreign_keys
     return {"name": name, "path": path, "title": title, "description": description,
             "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv",
-            "encoding": "utf-8", "dialect": dict(_DIALECT), "schema": schema}
+            "encoding": "utf-8", "dialect": dict(DIALECT), "schema": schema}
 
 
 def _fk(field: str, resource: str) -> dict[str, Any]:
     return {"fields": [field], "reference": {"resource": resource, "fields": [field]}}
 
 
-def package_descriptor(seed: int | None = None) -> dict[str, Any]:
-    """Return the ``datapackage.json`` descriptor of the trial's data package.
+def _generator(seed: int, content_sha256: str | None) -> dict[str, Any]:
+    record: dict[str, Any] = {"name": "mcbi", "version": __version__, "seed": seed,
+                              "command": f"python -m mcbi simulate --out DIR --seed {seed}"}
+    if content_sha256 is not None:
+        record["content_sha256"] = content_sha256
+    return record
+
+
+def package_descriptor(seed: int | None = None,
+                       content_sha256: str | None = None) -> dict[str, Any]:
+    """Return the canonical ``datapackage.json`` descriptor of the trial's data package.
 
     Parameters
     ----------
     seed : int, optional
-        Seed of the synthetic generator, recorded in the description when given.
+        Seed of the synthetic generator; when given, the descriptor carries the generator
+        record (``generator``) and says in its description that the data are synthetic.
+    content_sha256 : str, optional
+        Content hash of the generated CSV files, recorded as
+        ``generator.content_sha256`` (only with ``seed``).
+
+    Returns
+    -------
+    dict
+        The descriptor, ready for :func:`json.dumps`.
     """
     therapists = _resource(
         "therapists", design.THERAPISTS_FILE, "Therapists",
@@ -156,8 +188,7 @@ def package_descriptor(seed: int | None = None) -> dict[str, Any]:
         "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
                       "path": "https://creativecommons.org/licenses/by/4.0/"}],
         "synthetic": seed is not None,
-        **({"generator": {"name": "mcbi", "version": __version__, "seed": seed,
-                          "command": f"python -m mcbi simulate --out DIR --seed {seed}"}}
-           if seed is not None else {}),
+        **({"generator": _generator(seed, content_sha256)} if seed is not None else {}),
         "resources": [therapists, patients, therapist_responses, patient_responses],
     }
+

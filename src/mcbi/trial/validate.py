@@ -1,19 +1,26 @@
-"""Validate a data package against its Table Schemas (with frictionless) before analysis.
+"""Validate a data package against the trial's canonical Table Schemas (with frictionless).
 
-The package's own ``datapackage.json`` is checked first for the resources and columns
-that :mod:`mcbi` needs; then frictionless checks every CSV against its schema (types,
-ranges, allowed labels, primary and foreign keys, encoding, header). Errors are grouped
-into one line per file, column and rule, with the first few row numbers.
+The package's ``datapackage.json`` is read (:func:`mcbi.trial.descriptor.read_descriptor`)
+and compared with the canonical descriptor (:func:`mcbi.trial.descriptor.check_descriptor`):
+it may add metadata but not contradict the canonical file names, dialect, types,
+constraints or keys. Then frictionless checks the four CSV files, under their canonical
+names in the package folder, against the canonical schemas
+(:func:`mcbi.trial.schema.package_descriptor`), never against the supplied ones: types,
+ranges, allowed labels, primary and foreign keys, encoding, header. Nothing is fetched
+from the network: frictionless sees only the canonical descriptor, whose resources are
+local file names. Errors are grouped into one line per file, column and rule, with the
+first few row numbers.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mcbi.trial.schema import package_descriptor
+from mcbi.errors import DataError
+from mcbi.trial.descriptor import DescriptorError, check_descriptor, read_descriptor
+from mcbi.trial.schema import DESCRIPTOR_FILE, package_descriptor
 
 MAX_ROWS_SHOWN = 5
 
@@ -83,47 +90,29 @@ class ValidationReport:
         return "\n".join([head] + [f"- {p.line()}" for p in self.problems])
 
 
-class DataValidationError(ValueError):
-    """Raised by :func:`require_valid` with the report's message."""
+class DataValidationError(DataError, ValueError):
+    """Raised by :func:`require_valid` with the report's message.
+
+    A :class:`mcbi.errors.DataError` (the command line prints it without a traceback) and
+    a :class:`ValueError`.
+    """
 
     def __init__(self, report: ValidationReport) -> None:
         super().__init__(report.message())
         self.report = report
 
 
-def _expected_fields() -> dict[str, tuple[str, list[str]]]:
-    return {r["name"]: (r["path"], [f["name"] for f in r["schema"]["fields"]])
-            for r in package_descriptor()["resources"]}
-
-
-def _check_descriptor(path: Path) -> tuple[dict | None, list[Problem]]:
-    """Load ``datapackage.json`` and check it declares what mcbi needs."""
-    desc_path = path / "datapackage.json"
+def _check_descriptor(path: Path) -> tuple[bool, list[Problem]]:
+    """Read and check ``datapackage.json``; return (CSV files can be checked, problems)."""
     if not path.is_dir():
-        return None, [Problem(str(path), "", "folder exists", "no such folder")]
-    if not desc_path.is_file():
-        return None, [Problem("datapackage.json", "", "file exists",
-                              f"no datapackage.json in {path}")]
+        return False, [Problem(str(path), "", "folder exists", "no such folder")]
     try:
-        descriptor = json.loads(desc_path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, [Problem("datapackage.json", "", "valid UTF-8 JSON", str(exc))]
-    declared = {r.get("name"): r for r in descriptor.get("resources", [])
-                if isinstance(r, dict)}
-    problems = []
-    for name, (file, fields) in _expected_fields().items():
-        resource = declared.get(name)
-        if resource is None:
-            problems.append(Problem("datapackage.json", "", "declares every resource",
-                                    f"resource '{name}' ({file}) is not declared"))
-            continue
-        have = [f.get("name") for f in resource.get("schema", {}).get("fields", [])]
-        for col in fields:
-            if col not in have:
-                problems.append(Problem(
-                    "datapackage.json", col, "declares every required column",
-                    f"resource '{name}' ({file}) does not declare column '{col}'"))
-    return descriptor, problems
+        descriptor = read_descriptor(path)
+    except DescriptorError as exc:
+        return False, [Problem(DESCRIPTOR_FILE, "", exc.rule, exc.detail)]
+    conflicts = check_descriptor(descriptor)
+    problems = [Problem(DESCRIPTOR_FILE, c.column, c.rule, c.detail) for c in conflicts]
+    return not any(c.blocking for c in conflicts), problems
 
 
 def _key_columns(resource: dict, error_type: str) -> str:
@@ -156,7 +145,8 @@ def validate_package(path: str | Path) -> ValidationReport:
     Parameters
     ----------
     path : str or Path
-        Folder holding ``datapackage.json`` and the CSV files it declares.
+        Folder holding ``datapackage.json`` and the four CSV files under their canonical
+        names (:data:`mcbi.trial.schema.PACKAGE_FILES`).
 
     Returns
     -------
@@ -164,25 +154,31 @@ def validate_package(path: str | Path) -> ValidationReport:
         ``report.valid`` and ``report.message()`` tell the outcome; nothing is raised
         for bad data.
     """
+    path = Path(path)
+    readable, problems = _check_descriptor(path)
+    if not readable:
+        return ValidationReport(path, problems)
+    return ValidationReport(path, problems + _check_files(path))
+
+
+def _check_files(path: Path) -> list[Problem]:
+    """Check the CSV files (canonical names, in ``path``) against the canonical schemas."""
     from frictionless import Checklist, FrictionlessException, Package, checks
 
-    path = Path(path)
-    descriptor, problems = _check_descriptor(path)
-    if descriptor is None or problems:
-        return ValidationReport(path, problems)
+    canonical = package_descriptor()
+    problems: list[Problem] = []
     try:
-        package = Package(str(path / "datapackage.json"))
+        package = Package(canonical, basepath=str(path))
         report = package.validate(
             checklist=Checklist(checks=[checks.table_dimensions(min_rows=1)]),
             limit_errors=500)
-    except FrictionlessException as exc:
-        return ValidationReport(path, [Problem("datapackage.json", "", "valid descriptor",
-                                               exc.error.message)])
-    resources = {r["name"]: r for r in descriptor["resources"]}
+    except FrictionlessException as exc:  # pragma: no cover - the canonical one is valid
+        return [Problem(DESCRIPTOR_FILE, "", "valid descriptor", exc.error.message)]
+    resources = {r["name"]: r for r in canonical["resources"]}
     grouped: dict[tuple, Problem] = {}
     fatal_files: set[str] = set()
     for error in report.errors:
-        problems.append(Problem("datapackage.json", "", "valid descriptor", error.message))
+        problems.append(Problem(DESCRIPTOR_FILE, "", "valid descriptor", error.message))
     tasks = list(report.tasks)
     files = {t.name: resources.get(t.name, {}).get("path", t.name) for t in tasks}
     first_lines = {name: _first_line(path / file) for name, file in files.items()}
@@ -199,9 +195,12 @@ def validate_package(path: str | Path) -> ValidationReport:
                                     "the header is a single column: wrong delimiter? "
                                     "the schema expects ','"))
             continue
+        blank = {e.row_number for e in task.errors if e.type == "blank-row"}
         for error in task.errors:
             if error.type == "foreign-key" and _references_fatal(resource, fatal_files):
                 continue
+            if error.type != "blank-row" and getattr(error, "row_number", None) in blank:
+                continue  # a blank row breaks the keys too: one line for one cause
             if _caused_elsewhere(error, path / file):
                 continue
             if error.type == "missing-label" and any(
@@ -221,7 +220,7 @@ def validate_package(path: str | Path) -> ValidationReport:
             if row is not None:
                 grouped[key].rows.append(int(row))
     problems.extend(grouped.values())
-    return ValidationReport(path, problems)
+    return problems
 
 
 def _caused_elsewhere(error, file: Path) -> bool:
