@@ -95,28 +95,32 @@ def test_generator_seed_of_committed_package() -> None:
     assert mechanism.generator_seed(DATA) == descriptor["generator"]["seed"]
 
 
-def _descriptor_copy(tmp_path: Path, **changes) -> Path:
-    descriptor = json.loads((DATA / "datapackage.json").read_text("utf-8"))
-    for key, value in changes.items():
-        if value is None:
-            descriptor.pop(key, None)
-        else:
-            descriptor[key] = value
-    (tmp_path / "datapackage.json").write_text(json.dumps(descriptor), "utf-8")
-    return tmp_path
+def test_generator_seed_of_another_draw(tmp_path) -> None:
+    from mcbi.synth.simulate import write_package
+
+    assert mechanism.generator_seed(write_package(tmp_path / "draw7", seed=7)) == 7
 
 
-def test_generator_seed_real_data_is_none(tmp_path) -> None:
-    assert mechanism.generator_seed(_descriptor_copy(tmp_path, synthetic=False)) is None
+def test_generator_seed_is_none_when_the_record_does_not_reproduce(tmp_path) -> None:
+    """A generator record that regenerates other data (here: seed 7 on the shipped files)."""
+    import shutil
+
+    folder = Path(shutil.copytree(DATA, tmp_path / "pkg"))
+    descriptor = json.loads((folder / "datapackage.json").read_text("utf-8"))
+    descriptor["generator"]["seed"] = 7
+    (folder / "datapackage.json").write_text(json.dumps(descriptor), "utf-8")
+    assert mechanism.generator_seed(folder) is None
 
 
-def test_generator_seed_unmarked_is_none(tmp_path) -> None:
-    assert mechanism.generator_seed(_descriptor_copy(tmp_path, synthetic=None)) is None
+def test_generator_seed_without_record_is_none(tmp_path) -> None:
+    import shutil
 
-
-def test_generator_seed_other_seed(tmp_path) -> None:
-    gen = {"name": "mcbi", "seed": 7}
-    assert mechanism.generator_seed(str(_descriptor_copy(tmp_path, generator=gen))) == 7
+    folder = Path(shutil.copytree(DATA, tmp_path / "pkg"))
+    descriptor = json.loads((folder / "datapackage.json").read_text("utf-8"))
+    descriptor.pop("generator")
+    descriptor["synthetic"] = True
+    (folder / "datapackage.json").write_text(json.dumps(descriptor), "utf-8")
+    assert mechanism.generator_seed(folder) is None
 
 
 # --- true_paths ------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import pytest
 import mcbi.synth.record as record
 from _datafixtures import DATA, copy_package, edit_descriptor, set_cell
 from mcbi.synth.simulate import DEFAULT_SEED, package_files, write_package
-from mcbi.trial import data as trial_data
 from mcbi.trial.data import content_hash, hash_files
 
 T, PR, DESC = "therapists.csv", "patient_responses.csv", "datapackage.json"
@@ -46,14 +45,12 @@ def test_content_hash_is_sha256_of_the_manifest() -> None:
 def test_shipped_descriptor_on_modified_data_is_real(one_cell_changed: Path) -> None:
     assert content_hash(one_cell_changed) != content_hash(DATA)
     assert not record.is_synthetic(one_cell_changed)
-    assert not trial_data.is_synthetic(one_cell_changed)  # the deprecated check too
 
 
 def test_recorded_hash_matching_forged_data_is_still_real(one_cell_changed: Path) -> None:
     """Writing the modified data's hash into the record does not make it synthetic."""
     forged = content_hash(one_cell_changed)
     edit_descriptor(one_cell_changed, lambda d: d["generator"].update(content_sha256=forged))
-    assert trial_data.is_synthetic(one_cell_changed)  # the deprecated check is fooled
     assert not record.is_synthetic(one_cell_changed)  # regeneration is not
 
 
@@ -61,7 +58,6 @@ def test_synthetic_flag_without_generator_is_real(tmp_path: Path) -> None:
     folder = copy_package(tmp_path / "pkg")
     edit_descriptor(folder, lambda d: (d.pop("generator"), d.update(synthetic=True)))
     assert not record.is_synthetic(folder)
-    assert not trial_data.is_synthetic(folder)
 
 
 @pytest.mark.parametrize("generator", [

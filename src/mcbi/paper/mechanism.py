@@ -8,7 +8,6 @@ have a between-therapist and a within-therapist part.
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pandas as pd
 
 from mcbi.stats.msem import MSEMResult, fit
 from mcbi.synth.parameters import delta_pms_sd, param
+from mcbi.synth.record import generator_record, is_synthetic
 from mcbi.trial import design
 from mcbi.trial.data import CHANGE_PREFIX, TrialData
 
@@ -123,11 +123,15 @@ def fit_model(data: pd.DataFrame, model: str = MODEL) -> MSEMResult:
 
 
 def generator_seed(path: str | Path) -> int | None:
-    """The seed recorded in a synthetic package's ``datapackage.json`` (None if real)."""
-    descriptor = json.loads((Path(path) / "datapackage.json").read_text("utf-8"))
-    if not descriptor.get("synthetic"):
+    """The generator seed of a synthetic package (None for real data).
+
+    A package is synthetic only when regenerating from its record reproduces its content
+    (:func:`mcbi.synth.record.is_synthetic`).
+    """
+    if not is_synthetic(path):
         return None
-    return descriptor.get("generator", {}).get("seed")
+    record = generator_record(path)
+    return None if record is None else int(record["seed"])
 
 
 def latent_change_data(seed: int) -> pd.DataFrame:

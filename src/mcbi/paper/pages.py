@@ -8,7 +8,6 @@ pages into ``book/_generated/`` before Jupyter Book runs; ``book/codebook.md`` a
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from mcbi.paper.apa import fmt_num
@@ -16,11 +15,12 @@ from mcbi.paper.tables import markdown_table
 from mcbi.synth.parameters import parameter_table
 from mcbi.synth.simulate import DEFAULT_SEED, implied_effects
 from mcbi.trial.codebook import field_rows, scoring_table
+from mcbi.trial.descriptor import read_descriptor
 
 
 def codebook_markdown(package_dir: Path) -> str:
     """Render the codebook of the data package in ``package_dir`` as Markdown."""
-    descriptor = json.loads((package_dir / "datapackage.json").read_text("utf-8"))
+    descriptor = read_descriptor(package_dir)
     out = [f"Data package `{descriptor['name']}`: {descriptor.get('description', '')}\n"]
     for res in descriptor["resources"]:
         schema = res["schema"]

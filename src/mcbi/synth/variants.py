@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from mcbi.trial import design
+from mcbi.trial.descriptor import read_descriptor
 from mcbi.trial.schema import package_descriptor
 
 ITEM = re.compile(r"^[a-z]+_\d{2}$")
@@ -266,7 +267,7 @@ def write_variant(name: str, out: str | Path, source: str | Path, seed: int = 1)
     out.mkdir(parents=True, exist_ok=True)
     for file, frame in tables.items():
         frame.to_csv(out / file, index=False, lineterminator="\n")
-    descriptor = json.loads((Path(source) / "datapackage.json").read_text("utf-8"))
+    descriptor = read_descriptor(source)
     for key in ("generator", "synthetic"):
         descriptor.pop(key, None)
     descriptor["name"] = f"{descriptor.get('name', 'package')}-{name.replace('_', '-')}"

@@ -21,7 +21,6 @@ import pandas as pd
 
 from mcbi.errors import DataError
 from mcbi.trial import design
-from mcbi.trial.descriptor import read_descriptor
 from mcbi.trial.instruments import (
     PATIENT_INSTRUMENTS,
     THERAPIST_INSTRUMENTS,
@@ -194,40 +193,3 @@ def content_hash(path: str | Path = DEFAULT_DATA) -> str:
         except OSError as exc:
             raise DataError(f"{name}: cannot read it ({exc.strerror or exc})") from None
     return hash_files(contents)
-
-
-def is_synthetic(path: str | Path = DEFAULT_DATA) -> bool:
-    """True when the package's generator record names mcbi and its content hash matches.
-
-    .. deprecated::
-        Use :func:`mcbi.synth.record.is_synthetic`, which also regenerates the package
-        from the recorded seed. This one only compares the CSV files with the hash
-        recorded in ``generator.content_sha256``; a ``"synthetic": true`` flag alone or a
-        shipped descriptor copied onto other data does not count.
-    """
-    try:
-        generator = read_descriptor(path).get("generator")
-        return (isinstance(generator, dict) and generator.get("name") == "mcbi"
-                and generator.get("content_sha256") == content_hash(path))
-    except DataError:  # no readable descriptor or CSV file: not the generator's output
-        return False
-
-
-def data_note(path: str | Path = DEFAULT_DATA) -> str:
-    """One sentence telling the reader where the results on a page come from.
-
-    .. deprecated::
-        Use :func:`mcbi.synth.record.data_note`. This one decides with the deprecated
-        :func:`is_synthetic` and never shows a filesystem path.
-    """
-    if is_synthetic(path):
-        return ("These results come from the synthetic data package shipped with this "
-                "book, generated with the trial's design by a documented, seeded process "
-                "(see the appendix); they are not the trial's results. The same code runs "
-                "unchanged on the trial's data supplied in the same schema.")
-    try:
-        digest = content_hash(path)[:12]
-    except DataError:
-        digest = "unavailable"
-    return ("These results come from a data package that is not the synthetic one "
-            f"shipped with this book (content SHA-256 {digest}).")

@@ -1,0 +1,113 @@
+"""Words of direction, significance and agreement, chosen from the numbers.
+
+Prose never types "higher", "improved" or "agrees": a notebook computes the phrase from the
+estimate and its p-value with these functions and glues it as text. Every function returns
+a phrase for each possible outcome (both directions, an unclear result, a missing value), so
+the same sentence reads truthfully on any data.
+
+Examples
+--------
+>>> direction(-0.28, "higher", "lower")
+'lower'
+>>> significance(0.03, alpha=0.05)
+'statistically significant'
+"""
+
+from __future__ import annotations
+
+import math
+
+UNAVAILABLE = "not estimable"
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _check_alpha(alpha: float) -> None:
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
+
+
+def direction(value: float | None, positive: str, negative: str,
+              zero: str = "neither higher nor lower") -> str:
+    """``positive`` for a value above 0, ``negative`` below 0, ``zero`` at 0.
+
+    Parameters
+    ----------
+    value : float or None
+        A signed difference (e.g. MCBI minus control).
+    positive, negative, zero : str
+        The words for each sign.
+
+    Returns
+    -------
+    str
+        One of the three words, or :data:`UNAVAILABLE` for a missing value.
+    """
+    if _missing(value):
+        return UNAVAILABLE
+    if value > 0:
+        return positive
+    if value < 0:
+        return negative
+    return zero
+
+
+def significance(p: float | None, alpha: float = 0.05) -> str:
+    """"statistically significant" when ``p < alpha``, otherwise "not statistically
+    significant"; :data:`UNAVAILABLE` when p is missing."""
+    _check_alpha(alpha)
+    if _missing(p):
+        return UNAVAILABLE
+    return "statistically significant" if p < alpha else "not statistically significant"
+
+
+def is_clear(p: float | None, alpha: float = 0.05) -> bool:
+    """True when ``p`` is available and below ``alpha``."""
+    _check_alpha(alpha)
+    return not _missing(p) and p < alpha
+
+
+def change(estimate: float | None, p: float | None, alpha: float = 0.05,
+           lower_is_better: bool = False) -> str:
+    """Describe a change or a difference in change for an outcome.
+
+    Returns "improved" or "worsened" when ``p < alpha`` (the better direction depends on
+    ``lower_is_better``), "did not change clearly" otherwise, and :data:`UNAVAILABLE` when the
+    estimate or p is missing.
+    """
+    _check_alpha(alpha)
+    if _missing(estimate) or _missing(p):
+        return UNAVAILABLE
+    if p >= alpha or estimate == 0:
+        return "did not change clearly"
+    better = estimate < 0 if lower_is_better else estimate > 0
+    return "improved" if better else "worsened"
+
+
+def compared(estimate: float | None, p: float | None, alpha: float = 0.05,
+             higher: str = "higher", lower: str = "lower",
+             unclear: str = "not clearly different") -> str:
+    """``higher``/``lower`` by the sign of a clear difference, else ``unclear``."""
+    _check_alpha(alpha)
+    if _missing(estimate) or _missing(p):
+        return UNAVAILABLE
+    if p >= alpha:
+        return unclear
+    return direction(estimate, higher, lower, unclear)
+
+
+def agreement(agrees: bool | None) -> str:
+    """"agrees" or "differs"; :data:`UNAVAILABLE` when the comparison could not be made."""
+    if agrees is None or (isinstance(agrees, float) and math.isnan(agrees)):
+        return UNAVAILABLE
+    return "agrees" if agrees else "differs"
+
+
+def count_phrase(n: int, singular: str, plural: str | None = None) -> str:
+    """"1 therapist", "3 therapists" (APA: numerals for counts in running text)."""
+    if n < 0:
+        raise ValueError(f"a count cannot be negative, got {n}")
+    word = singular if n == 1 else (plural or singular + "s")
+    return f"{n} {word}"
