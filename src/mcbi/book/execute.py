@@ -168,17 +168,3 @@ def relativize(notebook: Path, root: Path) -> None:
     if changed:
         path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", "utf-8")
 
-
-def write_html(notebook: Path) -> Path:
-    """Write the HTML view of an executed notebook beside it (``.html``); return its path.
-
-    Uses nbconvert's ``HTMLExporter`` (installed with jupyter-book), without executing.
-    """
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    nb = nbformat.read(notebook, as_version=4)
-    body, _ = HTMLExporter().from_notebook_node(nb)
-    out = Path(notebook).with_suffix(".html")
-    out.write_text(body, "utf-8")
-    return out

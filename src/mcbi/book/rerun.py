@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mcbi.book.execute import SectionFailed, execute_notebook, relativize, write_html
+from mcbi.book.execute import SectionFailed, execute_notebook, relativize
+from mcbi.book.notebook_html import write_html
 from mcbi.book.layout import Layout
 from mcbi.book.lock import build_lock
 from mcbi.book.sections import find_section, parse_overrides
