@@ -221,7 +221,8 @@ def test_run_section_returns_a_report_and_raises_on_failure(
     with pytest.raises(SectionFailed) as info:
         pipeline.run_section("02_beta", {}, output="elsewhere/b.ipynb", progress=lines.append)
     assert str(info.value).endswith(
-        "division by zero\n  the executed notebook is kept at elsewhere/b.ipynb")
+        "division by zero\n  the executed notebook is kept at elsewhere/b.ipynb "
+        "(HTML: elsewhere/b.html)")
     assert lines[-1] == "[02_beta] FAILED"
     assert capsys.readouterr() == ("", "")
 
