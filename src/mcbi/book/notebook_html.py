@@ -8,6 +8,7 @@ Everything is in one file: styles inline, images as data URIs.
 
 from __future__ import annotations
 
+import ast
 import html
 import json
 import re
@@ -70,15 +71,62 @@ def _output(output: dict[str, Any]) -> str:
     return ""
 
 
+_GLUE_ROLE = re.compile(r"\{glue(?::(?:text|any|md))?\}`([^`:]+)(?::([^`]*))?`")
+_RECORD = "application/papermill.record/"
+
+
+def glued_values(nb: dict[str, Any]) -> dict[str, Any]:
+    """Return ``{key: value}`` of the notebook's glued outputs (myst-nb ``glue``).
+
+    The value is the glued object's ``text/plain`` read back as a Python literal when it
+    is one (a number, a quoted string), else the text.
+    """
+    values: dict[str, Any] = {}
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []) or []:
+            name = ((output.get("metadata") or {}).get("scrapbook") or {}).get("name")
+            text = (output.get("data") or {}).get(f"{_RECORD}text/plain")
+            if name and text is not None:
+                try:
+                    values[name] = ast.literal_eval(_text(text))
+                except (ValueError, SyntaxError):
+                    values[name] = _text(text)
+    return values
+
+
+def resolve_glue(markdown: str, values: dict[str, Any]) -> str:
+    """Replace ``{glue:text}`key:fmt``` roles by their glued values (unknown keys stay).
+
+    Examples
+    --------
+    >>> resolve_glue("mean {glue:text}`m:.2f`, n {glue}`n`", {"m": 2.625, "n": 3})
+    'mean 2.62, n 3'
+    """
+    def replace(match: re.Match[str]) -> str:
+        key, spec = match.group(1), match.group(2) or ""
+        if key not in values:
+            return match.group(0)
+        try:
+            return format(values[key], spec)
+        except (TypeError, ValueError):
+            return str(values[key])
+
+    return _GLUE_ROLE.sub(replace, markdown)
+
+
 def notebook_html(notebook: Path) -> str:
-    """Return a standalone HTML page showing the cells and outputs of ``notebook``."""
+    """Return a standalone HTML page showing the cells and outputs of ``notebook``.
+
+    Inline glue roles in Markdown cells show the values the notebook glued.
+    """
     nb = json.loads(Path(notebook).read_text("utf-8"))
+    glued = glued_values(nb)
     parts = []
     for cell in nb.get("cells", []):
         source = _text(cell.get("source"))
         tags = cell.get("metadata", {}).get("tags", [])
         if cell.get("cell_type") == "markdown":
-            parts.append(f'<div class="cell md">{_markdown(source)}</div>')
+            parts.append(f'<div class="cell md">{_markdown(resolve_glue(source, glued))}</div>')
         elif cell.get("cell_type") == "code":
             tag = f'<div class="tag">{html.escape(", ".join(tags))}</div>' if tags else ""
             outputs = "".join(_output(o) for o in cell.get("outputs", []) or [])
