@@ -1,12 +1,16 @@
-"""``python -m mcbi build`` and ``python -m mcbi run``: notebooks -> executed pages -> book.
+"""``python -m mcbi build``: notebooks -> executed pages -> book (``run``: :mod:`.rerun`).
 
-A section is re-executed only when one of its inputs changed: the notebook (content
-hash), its merged parameters, the data package (hash of every file) or the package code
-(hash of every ``src/mcbi/**/*.py``); see :mod:`mcbi.book.state`. Notebooks are executed
-into the staging area and moved into the book's sections folder only when they succeed;
-the book is built aside and swapped into the html folder only when jupyter-book reports
-no warning (see :mod:`mcbi.book.jupyterbook`). Every path comes from
-:class:`mcbi.book.layout.Layout`.
+A build holds the checkout's build lock (:mod:`mcbi.book.lock`) from start to end. A
+section is re-executed only when one of its inputs changed: the notebook (content hash),
+its merged parameters, the data package (hash of every file) or the package code (hash of
+every ``src/mcbi/**/*.py``), or when its executed page or results file is no longer the
+one the pipeline wrote; see :mod:`mcbi.book.state`. The pipeline always passes
+``data_dir`` (project-relative; data outside the project are linked under
+``_build/data/``) and ``out_dir`` (``book/sections``). Notebooks are executed into the
+staging area and moved into the book's sections folder only when they succeed and show
+no stderr or warning text (:mod:`mcbi.book.outputs`); the book is built aside and swapped
+into the html folder only when jupyter-book reports no warning (see
+:mod:`mcbi.book.jupyterbook`). Every path comes from :class:`mcbi.book.layout.Layout`.
 
 Nothing here prints: progress lines (``[02_x] executed in 3.1 s``) go to an optional
 ``progress`` callback, results come back as a report, and failures raise
