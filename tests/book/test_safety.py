@@ -73,11 +73,13 @@ def test_a_second_process_is_refused_with_the_holder_named(tmp_path: Path) -> No
 def test_cli_build_and_publish_refuse_while_another_build_runs(toy_project: Path) -> None:
     holder = _hold_lock(toy_project / "_build")
     try:
-        for args in (["build"], ["publish"], ["run", "02_beta"]):
+        for args in (["build"], ["publish"]):
             proc = mcbi_cli(toy_project, *args)
             assert proc.returncode == 2, (args, proc.stderr)
             assert proc.stderr.startswith("error: ") and f"pid {holder.pid}" in proc.stderr
             assert "Traceback" not in proc.stderr
+        with pytest.raises(BuildLocked, match=f"pid {holder.pid}"):
+            pipeline.run_section("02_beta", {}, root=toy_project)
     finally:
         holder.kill()
         holder.wait()
