@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -12,6 +13,9 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+
+from mcbi.book.execute import SectionFailed
+from mcbi.book.jupyterbook import BookFailed
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -159,6 +163,49 @@ def built_toy(tmp_path_factory: pytest.TempPathFactory) -> BuiltToy:
 def _log(root: Path) -> str:
     log = root / "_build" / "logs" / "jupyter-book.log"
     return log.read_text("utf-8")[-4000:] if log.is_file() else ""
+
+
+class Fakes:
+    """Stand-ins for papermill and jupyter-book that record what they were asked to do."""
+
+    def __init__(self) -> None:
+        self.executed: list[tuple[str, dict]] = []
+        self.books = 0
+        self.fail_section: str | None = None
+        self.fail_book = False
+
+    def execute(self, source: Path, output: Path, overrides: dict, cwd: Path, log=None) -> None:
+        self.executed.append((source.stem, dict(overrides)))
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, output)
+        if source.stem == self.fail_section:
+            raise SectionFailed(source, 3, "ratio = 1", "ZeroDivisionError: division by zero")
+        out = cwd / overrides.get("out_dir", "book/sections")
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{source.stem}.results.json").write_text(json.dumps({"x": 1.5}), "utf-8")
+
+    def book(self, root: Path, config: Path, out: Path, log_path: Path) -> Path:
+        if self.fail_book:
+            raise BookFailed(f"jupyter-book reported problems:\n  x.md: WARNING: w\n"
+                             f"full log: {log_path}")
+        self.books += 1
+        html = out / "_build" / "html"
+        html.mkdir(parents=True)
+        footer = yaml.safe_load(config.read_text("utf-8"))["html"]["extra_footer"]
+        (html / "index.html").write_text(f"<html>{footer}</html>", "utf-8")
+        return html
+
+
+@pytest.fixture
+def fakes(monkeypatch: pytest.MonkeyPatch) -> Fakes:
+    """Replace papermill and jupyter-book in the pipeline (and ``run``) by :class:`Fakes`."""
+    from mcbi.book import pipeline, rerun
+
+    fake = Fakes()
+    monkeypatch.setattr(pipeline, "execute_notebook", fake.execute)
+    monkeypatch.setattr(rerun, "execute_notebook", fake.execute)
+    monkeypatch.setattr(pipeline, "run_jupyter_book", fake.book)
+    return fake
 
 
 def copy_work_tree(src: Path, dest: Path) -> Path:

@@ -18,6 +18,45 @@ from mcbi.trial.data import DEFAULT_DATA
 
 EXIT_OK, EXIT_FAILED, EXIT_USER = 0, 1, 2
 
+DESCRIPTION = """\
+Rebuild the analysis of the MCBI trial for psychotherapists (Garrote-Caparros et al., 2023)
+as a Jupyter Book: simulate or validate a data package, build the book, re-run one section
+with other parameters, pack the built book for publication."""
+
+EPILOG = """\
+exit codes: 0 success, 1 a section or the book failed to build, 2 a usage error or an
+error you can fix (bad data, unknown section or parameter, a build already running).
+Run `python -m mcbi COMMAND --help` for a command's options."""
+
+RUN_DESCRIPTION = """\
+Re-execute one section notebook with other parameters, outside the book: the executed
+notebook goes to _build/runs/SECTION.ipynb (or --output) with an HTML view beside it, and
+its figures and results to _build/runs/SECTION/. The book and its manifest are not
+changed. Values are checked against each parameter's default: numbers, integers, true or
+false (1 or 0), text, or one of the choices listed in its comment."""
+
+
+class _LazyHelpParser(argparse.ArgumentParser):
+    """An argument parser whose epilog is computed only when the help is shown."""
+
+    epilog_factory = None
+
+    def format_help(self) -> str:
+        if self.epilog_factory is not None:
+            self.epilog = self.epilog_factory()
+        return super().format_help()
+
+
+def _sections_epilog() -> str:
+    """List the sections of the project in the working directory, with their parameters."""
+    from mcbi.book.layout import Layout
+    from mcbi.book.sections import describe_sections
+
+    layout = Layout(Path.cwd())
+    return (f"sections and parameters (from {layout.rel(layout.notebooks)}/, "
+            f"name = default  comment):\n{describe_sections(layout.notebooks)}\n\n"
+            "example: python -m mcbi run 05_mechanisms -p n_draws 50000 -p seed 1")
+
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from mcbi.synth.simulate import DEFAULT_SEED, write_package
@@ -70,8 +109,11 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 
 def make_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m mcbi``."""
-    parser = argparse.ArgumentParser(prog="python -m mcbi", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="python -m mcbi", description=DESCRIPTION,
+                                     epilog=EPILOG, formatter_class=raw)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_LazyHelpParser)
 
     p = sub.add_parser("simulate", help="write the synthetic trial data package")
     p.add_argument("--out", required=True, help="output folder (created if missing)")
@@ -90,11 +132,15 @@ def make_parser() -> argparse.ArgumentParser:
                    help=f"data package folder (default: {DEFAULT_DATA.as_posix()})")
     p.set_defaults(func=_cmd_build)
 
-    p = sub.add_parser("run", help="re-execute one section with other parameters")
-    p.add_argument("section", help="section name, e.g. 02_therapists")
+    p = sub.add_parser("run", help="re-execute one section with other parameters",
+                       description=RUN_DESCRIPTION, formatter_class=raw)
+    p.epilog_factory = _sections_epilog
+    p.add_argument("section", help="section name, e.g. 02_therapists (listed below)")
     p.add_argument("-p", nargs=2, action="append", metavar=("NAME", "VALUE"),
                    help="parameter override (repeatable)")
-    p.add_argument("--output", default=None, help="where to write the executed notebook")
+    p.add_argument("--output", default=None,
+                   help="where to write the executed notebook (default: "
+                        "_build/runs/SECTION.ipynb; not inside book/)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("publish", help="pack the built book into a versioned archive")

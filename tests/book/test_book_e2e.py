@@ -80,3 +80,11 @@ def test_progress_lines_and_no_op_rebuild(built_book: BuiltBook) -> None:
         line for line in second if line.startswith("[") and not line.startswith("[pages]")
         and not line.startswith("[book]")]
     assert "[book] up to date" in second
+
+
+def test_no_absolute_path_in_pages_manifest_or_notebooks(built_book: BuiltBook) -> None:
+    root = built_book.root
+    files = [*(root / "_build" / "html").rglob("*.html"), root / "_build" / "manifest.json",
+             *(root / "book" / "sections").glob("*.ipynb")]
+    leaking = [str(p.relative_to(root)) for p in files if str(root) in p.read_text("utf-8")]
+    assert leaking == []

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import BuiltToy, beta_notebook, build_in_process, make_notebook, mcbi_cli
-from mcbi.book import pipeline
+from conftest import BuiltToy, Fakes, beta_notebook, build_in_process, make_notebook, mcbi_cli
+from mcbi.book import pipeline, rerun
 from mcbi.book.execute import SectionFailed
 from mcbi.book.jupyterbook import BookFailed, derived_config, problems, swap_in
 from mcbi.book.provenance import BuildInfo
@@ -102,45 +102,6 @@ def test_build_refuses_missing_data(toy_project: Path) -> None:
 
 
 # ----------------------------------------------------------------------- incremental logic
-class Fakes:
-    """Stand-ins for papermill and jupyter-book that record what they were asked to do."""
-
-    def __init__(self) -> None:
-        self.executed: list[tuple[str, dict]] = []
-        self.books = 0
-        self.fail_section: str | None = None
-        self.fail_book = False
-
-    def execute(self, source: Path, output: Path, overrides: dict, cwd: Path, log=None) -> None:
-        self.executed.append((source.stem, dict(overrides)))
-        output.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(source, output)
-        if source.stem == self.fail_section:
-            raise SectionFailed(source, 3, "ratio = 1", "ZeroDivisionError: division by zero")
-        out = cwd / overrides.get("out_dir", "book/sections")
-        out.mkdir(parents=True, exist_ok=True)
-        (out / f"{source.stem}.results.json").write_text(json.dumps({"x": 1.5}), "utf-8")
-
-    def book(self, root: Path, config: Path, out: Path, log_path: Path) -> Path:
-        if self.fail_book:
-            raise BookFailed(f"jupyter-book reported problems:\n  x.md: WARNING: w\n"
-                             f"full log: {log_path}")
-        self.books += 1
-        html = out / "_build" / "html"
-        html.mkdir(parents=True)
-        footer = yaml.safe_load(config.read_text("utf-8"))["html"]["extra_footer"]
-        (html / "index.html").write_text(f"<html>{footer}</html>", "utf-8")
-        return html
-
-
-@pytest.fixture
-def fakes(monkeypatch: pytest.MonkeyPatch) -> Fakes:
-    fake = Fakes()
-    monkeypatch.setattr(pipeline, "execute_notebook", fake.execute)
-    monkeypatch.setattr(pipeline, "run_jupyter_book", fake.book)
-    return fake
-
-
 def _build(root: Path, **kwargs) -> pipeline.BuildReport:
     return pipeline.build(DEFAULT_DATA, root=root, **kwargs)
 
@@ -254,12 +215,14 @@ def test_run_section_returns_a_report_and_raises_on_failure(
     assert report.overrides == {"scale": 10, "out_dir": "_build/runs/02_beta"}
     assert lines == [lines[0]] and lines[0].startswith("[02_beta] executed in ")
     assert lines[0].endswith("with scale=10, out_dir='_build/runs/02_beta' -> "
-                             "_build/runs/02_beta.ipynb")
+                             "_build/runs/02_beta.ipynb and _build/runs/02_beta.html")
+    assert report.html == report.notebook.with_suffix(".html") and report.html.is_file()
     fakes.fail_section = "02_beta"
     with pytest.raises(SectionFailed) as info:
         pipeline.run_section("02_beta", {}, output="elsewhere/b.ipynb", progress=lines.append)
     assert str(info.value).endswith(
-        "division by zero\n  the executed notebook is kept at elsewhere/b.ipynb")
+        "division by zero\n  the executed notebook is kept at elsewhere/b.ipynb "
+        "(HTML: elsewhere/b.html)")
     assert lines[-1] == "[02_beta] FAILED"
     assert capsys.readouterr() == ("", "")
 
@@ -304,11 +267,15 @@ def test_data_option_overrides_data_dir_and_reexecutes(toy_project: Path, fakes:
     fakes.executed.clear()
     other = shutil.copytree(root / "data" / "trial", tmp_path / "real")
     pipeline.build(str(other), root=root)
-    assert fakes.executed == [("01_alpha", {"data_dir": str(other)}),
-                              ("02_beta", {"data_dir": str(other)})]
     manifest = json.loads((root / "_build" / "manifest.json").read_text("utf-8"))
-    assert manifest["data"]["path"] == str(other)
-    assert manifest["sections"]["02_beta"]["parameters"]["data_dir"] == str(other)
+    sha = manifest["data"]["sha256"]
+    link = f"_build/data/{sha[:12]}"  # outside the project: linked, passed relative
+    expected = {"data_dir": link, "out_dir": "book/sections"}
+    assert fakes.executed == [("01_alpha", expected), ("02_beta", expected)]
+    assert (root / link).resolve() == other.resolve()
+    assert manifest["data"]["path"] == f"<data package toy, sha256 {sha[:12]}>"
+    assert manifest["sections"]["02_beta"]["parameters"]["data_dir"] == link
+    assert str(tmp_path) not in (root / "_build" / "manifest.json").read_text("utf-8")
 
 
 def test_state_records_the_four_input_hashes(toy_project: Path, fakes: Fakes) -> None:
@@ -416,7 +383,7 @@ def test_failing_cell_stops_build_and_keeps_previous_book(built_toy: BuiltToy,
     proc = mcbi_cli(root, "build")
     assert proc.returncode == 1
     assert "[01_alpha] up to date" in proc.stdout
-    assert "notebooks/02_beta.ipynb, cell 3 (`ratio = 1`)" in proc.stderr
+    assert "notebooks/02_beta.ipynb, cell 3, line 2 (`total = ratio / 0  # boom`)" in proc.stderr
     assert "ZeroDivisionError: division by zero" in proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     kept = root / "_build" / "failed" / "02_beta.ipynb"

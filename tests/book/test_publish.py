@@ -85,6 +85,10 @@ def test_config_points_at_one_repository_and_never_executes() -> None:
 
 
 # ----------------------------------------------------------------------- archive
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def _fake_build(root: Path) -> Path:
     html = root / "_build" / "html"
     (html / "book").mkdir(parents=True)
@@ -94,9 +98,13 @@ def _fake_build(root: Path) -> Path:
     sections.mkdir(parents=True)
     (sections / "01_a.ipynb").write_text("{}")
     (sections / "01_a.results.json").write_text('{"n": 1}')
+    outputs = {"page": _sha(sections / "01_a.ipynb"),
+               "results": _sha(sections / "01_a.results.json")}
     manifest = {"version": "9.9.9", "commit": "abc1234", "build_date": "2026-01-02T03:04:05Z",
-                "sections": {"01_a": {}}}
+                "data": {"sha256": "d" * 64},
+                "sections": {"01_a": {"inputs": {"data": "d" * 64}, "outputs": outputs}}}
     (root / "_build" / "manifest.json").write_text(json.dumps(manifest))
+    (root / "_build" / "state.json").write_text(json.dumps({"status": "ok"}))
     (root / "CITATION.cff").write_text("cff-version: 1.2.0\n")
     return root
 

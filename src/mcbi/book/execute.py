@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,27 +15,33 @@ from mcbi.errors import BuildFailed
 
 
 class SectionFailed(BuildFailed):
-    """A section notebook raised: the notebook, the cell, its first line and the error.
+    """A section notebook raised: the notebook, the cell, the failing line and the error.
 
     ``str()`` is the one-paragraph message shown to the user, e.g.
-    ``notebooks/02_x.ipynb, cell 3 (`ratio = 1`): ZeroDivisionError: division by zero``,
-    followed by ``note`` on a second line when one is given.
+    ``notebooks/02_x.ipynb, cell 3, line 2 (`total = ratio / 0`): ZeroDivisionError:
+    division by zero`` (the cell index counts every cell of the source notebook from 0; the
+    line is the one of that cell where the exception arose, from the traceback), followed
+    by ``note`` on a second line when one is given. Without ``line_number`` the quoted
+    line is shown alone (``cell 3 (`ratio = 1`)``).
     """
 
     def __init__(self, notebook: Path, cell_index: int | None, first_line: str, error: str,
-                 note: str = ""):
+                 note: str = "", line_number: int | None = None):
         self.notebook = Path(notebook)
         self.cell_index = cell_index
         self.first_line = first_line
+        self.line_number = line_number
         self.error = error
         self.note = note
-        cell = "" if cell_index is None else f", cell {cell_index} (`{first_line}`)"
+        where = "" if line_number is None else f", line {line_number}"
+        cell = "" if cell_index is None else f", cell {cell_index}{where} (`{first_line}`)"
         text = f"{self.notebook.as_posix()}{cell}: {error}"
         super().__init__(text + (f"\n  {note}" if note else ""))
 
     def with_note(self, notebook: Path, note: str) -> SectionFailed:
         """Return the same failure naming ``notebook`` (e.g. relative) and adding ``note``."""
-        return SectionFailed(notebook, self.cell_index, self.first_line, self.error, note)
+        return SectionFailed(notebook, self.cell_index, self.first_line, self.error, note,
+                             self.line_number)
 
 
 @contextmanager
@@ -87,23 +95,76 @@ def execute_notebook(
                 progress_bar=False, log_output=False, request_save_on_cell_execute=False,
             )
     except papermill.PapermillExecutionError as exc:
-        index, line = _source_cell(output, exc.cell_index, exc.source)
-        raise SectionFailed(source, index, line, f"{exc.ename}: {exc.evalue}") from None
+        index = _source_cell(output, exc.cell_index)
+        number, line = failing_line(exc.source, exc.traceback)
+        raise SectionFailed(source, index, line, f"{exc.ename}: {exc.evalue}",
+                            line_number=number) from None
     except Exception as exc:  # kernel died, missing kernel, bad notebook: report, no traceback
         raise SectionFailed(source, None, "", f"{type(exc).__name__}: {exc}") from None
 
 
-def _source_cell(executed: Path, index: int, source: str) -> tuple[int, str]:
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_CELL_LINE = re.compile(r"Cell In\[\d*\], line (\d+)|<cell line: (\d+)>")
+
+
+def failing_line(source: str, traceback: list[str] | None) -> tuple[int | None, str]:
+    """Return ``(line number, line text)`` of ``source`` where the exception arose.
+
+    The number comes from the first frame of the IPython ``traceback`` that points into
+    the cell (``Cell In[3], line 2``); without one, the cell's first non-blank line is
+    returned with ``None``.
+
+    Examples
+    --------
+    >>> failing_line("import os\\nx = 1 / 0", ["Cell In[4], line 2", "ZeroDivisionError"])
+    (2, 'x = 1 / 0')
+    """
+    lines = source.splitlines()
+    text = _ANSI.sub("", "\n".join(traceback or []))
+    match = _CELL_LINE.search(text)
+    if match:
+        number = int(match.group(1) or match.group(2))
+        if 1 <= number <= len(lines):
+            return number, lines[number - 1].strip()
+    return None, next((line.strip() for line in lines if line.strip()), "")
+
+
+def _source_cell(executed: Path, index: int) -> int:
     """Map a cell index of the executed notebook back to the source notebook."""
-    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
     try:
         import nbformat
 
         cells = nbformat.read(executed, as_version=4).cells
     except Exception:  # the failed notebook could not be read: keep papermill's index
-        return index, first
+        return index
     cells = [c for c in cells if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
     injected = sum(
         "injected-parameters" in c.metadata.get("tags", []) for c in cells[:index]
     )
-    return index - injected, first
+    return index - injected
+
+
+def relativize(notebook: Path, root: Path) -> None:
+    """Make papermill's ``input_path``/``output_path`` metadata relative to ``root``.
+
+    Papermill records absolute paths in the executed notebook's metadata; a published
+    notebook should not carry the builder's folders. Paths outside ``root`` keep only
+    their file name.
+    """
+    path = Path(notebook)
+    nb = json.loads(path.read_text("utf-8"))
+    meta = nb.get("metadata", {}).get("papermill")
+    if not isinstance(meta, dict):
+        return
+    changed = False
+    for key in ("input_path", "output_path"):
+        value = meta.get(key)
+        if isinstance(value, str) and Path(value).is_absolute():
+            try:
+                meta[key] = Path(value).resolve().relative_to(Path(root).resolve()).as_posix()
+            except ValueError:
+                meta[key] = Path(value).name
+            changed = True
+    if changed:
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", "utf-8")
+

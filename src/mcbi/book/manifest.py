@@ -6,19 +6,35 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mcbi.book.provenance import BuildInfo, package_versions, python_version
+from mcbi.book.provenance import BuildInfo, package_versions, python_version, sha256_file
+from mcbi.errors import BuildFailed
 
 SCHEMA = 1
 
 
-def collect_results(results_dir: Path, sections: list[str]) -> dict[str, Any]:
+def collect_results(results_dir: Path, sections: list[str],
+                    expected: dict[str, str | None] | None = None) -> dict[str, Any]:
     """Return ``{"<section>.<name>": value}`` from ``<results_dir>/<section>.results.json``.
 
-    Sections without a results file contribute nothing.
+    Sections without a results file contribute nothing. With ``expected`` (section ->
+    SHA-256 the pipeline recorded when it wrote the file, None: it wrote none) only files
+    the pipeline wrote are read.
+
+    Raises
+    ------
+    BuildFailed
+        If a results file differs from the one the pipeline wrote (e.g. a notebook was run
+        by hand into the book's folder since).
     """
     results: dict[str, Any] = {}
     for section in sections:
         path = Path(results_dir) / f"{section}.results.json"
+        if expected is not None and section in expected:
+            actual = sha256_file(path) if path.is_file() else None
+            if actual != expected[section]:
+                raise BuildFailed(
+                    f"{path.name} is not the file the build wrote (changed since the "
+                    "section was executed); run `python -m mcbi build --force`")
         if path.is_file():
             values = json.loads(path.read_text("utf-8"))
             results.update({f"{section}.{name}": value for name, value in values.items()})
@@ -44,7 +60,12 @@ def build_manifest(
         input hashes of the execution the book shows).
     results_dir : Path
         Folder holding the sections' ``*.results.json`` files.
+
+    Only results files whose hash equals the one recorded in a section's ``outputs``
+    (when recorded) are taken; see :func:`collect_results`.
     """
+    expected = {name: record["outputs"].get("results")
+                for name, record in sections.items() if record.get("outputs")}
     return {
         "schema": SCHEMA,
         "version": info.version,
@@ -54,7 +75,7 @@ def build_manifest(
         "sections": sections,
         "python": python_version(),
         "packages": package_versions(),
-        "results": collect_results(results_dir, list(sections)),
+        "results": collect_results(results_dir, list(sections), expected),
     }
 
 

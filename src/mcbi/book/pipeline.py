@@ -1,12 +1,16 @@
-"""``python -m mcbi build`` and ``python -m mcbi run``: notebooks -> executed pages -> book.
+"""``python -m mcbi build``: notebooks -> executed pages -> book (``run``: :mod:`.rerun`).
 
-A section is re-executed only when one of its inputs changed: the notebook (content
-hash), its merged parameters, the data package (hash of every file) or the package code
-(hash of every ``src/mcbi/**/*.py``); see :mod:`mcbi.book.state`. Notebooks are executed
-into the staging area and moved into the book's sections folder only when they succeed;
-the book is built aside and swapped into the html folder only when jupyter-book reports
-no warning (see :mod:`mcbi.book.jupyterbook`). Every path comes from
-:class:`mcbi.book.layout.Layout`.
+A build holds the checkout's build lock (:mod:`mcbi.book.lock`) from start to end. A
+section is re-executed only when one of its inputs changed: the notebook (content hash),
+its merged parameters, the data package (hash of every file) or the package code (hash of
+every ``src/mcbi/**/*.py``), or when its executed page or results file is no longer the
+one the pipeline wrote; see :mod:`mcbi.book.state`. The pipeline always passes
+``data_dir`` (project-relative; data outside the project are linked under
+``_build/data/``) and ``out_dir`` (``book/sections``). Notebooks are executed into the
+staging area and moved into the book's sections folder only when they succeed and show
+no stderr or warning text (:mod:`mcbi.book.outputs`); the book is built aside and swapped
+into the html folder only when jupyter-book reports no warning (see
+:mod:`mcbi.book.jupyterbook`). Every path comes from :class:`mcbi.book.layout.Layout`.
 
 Nothing here prints: progress lines (``[02_x] executed in 3.1 s``) go to an optional
 ``progress`` callback, results come back as a report, and failures raise
@@ -16,6 +20,7 @@ Nothing here prints: progress lines (``[02_x] executed in 3.1 s``) go to an opti
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -25,15 +30,27 @@ from typing import Any
 
 import yaml
 
-from mcbi.book.execute import SectionFailed, execute_notebook
+from mcbi.book.execute import SectionFailed, execute_notebook, relativize
 from mcbi.book.jupyterbook import BookFailed, derived_config, run_jupyter_book, swap_in
 from mcbi.book.layout import SECTIONS_DIR, Layout
+from mcbi.book.lock import build_lock
 from mcbi.book.manifest import build_manifest, write_manifest
+from mcbi.book.outputs import OutputLeak, check_outputs
 from mcbi.book.pages import write_build_pages, write_pages
 from mcbi.book.provenance import BuildInfo, code_dir, hash_tree
-from mcbi.book.sections import Section, discover, find_section, merge_parameters, parse_value
-from mcbi.book.state import book_key, is_up_to_date, load_state, save_state, section_inputs
-from mcbi.errors import DataError, SectionError
+from mcbi.book.rerun import RunReport, run_section
+from mcbi.book.sections import Section, discover, merge_parameters
+from mcbi.book.state import (
+    book_key,
+    is_up_to_date,
+    load_state,
+    output_hashes,
+    save_state,
+    section_inputs,
+)
+from mcbi.errors import BuildFailed, DataError, SectionError
+
+__all__ = ["BuildReport", "RunReport", "SectionOutcome", "build", "run_section"]
 
 Progress = Callable[[str], None]
 """Receives one progress line at a time (e.g. ``print``)."""
@@ -98,21 +115,9 @@ class BuildReport:
         return [s.name for s in self.sections if s.status == "executed"]
 
 
-@dataclass(frozen=True)
-class RunReport:
-    """The result of :func:`run_section`: the executed notebook and how it was run."""
-
-    section: str
-    notebook: Path
-    overrides: dict[str, Any]
-    seconds: float
-
-
 # ----------------------------------------------------------------------------- checks
 def resolve_data(layout: Layout) -> str:
-    """Return the ``data_dir`` value the notebooks receive for ``layout.data``.
-
-    A folder under the root is given relative to it (POSIX), any other as absolute.
+    """Return ``layout.data`` relative to the root (POSIX), or absolute if outside it.
 
     Raises
     ------
@@ -127,6 +132,42 @@ def resolve_data(layout: Layout) -> str:
         raise DataError(f"data package folder not found: {layout.data} "
                         "(run `make data` or pass --data)")
     return layout.rel(layout.data)
+
+
+def data_argument(layout: Layout, data_sha: str) -> str:
+    """Return the project-relative ``data_dir`` the notebooks receive for ``layout.data``.
+
+    A folder under the root is passed relative to it. A folder outside the root is linked
+    as ``_build/data/<first 12 hex digits of its hash>`` and that relative path is passed,
+    so that no absolute path reaches the pages, the manifest or the published notebooks.
+    """
+    value = resolve_data(layout)
+    if not Path(value).is_absolute():
+        return value
+    link = layout.build / "data" / data_sha[:12]
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.is_symlink() or link.exists():
+        if link.resolve() == layout.data:
+            return layout.rel(link)
+        link.unlink()
+    link.symlink_to(layout.data, target_is_directory=True)
+    return layout.rel(link)
+
+
+def data_label(layout: Layout, data_sha: str) -> str:
+    """Return how the manifest names the data: a project-relative path or a neutral name.
+
+    Outside the root: ``<data package NAME, sha256 1a2b3c4d5e6f>`` (``NAME`` from
+    ``datapackage.json`` when it has one).
+    """
+    value = resolve_data(layout)
+    if not Path(value).is_absolute():
+        return value
+    try:
+        name = json.loads((layout.data / "datapackage.json").read_text("utf-8")).get("name")
+    except (OSError, ValueError, AttributeError):
+        name = None
+    return f"<data package {name or 'outside the project'}, sha256 {data_sha[:12]}>"
 
 
 def toc_documents(toc_file: Path) -> list[str]:
@@ -203,9 +244,13 @@ def build(
 
     Raises
     ------
+    BuildLocked
+        Another build, run or publish of this checkout holds ``_build`` (a UserError).
     SectionFailed
         A cell raised; the executed notebook is kept in ``Layout.failed`` and the previous
         book is left untouched (a :class:`mcbi.errors.BuildFailed`).
+    OutputLeak
+        An executed notebook shows stderr or warning text (a BuildFailed); kept likewise.
     BookFailed
         jupyter-book failed or warned; the previous book is left untouched.
     DataError, SectionError, ParameterError
@@ -217,33 +262,71 @@ def build(
     if not sections:
         raise SectionError(f"no notebooks found in {layout.notebooks}")
     check_toc(layout, sections)
-    data_value = resolve_data(layout)
+    resolve_data(layout)
+    with build_lock(layout.build, "build"):
+        state = load_state(layout.state)
+        state["status"] = "running"
+        save_state(layout.state, state)
+        try:
+            report = _build_locked(layout, sections, state, force, page_generators, say)
+        except BaseException:
+            state["status"] = "failed"
+            save_state(layout.state, state)
+            raise
+        state["status"] = "ok"
+        save_state(layout.state, state)
+        return report
+
+
+def section_overrides(section: Section, data_value: str) -> dict[str, Any]:
+    """Return what the pipeline injects: ``data_dir`` and ``out_dir`` (``book/sections``).
+
+    Both are passed explicitly whenever the notebook declares them, so the book never
+    depends on a notebook's defaults (a notebook's default ``out_dir`` should be a scratch
+    folder, so that a run by hand never writes into the book).
+    """
+    defaults = section.defaults()
+    wanted = {"data_dir": data_value, "out_dir": SECTIONS_DIR}
+    return {name: value for name, value in wanted.items() if name in defaults}
+
+
+def _build_locked(
+    layout: Layout, sections: list[Section], state: dict[str, Any], force: bool,
+    page_generators: Sequence[PageGenerator], say: Progress,
+) -> BuildReport:
+    """The body of :func:`build`, run while holding the build lock."""
     data_sha, data_files = hash_tree(layout.data)
+    data_value = data_argument(layout, data_sha)
     code_sha, _ = hash_tree(code_dir(layout.code), "*.py")
-    state = load_state(layout.state)
     layout.sections.mkdir(parents=True, exist_ok=True)
 
     outcomes = []
     for section in sections:
-        default = section.defaults().get("data_dir")
-        overrides = {} if default in (None, data_value) else {"data_dir": data_value}
+        overrides = section_overrides(section, data_value)
         params = merge_parameters(section, overrides)
         inputs = section_inputs(section, params, data_sha, code_sha)
         record = state["sections"].get(section.name)
-        if not force and is_up_to_date(record, inputs, layout.page(section.name)):
+        page, results = layout.page(section.name), layout.results(section.name)
+        if not force and is_up_to_date(record, inputs, page, results):
             say(f"[{section.name}] up to date")
             outcomes.append(SectionOutcome(section.name, "up to date", None,
-                                           layout.results(section.name).is_file()))
+                                           results.is_file()))
             continue
         outcomes.append(_execute_for_book(layout, section, overrides, state, say))
-        state["sections"][section.name] = {"inputs": inputs, "parameters": params}
+        state["sections"][section.name] = {"inputs": inputs, "parameters": params,
+                                           "outputs": output_hashes(page, results)}
         save_state(layout.state, state)
 
     names = {s.name for s in sections}
     state["sections"] = {k: v for k, v in state["sections"].items() if k in names}
-    data_record = {"path": data_value, "sha256": data_sha, "files": data_files}
+    mixed = sorted(k for k, v in state["sections"].items() if v["inputs"]["data"] != data_sha)
+    if mixed:  # cannot happen through this function; refuse rather than mix data sets
+        raise BuildFailed(f"sections {', '.join(mixed)} were executed on other data")
+    data_record = {"path": data_label(layout, data_sha), "sha256": data_sha,
+                   "files": data_files}
     status, seconds = _build_book(layout, sections, state, data_record, code_sha, force,
                                   page_generators, say)
+    state["data"] = data_sha
     return BuildReport(tuple(outcomes), status, seconds, layout.html / "index.html",
                        layout.manifest)
 
@@ -263,14 +346,19 @@ def _execute_for_book(
     try:
         execute_notebook(section.notebook, staged, overrides, cwd=layout.root,
                          log=layout.log(f"{name}.stderr.log"))
-    except SectionFailed as exc:
+        relativize(staged, layout.root)
+        check_outputs(staged, name)
+    except (SectionFailed, OutputLeak) as exc:
         kept = layout.kept(name)
         kept.parent.mkdir(parents=True, exist_ok=True)
         if staged.is_file():
+            relativize(staged, layout.root)
             staged.replace(kept)
         say(f"[{name}] FAILED")
         note = (f"the executed notebook is kept at {layout.rel(kept)}; "
                 f"the previous book in {layout.rel(layout.html)} was left untouched")
+        if isinstance(exc, OutputLeak):
+            raise OutputLeak(f"{exc}\n  {note}") from None
         raise exc.with_note(Path(layout.rel(exc.notebook)), note) from None
     staged.replace(layout.page(name))
     layout.kept(name).unlink(missing_ok=True)
@@ -314,61 +402,3 @@ def _build_book(
     seconds = time.perf_counter() - start
     say(f"[book] built in {seconds:.1f} s -> {layout.rel(layout.html / 'index.html')}")
     return "built", seconds
-
-
-# ----------------------------------------------------------------------------- run
-def run_section(
-    section: str, params: dict[str, str], *, output: str | None = None,
-    root: Path | None = None, progress: Progress | None = None,
-) -> RunReport:
-    """Re-execute one section with other parameters, outside the book.
-
-    Parameters
-    ----------
-    section : str
-        Section name, e.g. ``"02_therapists"``.
-    params : dict
-        Parameter overrides as command-line strings (parsed like ``papermill -p``).
-    output : str, optional
-        Executed notebook path (default ``Layout.run_output(section)``, relative paths from
-        the working directory). Figures and the results file go to ``out_dir`` (default:
-        the notebook's folder + ``/<section>``).
-    root : Path, optional
-        Project root (default: the working directory).
-    progress : callable, optional
-        Receives the progress lines (default: nothing is shown).
-
-    Returns
-    -------
-    RunReport
-        The executed notebook, the overrides used and the time taken.
-
-    Raises
-    ------
-    SectionError, ParameterError
-        Unknown section or parameter.
-    SectionFailed
-        A cell raised (a :class:`mcbi.errors.BuildFailed`); the notebook is kept at
-        ``output``.
-    """
-    say = progress or _silent
-    layout = Layout(root or Path.cwd())
-    found = find_section(layout.notebooks, section)
-    overrides = {name: parse_value(value) for name, value in params.items()}
-    target = Path(output) if output else layout.run_output(found.name)
-    target = target if target.is_absolute() else (Path.cwd() / target)
-    merged = merge_parameters(found, overrides)
-    if "out_dir" in merged and "out_dir" not in overrides:
-        overrides["out_dir"] = layout.rel(target.parent / found.name)
-    start = time.perf_counter()
-    try:
-        execute_notebook(found.notebook, target, overrides, cwd=layout.root,
-                         log=layout.log(f"run-{found.name}.stderr.log"))
-    except SectionFailed as exc:
-        say(f"[{found.name}] FAILED")
-        note = f"the executed notebook is kept at {layout.rel(target)}"
-        raise exc.with_note(Path(layout.rel(exc.notebook)), note) from None
-    seconds = time.perf_counter() - start
-    shown = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
-    say(f"[{found.name}] executed in {seconds:.1f} s with {shown} -> {layout.rel(target)}")
-    return RunReport(found.name, target, overrides, seconds)

@@ -26,7 +26,48 @@ from datetime import datetime
 from pathlib import Path
 
 from mcbi.book.layout import Layout
+from mcbi.book.lock import build_lock
+from mcbi.book.provenance import sha256_file
+from mcbi.book.state import load_state
 from mcbi.errors import UserError
+
+_NOT_BUILT = ("the book has not been built: run `make book` (python -m mcbi build) "
+              "before publishing")
+_REBUILD = "run `python -m mcbi build` (add --data PATH for other data) and publish again"
+
+
+def check_consistent(layout: Layout, manifest: dict) -> None:
+    """Refuse a tree that is not exactly one successful build on one data set.
+
+    The last build must have succeeded (``status`` ``"ok"`` in ``Layout.state``), every
+    section the manifest lists must have been executed on the manifest's data package, and
+    every executed notebook and results file must still hold the bytes that build wrote
+    (the SHA-256 recorded in the manifest's section ``outputs``).
+
+    Raises
+    ------
+    UserError
+        Naming what is wrong and how to fix it.
+    """
+    status = load_state(layout.state).get("status")
+    if status != "ok":
+        what = {"failed": "failed", "running": "is still running or was interrupted"}
+        raise UserError(f"the last build {what.get(status, 'is not recorded')}, so "
+                        f"{layout.rel(layout.build)}/ may mix two builds; {_REBUILD}")
+    data = manifest.get("data", {}).get("sha256")
+    sections = manifest.get("sections", {})
+    other = sorted(name for name, record in sections.items()
+                   if record.get("inputs", {}).get("data") != data)
+    if other:
+        raise UserError(f"sections {', '.join(other)} were not executed on the data the "
+                        f"manifest names (sha256 {str(data)[:12]}); {_REBUILD}")
+    for name, record in sections.items():
+        recorded = record.get("outputs") or {}
+        for key, path in (("page", layout.page(name)), ("results", layout.results(name))):
+            actual = sha256_file(path) if path.is_file() else None
+            if key in recorded and actual != recorded[key]:
+                raise UserError(f"{layout.rel(path)} changed after the build that the "
+                                f"manifest describes; {_REBUILD}")
 
 
 def collect_members(layout: Layout, manifest: dict) -> dict[str, Path]:
@@ -105,22 +146,32 @@ def publish(out_dir: Path, root: Path | None = None) -> Path:
     Raises
     ------
     UserError
-        If the book has not been built (no ``Layout.html`` or ``Layout.manifest``), or an
-        executed notebook the manifest names is missing.
+        If the book has not been built (no ``Layout.html`` or ``Layout.manifest``), an
+        executed notebook the manifest names is missing, the last build failed, or the
+        tree mixes builds (:func:`check_consistent`); or another process holds the build
+        lock (:class:`mcbi.book.lock.BuildLocked`).
     """
     layout = Layout(root or Path.cwd())
+    if not layout.build.is_dir():
+        raise UserError(_NOT_BUILT)
+    with build_lock(layout.build, "publish"):
+        return _publish(layout, Path(out_dir))
+
+
+def _publish(layout: Layout, out_dir: Path) -> Path:
+    """The body of :func:`publish`, run while holding the build lock."""
     if not (layout.html / "index.html").is_file() or not layout.manifest.is_file():
-        raise UserError("the book has not been built: run `make book` "
-                        "(python -m mcbi build) before publishing")
+        raise UserError(_NOT_BUILT)
     manifest = json.loads(layout.manifest.read_text("utf-8"))
+    members = collect_members(layout, manifest)
+    check_consistent(layout, manifest)
     top = f"mcbi-book-{manifest['version']}-{manifest['commit']}"
     contents = {name: path.read_bytes()
-                for name, path in collect_members(layout, manifest).items()}
+                for name, path in members.items()}
     contents["SHA256SUMS"] = checksum_list(contents).encode("utf-8")
     stamp = manifest["build_date"].replace("Z", "+00:00")
     mtime = int(datetime.fromisoformat(stamp).timestamp())
     archive = _tar_gz(top, contents, mtime)
-    out_dir = Path(out_dir)
     out_dir = out_dir if out_dir.is_absolute() else layout.root / out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{top}.tar.gz"

@@ -1,8 +1,14 @@
 """``Layout.state``: the input hashes of the last successful execution of each section.
 
 A section is up to date when its four input hashes (notebook, merged parameters, data
-package, package code) equal the recorded ones and its executed page still exists; the
-book is up to date when :func:`book_key` equals the recorded key.
+package, package code) equal the recorded ones and its executed page and results file
+still hold the bytes the pipeline wrote (``outputs``: their SHA-256, recorded at
+execution; a notebook run by hand into the book's folder makes the section out of date);
+the book is up to date when :func:`book_key` equals the recorded key.
+
+``status`` is ``"running"`` while a build runs, ``"failed"`` after one failed (or was
+killed: it then stays ``"running"``) and ``"ok"`` after one succeeded; ``data`` is the
+data package hash of the last successful build. ``publish`` packs only an ``"ok"`` tree.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ def load_state(path: Path) -> dict[str, Any]:
         state = {}
     state.setdefault("sections", {})
     state.setdefault("book", None)
+    state.setdefault("status", None)
+    state.setdefault("data", None)
     return state
 
 
@@ -52,9 +60,26 @@ def section_inputs(
     }
 
 
-def is_up_to_date(record: dict[str, Any] | None, inputs: dict[str, str], page: Path) -> bool:
-    """True if the recorded inputs equal ``inputs`` and the executed page still exists."""
-    return bool(record) and record.get("inputs") == inputs and page.is_file()
+def output_hashes(page: Path, results: Path) -> dict[str, str | None]:
+    """Return the SHA-256 of the executed page and of the results file (None if absent)."""
+    return {"page": sha256_file(page) if page.is_file() else None,
+            "results": sha256_file(results) if results.is_file() else None}
+
+
+def is_up_to_date(record: dict[str, Any] | None, inputs: dict[str, str], page: Path,
+                  results: Path | None = None) -> bool:
+    """True if the recorded inputs equal ``inputs`` and the outputs are those recorded.
+
+    The executed ``page`` must exist; when the record holds output hashes, the page and
+    the ``results`` file (default: beside the page) must still have them.
+    """
+    if not record or record.get("inputs") != inputs or not page.is_file():
+        return False
+    recorded = record.get("outputs")
+    if recorded is None:
+        return True
+    results = results or page.with_suffix(".results.json")
+    return recorded == output_hashes(page, results)
 
 
 def book_key(layout: Layout, info: BuildInfo, code_sha: str) -> str:
