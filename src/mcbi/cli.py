@@ -1,4 +1,4 @@
-"""Command-line interface: ``python -m mcbi {simulate,validate,build,run,publish}``.
+"""Command-line interface: ``python -m mcbi {simulate,validate,build,run,pdf,publish}``.
 
 Each sub-command is a thin wrapper; the work lives in the package modules, which return
 results or raise. This module is the only one that prints and chooses exit codes: an error
@@ -60,6 +60,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_pdf(args: argparse.Namespace) -> int:
+    from mcbi.book.pdf import build_pdf
+
+    report = build_pdf(progress=_progress)
+    print(f"wrote {report.pdf} ({report.pages} pages; copy in {report.download})")
+    return EXIT_OK
+
+
 def _cmd_publish(args: argparse.Namespace) -> int:
     from mcbi.book.publish import publish
 
@@ -94,6 +102,9 @@ def make_parser() -> argparse.ArgumentParser:
                    help="parameter override (repeatable)")
     p.add_argument("--output", default=None, help="where to write the executed notebook")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("pdf", help="print the built book to one PDF (needs chromium)")
+    p.set_defaults(func=_cmd_pdf)
 
     p = sub.add_parser("publish", help="pack the built book into a versioned archive")
     p.add_argument("--out", default="dist", help="output folder (default: dist)")
