@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 from mcbi.book.jupyterbook import derived_config, problems
-from mcbi.book.layout import JB_SINGLEHTML_DIR, Layout
+from mcbi.book.layout import CONFIG_FILE, JB_SINGLEHTML_DIR, Layout
 from mcbi.book.provenance import BuildInfo
 from mcbi.errors import BuildFailed, UserError
 
@@ -346,7 +346,7 @@ def build_pdf(root: Path | None = None, *, chromium: str | None = None,
     log: list[str] = []
     try:
         start = time.perf_counter()
-        config = derived_config(layout.config, info, stage / "_config.yml")
+        config = derived_config(layout.config, info, stage / CONFIG_FILE)
         html_dir = build_singlehtml(layout.root, config, stage / "jb", log)
         html_seconds = time.perf_counter() - start
         say(f"[pdf] one-page html built in {html_seconds:.1f} s")
