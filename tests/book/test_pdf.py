@@ -201,3 +201,19 @@ def test_a_failed_print_keeps_the_previous_pdf(built_toy: BuiltToy, tmp_path: Pa
         pdf.build_pdf(root, chromium="/bin/true")  # exits 0, prints nothing
     assert layout.pdf.read_bytes() == b"%PDF-1.4 previous\n%%EOF\n"
     assert layout.pdf_log.is_file()
+
+
+def test_the_build_citation_names_a_repository_only_when_one_is_configured(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcbi.book.pages import citation_md
+
+    shutil.copy(REPO / "_config.yml", tmp_path / "_config.yml")
+    shutil.copy(REPO / "CITATION.cff", tmp_path / "CITATION.cff")
+    info = BuildInfo("1.2.3", "abc1234", "0" * 64, "2026-01-02T03:04:05Z")
+    monkeypatch.delenv(REPOSITORY_ENV, raising=False)
+    text = citation_md(Layout(tmp_path), info)
+    assert "url" not in text and text.rstrip().endswith("[Computer software].")
+    monkeypatch.setenv(REPOSITORY_ENV, "https://example.org/team/mcbi")
+    text = citation_md(Layout(tmp_path), info)
+    assert "  url     = {https://example.org/team/mcbi}," in text
+    assert text.rstrip().endswith("[Computer software]. https://example.org/team/mcbi")
