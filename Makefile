@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install book test test-slow lint lock data validate publish benchmark clean
+.PHONY: install book pdf test test-slow lint lock data validate publish benchmark clean
 
 install: $(STAMP)
 
@@ -17,6 +17,10 @@ $(STAMP): requirements.txt pyproject.toml
 
 book: install
 	$(PY) -m mcbi build
+
+# The whole book as one PDF (_build/pdf/mcbi-book.pdf), printed offline by headless Chromium.
+pdf: book
+	$(PY) -m mcbi pdf
 
 test: install
 	$(VENV)/bin/lint-imports
@@ -44,6 +48,7 @@ publish: book
 benchmark: install
 	$(PY) benchmarks/bench_build.py
 	$(PY) benchmarks/bench_msem.py
+	$(PY) benchmarks/bench_pdf.py
 
 clean:
 	rm -rf _build book/sections book/_generated

@@ -1,4 +1,4 @@
-"""Command-line interface: ``python -m mcbi {simulate,validate,build,run,publish}``.
+"""Command-line interface: ``python -m mcbi {simulate,validate,build,run,pdf,publish}``.
 
 Each sub-command is a thin wrapper; the work lives in the package modules, which return
 results or raise. This module is the only one that prints and chooses exit codes: an error
@@ -86,9 +86,10 @@ def _progress(line: str) -> None:
 def _cmd_build(args: argparse.Namespace) -> int:
     from mcbi.book.pipeline import build
     from mcbi.paper.pages import generate_pages
+    from mcbi.synth.record import is_synthetic
 
     build(args.data or DEFAULT_DATA, force=args.force, page_generators=(generate_pages,),
-          progress=_progress)
+          progress=_progress, is_synthetic=is_synthetic)
     return EXIT_OK
 
 
@@ -96,6 +97,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from mcbi.book.pipeline import run_section
 
     run_section(args.section, _parse_params(args.p), output=args.output, progress=_progress)
+    return EXIT_OK
+
+
+def _cmd_pdf(args: argparse.Namespace) -> int:
+    from mcbi.book.pdf import build_pdf
+
+    report = build_pdf(progress=_progress)
+    print(f"wrote {report.pdf} ({report.pages} pages; copy in {report.download})")
     return EXIT_OK
 
 
@@ -142,6 +151,9 @@ def make_parser() -> argparse.ArgumentParser:
                    help="where to write the executed notebook (default: "
                         "_build/runs/SECTION.ipynb; not inside book/)")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("pdf", help="print the built book to one PDF (needs chromium)")
+    p.set_defaults(func=_cmd_pdf)
 
     p = sub.add_parser("publish", help="pack the built book into a versioned archive")
     p.add_argument("--out", default="dist", help="output folder (default: dist)")

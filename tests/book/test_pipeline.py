@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import BuiltToy, Fakes, beta_notebook, build_in_process, make_notebook, mcbi_cli
-from mcbi.book import pipeline, rerun
+from mcbi.book import pipeline
 from mcbi.book.execute import SectionFailed
 from mcbi.book.jupyterbook import BookFailed, derived_config, problems, swap_in
 from mcbi.book.provenance import BuildInfo

@@ -13,8 +13,8 @@ import yaml
 
 import mcbi
 from conftest import REPO, BuiltToy, mcbi_cli
-from mcbi.errors import UserError
 from mcbi.book.publish import publish
+from mcbi.errors import UserError
 
 ARTICLE_TITLE = ("Efficacy of a mindfulness and compassion-based intervention in "
                  "psychotherapists and their patients: Empathy, symptomatology, and "
@@ -56,6 +56,23 @@ def test_citation_cff_names_the_software_and_the_original_article() -> None:
     assert article["doi"] == "10.1037/pst0000467"
 
 
+def test_license_states_its_scopes_and_agrees_with_the_metadata() -> None:
+    text = (REPO / "LICENSE").read_text("utf-8")
+    assert "MIT License" in text and "Permission is hereby granted, free of charge" in text
+    assert "Creative Commons Attribution 4.0 International (SPDX: CC-BY-4.0)" in text
+    assert "https://creativecommons.org/licenses/by/4.0/legalcode" in text
+    code, rest = text.split("2. Text and data", 1)
+    assert "src/" in code and "notebooks/" in code
+    assert "data/trial/" in rest and "book/*.md" in rest
+    assert "real data" in rest
+    cff, zen = _cff(), _zenodo()
+    assert cff["license"] == zen["license"] == "MIT"
+    for note in (cff["message"], zen["notes"]):
+        assert "MIT" in note and "CC-BY-4.0" in note
+    package = json.loads((REPO / "data" / "trial" / "datapackage.json").read_text("utf-8"))
+    assert [lic["name"] for lic in package["licenses"]] == ["CC-BY-4.0"]
+
+
 def test_zenodo_agrees_with_citation_cff() -> None:
     cff, zen = _cff(), _zenodo()
     assert zen["title"] == cff["title"]
@@ -76,7 +93,11 @@ def test_config_points_at_one_repository_and_never_executes() -> None:
     config = yaml.safe_load((REPO / "_config.yml").read_text("utf-8"))
     assert config["execute"]["execute_notebooks"] == "off"
     assert config["only_build_toc_files"] is True
-    assert config["repository"]["url"] == _cff()["repository-code"]
+    # one repository URL, or none anywhere until the public repository exists
+    url = config["repository"]["url"]
+    assert url == _cff().get("repository-code", "")
+    assert [r["identifier"] for r in _zenodo()["related_identifiers"]
+            if r["scheme"] == "url"] == ([url] if url else [])
     assert config["sphinx"]["recursive_update"] is True
     assert config["bibtex_bibfiles"] == ["book/references.bib"]
     for pattern in (".venv", "_build", "notebooks", "data", "tests", "benchmarks", "dist",
@@ -89,7 +110,7 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _fake_build(root: Path) -> Path:
+def _fake_build(root: Path, data: dict | None = None) -> Path:
     html = root / "_build" / "html"
     (html / "book").mkdir(parents=True)
     (html / "index.html").write_text("<html>index</html>")
@@ -101,8 +122,9 @@ def _fake_build(root: Path) -> Path:
     outputs = {"page": _sha(sections / "01_a.ipynb"),
                "results": _sha(sections / "01_a.results.json")}
     manifest = {"version": "9.9.9", "commit": "abc1234", "build_date": "2026-01-02T03:04:05Z",
-                "data": {"sha256": "d" * 64},
-                "sections": {"01_a": {"inputs": {"data": "d" * 64}, "outputs": outputs}}}
+                "data": {"sha256": "d" * 64, **(data or {})},
+                "sections": {"01_a": {"inputs": {"data": (data or {}).get("sha256", "d" * 64)},
+                                      "outputs": outputs}}}
     (root / "_build" / "manifest.json").write_text(json.dumps(manifest))
     (root / "_build" / "state.json").write_text(json.dumps({"status": "ok"}))
     (root / "CITATION.cff").write_text("cff-version: 1.2.0\n")
@@ -125,8 +147,12 @@ def test_publish_archive_contents_and_checksums(tmp_path: Path) -> None:
     top = "mcbi-book-9.9.9-abc1234"
     assert names[0] == top
     assert sorted(files) == [f"{top}/{n}" for n in [
-        "CITATION.cff", "SHA256SUMS", "html/book/intro.html", "html/index.html",
-        "manifest.json", "notebooks/01_a.ipynb", "notebooks/01_a.results.json"]]
+        "CITATION.cff", "README.md", "SHA256SUMS", "html/book/intro.html", "html/index.html",
+        "manifest.json", "notebooks/01_a.ipynb", "notebooks/01_a.results.json",
+        "source/CITATION.cff"]]
+    readme = files[f"{top}/README.md"].decode()
+    assert "version 9.9.9, commit abc1234" in readme
+    assert "The data package is not included" in readme and "No PDF" in readme
     sums = files.pop(f"{top}/SHA256SUMS").decode().splitlines()
     assert sums == [f"{hashlib.sha256(data).hexdigest()}  {name[len(top) + 1:]}"
                     for name, data in sorted(files.items())]
@@ -134,8 +160,80 @@ def test_publish_archive_contents_and_checksums(tmp_path: Path) -> None:
     assert beside == [hashlib.sha256(path.read_bytes()).hexdigest(), path.name]
 
 
-def test_publish_is_deterministic(tmp_path: Path) -> None:
+def _package(root: Path, synthetic: bool) -> dict:
+    folder = root / "data" / "trial"
+    folder.mkdir(parents=True)
+    (folder / "datapackage.json").write_text(json.dumps({"synthetic": synthetic}))
+    (folder / "x.csv").write_text("a\n1\n")
+    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+    return {"path": "data/trial", "sha256": "0" * 64, "files": files, "synthetic": synthetic}
+
+
+def _archive(path: Path) -> dict[str, bytes]:
+    with tarfile.open(path) as tar:
+        return {m.name.split("/", 1)[1]: tar.extractfile(m).read()
+                for m in tar.getmembers() if m.isfile()}
+
+
+def test_publish_includes_the_source_license_and_the_synthetic_data(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    root = _fake_build(root, _package(root, synthetic=True))
+    for name, text in [("LICENSE", "MIT"), ("README.md", "# mcbi"), ("Makefile", "book:"),
+                       ("requirements.txt", "pandas==3.0\n"), ("_config.yml", "title: t\n"),
+                       ("src/mcbi/__init__.py", '"""x"""\n'), ("notebooks/01_a.ipynb", "{}"),
+                       ("book/intro.md", "# Intro\n"), ("book/_generated/x.md", "generated"),
+                       ("src/mcbi/__pycache__/x.pyc", "cache"), ("tests/test_x.py", "")]:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    files = _archive(publish(root / "dist", root=root))
+    assert {"LICENSE", "data/trial/datapackage.json", "data/trial/x.csv",
+            "source/LICENSE", "source/README.md", "source/Makefile", "source/_config.yml",
+            "source/requirements.txt", "source/src/mcbi/__init__.py",
+            "source/notebooks/01_a.ipynb", "source/book/intro.md"} <= set(files)
+    assert not any("_generated" in n or "__pycache__" in n or "tests/" in n
+                   or "book/sections" in n for n in files)
+    assert "synthetic data package this build used" in files["README.md"].decode()
+
+
+def test_publish_leaves_out_data_that_are_not_synthetic(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    root = _fake_build(root, _package(root, synthetic=False))
+    files = _archive(publish(root / "dist", root=root))
+    assert not any(n.startswith("data/") for n in files)
+    assert "is NOT included" in files["README.md"].decode()
+    assert "real trial data must not be published" in files["README.md"].decode()
+
+
+def test_publish_leaves_out_a_package_changed_since_the_build(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    root = _fake_build(root, _package(root, synthetic=True))
+    (root / "data" / "trial" / "x.csv").write_text("a\n2\n")
+    files = _archive(publish(root / "dist", root=root))
+    assert not any(n.startswith("data/") for n in files)
+    assert "x.csv no longer match" in files["README.md"].decode()
+
+
+def test_publish_includes_the_pdf_of_this_build_only(tmp_path: Path) -> None:
     root = _fake_build(tmp_path / "p")
+    pdf_dir = root / "_build" / "pdf"
+    pdf_dir.mkdir()
+    (pdf_dir / "mcbi-book.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    record = {"version": "9.9.9", "commit": "abc1234", "build_date": "2026-01-02T03:04:05Z"}
+    (pdf_dir / "mcbi-book.json").write_text(json.dumps(record))
+    files = _archive(publish(root / "a", root=root))
+    assert files["mcbi-book.pdf"] == b"%PDF-1.4\n%%EOF\n"
+    assert "`mcbi-book.pdf`: the whole book" in files["README.md"].decode()
+    (pdf_dir / "mcbi-book.json").write_text(json.dumps({**record, "commit": "0ld0ld0"}))
+    assert "mcbi-book.pdf" not in _archive(publish(root / "b", root=root))
+
+
+def test_publish_is_deterministic(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    root = _fake_build(root, _package(root, synthetic=True))
     first = publish(root / "a", root=root).read_bytes()
     second = publish(root / "b", root=root).read_bytes()
     assert first == second

@@ -190,7 +190,8 @@ def test_data_outside_the_project_leaves_no_absolute_path(tmp_path: Path) -> Non
         pipeline.build(str(outside), root=root)
     except Exception as exc:  # show the jupyter-book log with the failure
         log = root / "_build" / "logs" / "jupyter-book.log"
-        raise AssertionError(f"{exc}\n{log.read_text('utf-8')[-3000:] if log.exists() else ''}")
+        tail = log.read_text("utf-8")[-3000:] if log.exists() else ""
+        raise AssertionError(f"{exc}\n{tail}") from exc
     dist = tmp_path / "dist"
     archive = publish(dist, root=root)
     texts = {p: p.read_text("utf-8", errors="replace")

@@ -9,6 +9,7 @@ The paths come from the caller (:class:`mcbi.book.layout.Layout`).
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -28,9 +29,40 @@ class BookFailed(BuildFailed):
     """jupyter-book failed or warned; ``str()`` lists the first problems and the log."""
 
 
+REPOSITORY_ENV = "MCBI_REPOSITORY_URL"
+"""Environment variable that sets (or overrides) ``repository.url`` of the config."""
+REPOSITORY_BUTTONS = ("use_repository_button", "use_issues_button", "use_edit_page_button")
+LAUNCH_URLS = ("binderhub_url", "jupyterhub_url", "colab_url", "deepnote_url")
+
+
+def repository_settings(config: dict, environ: dict[str, str] | None = None) -> dict:
+    """Return ``config`` with its repository and launch buttons set for its repository URL.
+
+    The URL is ``$MCBI_REPOSITORY_URL`` when set, else ``repository.url``. Without one, the
+    repository, issues and edit buttons are switched off and every launch service is
+    emptied (Jupyter Book would otherwise point them at its own placeholder repository).
+    """
+    environ = os.environ if environ is None else environ
+    repository = dict(config.get("repository") or {})
+    url = (environ.get(REPOSITORY_ENV) or repository.get("url") or "").strip()
+    repository["url"] = url
+    config = {**config, "repository": repository}
+    if url:
+        return config
+    config["html"] = {**(config.get("html") or {}), **dict.fromkeys(REPOSITORY_BUTTONS, False)}
+    launch = dict(config.get("launch_buttons") or {})
+    launch.update({**dict.fromkeys(LAUNCH_URLS, ""), "thebe": False})
+    config["launch_buttons"] = launch
+    return config
+
+
 def derived_config(source: Path, info: BuildInfo, dest: Path) -> Path:
-    """Write the project's config file ``source`` with the provenance footer to ``dest``."""
-    config = yaml.safe_load(Path(source).read_text("utf-8")) or {}
+    """Write the project's config file ``source`` with the provenance footer to ``dest``.
+
+    Repository and launch buttons are kept only when a repository URL is configured
+    (:func:`repository_settings`).
+    """
+    config = repository_settings(yaml.safe_load(Path(source).read_text("utf-8")) or {})
     html = config.setdefault("html", {})
     html["extra_footer"] = (html.get("extra_footer") or "") + info.footer_html()
     dest.parent.mkdir(parents=True, exist_ok=True)

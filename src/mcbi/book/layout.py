@@ -32,6 +32,20 @@ REQUIREMENTS_IN = "requirements.in"
 REQUIREMENTS_TXT = "requirements.txt"
 JB_HTML_DIR = "_build/html"
 """Where jupyter-book itself writes the html under its ``--path-output`` folder."""
+JB_SINGLEHTML_DIR = "_build/singlehtml"
+"""Where jupyter-book writes the one-page html (``--builder singlehtml``)."""
+PDF_DIR = f"{BUILD_DIR}/pdf"
+PDF_NAME = "mcbi-book.pdf"
+DOWNLOADS_DIR = "_downloads"
+"""Folder of the html site that holds downloadable files (the PDF)."""
+LICENSE_FILE = "LICENSE"
+README_FILE = "README.md"
+SOURCE_PATHS = ("src", "notebooks", "book", CONFIG_FILE, TOC_FILE, "Makefile", "pyproject.toml",
+                REQUIREMENTS_IN, REQUIREMENTS_TXT, README_FILE, LICENSE_FILE, CITATION_FILE,
+                ZENODO_FILE)
+"""What the publish archive holds as the source of the build (folders and files)."""
+SOURCE_SKIP = (SECTIONS_DIR, GENERATED_DIR)
+"""Build outputs inside the source folders (the archive holds them elsewhere)."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +145,67 @@ class Layout:
     def book_log(self) -> Path:
         """The full jupyter-book log of the last book build."""
         return self.log("jupyter-book.log")
+
+    # ------------------------------------------------------------------ pdf and publishing
+    @property
+    def pdf_dir(self) -> Path:
+        """Folder of the whole-book PDF: ``_build/pdf``."""
+        return self.root / PDF_DIR
+
+    @property
+    def pdf(self) -> Path:
+        """The whole-book PDF: ``_build/pdf/mcbi-book.pdf``."""
+        return self.pdf_dir / PDF_NAME
+
+    @property
+    def pdf_record(self) -> Path:
+        """Which build the PDF was made from: ``_build/pdf/mcbi-book.json``."""
+        return self.pdf.with_suffix(".json")
+
+    @property
+    def pdf_download(self) -> Path:
+        """The PDF's copy in the html site: ``_build/html/_downloads/mcbi-book.pdf``."""
+        return self.html / DOWNLOADS_DIR / PDF_NAME
+
+    @property
+    def stage_pdf(self) -> Path:
+        """The folder the one-page html and the PDF are built in before moving into place."""
+        return self.stage / "pdf"
+
+    @property
+    def pdf_log(self) -> Path:
+        """The log of the last PDF build (jupyter-book singlehtml and Chromium)."""
+        return self.log("pdf.log")
+
+    @property
+    def license(self) -> Path:
+        """The project's ``LICENSE`` file."""
+        return self.root / LICENSE_FILE
+
+    @property
+    def readme(self) -> Path:
+        """The project's ``README.md``."""
+        return self.root / README_FILE
+
+    def source_files(self) -> list[Path]:
+        """Return the source files of the project (:data:`SOURCE_PATHS`), sorted.
+
+        Build outputs (:data:`SOURCE_SKIP`), hidden files and folders, ``__pycache__`` and
+        ``*.egg-info`` folders are left out; missing paths are skipped.
+        """
+        skip = [self.root / rel for rel in SOURCE_SKIP]
+        found: set[Path] = set()
+        for rel in SOURCE_PATHS:
+            path = self.root / rel
+            candidates = sorted(path.rglob("*")) if path.is_dir() else [path]
+            for file in candidates:
+                parts = file.relative_to(self.root).parts
+                if (not file.is_file() or any(p.startswith(".") and p != rel for p in parts)
+                        or any(p == "__pycache__" or p.endswith(".egg-info") for p in parts)
+                        or any(file.is_relative_to(s) for s in skip)):
+                    continue
+                found.add(file)
+        return sorted(found, key=lambda p: p.relative_to(self.root).as_posix())
 
     def rel(self, path: Path) -> str:
         """``path`` relative to the root in POSIX form, or as given if outside it."""

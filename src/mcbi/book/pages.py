@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from mcbi.book.jupyterbook import repository_settings
 from mcbi.book.layout import Layout
 from mcbi.book.provenance import BuildInfo, package_versions, python_version
 from mcbi.book.sections import Section
@@ -73,9 +74,13 @@ def software_title(cff: Path) -> str:
 
 
 def repository_url(config_file: Path) -> str:
-    """Return ``repository.url`` of the book's ``_config.yml`` (empty if unset)."""
+    """Return the repository URL of the build (empty if none is configured).
+
+    ``$MCBI_REPOSITORY_URL`` or else ``repository.url`` of the book's ``_config.yml``, as
+    for the repository buttons (:func:`mcbi.book.jupyterbook.repository_settings`).
+    """
     config = yaml.safe_load(config_file.read_text("utf-8")) or {}
-    return str((config.get("repository") or {}).get("url") or "")
+    return str(repository_settings(config)["repository"]["url"])
 
 
 def citation_md(layout: Layout, info: BuildInfo) -> str:
@@ -90,11 +95,11 @@ def citation_md(layout: Layout, info: BuildInfo) -> str:
         f"  year    = {{{year}}},",
         f"  version = {{{info.version}}},",
         f"  note    = {{Build of commit {info.commit}}},",
-        f"  url     = {{{url}}},",
+        *([f"  url     = {{{url}}},"] if url else []),
         "}",
     ])
     apa = (f"{AUTHOR}. ({year}). *{title}* (Version {info.version}, commit "
-           f"{info.commit}) [Computer software]. {url}")
+           f"{info.commit}) [Computer software]." + (f" {url}" if url else ""))
     return "\n".join(["```bibtex", bibtex, "```", "", "APA (7th edition):", "", apa, ""])
 
 

@@ -219,6 +219,7 @@ def generate_lead_pages(
 def build(
     data: str | Path, *, force: bool = False, root: Path | None = None,
     page_generators: Sequence[PageGenerator] = (), progress: Progress | None = None,
+    is_synthetic: Callable[[Path], bool] | None = None,
 ) -> BuildReport:
     """Execute the sections whose inputs changed, then build the book if anything changed.
 
@@ -236,6 +237,10 @@ def build(
         ``Layout.generated`` (the codebook and the appendix; see :mod:`mcbi.paper.pages`).
     progress : callable, optional
         Receives the progress lines (default: nothing is shown).
+    is_synthetic : callable, optional
+        Decides whether the data folder is the generator's synthetic output (the command
+        line passes :func:`mcbi.synth.record.is_synthetic`); recorded as the manifest's
+        ``data.synthetic`` (``False`` when not given), which ``publish`` relies on.
 
     Returns
     -------
@@ -268,7 +273,9 @@ def build(
         state["status"] = "running"
         save_state(layout.state, state)
         try:
-            report = _build_locked(layout, sections, state, force, page_generators, say)
+            synthetic = bool(is_synthetic(layout.data)) if is_synthetic else False
+            report = _build_locked(layout, sections, state, force, page_generators, say,
+                                   synthetic)
         except BaseException:
             state["status"] = "failed"
             save_state(layout.state, state)
@@ -292,7 +299,7 @@ def section_overrides(section: Section, data_value: str) -> dict[str, Any]:
 
 def _build_locked(
     layout: Layout, sections: list[Section], state: dict[str, Any], force: bool,
-    page_generators: Sequence[PageGenerator], say: Progress,
+    page_generators: Sequence[PageGenerator], say: Progress, synthetic: bool = False,
 ) -> BuildReport:
     """The body of :func:`build`, run while holding the build lock."""
     data_sha, data_files = hash_tree(layout.data)
@@ -323,7 +330,7 @@ def _build_locked(
     if mixed:  # cannot happen through this function; refuse rather than mix data sets
         raise BuildFailed(f"sections {', '.join(mixed)} were executed on other data")
     data_record = {"path": data_label(layout, data_sha), "sha256": data_sha,
-                   "files": data_files}
+                   "files": data_files, "synthetic": synthetic}
     status, seconds = _build_book(layout, sections, state, data_record, code_sha, force,
                                   page_generators, say)
     state["data"] = data_sha

@@ -4,11 +4,20 @@ The archive ``<out_dir>/mcbi-book-<version>-<commit>.tar.gz`` (version and commi
 build, read from the manifest) holds, under one top folder of the same name (the project
 paths are those of :class:`mcbi.book.layout.Layout`)::
 
+    README.md             what the archive holds, the data statement, licences, citation
     html/                 the built book (Layout.html)
+    mcbi-book.pdf         the whole book as a PDF, when it was printed from this build
     notebooks/            the executed section notebooks and their results files
     manifest.json         Layout.manifest
-    CITATION.cff, .zenodo.json
+    data/<package>/       the data package, only if it is the shipped synthetic one
+    source/               src/, notebooks/, book/, configs, Makefile, pyproject.toml,
+                          requirements.txt (the lock file), README.md, LICENSE, citation
+    LICENSE, CITATION.cff, .zenodo.json
     SHA256SUMS            sha256sum list of every other file in the archive
+
+The data package is published only when every file still has the hash the manifest
+recorded and its ``datapackage.json`` says ``"synthetic": true``; the trial's real data
+must not be published, so any other package is left out and the archive's README says so.
 
 Members are sorted, owned by 0:0, dated at the build date and gzip carries no timestamp, so
 publishing the same build twice gives identical bytes. ``<out_dir>/SHA256SUMS`` lists the
@@ -24,6 +33,9 @@ import json
 import tarfile
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from mcbi.book.layout import Layout
 from mcbi.book.lock import build_lock
@@ -70,8 +82,92 @@ def check_consistent(layout: Layout, manifest: dict) -> None:
                                 f"manifest describes; {_REBUILD}")
 
 
+def data_decision(layout: Layout, manifest: dict[str, Any]) -> tuple[dict[str, Path], str]:
+    """Decide whether the build's data package is published.
+
+    Returns
+    -------
+    files : dict
+        ``{archive path: file}`` of the package (empty when it is left out).
+    statement : str
+        One paragraph for the archive's README saying what was decided and why.
+    """
+    data = manifest.get("data") or {}
+    path, recorded = str(data.get("path") or ""), dict(data.get("files") or {})
+    folder = Path(path) if Path(path).is_absolute() else layout.root / path
+    package = folder / "datapackage.json"
+    if not path or not recorded or not package.is_file():
+        return {}, ("The data package is not included: the manifest names no data package "
+                    "that can be found next to this build.")
+    if data.get("synthetic") is not True:
+        return {}, (f"The data package ({path}, SHA-256 {data.get('sha256')}) is NOT "
+                    "included: the build did not establish it as the generator's synthetic "
+                    "output (manifest data.synthetic), and real "
+                    "trial data must not be published. Whoever holds the data can rebuild "
+                    "the book from them (`python -m mcbi build --data DIR`) and compare the "
+                    "hash with manifest.json.")
+    changed = [name for name, digest in sorted(recorded.items())
+               if not (folder / name).is_file()
+               or hashlib.sha256((folder / name).read_bytes()).hexdigest() != digest]
+    if changed:
+        return {}, (f"The data package ({path}) is not included: {', '.join(changed)} no "
+                    "longer match the hashes the manifest recorded for this build.")
+    files = {f"data/{folder.name}/{name}": folder / name for name in sorted(recorded)}
+    return files, (f"data/{folder.name}/ is the synthetic data package this build used "
+                   f"({path}, SHA-256 {data.get('sha256')}; every file checked against the "
+                   "manifest). It was generated with the trial's design and is not the "
+                   "trial's data; the real data are not public.")
+
+
+def pdf_matches(layout: Layout, manifest: dict[str, Any]) -> bool:
+    """Whether ``Layout.pdf`` exists and was printed from the build the manifest describes."""
+    if not layout.pdf.is_file() or not layout.pdf_record.is_file():
+        return False
+    record = json.loads(layout.pdf_record.read_text("utf-8"))
+    keys = ("version", "commit", "build_date")
+    return all(record.get(key) == manifest.get(key) for key in keys)
+
+
+def _about(citation: Path) -> str:
+    """Return the title and the original article's DOI from ``CITATION.cff`` (if any)."""
+    cff = (yaml.safe_load(citation.read_text("utf-8")) if citation.is_file() else None) or {}
+    title = " ".join(str(cff.get("title") or "A Jupyter Book").split())
+    doi = (cff.get("preferred-citation") or {}).get("doi")
+    return f"{title}" + (f" (original article: https://doi.org/{doi})" if doi else "")
+
+
+def archive_readme(top: str, manifest: dict[str, Any], names: list[str],
+                   data_statement: str, about: str = "") -> str:
+    """Return the archive's ``README.md`` (no date or path of the machine: deterministic)."""
+    pdf = ("- `mcbi-book.pdf`: the whole book as one PDF (also linked from the html).\n"
+           if "mcbi-book.pdf" in names else
+           "- No PDF: it was not printed from this build (`make pdf`).\n")
+    return (
+        f"# {top}\n\n"
+        f"{about}: the built book of version {manifest.get('version')}, commit "
+        f"{manifest.get('commit')}, built {manifest.get('build_date')}.\n\n"
+        "## Contents\n\n"
+        "- `html/index.html`: the book; open it in a browser.\n"
+        f"{pdf}"
+        "- `notebooks/`: the executed notebooks the book shows, and their results files.\n"
+        "- `manifest.json`: versions, commit, data hashes, parameters, every result.\n"
+        "- `source/`: the code, notebooks, book pages and configuration of this build, with "
+        "`requirements.txt`, the lock file of the environment. To rebuild, put a data "
+        "package at `source/data/trial` (this archive's `data/trial` when included) and run "
+        "`make book` in `source/`.\n"
+        "- `LICENSE`, `CITATION.cff`, `.zenodo.json`: licences and citation metadata.\n"
+        "- `SHA256SUMS`: checksums of every other file (`sha256sum -c SHA256SUMS`).\n\n"
+        "## Data\n\n"
+        f"{data_statement}\n\n"
+        "## Licence and citation\n\n"
+        "Code: MIT. Text, figures, tables and the synthetic data: CC BY 4.0. See `LICENSE`. "
+        "Cite the original article for the trial and its findings, and this archive (version "
+        "and commit) for the rebuild; see `CITATION.cff`.\n"
+    )
+
+
 def collect_members(layout: Layout, manifest: dict) -> dict[str, Path]:
-    """Return ``{archive path: file}`` of everything to publish, without SHA256SUMS.
+    """Return ``{archive path: file}`` of every file to publish (no README, no SHA256SUMS).
 
     Raises
     ------
@@ -90,9 +186,14 @@ def collect_members(layout: Layout, manifest: dict) -> dict[str, Path]:
         if results.is_file():
             members[f"notebooks/{results.name}"] = results
     members["manifest.json"] = layout.manifest
-    for path in (layout.citation, layout.zenodo):
+    if pdf_matches(layout, manifest):
+        members[layout.pdf.name] = layout.pdf
+    for path in (layout.license, layout.citation, layout.zenodo):
         if path.is_file():
             members[path.name] = path
+    for path in layout.source_files():
+        members[f"source/{layout.rel(path)}"] = path
+    members.update(data_decision(layout, manifest)[0])
     return dict(sorted(members.items()))
 
 
@@ -168,6 +269,9 @@ def _publish(layout: Layout, out_dir: Path) -> Path:
     top = f"mcbi-book-{manifest['version']}-{manifest['commit']}"
     contents = {name: path.read_bytes()
                 for name, path in members.items()}
+    statement = data_decision(layout, manifest)[1]
+    contents["README.md"] = archive_readme(top, manifest, sorted(contents), statement,
+                                           _about(layout.citation)).encode("utf-8")
     contents["SHA256SUMS"] = checksum_list(contents).encode("utf-8")
     stamp = manifest["build_date"].replace("Z", "+00:00")
     mtime = int(datetime.fromisoformat(stamp).timestamp())

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from mcbi.book.execute import SectionFailed, execute_notebook, relativize
-from mcbi.book.notebook_html import write_html
 from mcbi.book.layout import Layout
 from mcbi.book.lock import build_lock
+from mcbi.book.notebook_html import write_html
 from mcbi.book.sections import find_section, parse_overrides
 from mcbi.errors import ParameterError
 

@@ -2,7 +2,7 @@
 
 * Launch buttons of the results pages point at the *source* notebook: the pages are the
   executed copies in ``book/sections/`` (never committed), so Binder must open
-  ``notebooks/NN_slug.ipynb`` instead.
+  ``notebooks/NN_slug.ipynb`` instead. The download button keeps the executed notebook.
 * Script tags that a theme extension adds twice (sphinx-thebe's configuration block with
   jupyter-book 1.0.4 and Sphinx 7.4) are written once; twice is a JavaScript
   ``SyntaxError: Identifier 'THEBE_JS_URL' has already been declared`` on every page.
@@ -19,11 +19,17 @@ SOURCES = f"{NOTEBOOKS_DIR}/"
 
 
 def _rewrite(buttons: list[Any], old: str, new: str) -> None:
+    """Point the launch links (absolute URLs) at the source notebook.
+
+    Relative links are left alone: the download button's ``_sources/…/<page>.ipynb`` is the
+    executed notebook Sphinx copied into the site (``_sources/notebooks/`` does not exist).
+    """
     for button in buttons:
         if not isinstance(button, dict):
             continue
-        if isinstance(button.get("url"), str):
-            button["url"] = button["url"].replace(old, new)
+        url = button.get("url")
+        if isinstance(url, str) and url.startswith(("http://", "https://")):
+            button["url"] = url.replace(old, new)
         _rewrite(button.get("buttons") or [], old, new)
 
 
