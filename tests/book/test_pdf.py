@@ -97,14 +97,14 @@ def test_title_page_has_title_authors_build_and_the_original_article() -> None:
     assert 'href="https://doi.org/10.1037/pst0000467"' in html
 
 
-def test_data_note_says_whether_the_data_are_synthetic(tmp_path: Path) -> None:
+def test_data_note_follows_the_builds_verdict_not_the_descriptor(tmp_path: Path) -> None:
     layout = Layout(tmp_path)
     (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "datapackage.json").write_text('{"synthetic": true}')
-    manifest = {"data": {"path": "pkg"}}
-    assert "synthetic data package pkg" in pdf.data_note(layout, manifest)
-    (tmp_path / "pkg" / "datapackage.json").write_text('{"name": "real"}')
-    assert pdf.data_note(layout, manifest) == "Built from the data package pkg."
+    (tmp_path / "pkg" / "datapackage.json").write_text('{"synthetic": true}')  # ignored
+    real = {"data": {"path": "pkg", "sha256": "ab" * 32, "synthetic": False}}
+    assert pdf.data_note(layout, real) == "Built from the data package pkg (SHA-256 abababababab)."
+    synthetic = {"data": {"path": "pkg", "sha256": "ab" * 32, "synthetic": True}}
+    assert "synthetic data package pkg" in pdf.data_note(layout, synthetic)
 
 
 def test_reveal_download_links_unhides_only_the_pdf_paragraph(tmp_path: Path) -> None:
