@@ -80,8 +80,13 @@ def _check(counts: pd.DataFrame, arms: tuple[str, str]) -> None:
         raise ValueError(f"counts lack columns: {', '.join(sorted(need - set(counts.columns)))}")
 
 
+def _people(n: float, word: str, min_cell: int) -> str:
+    text = count_text(n, min_cell)
+    return f"{text} {word}" + ("" if text == "1" else "s")
+
+
 def _pair(t: float, p: float, min_cell: int) -> str:
-    return f"{count_text(t, min_cell)} therapists, {count_text(p, min_cell)} patients"
+    return f"{_people(t, 'therapist', min_cell)}, {_people(p, 'patient', min_cell)}"
 
 
 def flow_diagram(counts: pd.DataFrame, arms: tuple[str, str], labels: dict[str, str],
@@ -139,11 +144,11 @@ def flow_diagram(counts: pd.DataFrame, arms: tuple[str, str], labels: dict[str, 
         r = rows.loc[arm]
         _arrow(ax, xs[k], top + _GAP, xs[k], top)
         lines = [f"Allocated to {labels.get(arm, arm)}",
-                 f"{int(r['therapists_randomized'])} therapists",
-                 f"{int(r['patients_enrolled'])} patients enrolled"]
+                 _people(float(r["therapists_randomized"]), "therapist", 0),
+                 _people(float(r["patients_enrolled"]), "patient", 0) + " enrolled"]
         if "therapists_without_patients" in r.index:
-            lines.append(f"{count_text(float(r['therapists_without_patients']), min_cell)} "
-                         "therapists without patients")
+            lines.append(_people(float(r["therapists_without_patients"]), "therapist",
+                                 min_cell) + " without patients")
         alloc_bottom.append(_box(ax, xs[k], top, box_w, lines, ARM_STYLE[k]))
     _stage(ax, top, min(alloc_bottom), "Allocation")
     bottom = min(alloc_bottom)

@@ -348,7 +348,8 @@ def reliability(trial: TrialData, min_n: int = MIN_N) -> pd.DataFrame:
 
 
 _SMALL = "ᵃ"
-_MARKS = "ᵇᶜᵈᵉᶠᵍʰ"
+_SMOOTHED = "ᵇ"
+_MARKS = "ᶜᵈᵉᶠᵍʰ"
 
 
 def reliability_display(rel: pd.DataFrame, respondent: str, min_cell: int = 0,
@@ -372,8 +373,8 @@ def reliability_display(rel: pd.DataFrame, respondent: str, min_cell: int = 0,
         The formatted table (``Scale, Items`` and ``α <wave>, ω <wave>, n <wave>``;
         n is the fewest respondents answering a pair of the scale's items, with the number
         answering every item in parentheses) and the note explaining its marks: ᵃ for an
-        estimate resting on fewer than ``min_n`` respondents, further letters for
-        each reason an estimate is missing or was computed from a smoothed matrix.
+        estimate resting on fewer than ``min_n`` respondents, ᵇ for one computed from a
+        smoothed covariance matrix, further letters for each reason an estimate is missing.
     """
     sub = rel[rel["respondent"] == respondent]
     if sub.empty:
@@ -391,8 +392,11 @@ def reliability_display(rel: pd.DataFrame, respondent: str, min_cell: int = 0,
                 continue
             r = by_wave.loc[wave]
             mark = ""
-            if r["note"]:
-                mark = reasons.setdefault(str(r["note"]), _MARKS[len(reasons) % len(_MARKS)])
+            if str(r["note"]).startswith("smoothed"):
+                mark = reasons.setdefault(str(r["note"]), _SMOOTHED)
+            elif r["note"]:
+                others = [m for m in reasons.values() if m != _SMOOTHED]
+                mark = reasons.setdefault(str(r["note"]), _MARKS[len(others) % len(_MARKS)])
             small = _SMALL if r["small_n"] else ""
             row[f"α {head}"] = fmt_num(r["alpha"], 2, leading_zero=False) + small + mark
             row[f"ω {head}"] = fmt_num(r["omega"], 2, leading_zero=False) + (
@@ -400,7 +404,8 @@ def reliability_display(rel: pd.DataFrame, respondent: str, min_cell: int = 0,
             row[f"n {head}"] = (f"{count_text(float(r['n_pairwise_min']), min_cell)} "
                                 f"({count_text(float(r['n_complete']), min_cell)})")
         rows.append(row)
-    notes = [f"{mark} {reason[0].upper()}{reason[1:]}." for reason, mark in reasons.items()]
+    notes = [f"{mark} {reason[0].upper()}{reason[1:]}."
+             for reason, mark in sorted(reasons.items(), key=lambda item: item[1] != _SMOOTHED)]
     if sub["small_n"].any():
         notes.insert(0, f"{_SMALL} Rests on fewer than {min_n} "
                         "respondents: imprecise.")
