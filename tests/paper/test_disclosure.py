@@ -56,7 +56,7 @@ def test_disclosure_sentence_names_the_threshold_or_says_all_shown() -> None:
 
 
 def test_rule_sentence() -> None:
-    assert "`min_cell` is 0" in disclosure.rule_sentence(0)
+    assert "min_cell is 0" in disclosure.rule_sentence(0)
     assert "one to 4 people" in disclosure.rule_sentence(5)
     with pytest.raises(ValueError):
         disclosure.rule_sentence(-1)

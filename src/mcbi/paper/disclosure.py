@@ -116,8 +116,8 @@ def rule_sentence(threshold: int) -> str:
     """The disclosure rule applied to real data, for the Methods (whatever data are used)."""
     _check_threshold(threshold)
     if threshold <= 1:
-        return ("On real data, all counts are shown (the notebook parameter `min_cell` is "
+        return ("On real data, all counts are shown (the notebook parameter min_cell is "
                 f"{threshold}).")
     return (f"On real data, counts of one to {threshold - 1} people in the descriptive tables "
             f"and the flow diagram are shown as “< {threshold}” (the notebook parameter "
-            "`min_cell`), except the numbers allocated to each arm.")
+            "min_cell), except the numbers allocated to each arm.")
