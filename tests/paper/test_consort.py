@@ -105,3 +105,11 @@ def test_figure_markdown() -> None:
                    ":width: 100%\n\nThe caption.\n:::\n")
     with pytest.raises(ValueError, match="figure name"):
         consort.figure_markdown("f.png", "c", "bad name", "alt")
+
+
+def test_flow_figure_saves_the_png_and_returns_its_directive(tmp_path) -> None:
+    out = consort.flow_figure(_counts(), ("MCBI", "control"), {}, str(tmp_path), "01_flow",
+                              "fig-flow")
+    assert (tmp_path / "figures" / "01_flow.png").stat().st_size > 10_000
+    assert out.startswith(":::{figure} figures/01_flow.png\n:name: fig-flow\n:alt: CONSORT")
+    assert consort.CAPTION in out

@@ -289,3 +289,12 @@ def test_reliability_sentence() -> None:
                     "1 could not be estimated, 1 come from a smoothed covariance matrix.")
     none = _rel_rows().iloc[2:]
     assert "could not be estimated for any scale" in sample.reliability_sentence(none)
+
+
+def test_scoring_values_on_trial(trial) -> None:
+    values = sample.scoring_values(trial)
+    assert values["min_answered_pct"] == pytest.approx(80.0) and values["min_items_10"] == 8
+    for who in ("t", "p"):
+        parts = [values[f"{who}_{k}"] for k in ("complete_pct", "prorated_pct", "missing_pct")]
+        assert sum(parts) == pytest.approx(100.0)
+        assert values[f"{who}_n"] > 0

@@ -18,6 +18,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
 from mcbi.paper.disclosure import count_text  # noqa: E402
+from mcbi.paper.figures import save  # noqa: E402
 
 WIDTH = 7.5
 """Figure width in inches (the book's text column)."""
@@ -34,6 +35,10 @@ STAGE_STYLE = {"fc": "#1f3b57", "ec": "#1f3b57"}
 _LINE = FONT * 1.45 / 72  # line height, inches
 _PAD = 0.12
 _GAP = 0.32
+
+CAPTION = ("Flow of therapists (randomized) and their patients (enrolled through them) by arm: "
+           "assessed and not assessed at each wave in the data, and analysed.")
+"""Caption of the flow figure."""
 
 WAVE_TITLES = {"pre": "Pre (baseline)", "post": "Post (after the 8 weeks)",
                "followup": "Follow-up"}
@@ -219,3 +224,12 @@ def figure_markdown(path: str, caption: str, name: str, alt: str, width: str = "
     alt = " ".join(alt.split())
     return (f":::{{figure}} {path}\n:name: {name}\n:alt: {alt}\n:width: {width}\n\n"
             f"{caption}\n:::\n")
+
+
+def flow_figure(counts: pd.DataFrame, arms: tuple[str, str], labels: dict[str, str],
+                out_dir: str, file: str, name: str, min_cell: int = 0) -> str:
+    """Draw and save the flow diagram (``<out_dir>/figures/<file>.png``) and return its
+    MyST directive, with :data:`CAPTION` and the alt text of :func:`flow_alt_text`."""
+    save(flow_diagram(counts, arms, labels, min_cell), out_dir, file)
+    return figure_markdown(f"figures/{file}.png", CAPTION, name,
+                           flow_alt_text(counts, arms, labels, min_cell))

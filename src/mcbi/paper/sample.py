@@ -333,6 +333,19 @@ def scoring_summary(responses: pd.DataFrame, instruments: tuple[Instrument, ...]
             "prorated_pct": 100 * (scored - complete) / n, "missing_pct": 100 * (n - scored) / n}
 
 
+def scoring_values(trial: TrialData, min_answered: float = MIN_ANSWERED) -> dict[str, float]:
+    """The scoring rule and what it did, for glue: ``min_answered_pct``, ``min_items_10``
+    (items needed on a 10-item scale) and ``t_<key>``, ``p_<key>`` for every key of
+    :func:`scoring_summary` (therapists, patients)."""
+    values = {"min_answered_pct": 100 * min_answered,
+              "min_items_10": items_required(10, min_answered)}
+    for who, items, instruments in (("t", trial.therapist_items, THERAPIST_INSTRUMENTS),
+                                    ("p", trial.patient_items, PATIENT_INSTRUMENTS)):
+        summary = scoring_summary(items, instruments, min_answered)
+        values.update({f"{who}_{key}": value for key, value in summary.items()})
+    return values
+
+
 def reliability(trial: TrialData, min_n: int = MIN_N) -> pd.DataFrame:
     """Cronbach's alpha and McDonald's omega of every scale at every wave, both respondents.
 
@@ -346,6 +359,12 @@ def reliability(trial: TrialData, min_n: int = MIN_N) -> pd.DataFrame:
                           min_n=min_n).assign(respondent="patients"),
     ], ignore_index=True)
 
+
+RELIABILITY_CAPTION = (
+    "Cronbach's α and McDonald's ω by scale and wave, from pairwise-complete item covariances. "
+    "n: fewest respondents answering a pair of the scale's items (in parentheses: "
+    "respondents answering every item).")
+"""Caption of the reliability tables (their notes follow it)."""
 
 _SMALL = "ᵃ"
 _SMOOTHED = "ᵇ"
