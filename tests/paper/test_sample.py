@@ -294,6 +294,8 @@ def test_reliability_sentence() -> None:
 def test_scoring_values_on_trial(trial) -> None:
     values = sample.scoring_values(trial)
     assert values["min_answered_pct"] == pytest.approx(80.0) and values["min_items_10"] == 8
+    assert values["min_items_2"] == 2
+    assert sample.reliability_settings(25) == {"rel_min_n": 25, "rel_min_responses": 3}
     for who in ("t", "p"):
         parts = [values[f"{who}_{k}"] for k in ("complete_pct", "prorated_pct", "missing_pct")]
         assert sum(parts) == pytest.approx(100.0)

@@ -14,6 +14,7 @@ import pandas as pd
 from mcbi.paper.apa import fmt_num
 from mcbi.paper.disclosure import count_percent_text, count_text, is_small
 from mcbi.paper.outcomes import label
+from mcbi.stats.reliability import MIN_RESPONSES
 from mcbi.trial import design
 from mcbi.trial.data import TrialData
 from mcbi.trial.instruments import (
@@ -335,15 +336,22 @@ def scoring_summary(responses: pd.DataFrame, instruments: tuple[Instrument, ...]
 
 def scoring_values(trial: TrialData, min_answered: float = MIN_ANSWERED) -> dict[str, float]:
     """The scoring rule and what it did, for glue: ``min_answered_pct``, ``min_items_10``
-    (items needed on a 10-item scale) and ``t_<key>``, ``p_<key>`` for every key of
-    :func:`scoring_summary` (therapists, patients)."""
+    and ``min_items_2`` (items needed on a 10-item and a 2-item scale) and ``t_<key>``,
+    ``p_<key>`` for every key of :func:`scoring_summary` (therapists, patients)."""
     values = {"min_answered_pct": 100 * min_answered,
-              "min_items_10": items_required(10, min_answered)}
+              "min_items_10": items_required(10, min_answered),
+              "min_items_2": items_required(2, min_answered)}
     for who, items, instruments in (("t", trial.therapist_items, THERAPIST_INSTRUMENTS),
                                     ("p", trial.patient_items, PATIENT_INSTRUMENTS)):
         summary = scoring_summary(items, instruments, min_answered)
         values.update({f"{who}_{key}": value for key, value in summary.items()})
     return values
+
+
+def reliability_settings(min_n: int = MIN_N) -> dict[str, float]:
+    """The reliability rules, for glue: ``rel_min_n`` (flagged below) and
+    ``rel_min_responses`` (not estimated below, :data:`mcbi.stats.reliability.MIN_RESPONSES`)."""
+    return {"rel_min_n": min_n, "rel_min_responses": MIN_RESPONSES}
 
 
 def reliability(trial: TrialData, min_n: int = MIN_N) -> pd.DataFrame:
