@@ -52,11 +52,11 @@ def test_count_and_percent_cells() -> None:
 def test_disclosure_sentence_names_the_threshold_or_says_all_shown() -> None:
     assert disclosure.disclosure_sentence(0) == "All counts are shown in full."
     text = disclosure.disclosure_sentence(10)
-    assert "“< 10”" in text and "one to 9 people" in text
+    assert "“< 10”" in text and "1 to 9 people" in text
 
 
 def test_rule_sentence() -> None:
     assert "min_cell is 0" in disclosure.rule_sentence(0)
-    assert "one to 4 people" in disclosure.rule_sentence(5)
+    assert "1 to 4 people" in disclosure.rule_sentence(5)
     with pytest.raises(ValueError):
         disclosure.rule_sentence(-1)

@@ -106,7 +106,7 @@ def disclosure_sentence(threshold: int) -> str:
     _check_threshold(threshold)
     if threshold <= 1:
         return "All counts are shown in full."
-    return (f"Counts of one to {threshold - 1} people in the descriptive tables and the flow "
+    return (f"Counts of 1 to {threshold - 1} people in the descriptive tables and the flow "
             f"diagram are shown as “< {threshold}” (disclosure control), except the numbers "
             "allocated to each arm; a suppressed count can still be recovered where it is "
             "the difference of two counts shown.")
@@ -118,6 +118,6 @@ def rule_sentence(threshold: int) -> str:
     if threshold <= 1:
         return ("On real data, all counts are shown (the notebook parameter min_cell is "
                 f"{threshold}).")
-    return (f"On real data, counts of one to {threshold - 1} people in the descriptive tables "
+    return (f"On real data, counts of 1 to {threshold - 1} people in the descriptive tables "
             f"and the flow diagram are shown as “< {threshold}” (the notebook parameter "
             "min_cell), except the numbers allocated to each arm.")
