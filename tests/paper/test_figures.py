@@ -49,49 +49,6 @@ def test_save_is_byte_reproducible(tmp_path) -> None:
     assert a == b  # no timestamp or software metadata
 
 
-# --- flow_diagram ----------------------------------------------------------------------
-
-
-def _counts() -> pd.DataFrame:
-    return pd.DataFrame([
-        {"arm": "control", "therapists_randomized": 30, "patients_enrolled": 55,
-         "therapists_post": 27, "patients_post": 47, "therapists_followup": 25,
-         "patients_followup": 38, "therapists_analysed": 30, "patients_analysed": 54},
-        {"arm": "MCBI", "therapists_randomized": 33, "patients_enrolled": 66,
-         "therapists_post": 31, "patients_post": 56, "therapists_followup": 28,
-         "patients_followup": 44, "therapists_analysed": 32, "patients_analysed": 65},
-    ])
-
-
-def test_flow_diagram_shows_counts() -> None:
-    fig = figures.flow_diagram(_counts(), ("MCBI", "control"),
-                               {"MCBI": "MCBI arm", "control": "diary"})
-    assert isinstance(fig, plt.Figure)
-    text = "\n".join(_texts(fig))
-    assert "Therapists randomized (n = 63)" in text  # 30 + 33
-    assert "patients (n = 121)" in text  # 55 + 66
-    assert "Allocated: MCBI arm" in text and "Allocated: diary" in text
-    for n in (27, 31, 25, 28, 32):
-        assert f"therapists n = {n}" in text
-    for n in (47, 56, 38, 44, 54, 65):
-        assert f"patients n = {n}" in text
-
-
-def test_flow_diagram_arm_order_left_to_right() -> None:
-    fig = figures.flow_diagram(_counts(), ("MCBI", "control"), {})
-    ax = fig.axes[0]
-    x = {t.get_text().split("\n")[0]: t.get_position()[0] for t in ax.texts}
-    assert x["Allocated: MCBI"] < 0.5 < x["Allocated: control"]
-
-
-def test_flow_diagram_missing_arm() -> None:
-    counts = _counts()
-    with pytest.raises(ValueError, match="each arm"):
-        figures.flow_diagram(counts[counts["arm"] == "control"], ("MCBI", "control"), {})
-    with pytest.raises(ValueError):
-        figures.flow_diagram(counts, ("MCBI", "waitlist"), {})
-
-
 # --- trajectories ----------------------------------------------------------------------
 
 

@@ -342,3 +342,14 @@ def test_score_instruments_keeps_columns_and_adds_one_per_scale() -> None:
     assert len(out) == 5
     pms = frame[PMS.item_columns].mean(axis=1)
     np.testing.assert_allclose(out["pms"], pms)
+
+
+def test_items_required_rounds_up_to_whole_items() -> None:
+    from mcbi.trial.instruments import items_required
+
+    assert [items_required(k) for k in (2, 7, 10, 16, 39)] == [2, 6, 8, 13, 32]
+    assert items_required(10, 0.5) == 5 and items_required(10, 1.0) == 10
+    with pytest.raises(ValueError, match="min_answered"):
+        items_required(10, 0.0)
+    with pytest.raises(ValueError, match="at least one item"):
+        items_required(0)

@@ -1,4 +1,5 @@
-"""Figures: CONSORT-style flow, trajectories by arm, and saving.
+"""Figures: trajectories by arm, path diagrams, and saving (the CONSORT flow diagram is in
+:mod:`mcbi.paper.consort`).
 
 General plotting helpers; each figure of the book is made by exactly one notebook.
 """
@@ -24,62 +25,6 @@ def save(fig: plt.Figure, out_dir: str | Path, name: str) -> Path:
     fig.savefig(path, dpi=150, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     return path
-
-
-def _box(ax, x: float, y: float, text: str, width: float = 0.4, height: float = 0.13) -> None:
-    ax.add_patch(plt.Rectangle((x - width / 2, y - height / 2), width, height,
-                               fill=False, lw=1.0))
-    ax.text(x, y, text, ha="center", va="center", fontsize=8.5, wrap=True)
-
-
-def _arrow(ax, x0: float, y0: float, x1: float, y1: float) -> None:
-    ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                arrowprops={"arrowstyle": "->", "lw": 0.9})
-
-
-def flow_diagram(counts: pd.DataFrame, arms: tuple[str, str], labels: dict[str, str]) -> plt.Figure:
-    """CONSORT-style flow of clusters (therapists) and their members (patients) by arm.
-
-    Parameters
-    ----------
-    counts : DataFrame
-        One row per arm with columns ``arm, therapists_randomized, patients_enrolled``,
-        ``therapists_<wave>``, ``patients_<wave>`` for post and followup, and
-        ``therapists_analysed, patients_analysed`` (see :func:`mcbi.paper.sample.flow_counts`).
-    arms : tuple of str
-        The two arm labels, left then right.
-    labels : dict
-        Display name per arm.
-    """
-    if set(arms) - set(counts["arm"]):
-        raise ValueError("counts must have a row for each arm")
-    fig, ax = plt.subplots(figsize=(8, 7.5))
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.axis("off")
-    total_t = int(counts["therapists_randomized"].sum())
-    total_p = int(counts["patients_enrolled"].sum())
-    _box(ax, 0.5, 0.93, f"Therapists randomized (n = {total_t})\n"
-                        f"with their patients (n = {total_p})", width=0.5)
-    steps = [
-        ("Allocated", "therapists_randomized", "patients_enrolled"),
-        ("Assessed at post", "therapists_post", "patients_post"),
-        ("Assessed at follow-up", "therapists_followup", "patients_followup"),
-        ("Analysed (all randomized, ML)", "therapists_analysed", "patients_analysed"),
-    ]
-    for k, arm in enumerate(arms):
-        row = counts.set_index("arm").loc[arm]
-        x = 0.25 + 0.5 * k
-        _arrow(ax, 0.5, 0.865, x, 0.79)
-        for i, (title, t_col, p_col) in enumerate(steps):
-            y = 0.72 - i * 0.2
-            name = labels.get(arm, arm) if i == 0 else ""
-            head = f"{title}{': ' + name if name else ''}"
-            _box(ax, x, y, f"{head}\ntherapists n = {int(row[t_col])}\n"
-                           f"patients n = {int(row[p_col])}", width=0.44, height=0.14)
-            if i:
-                _arrow(ax, x, y + 0.13, x, y + 0.07)
-    return fig
 
 
 def trajectories(means: pd.DataFrame, outcomes: list[str], titles: dict[str, str],

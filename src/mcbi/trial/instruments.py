@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 MIN_ANSWERED = 0.8
-"""A scale is scored when at least this share of its items is answered (prorated)."""
+"""A scale is scored when at least this share of its items is answered, rounded up to whole
+items (:func:`items_required`: 8 of 10, 6 of 7, both items of a two-item subscale); the
+score is then the mean of the answered items (prorated)."""
 
 
 @dataclass(frozen=True)
@@ -295,6 +297,18 @@ def keyed_items(responses: pd.DataFrame, instrument: Instrument, scale: Scale) -
     return items
 
 
+def items_required(n_items: int, min_answered: float = MIN_ANSWERED) -> int:
+    """Fewest answered items for which a scale of ``n_items`` items is scored.
+
+    ``ceil(min_answered * n_items)``; e.g. 8 for 10 items at the default 0.8.
+    """
+    if not 0 < min_answered <= 1:
+        raise ValueError("min_answered must be in (0, 1]")
+    if n_items < 1:
+        raise ValueError(f"a scale needs at least one item, got {n_items}")
+    return int(np.ceil(min_answered * n_items - 1e-9))
+
+
 def score_scale(
     responses: pd.DataFrame,
     instrument: Instrument,
@@ -319,7 +333,7 @@ def score_scale(
     items = keyed_items(responses, instrument, scale)
     answered = items.notna().sum(axis=1)
     mean = items.mean(axis=1, skipna=True)
-    enough = answered >= np.ceil(min_answered * len(scale.items) - 1e-9)
+    enough = answered >= items_required(len(scale.items), min_answered)
     score = mean.where(enough)
     if scale.rule == "sum":
         score = score * len(scale.items)
