@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -123,21 +122,6 @@ def test_baseline_display() -> None:
     assert list(out.columns) == ["Characteristic", "Control", "MCBI", "SMD"]
     assert out.loc[0, "SMD"] == MINUS + "0.12"
     assert table.loc[0, "smd"] == -0.123  # the input is not modified
-
-
-def test_reliability_display_by_hand() -> None:
-    rows = []
-    for who, name, k, base in (("therapists", "PMS", 10, 0.8), ("patients", "Bond", 2, 0.6)):
-        for i, wave in enumerate(("pre", "post", "followup")):
-            rows.append({"respondent": who, "label": name, "n_items": k, "wave": wave,
-                         "alpha": base + i / 100, "omega": np.nan if k == 2 else base})
-    out = tables.reliability_display(pd.DataFrame(rows))
-    assert list(out.columns) == ["Respondent", "Scale", "Items", "α pre", "ω pre", "α post",
-                                 "ω post", "α followup", "ω followup"]
-    assert list(out["Scale"]) == ["PMS", "Bond"]  # input order
-    first = out.iloc[0]
-    assert (first["α pre"], first["α followup"], first["ω post"]) == (".80", ".82", ".80")
-    assert out.iloc[1]["ω pre"] == "\u2014"  # omega not computed for two items
 
 
 def test_variance_display() -> None:

@@ -72,23 +72,6 @@ def baseline_display(table: pd.DataFrame) -> pd.DataFrame:
                                design.CONTROL: "Control", design.TREATED: "MCBI"})
 
 
-def reliability_display(rel: pd.DataFrame) -> pd.DataFrame:
-    """One row per respondent and scale, alpha and omega at each wave (no leading zero).
-
-    ``rel`` is :func:`mcbi.paper.sample.reliability`.
-    """
-    wide = rel.pivot_table(index=["respondent", "label", "n_items"], columns=design.WAVE,
-                           values=["alpha", "omega"], observed=True, sort=False)
-    rows = []
-    for (who, name, k), r in wide.iterrows():
-        row = {"Respondent": who, "Scale": name, "Items": k}
-        for w in design.WAVES:
-            row[f"α {w}"] = fmt_num(r[("alpha", w)], 2, leading_zero=False)
-            row[f"ω {w}"] = fmt_num(r[("omega", w)], 2, leading_zero=False)
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 _COMPONENTS = {"cluster": "Therapist variance", "subject": "Patient variance",
                "cluster_time": "Therapist × wave variance", "residual": "Residual variance",
                "icc": "ICC (therapist)",
