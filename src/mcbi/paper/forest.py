@@ -111,7 +111,10 @@ def forest_plot(tables: dict[str, pd.DataFrame], ci_pct: str = "95",
         ax.tick_params(axis="x", labelsize=8.5)
     axes[-1, 0].set_xlabel(f"Cohen's d, MCBI − control difference in change "
                            f"({ci_pct}% CI)", fontsize=9)
-    axes[0, 0].legend(title="Change from baseline to", fontsize=8, title_fontsize=8,
-                      frameon=False, loc="best")
-    fig.tight_layout()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    top = 1 - 0.45 / fig.get_figheight()
+    fig.legend(handles, labels, title="Change from baseline to", fontsize=8,
+               title_fontsize=8, frameon=False, loc="upper center", ncol=max(len(waves), 1),
+               bbox_to_anchor=(0.5, 1.0))
+    fig.tight_layout(rect=(0, 0, 1, top))
     return fig

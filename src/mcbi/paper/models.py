@@ -68,6 +68,8 @@ requested rung and steps down when a term is not identifiable or the fit fails."
 THERAPIST_STRUCTURE = Structure("therapist", False, False, "therapist intercepts")
 """The therapist models' only structure (waves within therapists)."""
 
+_WAVE_WORDS = {"followup": "follow-up"}
+
 _BY_WAVE = {"by_time": "by_time", "common": "common", "true": "common", "none": "none",
             "false": "none"}
 
@@ -296,7 +298,8 @@ def analyse_outcomes(
             con["note"] = np.where(estimated, "", fit["note"])
             for w, why in missing.items():
                 sel = (con["time"] == w) & ~estimated
-                con.loc[sel, ["status", "note"]] = [NOT_AVAILABLE, f"{w} {why}"]
+                con.loc[sel, ["status", "note"]] = [NOT_AVAILABLE,
+                                                    f"{_WAVE_WORDS.get(w, w)} {why}"]
             con.insert(0, "family", family)
             rows.append(con)
             fits.append(fit)

@@ -137,7 +137,7 @@ def finding_values(comparison: pd.DataFrame) -> dict[str, Any]:
     values: dict[str, Any] = {"n_agree": int((comparison["agrees"] == True).sum()),  # noqa: E712
                               "n_findings": len(comparison), "n_compared": int(known.sum())}
     for row in comparison.itertuples():
-        if row.scale is None or row.wave not in WAVE_KEY:
+        if pd.isna(row.scale) or row.wave not in WAVE_KEY:
             continue
         key = outcome_key(row.scale, row.wave)
         values[f"{key}_finding"] = row.this_build

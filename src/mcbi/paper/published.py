@@ -85,10 +85,12 @@ def _finding(table: pd.DataFrame, outcome: str, wave: str, kind: str,
         significant = phrases.is_clear(p, alpha)
         agrees = text == "MCBI > control" if kind == "MCBI > control" else not significant
         return text, agrees, est, p
-    improved = phrases.change(sign * est, p, alpha) == "improved"
+    word = phrases.change(sign * est, p, alpha)
+    improved = word == "improved"
     if kind == "improved (MCBI)":
-        return ("improved (MCBI)" if improved else "no clear improvement (MCBI)"), improved, \
-            est, p
+        text = {"improved": "improved (MCBI)", "worsened": "worsened (MCBI)"}.get(
+            word, "no clear change (MCBI)")
+        return text, improved, est, p
     text = "maintained" if improved else "not maintained"
     return text, (improved if kind == "maintained" else not improved), est, p
 
