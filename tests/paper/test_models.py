@@ -226,6 +226,7 @@ def test_one_patient_per_therapist_steps_down_the_ladder(trial) -> None:
     assert "no therapist has two patients" in row["fallback"]
     assert (fit.contrasts["status"] == models.OK).all()
     assert models.fit_counts(fit.fits)["n_fallback"] == 1
+    assert fit.icc["icc"].isna().all()  # no therapist level: no therapist share
 
 
 def test_singular_fit_is_flagged(trial) -> None:

@@ -103,6 +103,9 @@ def test_fit_and_structure_values() -> None:
     s = names.structure_values(fits)
     assert s["requested_txt"] == "rich"
     assert s["fallback_sentence"] == "1 of 3 models did (B with simple), because: why."
+    every = names.structure_values(fits.assign(structure="simple", estimable=True,
+                                               fallback="why"))
+    assert every["fallback_sentence"] == "all 3 models did, to simple, because: why."
     none = names.structure_values(fits.assign(structure="rich", estimable=True))
     assert none["fallback_sentence"] == "none of the models here needed to."
 
@@ -122,9 +125,11 @@ def test_icc_values() -> None:
     icc = pd.DataFrame({"outcome": ["bond", "bond", "phi"], "time": ["pre", "followup", "post"],
                         "icc": [0.1, 0.3, 0.2]})
     assert names.icc_values(icc) == {"icc_min": 0.1, "icc_max": 0.3, "bond_icc_pre": 0.1,
-                                     "bond_icc_fu": 0.3, "phi_icc_post": 0.2}
-    empty = names.icc_values(icc.iloc[:0])
-    assert empty == {"icc_min": None, "icc_max": None}
+                                     "bond_icc_fu": 0.3, "phi_icc_post": 0.2,
+                                     "icc_range_txt": "ranges from 0.10 to 0.30"}
+    empty = names.icc_values(icc.assign(icc=float("nan")))
+    assert empty["icc_min"] is None and empty["icc_max"] is None
+    assert empty["icc_range_txt"].startswith("could not be estimated")
 
 
 def test_finding_values() -> None:

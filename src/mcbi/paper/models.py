@@ -124,7 +124,8 @@ class OutcomeAnalysis:
         proportion``).
     icc : DataFrame
         Therapist share of variance per outcome and wave
-        (:func:`mcbi.stats.lmm.icc_by_time`).
+        (:func:`mcbi.stats.lmm.icc_by_time`; NaN for a clustered outcome fitted without
+        its therapist level).
     fits : DataFrame
         One row per outcome: ``family, outcome, label, requested, structure, fallback,
         waves, nobs, converged, zero_components, singular, estimable, note``.
@@ -290,7 +291,10 @@ def analyse_outcomes(
                 vc = res.variance_components.copy()
                 vc.insert(0, "outcome", outcome)
                 variance.append(vc)
-                iccs.append(icc_by_time(res))
+                share = icc_by_time(res)
+                if cluster is not None and not rung.three_level:  # no therapist level
+                    share[["top", "icc"]] = np.nan
+                iccs.append(share)
             sd = pooled_baseline_sd(long, outcome, design.ARM, design.WAVE, design.WAVES[0])
             con = add_d(con, sd)
             estimated = con["estimate"].notna()

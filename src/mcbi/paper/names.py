@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from mcbi.paper import claims
-from mcbi.paper.apa import fmt_p
+from mcbi.paper.apa import fmt_num, fmt_p
 from mcbi.paper.models import fit_counts
 from mcbi.stats.msem import MSEMResult
 
@@ -102,6 +102,10 @@ def structure_values(fits: pd.DataFrame) -> dict[str, str]:
     down = est[est["structure"] != est["requested"]]
     if down.empty:
         sentence = "none of the models here needed to."
+    elif len(down) == len(fits) and down["structure"].nunique() == 1:
+        reasons = list(dict.fromkeys("; ".join(down["fallback"]).split("; ")))
+        sentence = (f"all {len(fits)} models did, to {down['structure'].iloc[0]}, because: "
+                    f"{'; '.join(reasons)}.")
     else:
         groups = [f"{', '.join(sub['label'])} with {structure}"
                   for structure, sub in down.groupby("structure", sort=False)]
@@ -111,16 +115,20 @@ def structure_values(fits: pd.DataFrame) -> dict[str, str]:
     return {"requested_txt": requested, "fallback_sentence": sentence}
 
 
-def icc_values(icc: pd.DataFrame) -> dict[str, float]:
-    """``icc_min``, ``icc_max`` and ``<outcome>_icc_<pre|post|fu>``: the therapist share of
-    variance at each wave.
+def icc_values(icc: pd.DataFrame) -> dict[str, Any]:
+    """``icc_min``, ``icc_max``, ``icc_range_txt`` and ``<outcome>_icc_<pre|post|fu>``: the
+    therapist share of variance at each wave.
 
     ``icc`` is :attr:`mcbi.paper.models.OutcomeAnalysis.icc` (columns ``outcome, time,
     icc``); the range runs over every outcome and wave (NaN when empty).
     """
     short = {"pre": "pre", **WAVE_KEY}
-    values = {"icc_min": icc["icc"].min() if len(icc) else None,
-              "icc_max": icc["icc"].max() if len(icc) else None}
+    known = icc["icc"].dropna()
+    values: dict[str, Any] = {"icc_min": known.min() if len(known) else None,
+                              "icc_max": known.max() if len(known) else None}
+    values["icc_range_txt"] = (
+        f"ranges from {fmt_num(known.min())} to {fmt_num(known.max())}" if len(known) else
+        "could not be estimated: no model could separate the therapist from the patient level")
     values.update({f"{row.outcome}_icc_{short.get(str(row.time), str(row.time))}": row.icc
                    for row in icc.itertuples(index=False)})
     return values
