@@ -64,6 +64,8 @@ def test_missing_contrasts_say_why() -> None:
 def test_level_waves_and_sentences() -> None:
     assert claims.ci_pct(0.05) == "95" and claims.ci_pct(0.1) == "90"
     assert claims.ci_pct(0.025) == "97.5"
+    assert [claims.alpha_text(a) for a in (0.05, 0.1, 0.005, 0.01)] == [".05", ".10", ".005",
+                                                                       ".01"]
     with pytest.raises(ValueError, match="alpha"):
         claims.ci_pct(1.2)
     assert claims.waves_text(["post", "followup"]) == "post and follow-up"

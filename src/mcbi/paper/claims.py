@@ -17,8 +17,8 @@ from mcbi.paper.apa import fmt_num, fmt_p
 from mcbi.paper.outcomes import LOWER_IS_BETTER
 from mcbi.trial import design
 
-__all__ = ["ci_pct", "fit_sentence", "followup_sentence", "more_or_less", "result", "summary",
-           "verdict", "waves_text", "within_text"]
+__all__ = ["alpha_text", "ci_pct", "fit_sentence", "followup_sentence", "more_or_less",
+           "result", "summary", "verdict", "waves_text", "within_text"]
 
 
 def ci_pct(alpha: float) -> str:
@@ -26,6 +26,14 @@ def ci_pct(alpha: float) -> str:
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
     return f"{100 * (1 - alpha):.10g}"
+
+
+def alpha_text(alpha: float) -> str:
+    """``alpha`` as APA prints a level: ``".05"``, ``".10"``, ``".005"``."""
+    ci_pct(alpha)  # validates
+    text = f"{alpha:.3f}".rstrip("0")
+    text = text if len(text.split(".")[1]) >= 2 else f"{alpha:.2f}"
+    return text.removeprefix("0")
 
 
 def _unavailable(row: pd.Series) -> str | None:

@@ -137,6 +137,7 @@ def published_display(comparison: pd.DataFrame) -> pd.DataFrame:
     return comparison.assign(
         estimate=comparison["estimate"].map(lambda v: fmt_num(v, 2)),
         p_holm=comparison["p_holm"].map(p_cell),
+        wave=comparison["wave"].replace({"followup": "follow-up"}),
     ).drop(columns=["scale", "agrees"]).rename(columns={
         "who": "Who", "outcome": "Outcome", "wave": "Wave", "published": "Published",
         "this_build": "This build", "estimate": "Estimate", "p_holm": "p (Holm)",
