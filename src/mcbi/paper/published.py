@@ -65,7 +65,9 @@ def _missing(row: pd.Series) -> str | None:
     if status == OK and not (isinstance(est, float) and math.isnan(est)):
         return None
     note = str(row.get("note", "") or "")
-    return f"{status} ({note})" if note else str(status)
+    if status == "not available" and note:
+        return f"{status} ({note})"
+    return f"{status} (see the outcome chapter)"
 
 
 def _finding(table: pd.DataFrame, outcome: str, wave: str, kind: str,

@@ -82,7 +82,7 @@ def contrast_summary(table: pd.DataFrame, alpha: float = 0.05,
 def _model_note(fit) -> str:
     """Flags of one model: not estimable, simplified structure, variance components at 0."""
     if not fit.estimable:
-        return "not estimable"
+        return f"not estimable: {fit.note}" if fit.note else "not estimable"
     flags = []
     if fit.structure != fit.requested:
         flags.append(f"simplified: {fit.structure}")
