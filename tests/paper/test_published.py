@@ -18,8 +18,11 @@ def _table(spec: dict[tuple[str, str], dict[str, tuple[float, float]]]) -> pd.Da
         for key, (est, p) in parts.items():
             contrast = "between" if key == "between" else "within"
             group = "MCBI - control" if key == "between" else key
+            # the claim's p is the Holm-adjusted one; the unadjusted p is deliberately
+            # different so that a test fails if the comparison read it
             rows.append({"outcome": outcome, "contrast": contrast, "group": group,
-                         "time": wave, "estimate": est, "pvalue": p})
+                         "time": wave, "estimate": est, "pvalue": p / 10, "p_holm": p,
+                         "status": "ok", "note": ""})
     return pd.DataFrame(rows)
 
 
@@ -48,7 +51,7 @@ def test_published_better(monkeypatch, outcome, est, p, text, agrees) -> None:
     row = _compare(monkeypatch, outcome, "post", "MCBI > control", {"between": (est, p)})
     assert row["this_build"] == text
     assert bool(row["agrees"]) is agrees
-    assert row["estimate"] == est and row["pvalue"] == p
+    assert row["estimate"] == est and row["p_holm"] == p
     assert row["published"] == "MCBI > control" and row["scale"] == outcome
 
 
@@ -67,10 +70,10 @@ def test_published_no_difference(monkeypatch, kind, est, p, text, agrees) -> Non
 
 @pytest.mark.parametrize(("outcome", "mcbi", "text", "agrees"), [
     ("bsi_dep", (-2.0, 0.001), "improved (MCBI)", True),   # lower is better
-    ("bsi_dep", (2.0, 0.001), "no clear change (MCBI)", False),
+    ("bsi_dep", (2.0, 0.001), "worsened (MCBI)", False),
     ("bsi_dep", (-2.0, 0.40), "no clear change (MCBI)", False),
     ("phi", (1.0, 0.001), "improved (MCBI)", True),        # higher is better
-    ("phi", (-1.0, 0.001), "no clear change (MCBI)", False),
+    ("phi", (-1.0, 0.001), "worsened (MCBI)", False),
 ])
 def test_published_improved(monkeypatch, outcome, mcbi, text, agrees) -> None:
     # the control arm always improves clearly: only the MCBI arm may count
@@ -80,7 +83,7 @@ def test_published_improved(monkeypatch, outcome, mcbi, text, agrees) -> None:
                    {"MCBI": mcbi, "control": control, "between": (0.0, 1.0)})
     assert row["this_build"] == text
     assert bool(row["agrees"]) is agrees
-    assert row["estimate"] == mcbi[0] and row["pvalue"] == mcbi[1]
+    assert row["estimate"] == mcbi[0] and row["p_holm"] == mcbi[1]
 
 
 @pytest.mark.parametrize(("kind", "mcbi", "text", "agrees"), [
@@ -123,9 +126,8 @@ def test_published_comparison_all_rows_agree() -> None:
         (t_spec if who == "therapists" else p_spec)[(outcome, wave)] = parts
     out = published.published_comparison(_table(t_spec), _table(p_spec))
     assert len(out) == len(published.PUBLISHED)
-    assert list(out.columns) == ["who", "outcome", "scale", "wave", "published", "this_build",
-                                 "estimate", "pvalue", "agrees"]
-    assert out["agrees"].all()
+    assert list(out.columns) == list(published.COLUMNS)
+    assert out["agrees"].all() and (out["agreement"] == "agrees").all()
     assert (out["this_build"] == out["published"].replace(
         {"not reported as maintained": "no clear difference"})).all()
     # and flipping every estimate turns every directional finding into a disagreement
@@ -135,3 +137,43 @@ def test_published_comparison_all_rows_agree() -> None:
     directional = pat["published"].isin(["MCBI > control", "improved (MCBI)", "maintained"])
     assert not pat.loc[directional, "agrees"].any()
     assert pat.loc[~directional, "agrees"].all()
+
+
+def test_published_not_available_is_not_comparable(monkeypatch) -> None:
+    monkeypatch.setattr(published, "PUBLISHED",
+                        (("patients", "bond", "bond", "followup", "MCBI > control"),
+                         ("patients", "anx", "bsi_anx", "followup", "maintained")))
+    rows = []
+    for outcome in ("bond", "bsi_anx"):
+        for contrast, group in (("within", "MCBI"), ("within", "control"),
+                                ("between", "MCBI - control")):
+            rows.append({"outcome": outcome, "contrast": contrast, "group": group,
+                         "time": "followup", "estimate": float("nan"),
+                         "pvalue": float("nan"), "p_holm": float("nan"),
+                         "status": "not available", "note": "followup not collected"})
+    out = published.published_comparison(pd.DataFrame(), pd.DataFrame(rows))
+    assert (out["this_build"] == "not available (followup not collected)").all()
+    assert out["agrees"].isna().all() and list(out["agreement"]) == ["not estimable"] * 2
+
+
+def test_published_extra_rows_are_appended(monkeypatch) -> None:
+    extra = published.finding_row("therapists and patients", "mechanism chain", None, "post",
+                                  "indirect effect", "indirect effect", 0.1, 0.02, True)
+    out = _compare_with_extra(monkeypatch, [extra])
+    assert list(out["outcome"]) == ["label", "mechanism chain"]
+    assert out.iloc[1]["agreement"] == "agrees"
+
+
+def _compare_with_extra(monkeypatch, extra):
+    monkeypatch.setattr(published, "PUBLISHED", (("patients", "label", "bond", "post",
+                                                  "MCBI > control"),))
+    table = _table({("bond", "post"): {"between": (0.5, 0.001)}})
+    return published.published_comparison(_table({}), table, extra_rows=extra)
+
+
+def test_published_swapped_arms_flip_the_finding(monkeypatch) -> None:
+    """The same contrast with the arms swapped (sign flipped) gives the opposite words."""
+    a = _compare(monkeypatch, "bond", "post", "MCBI > control", {"between": (0.5, 0.001)})
+    b = _compare(monkeypatch, "bond", "post", "MCBI > control", {"between": (-0.5, 0.001)})
+    assert (a["this_build"], b["this_build"]) == ("MCBI > control", "MCBI < control")
+    assert (a["agreement"], b["agreement"]) == ("agrees", "differs")

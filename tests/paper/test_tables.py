@@ -32,6 +32,18 @@ def test_contrast_summary(two_in_family) -> None:
     assert not summary["p (Holm)"].str.startswith("=").any()
 
 
+def test_contrast_summary_level_missing_wave_and_notes(two_in_family) -> None:
+    con = two_in_family.contrasts.copy()
+    fu = con["time"] == "followup"
+    con.loc[fu, ["estimate", "ci_lower", "ci_upper", "d", "p_holm"]] = np.nan
+    con.loc[fu, "status"] = "not available"
+    fits = two_in_family.fits.assign(singular=[True, False], zero_components=["therapist", ""])
+    summary = tables.contrast_summary(con, alpha=0.1, fits=fits)
+    assert list(summary["Wave"]) == ["post", "post"]  # the empty wave is left out
+    assert "Difference [90% CI]" in summary.columns and "d [90% CI]" in summary.columns
+    assert list(summary["Model notes"]) == ["singular: therapist variance = 0", ""]
+
+
 # --- markdown_table --------------------------------------------------------------------
 
 
@@ -126,11 +138,11 @@ def test_baseline_display() -> None:
 
 def test_variance_display() -> None:
     variance = pd.DataFrame({"cluster": [0.01234], "cluster_time[post]": [0.2],
-                             "residual": [1.5], "icc": [0.0083]},
+                             "residual": [1.5], "icc_post": [0.0083]},
                             index=pd.Index(["bond"], name="outcome"))
     out = tables.variance_display(variance)
     assert list(out.columns) == ["Outcome", "Therapist variance", "Therapist × post variance",
-                                 "Residual variance", "ICC (therapist)"]
+                                 "Residual variance", "ICC post"]
     assert list(out.iloc[0]) == ["WATOCI therapeutic bond", "0.012", "0.200", "1.500", "0.008"]
 
 
@@ -138,9 +150,9 @@ def test_published_display() -> None:
     comparison = pd.DataFrame({
         "who": ["patients"], "outcome": ["therapeutic bond"], "scale": ["bond"],
         "wave": ["post"], "published": ["MCBI > control"], "this_build": ["MCBI > control"],
-        "estimate": [0.456], "pvalue": [0.0123], "agrees": [True]})
+        "estimate": [0.456], "p_holm": [0.0123], "agrees": [True], "agreement": ["agrees"]})
     out = tables.published_display(comparison)
     assert list(out.columns) == ["Who", "Outcome", "Wave", "Published", "This build",
-                                 "Estimate", "p", "Agree"]
+                                 "Estimate", "p (Holm)", "Agreement"]
     assert list(out.iloc[0]) == ["patients", "therapeutic bond", "post", "MCBI > control",
-                                 "MCBI > control", "0.46", ".012", "yes"]
+                                 "MCBI > control", "0.46", ".012", "agrees"]

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from _lmm_helpers import balanced, fit
-from mcbi.stats.lmm import contrasts, fit_lmm, icc, marginal_means
+from mcbi.stats.lmm import contrasts, fit_lmm, icc, icc_by_time, marginal_means
 
 
 def test_contrasts_are_hand_combinations() -> None:
@@ -94,3 +94,50 @@ def test_contrast_groups_are_strings() -> None:
     assert tab["group"].map(type).eq(str).all()
     assert tab["group"].tolist()[:3] == ["0", "1", "1 - 0"]
     assert isinstance(tab, pd.DataFrame)
+
+
+def test_contrasts_with_given_sd() -> None:
+    res = fit("twolevel")
+    tab = contrasts(res, sd=2.5)
+    np.testing.assert_allclose(tab["d"], tab["estimate"] / 2.5, rtol=1e-12)
+    np.testing.assert_allclose(tab["d_ci_upper"], tab["ci_upper"] / 2.5, rtol=1e-12)
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="sd must be"):
+            contrasts(res, sd=bad)
+
+
+def test_icc_by_time_by_hand_per_wave() -> None:
+    """With a variance per wave, the ICC at wave t is (cluster + cluster_time[t]) / total_t."""
+    res = fit("clustertime_by_time")
+    vc = res.variance_components.set_index("component")["variance"]
+    out = icc_by_time(res).set_index("time")
+    assert list(out.index) == list(res.time_levels)
+    for t in res.time_levels:
+        top = vc["cluster"] + vc[f"cluster_time[{t}]"]
+        total = top + vc["subject"] + vc["residual"]
+        assert out.loc[t, "top"] == pytest.approx(top, rel=1e-12)
+        assert out.loc[t, "icc"] == pytest.approx(top / total, rel=1e-12)
+    # at baseline it is the cluster x baseline share of the model-implied baseline variance
+    base = res.time_levels[0]
+    assert out.loc[base, "total"] == pytest.approx(res.total_variance, rel=1e-12)
+
+
+def test_icc_by_time_common_and_without_cluster_time() -> None:
+    common = fit("clustertime")
+    vc = common.variance_components.set_index("component")["variance"]
+    out = icc_by_time(common)
+    expected = (vc["cluster"] + vc["cluster_time"]) / vc.sum()
+    np.testing.assert_allclose(out["icc"], expected, rtol=1e-12)
+    nested = fit("threelevel")
+    vc = nested.variance_components.set_index("component")["variance"]
+    out = icc_by_time(nested)
+    np.testing.assert_allclose(out["icc"], vc["cluster"] / vc.sum(), rtol=1e-12)
+    assert out["icc"].iloc[0] == pytest.approx(icc(nested), rel=1e-12)
+
+
+def test_icc_by_time_twolevel_is_subject_share() -> None:
+    res = fit("twolevel")
+    vc = res.variance_components.set_index("component")["variance"]
+    out = icc_by_time(res)
+    np.testing.assert_allclose(out["icc"], vc["subject"] / vc.sum(), rtol=1e-12)
+    assert list(out.columns) == ["outcome", "time", "top", "total", "icc"]

@@ -47,7 +47,8 @@ The modules follow lme4's stages ``lFormula -> mkLmerDevfun -> optimizeLmer -> c
 from mcbi.stats.lmm.fit import fit_lmm
 from mcbi.stats.lmm.optimize import OptSummary
 from mcbi.stats.lmm.result import LMMResult
-from mcbi.stats.lmm.summaries import contrasts, icc, marginal_means
+from mcbi.stats.lmm.summaries import contrasts, icc, icc_by_time, marginal_means
 from mcbi.stats.multitest import holm
 
-__all__ = ["LMMResult", "OptSummary", "contrasts", "fit_lmm", "holm", "icc", "marginal_means"]
+__all__ = ["LMMResult", "OptSummary", "contrasts", "fit_lmm", "holm", "icc", "icc_by_time",
+           "marginal_means"]

@@ -8,7 +8,7 @@ import pandas as pd
 from mcbi.stats.lmm.result import LMMResult
 from mcbi.stats.wald import wald
 
-__all__ = ["contrasts", "icc", "marginal_means"]
+__all__ = ["contrasts", "icc", "icc_by_time", "marginal_means"]
 
 
 def _cell_means_matrix(result: LMMResult) -> np.ndarray:
@@ -39,7 +39,7 @@ def _combine(result: LMMResult, L: np.ndarray, alpha: float) -> pd.DataFrame:
     return wald(L @ beta, se, alpha)
 
 
-def contrasts(result: LMMResult, alpha: float = 0.05) -> pd.DataFrame:
+def contrasts(result: LMMResult, alpha: float = 0.05, sd: float | None = None) -> pd.DataFrame:
     """Within-group changes from baseline and between-group differences in change.
 
     For every non-baseline wave ``t``: the change ``t - baseline`` in each group
@@ -48,19 +48,22 @@ def contrasts(result: LMMResult, alpha: float = 0.05) -> pd.DataFrame:
     ``group`` = ``'<k> - <reference>'``). Each is a linear combination ``L beta`` of the
     fixed effects with SE ``sqrt(L V L')`` (Wald z, normal CI).
 
-    Cohen's ``d`` is ``estimate / SD`` with ``SD = sqrt(result.total_variance)``, the
-    model-implied outcome SD at baseline: the sum of all variance components, including
+    Cohen's ``d`` is ``estimate / SD``. With ``sd`` given (e.g. the observed pooled
+    baseline SD, Feingold 2009) that is the SD; by default ``SD = sqrt(result.total_variance)``,
+    the model-implied outcome SD at baseline: the sum of all variance components, including
     ``cluster_time`` when the model has it (with random intercepts only it is the same at
     every wave); with ``cluster_time="by_time"`` the baseline wave's component
     ``cluster_time[<baseline>]`` only, i.e. ``cluster + subject + cluster_time[<baseline>]
     + residual`` (the other waves' components are not part of a baseline observation's
     variance). Its interval is the estimate's CI divided by the same SD, which treats SD as
-    fixed.
+    fixed (known).
 
     Parameters
     ----------
     result : LMMResult
     alpha : float, default 0.05
+    sd : float, optional
+        Standardiser of ``d`` (positive, finite); default the model-implied baseline SD.
 
     Returns
     -------
@@ -71,7 +74,7 @@ def contrasts(result: LMMResult, alpha: float = 0.05) -> pd.DataFrame:
     Raises
     ------
     ValueError
-        ``alpha`` outside (0, 1).
+        ``alpha`` outside (0, 1), or ``sd`` not a positive finite number.
 
     Examples
     --------
@@ -84,6 +87,8 @@ def contrasts(result: LMMResult, alpha: float = 0.05) -> pd.DataFrame:
     >>> tab[["contrast", "group", "time"]].head(3).values.tolist()
     [['within', 'ctl', 1], ['within', 'trt', 1], ['between', 'trt - ctl', 1]]
     """
+    if sd is not None and not (np.isfinite(sd) and sd > 0):
+        raise ValueError(f"sd must be a positive finite number, got {sd!r}")
     glev, tlev = result.group_levels, result.time_levels
     cell = _cell_means_matrix(result).reshape(len(glev), len(tlev), -1)
     change = cell[:, 1:, :] - cell[:, :1, :]  # (group, time, p): t - baseline
@@ -100,7 +105,7 @@ def contrasts(result: LMMResult, alpha: float = 0.05) -> pd.DataFrame:
     tab = _combine(result, np.array(L), alpha)
     for key in tab.columns:
         out[key] = tab[key].to_numpy()
-    sd = np.sqrt(result.total_variance)
+    sd = np.sqrt(result.total_variance) if sd is None else float(sd)
     out["d"] = out["estimate"] / sd
     out["d_ci_lower"] = out["ci_lower"] / sd
     out["d_ci_upper"] = out["ci_upper"] / sd
@@ -172,3 +177,55 @@ def icc(result: LMMResult) -> float:
     vc = result.variance_components.set_index("component")["variance"]
     top = "cluster" if result.cluster is not None else "subject"
     return float(vc[top] / result.total_variance)
+
+
+def icc_by_time(result: LMMResult) -> pd.DataFrame:
+    """Intraclass correlation of the top level at each time level.
+
+    The share of the model-implied variance at time ``t`` that lies between clusters:
+    ``(cluster + cluster_time[t]) / (cluster + subject + cluster_time[t] + residual)``, with
+    ``cluster_time[t]`` the wave's own component (``cluster_time="by_time"``), the common
+    ``cluster_time`` (``True``) or 0 (no cluster x time term). It is the correlation of two
+    subjects of one cluster observed at the same time ``t``. In a two-level model the top
+    level is the subject: ``subject / (subject + residual)`` at every time (the correlation
+    of one subject's outcomes at two times).
+
+    Parameters
+    ----------
+    result : LMMResult
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``outcome, time, top, total, icc`` (``top`` = the top level's variance at
+        ``t``, ``total`` = the model-implied variance at ``t``), one row per time level.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from mcbi.stats.lmm import fit_lmm
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"id": np.repeat(np.arange(40), 3),
+    ...                    "arm": np.repeat(["ctl", "trt"], 60), "wave": np.tile([0, 1, 2], 40)})
+    >>> df["y"] = np.repeat(rng.normal(size=40), 3) + rng.normal(size=120)
+    >>> icc_by_time(fit_lmm(df, "y", "arm", "wave", "id"))["icc"].nunique()
+    1
+    """
+    vc = result.variance_components.set_index("component")["variance"]
+    rows = []
+    for t in result.time_levels:
+        if result.cluster is None:
+            top = vc["subject"]
+            total = vc["subject"] + vc["residual"]
+        else:
+            if result.cluster_time == "by_time":
+                ct = vc[f"cluster_time[{t}]"]
+            elif result.cluster_time:
+                ct = vc["cluster_time"]
+            else:
+                ct = 0.0
+            top = vc["cluster"] + ct
+            total = top + vc["subject"] + vc["residual"]
+        rows.append((result.outcome, t, float(top), float(total),
+                     float(top / total) if total > 0 else float("nan")))
+    return pd.DataFrame(rows, columns=["outcome", "time", "top", "total", "icc"])
