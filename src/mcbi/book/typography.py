@@ -1,0 +1,126 @@
+"""APA typography of numbers in the rendered book (a Sphinx ``doctree-resolved`` hook).
+
+Numbers reach the pages in two ways: formatted by :mod:`mcbi.paper.apa` (tables, preformatted
+glue) or by a format spec in a ``{glue:text}`` role (``key:.2f``), which Python writes with a
+hyphen-minus. Whatever their source, the hook sets them as APA asks:
+
+* a true minus sign (U+2212) for a negative number in glued text and in table cells
+  (a hyphen directly before a digit, not inside a word or a date such as "2018-09");
+* no line break inside "p < .001", "= .034", "d = 0.45", an interval "[0.12, 0.48]" or (in
+  prose) an estimate with its interval "0.30 [0.12, 0.48]": those spaces become non-breaking
+  (U+00A0), also between an italic statistic (*p*, *d*) and the glued "= .034" that follows
+  it, and between the glued bounds of an interval typed as "[{lower}, {upper}]". A table cell
+  may set the interval on the line below its estimate, so that narrow columns stay narrow.
+
+Code (literals, code blocks, math, raw HTML) is never touched.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from docutils import nodes
+
+MINUS = "\u2212"
+NBSP = "\u00a0"
+GLUE_CLASS = "pasted-text"
+
+_NEGATIVE = re.compile(r"(?<![\w.\-\u2212])-(?=\.?\d)")
+_NUMBER = r"[\-\u2212]?(?:\d[\d,]*\.?\d*|\.\d+)"
+# "< .001", "= 0.45", "> 2": a space on either side of a relation followed by a number
+_RELATION = re.compile(rf"(?:(?<=\S) )?([<=>\u2264\u2265]) (?={_NUMBER}|\u2014)")
+_INTERVAL = re.compile(rf"(\[(?:{_NUMBER}|\u2014)),[ ](?=(?:{_NUMBER}|\u2014)\])")
+_BEFORE_INTERVAL = re.compile(rf"(?<=\d) (?=\[(?:{_NUMBER}|\u2014),)")
+_ENDS_WITH_RELATION = re.compile(r" ?([<=>\u2264\u2265]) $")
+_SKIP = (nodes.literal, nodes.literal_block, nodes.raw, nodes.math, nodes.math_block,
+         nodes.comment, nodes.doctest_block)
+
+
+def true_minus(text: str) -> str:
+    """Replace the hyphen of negative numbers in ``text`` by a minus sign.
+
+    >>> true_minus("-0.25 to -1.5, 2018-09, x-1")
+    '−0.25 to −1.5, 2018-09, x-1'
+    """
+    return _NEGATIVE.sub(MINUS, text)
+
+
+def bind_numbers(text: str, estimate_with_interval: bool = True) -> str:
+    """Non-breaking spaces inside relations and intervals of numbers.
+
+    With ``estimate_with_interval`` the space between an estimate and its interval is bound
+    too (in prose); a table cell leaves it, so that a narrow column sets the estimate above
+    its interval instead of growing wider.
+
+    >>> bind_numbers("p < .001, d = 0.45 [0.12, 0.48]").replace(NBSP, "~")
+    'p~<~.001, d~=~0.45~[0.12,~0.48]'
+    >>> bind_numbers("a < b, [see], 3 [a, b]") == "a < b, [see], 3 [a, b]"
+    True
+    """
+    text = _RELATION.sub(lambda m: (NBSP if m.group(0)[0] == " " else "") + m.group(1) + NBSP,
+                         text)
+    text = _INTERVAL.sub(lambda m: m.group(1) + "," + NBSP, text)
+    return _BEFORE_INTERVAL.sub(NBSP, text) if estimate_with_interval else text
+
+
+def _skipped(node: nodes.Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, _SKIP):
+            return True
+        parent = parent.parent
+    return False
+
+
+def _in(node: nodes.Node, kind: type, classes: str | None = None) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, kind) and (classes is None or classes in parent.get("classes", [])):
+            return True
+        parent = parent.parent
+    return False
+
+
+def _glued(node: nodes.Node | None) -> bool:
+    return isinstance(node, nodes.inline) and GLUE_CLASS in node.get("classes", [])
+
+
+def _starts_with_relation(node: nodes.Node) -> bool:
+    return node.astext()[:1] in "<=>\u2264\u2265" and node.astext() != ""
+
+
+def typeset(doctree: nodes.Node) -> None:
+    """Apply the minus sign and the non-breaking spaces to every text node of ``doctree``."""
+    for text in list(doctree.findall(nodes.Text)):
+        if text.parent is None or _skipped(text):
+            continue
+        old = str(text)
+        new = old
+        in_table = _in(text, nodes.entry)
+        if in_table or _in(text, nodes.inline, GLUE_CLASS):
+            new = true_minus(new)
+        new = bind_numbers(new, estimate_with_interval=not in_table)
+        # "*p* {= .034}" and "*d* = {0.45}" where the braces are glued: bind across nodes
+        index = text.parent.index(text)
+        after = text.parent.children[index + 1] if index + 1 < len(text.parent.children) else None
+        before = text.parent.children[index - 1] if index > 0 else None
+        if _glued(before) and _glued(after) and new.strip() == ",":
+            new = "," + NBSP  # "[{lower}, {upper}]" with both bounds glued
+        elif _glued(after) and new.endswith(" "):
+            if _starts_with_relation(after):
+                new = new[:-1] + NBSP
+            elif _ENDS_WITH_RELATION.search(new):
+                new = _ENDS_WITH_RELATION.sub(lambda m: NBSP + m.group(1) + NBSP, new)
+        if new != old:
+            text.parent.replace(text, nodes.Text(new))
+
+
+def typeset_page(app: Any, doctree: nodes.document, docname: str) -> None:
+    """``doctree-resolved`` handler (after the glue of every page is pasted)."""
+    typeset(doctree)
+
+
+def setup(app: Any) -> None:
+    """Connect the handler (called from :func:`mcbi.book.sphinxext.setup`)."""
+    app.connect("doctree-resolved", typeset_page)
