@@ -34,7 +34,6 @@ from pybtex.style.template import (
     join,
     names,
     optional,
-    optional_field,
     sentence,
     tag,
 )

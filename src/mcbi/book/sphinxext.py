@@ -25,7 +25,8 @@ def _rewrite(buttons: list[Any], old: str, new: str) -> None:
     for button in buttons:
         if not isinstance(button, dict):
             continue
-        if isinstance(button.get("url"), str):
+        # launch buttons only: a download link (``_sources/...``) must keep the page's own path
+        if isinstance(button.get("url"), str) and "_sources/" not in button["url"]:
             button["url"] = button["url"].replace(old, new)
         _rewrite(button.get("buttons") or [], old, new)
 

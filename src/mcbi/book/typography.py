@@ -6,6 +6,7 @@ hyphen-minus. Whatever their source, the hook sets them as APA asks:
 
 * a true minus sign (U+2212) for a negative number in glued text and in table cells
   (a hyphen directly before a digit, not inside a word or a date such as "2018-09");
+* fixed notation instead of scientific notation there ("1.1e-08" becomes "< 0.001");
 * no line break inside "p < .001", "= .034", "d = 0.45", an interval "[0.12, 0.48]" or (in
   prose) an estimate with its interval "0.30 [0.12, 0.48]": those spaces become non-breaking
   (U+00A0), also between an italic statistic (*p*, *d*) and the glued "= .034" that follows
@@ -22,10 +23,13 @@ from typing import Any
 
 from docutils import nodes
 
+from mcbi.paper.apa import fmt_num, fmt_small
+
 MINUS = "\u2212"
 NBSP = "\u00a0"
 GLUE_CLASS = "pasted-text"
 
+_SCIENTIFIC = re.compile(r"(?<![\w.])([\-\u2212]?\d+(?:\.\d+)?)[eE]([+\-]?\d+)(?![\w.])")
 _NEGATIVE = re.compile(r"(?<![\w.\-\u2212])-(?=\.?\d)")
 _NUMBER = r"[\-\u2212]?(?:\d[\d,]*\.?\d*|\.\d+)"
 # "< .001", "= 0.45", "> 2": a space on either side of a relation followed by a number
@@ -44,6 +48,24 @@ def true_minus(text: str) -> str:
     '−0.25 to −1.5, 2018-09, x-1'
     """
     return _NEGATIVE.sub(MINUS, text)
+
+
+def fixed_notation(text: str) -> str:
+    """Numbers in scientific notation ("1.1e-08", from a ``:.1e`` glue spec) in fixed notation.
+
+    A value below 0.001 in absolute value is shown as "< 0.001" (APA: no scientific notation
+    in prose); larger values with two decimals, or none from 1000 on.
+
+    >>> fixed_notation("gradient 1.1e-08, n = 2.5e+03, x = 3.2E-2, e-mail, 1e")
+    'gradient < 0.001, n = 2500, x = 0.032, e-mail, 1e'
+    """
+    def fixed(match: re.Match) -> str:
+        value = float(match.group(1).replace(MINUS, "-") + "e" + match.group(2))
+        if abs(value) >= 1:
+            return fmt_num(value, 2 if abs(value) < 1000 else 0)
+        return fmt_small(value, 3)
+
+    return _SCIENTIFIC.sub(fixed, text)
 
 
 def bind_numbers(text: str, estimate_with_interval: bool = True) -> str:
@@ -90,17 +112,23 @@ def _starts_with_relation(node: nodes.Node) -> bool:
     return node.astext()[:1] in "<=>\u2264\u2265" and node.astext() != ""
 
 
+def _texts(doctree: nodes.Node) -> list[nodes.Text]:
+    return [t for t in doctree.findall(nodes.Text) if t.parent is not None and not _skipped(t)]
+
+
+def _replace(text: nodes.Text, new: str) -> None:
+    if new != str(text):
+        text.parent.replace(text, nodes.Text(new))
+
+
 def typeset(doctree: nodes.Node) -> None:
     """Apply the minus sign and the non-breaking spaces to every text node of ``doctree``."""
-    for text in list(doctree.findall(nodes.Text)):
-        if text.parent is None or _skipped(text):
-            continue
-        old = str(text)
-        new = old
-        in_table = _in(text, nodes.entry)
-        if in_table or _in(text, nodes.inline, GLUE_CLASS):
-            new = true_minus(new)
-        new = bind_numbers(new, estimate_with_interval=not in_table)
+    # first the numbers themselves (glued text and table cells), then the spaces around them
+    for text in _texts(doctree):
+        if _in(text, nodes.entry) or _in(text, nodes.inline, GLUE_CLASS):
+            _replace(text, true_minus(fixed_notation(str(text))))
+    for text in _texts(doctree):
+        new = bind_numbers(str(text), estimate_with_interval=not _in(text, nodes.entry))
         # "*p* {= .034}" and "*d* = {0.45}" where the braces are glued: bind across nodes
         index = text.parent.index(text)
         after = text.parent.children[index + 1] if index + 1 < len(text.parent.children) else None
@@ -112,8 +140,7 @@ def typeset(doctree: nodes.Node) -> None:
                 new = new[:-1] + NBSP
             elif _ENDS_WITH_RELATION.search(new):
                 new = _ENDS_WITH_RELATION.sub(lambda m: NBSP + m.group(1) + NBSP, new)
-        if new != old:
-            text.parent.replace(text, nodes.Text(new))
+        _replace(text, new)
 
 
 def typeset_page(app: Any, doctree: nodes.document, docname: str) -> None:
