@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 from bs4 import BeautifulSoup
 
 from conftest import BuiltBook, toc_files
@@ -105,16 +104,32 @@ def test_reference_list_is_apa_author_year(built_book: BuiltBook) -> None:
     assert "Psychotherapy , 60 (2), 182–193" in text or "Psychotherapy, 60(2), 182–193" in text
 
 
+def _nested_parenthesis(text: str) -> str | None:
+    """The context of the first "(" opened inside another "(", else None (APA: brackets)."""
+    depth = 0
+    for i, char in enumerate(text):
+        if char == "(":
+            depth += 1
+            if depth >= 2:
+                return text[max(0, i - 60):i + 40]
+        elif char == ")":
+            depth = max(0, depth - 1)
+    return None
+
+
 def test_citations_are_author_year_in_round_brackets(built_book: BuiltBook) -> None:
-    html = built_book.root / "_build" / "html"
-    found = {}
+    """``{cite:p}`` is "(Author, Year)", never "[...]", and never inside other parentheses."""
+    found: dict[str, list[str]] = {}
     for doc in toc_files(built_book.root):
         soup = _soup(built_book, doc)
-        cites = [" ".join(c.get_text("").split()) for c in soup.select("span.bibtex-citation")]
-        bad = [c for c in cites if "[" in c or "]" in c]
-        text = " ".join(page_text(html / f"{doc}.html").split())
-        if "((" in text.replace("( (", "(("):
-            bad.append("nested parentheses")
+        bad = [c.get_text("") for c in soup.select("main span.bibtex-citation")
+               if "[" in c.get_text("")]
+        for block in soup.select("main p, main li"):
+            if block.find_parent(["pre", "table"]) or block.find_parent(class_="cell_input"):
+                continue
+            nested = _nested_parenthesis(" ".join(block.get_text("").split()))
+            if nested:
+                bad.append(nested)
         if bad:
             found[doc] = bad
     assert found == {}
