@@ -97,3 +97,17 @@ def test_fixed_notation(text, expected) -> None:
 def test_glued_scientific_notation_becomes_fixed() -> None:
     out = _typeset(nodes.Text("largest gradient "), glued("1.1e-08"))
     assert out == "largest gradient~<~0.001"
+
+
+def test_glued_p_value_loses_its_leading_zero() -> None:
+    out = _typeset(nodes.Text("("), nodes.emphasis("p", "p"), nodes.Text(" = "),
+                   glued("0.452"), nodes.Text("; "), nodes.emphasis("d", "d"), nodes.Text(" = "),
+                   glued("0.45"), nodes.Text(")"))
+    assert out == "(p~=~.452; d~=~0.45)"
+
+
+def test_look_alike_text_nodes_are_handled_one_by_one() -> None:
+    # two ", " nodes in one paragraph: only the one between glued bounds is bound
+    out = _typeset(nodes.Text(", "), nodes.Text("x"), nodes.Text("["), glued("1"),
+                   nodes.Text(", "), glued("2"), nodes.Text("]"))
+    assert out == ", x[1,~2]"

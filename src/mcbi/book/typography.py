@@ -11,7 +11,8 @@ hyphen-minus. Whatever their source, the hook sets them as APA asks:
   prose) an estimate with its interval "0.30 [0.12, 0.48]": those spaces become non-breaking
   (U+00A0), also between an italic statistic (*p*, *d*) and the glued "= .034" that follows
   it, and between the glued bounds of an interval typed as "[{lower}, {upper}]". A table cell
-  may set the interval on the line below its estimate, so that narrow columns stay narrow.
+  may set the interval on the line below its estimate, so that narrow columns stay narrow;
+* a glued *p*-value written with a leading zero ("*p* = {0.452}") loses it (".452").
 
 Code (literals, code blocks, math, raw HTML) is never touched.
 """
@@ -37,6 +38,8 @@ _RELATION = re.compile(rf"(?:(?<=\S) )?([<=>\u2264\u2265]) (?={_NUMBER}|\u2014)"
 _INTERVAL = re.compile(rf"(\[(?:{_NUMBER}|\u2014)),[ ](?=(?:{_NUMBER}|\u2014)\])")
 _BEFORE_INTERVAL = re.compile(rf"(?<=\d) (?=\[(?:{_NUMBER}|\u2014),)")
 _ENDS_WITH_RELATION = re.compile(r" ?([<=>\u2264\u2265]) $")
+_RELATION_ONLY = re.compile(r"[ \u00a0]*[<=>\u2264\u2265][ \u00a0]*")
+_LEADING_ZERO = re.compile(r"0\.\d+")
 _SKIP = (nodes.literal, nodes.literal_block, nodes.raw, nodes.math, nodes.math_block,
          nodes.comment, nodes.doctest_block)
 
@@ -116,9 +119,34 @@ def _texts(doctree: nodes.Node) -> list[nodes.Text]:
     return [t for t in doctree.findall(nodes.Text) if t.parent is not None and not _skipped(t)]
 
 
+def _index(node: nodes.Node) -> int | None:
+    """Position of ``node`` among its parent's children, by identity (equal Text nodes are
+    equal strings, so ``Element.index`` would find the first look-alike)."""
+    parent = node.parent
+    if parent is None:
+        return None
+    return next((i for i, child in enumerate(parent.children) if child is node), None)
+
+
 def _replace(text: nodes.Text, new: str) -> None:
-    if new != str(text):
-        text.parent.replace(text, nodes.Text(new))
+    index = _index(text)
+    if new != str(text) and index is not None:
+        node = nodes.Text(new)
+        node.parent = text.parent
+        text.parent.children[index] = node
+
+
+def _p_without_leading_zero(text: nodes.Text) -> None:
+    """"*p* = {0.452}" with the number glued: APA writes a p-value without its leading zero."""
+    parent, index = text.parent, _index(text)
+    if index is None or not (0 < index < len(parent.children) - 1
+                             and _RELATION_ONLY.fullmatch(str(text))):
+        return  # replaced earlier in this pass, or not "= " between two nodes
+    before, after = parent.children[index - 1], parent.children[index + 1]
+    if isinstance(before, nodes.emphasis) and before.astext() == "p" and _glued(after):
+        for number in list(after.findall(nodes.Text)):
+            if _LEADING_ZERO.fullmatch(str(number)):
+                _replace(number, str(number)[1:])
 
 
 def typeset(doctree: nodes.Node) -> None:
@@ -128,9 +156,11 @@ def typeset(doctree: nodes.Node) -> None:
         if _in(text, nodes.entry) or _in(text, nodes.inline, GLUE_CLASS):
             _replace(text, true_minus(fixed_notation(str(text))))
     for text in _texts(doctree):
+        _p_without_leading_zero(text)
+    for text in _texts(doctree):
         new = bind_numbers(str(text), estimate_with_interval=not _in(text, nodes.entry))
         # "*p* {= .034}" and "*d* = {0.45}" where the braces are glued: bind across nodes
-        index = text.parent.index(text)
+        index = _index(text)
         after = text.parent.children[index + 1] if index + 1 < len(text.parent.children) else None
         before = text.parent.children[index - 1] if index > 0 else None
         if _glued(before) and _glued(after) and new.strip() == ",":
