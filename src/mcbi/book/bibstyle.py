@@ -39,6 +39,9 @@ from pybtex.style.template import (
 )
 from sphinxcontrib.bibtex.style.referencing import BracketStyle, PersonStyle
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+from sphinxcontrib.bibtex.style.referencing.basic_author_year import (
+    BasicAuthorYearParentheticalReferenceStyle,
+)
 
 FORMATTING = "mcbi_apa"
 LABELS = "mcbi_author_year"
@@ -175,8 +178,9 @@ class ApaReferenceStyle(AuthorYearReferenceStyle):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        # the parenthetical style (the first one) joins two authors with "&"
-        self.styles[0].person = _person(" & ")
+        for style in self.styles:  # inside parentheses two authors are joined by "&"
+            if isinstance(style, BasicAuthorYearParentheticalReferenceStyle):
+                style.person = _person(" & ")
 
 
 def register() -> None:
