@@ -87,3 +87,92 @@ def test_no_absolute_path_in_pages_manifest_or_notebooks(built_book: BuiltBook) 
              *(root / "book" / "sections").glob("*.ipynb")]
     leaking = [str(p.relative_to(root)) for p in files if str(root) in p.read_text("utf-8")]
     assert leaking == []
+
+
+# --- APA presentation --------------------------------------------------------------------
+
+
+def _soup(built: BuiltBook, doc: str) -> BeautifulSoup:
+    return BeautifulSoup((built.root / "_build" / "html" / f"{doc}.html").read_text("utf-8"),
+                         "html.parser")
+
+
+def test_reference_list_is_apa_author_year(built_book: BuiltBook) -> None:
+    soup = _soup(built_book, "book/references")
+    entries = soup.select("div.citation")
+    assert entries, "no reference list"
+    labels = [e.select_one("span.label").get_text("").strip("[]") for e in entries]
+    # author-year labels ("Baer et al., 2006"), never alpha codes ("BSH+06")
+    assert all(re.search(r", (\d{4}[a-z]?|n\.d\.)$", label) for label in labels), labels
+    text = " ".join(" ".join(e.get_text(" ").split()) for e in entries)
+    assert "Garrote-Caparrós, E., Lecuona, Ó., Bellosta-Batalla, M., Moya-Albiol, L., & " \
+           "Cebolla, A. (2023)" in text
+    # titles keep the capitalization of the .bib file (pybtex's default lower-cases them)
+    assert "their patients: Empathy, symptomatology" in text
+    assert "Psychotherapy , 60 (2), 182–193" in text or "Psychotherapy, 60(2), 182–193" in text
+
+
+def _nested_parenthesis(text: str) -> str | None:
+    """The context of the first "(" opened inside another "(", else None (APA: brackets)."""
+    depth = 0
+    for i, char in enumerate(text):
+        if char == "(":
+            depth += 1
+            if depth >= 2:
+                return text[max(0, i - 60):i + 40]
+        elif char == ")":
+            depth = max(0, depth - 1)
+    return None
+
+
+def test_citations_are_author_year_in_round_brackets(built_book: BuiltBook) -> None:
+    """``{cite:p}`` is "(Author, Year)", never "[...]", and never inside other parentheses."""
+    found: dict[str, list[str]] = {}
+    for doc in toc_files(built_book.root):
+        soup = _soup(built_book, doc)
+        bad = [c.get_text("") for c in soup.select("main span.bibtex-citation")
+               if "[" in c.get_text("")]
+        for block in soup.select("main p, main li"):
+            if block.find_parent(["pre", "table"]) or block.find_parent(class_="cell_input"):
+                continue
+            nested = _nested_parenthesis(" ".join(block.get_text("").split()))
+            if nested:
+                bad.append(nested)
+        if bad:
+            found[doc] = bad
+    assert found == {}
+    intro = [c.get_text("") for c in _soup(built_book, "book/intro").select(
+        "span.bibtex-citation")]
+    assert "(Garrote-Caparrós et al., 2023)" in intro
+
+
+def test_glued_numbers_are_typeset(built_book: BuiltBook) -> None:
+    """Glued numbers: a true minus sign, no scientific notation, not set in bold."""
+    found = {}
+    for doc in toc_files(built_book.root):
+        spans = [s.get_text("") for s in _soup(built_book, doc).select("span.pasted-text")]
+        bad = [s for s in spans if re.search(r"(?<![\w.])-\.?\d|\d[eE][+-]?\d", s)]
+        if bad:
+            found[doc] = bad
+    assert found == {}
+    css = (built_book.root / "book" / "_static" / "mcbi.css").read_text("utf-8")
+    assert re.search(r"span\.pasted-text\s*\{\s*font-weight:\s*inherit", css)
+
+
+def test_table_cells_show_model_definitions_literally(built_book: BuiltBook) -> None:
+    soup = _soup(built_book, "book/sections/05_mechanisms")
+    cells = [c for c in soup.select("table td") if "*" in c.get_text("")]
+    assert any("a*b*c1" in c.get_text("") for c in cells)
+    assert all(c.find("em") is None for c in soup.select("table td"))
+
+
+def test_key_results_page(built_book: BuiltBook) -> None:
+    """The structured abstract: right after the introduction, every part, the data note."""
+    assert toc_files(built_book.root)[:2] == ["book/intro", "book/key_results"]
+    manifest = json.loads((built_book.root / "_build" / "manifest.json").read_text("utf-8"))
+    soup = _soup(built_book, "book/key_results")
+    text = " ".join(soup.find("main").get_text(" ").split())
+    for part in ("Background", "Methods", "Results", "Conclusions"):
+        assert part in text
+    assert " ".join(manifest["results"]["01_sample.data_note"].split()) in text
+    assert len(soup.select("span.pasted-text")) >= 60

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import pytest
 
@@ -58,9 +59,11 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         context.close()
 
 
-def _open(context: object, url: str) -> dict[str, list]:
-    """Load ``url`` with remote requests blocked; return console errors, remote urls, images."""
+def _open(context: object, url: str, width: int = 1280) -> dict[str, list]:
+    """Load ``url`` at ``width`` px with remote requests blocked; return console errors,
+    remote urls, images."""
     page = context.new_page()
+    page.set_viewport_size({"width": width, "height": 900})
     errors: list[str] = []
     remote: list[str] = []
 
@@ -86,26 +89,88 @@ def _open(context: object, url: str) -> dict[str, list]:
     return result
 
 
+WIDTHS = (1280, 390)
+"""Desktop and phone widths at which every page is opened."""
+
+LEAKS = re.compile(r"\b(Traceback|Warning|Error)\b|dtype: |\[\d+ rows x \d+ columns\]"
+                   r"|<(Figure|IPython|pandas|matplotlib)[ .]")
+"""Text that only leaked code output would put on a page."""
+
+LEAKED_ELEMENTS = ("main .output.stderr", "main .output.traceback", "main .output.error",
+                   "main table.dataframe")
+"""Output areas that a rendered page must not contain (stderr, errors, DataFrame reprs)."""
+
+
+def _leaks(page: object) -> list[str]:
+    """Leaked output on the page: suspicious text in the article, or raw output areas."""
+    text = page.inner_text("main")
+    found = sorted({m.group(0) for m in LEAKS.finditer(text)})
+    found += [sel for sel in LEAKED_ELEMENTS if page.query_selector(sel) is not None]
+    return found
+
+
+def _overflow(page: object) -> int | None:
+    """How far the page scrolls sideways beyond the window (None when it does not)."""
+    width, inner = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+    return width - inner if width > inner + 1 else None
+
+
+def _links(page: object) -> list[str]:
+    """Every link target of the page (document links, download and source buttons)."""
+    return page.eval_on_selector_all(
+        "a[href]", "as => as.map(a => a.href).filter(h => h.startsWith('http'))")
+
+
+def _broken_links(base: str, urls: set[str], html_root: Path) -> list[str]:
+    """Internal links whose file is missing or whose anchor is not on the target page."""
+    broken = []
+    for url in sorted(urls):
+        if not url.startswith(base):
+            continue
+        parsed = urlparse(url)
+        path = unquote(parsed.path).lstrip("/") or "index.html"
+        target = html_root / path
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_file():
+            broken.append(url)
+        elif parsed.fragment and target.suffix == ".html":
+            page = target.read_text("utf-8", errors="replace")
+            if f'id="{unquote(parsed.fragment)}"' not in page:
+                broken.append(url)
+    return broken
+
+
 def test_every_page_loads_cleanly(site: tuple[str, Path, str], browser: object) -> None:
+    """Every page at desktop and phone width: no console error, broken image, remote request,
+    leaked output, broken internal or download link, or sideways scrolling of the page."""
     base, root, kind = site
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    problems = {}
+    problems: dict[str, dict] = {}
     images = 0
-    for doc in toc_files(root):
-        seen = _open(browser, f"{base}/{doc}.html")
-        page = seen.pop("page")
-        page.screenshot(path=str(SCREENSHOTS / f"{kind}-{doc.replace('/', '_')}.png"),
-                        full_page=False)
-        page.close()
-        images += seen["images"]
-        # blocked remote requests surface as console errors; nothing else is tolerated
-        errors = [e for e in seen["errors"] if not any(u in e for u in seen["remote"])
-                  and "net::ERR_FAILED" not in e]
-        bad = {k: v for k, v in {"errors": errors, "broken images": seen["broken"],
-                                 "remote requests": seen["remote"]}.items() if v}
-        if bad:
-            problems[doc] = bad
+    links: set[str] = set()
+    for width in WIDTHS:
+        for doc in toc_files(root):
+            seen = _open(browser, f"{base}/{doc}.html", width)
+            page = seen.pop("page")
+            page.screenshot(path=str(SCREENSHOTS / f"{kind}-{doc.replace('/', '_')}-{width}.png"),
+                            full_page=False)
+            leaks = _leaks(page)
+            overflow = _overflow(page) if width < 600 else None
+            links.update(_links(page))
+            page.close()
+            images += seen["images"]
+            # blocked remote requests surface as console errors; nothing else is tolerated
+            errors = [e for e in seen["errors"] if not any(u in e for u in seen["remote"])
+                      and "net::ERR_FAILED" not in e]
+            bad = {k: v for k, v in {"errors": errors, "broken images": seen["broken"],
+                                     "remote requests": seen["remote"], "leaked output": leaks,
+                                     "page wider than the screen by": overflow}.items() if v}
+            if bad:
+                problems[f"{doc} @ {width}px"] = bad
+    broken = _broken_links(base, links, root / "_build" / "html")
     assert problems == {}
+    assert broken == []
     assert images > 0
 
 

@@ -8,7 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mcbi.paper.apa import fmt_ci, fmt_estimate_ci, fmt_num, fmt_p, p_cell
+from mcbi.paper.apa import (
+    fmt_bounded,
+    fmt_ci,
+    fmt_estimate_ci,
+    fmt_num,
+    fmt_p,
+    fmt_small,
+    p_cell,
+)
 
 MINUS = "\u2212"
 DASH = "\u2014"
@@ -110,7 +118,7 @@ def test_fmt_p_out_of_range(p) -> None:
         fmt_p(p)
 
 
-@pytest.mark.parametrize("p", [None, float("nan"), np.nan])
+@pytest.mark.parametrize("p", [None, float("nan"), np.nan, pd.NA])
 def test_fmt_p_missing(p) -> None:
     assert fmt_p(p) == DASH
 
@@ -123,6 +131,7 @@ def test_fmt_ci() -> None:
     assert fmt_ci(-1.25, -0.004) == f"[{MINUS}1.25, 0.00]"
     assert fmt_ci(-0.26, 0.24, digits=1) == f"[{MINUS}0.3, 0.2]"
     assert fmt_ci(float("nan"), 1.0) == f"[{DASH}, 1.00]"
+    assert fmt_ci(-0.26, 0.24, leading_zero=False) == f"[{MINUS}.26, .24]"
 
 
 def test_fmt_estimate_ci() -> None:
@@ -131,7 +140,53 @@ def test_fmt_estimate_ci() -> None:
         f"{MINUS}0.457 [{MINUS}0.644, {MINUS}0.270]")
 
 
-@pytest.mark.parametrize(("p", "expected"), [(0.0004, "< .001"), (0.0341, ".034"), (1.0, "1.000"),
-                                             (None, "\u2014")])
+@pytest.mark.parametrize(("p", "expected"), [(0.0004, "< .001"), (0.0341, ".034"),
+                                             (1.0, "1.000"), (None, "\u2014")])
 def test_p_cell_drops_the_equals_sign(p, expected) -> None:
     assert p_cell(p) == expected
+
+
+# --- bounded statistics, small values, digits ---------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "digits", "expected"), [
+    (0.8712, 2, ".87"), (-0.3, 2, f"{MINUS}.30"), (1.0, 2, "1.00"), (-1.0, 3, f"{MINUS}1.000"),
+    (0.9996, 3, "1.000"), (0.0, 2, ".00"), (None, 2, DASH), (float("nan"), 2, DASH),
+])
+def test_fmt_bounded(value, digits, expected) -> None:
+    assert fmt_bounded(value, digits) == expected
+
+
+@pytest.mark.parametrize("value", [1.01, -1.5, 12.0])
+def test_fmt_bounded_rejects_values_beyond_one(value) -> None:
+    with pytest.raises(ValueError, match="bounded"):
+        fmt_bounded(value)
+
+
+@pytest.mark.parametrize(("value", "digits", "expected"), [
+    (1.1e-08, 3, "< 0.001"), (4e-4, 3, "< 0.001"), (5e-4, 3, "0.001"),
+    (0.0123, 3, "0.012"), (0.0, 3, "0.000"), (2.5e-07, 2, "< 0.01"),
+    (-3e-9, 3, f"> {MINUS}0.001"), (12345.678, 1, "12345.7"), (None, 3, DASH),
+])
+def test_fmt_small_never_scientific(value, digits, expected) -> None:
+    out = fmt_small(value, digits)
+    assert out == expected
+    assert "e" not in out.lower()
+
+
+def test_fmt_small_without_leading_zero() -> None:
+    assert fmt_small(1e-6, 3, leading_zero=False) == "< .001"
+
+
+@pytest.mark.parametrize("value", [1e-12, 1e-5, 1e20, -1e15, 123456789.123])
+def test_fmt_num_never_scientific(value) -> None:
+    out = fmt_num(value, 3)
+    assert "e" not in out.lower() and "E" not in out
+
+
+@pytest.mark.parametrize("digits", [-1, 1.5, "2", True])
+def test_bad_digits_raise(digits) -> None:
+    with pytest.raises(ValueError, match="digits"):
+        fmt_num(1.0, digits)
+    with pytest.raises(ValueError, match="digits"):
+        fmt_small(1.0, digits)

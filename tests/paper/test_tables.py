@@ -9,7 +9,7 @@ import pytest
 from mcbi.paper import tables
 from mcbi.paper.apa import fmt_estimate_ci, fmt_num, fmt_p
 from mcbi.paper.models import between, within
-from mcbi.paper.tables import markdown_table, myst_table
+from mcbi.paper.tables import escape_markdown, markdown_table, myst_table
 
 
 def test_contrast_summary(two_in_family) -> None:
@@ -144,16 +144,73 @@ def test_variance_display() -> None:
     out = tables.variance_display(variance)
     assert list(out.columns) == ["Outcome", "Therapist variance", "Therapist × post variance",
                                  "Residual variance", "ICC post"]
-    assert list(out.iloc[0]) == ["WATOCI therapeutic bond", "0.012", "0.200", "1.500", "0.008"]
+    # the ICC is a proportion: no leading zero (APA)
+    assert list(out.iloc[0]) == ["WATOCI therapeutic bond", "0.012", "0.200", "1.500", ".008"]
+
+
+def test_variance_display_follow_up_label() -> None:
+    variance = pd.DataFrame({"cluster_time[followup]": [0.1]},
+                            index=pd.Index(["bond"], name="outcome"))
+    assert list(tables.variance_display(variance).columns) == [
+        "Outcome", "Therapist × follow-up variance"]
 
 
 def test_published_display() -> None:
     comparison = pd.DataFrame({
-        "who": ["patients"], "outcome": ["therapeutic bond"], "scale": ["bond"],
-        "wave": ["post"], "published": ["MCBI > control"], "this_build": ["MCBI > control"],
-        "estimate": [0.456], "p_holm": [0.0123], "agrees": [True], "agreement": ["agrees"]})
+        "who": ["patients", "patients"], "outcome": ["therapeutic bond", "anxiety"],
+        "scale": ["bond", "bsi_anx"], "wave": ["post", "followup"],
+        "published": ["MCBI > control", "maintained"],
+        "this_build": ["MCBI > control", "maintained"],
+        "estimate": [0.456, -0.5], "p_holm": [0.0123, 0.0001], "agrees": [True, False],
+        "agreement": ["agrees", "differs"]})
     out = tables.published_display(comparison)
     assert list(out.columns) == ["Who", "Outcome", "Wave", "Published", "This build",
                                  "Estimate", "p (Holm)", "Agreement"]
     assert list(out.iloc[0]) == ["patients", "therapeutic bond", "post", "MCBI > control",
                                  "MCBI > control", "0.46", ".012", "agrees"]
+    assert list(out.iloc[1][["Wave", "Estimate", "p (Holm)", "Agreement"]]) == [
+        "follow-up", MINUS + "0.50", "< .001", "differs"]
+
+
+# --- Markdown escaping -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("a*b*c1", r"a\*b\*c1"),
+    ("a0*a*b", r"a0\*a\*b"),
+    ("a0*(a*b*c1 + a*d1)", r"a0\*(a\*b\*c1 + a\*d1)"),
+    ("n_items_x", r"n\_items\_x"),
+    ("x|y", r"x\|y"),
+    ("a ` b", r"a \` b"),
+    ("costs $5 or $6", r"costs \$5 or \$6"),
+    ("back\\slash", r"back\\slash"),
+    ("two\nlines", "two lines"),
+    ("`n_items` is *code*", r"`n_items` is \*code\*"),
+    ("`a|b`", r"`a\|b`"),
+    ("plain, text [0.1, 0.2] < .001", "plain, text [0.1, 0.2] < .001"),
+])
+def test_escape_markdown(text, expected) -> None:
+    assert escape_markdown(text) == expected
+
+
+def test_escape_markdown_without_code_spans() -> None:
+    assert escape_markdown("`x_1`", keep_code=False) == r"\`x\_1\`"
+
+
+def test_markdown_table_cells_show_literally() -> None:
+    frame = pd.DataFrame({"Label": ["arm_bond", "pms_som"],
+                          "Definition": ["a0*a*b", "a*b*c1 + a*d1"]})
+    lines = markdown_table(frame).splitlines()
+    assert lines[2] == r"| arm\_bond | a0\*a\*b |"
+    assert lines[3] == r"| pms\_som | a\*b\*c1 + a\*d1 |"
+
+
+def test_markdown_table_renders_definitions_literally() -> None:
+    # the rendered html (markdown-it, as MyST parses it) keeps every asterisk, no <em>
+    from markdown_it import MarkdownIt
+
+    frame = pd.DataFrame({"Definition": ["a0*a*b", "a*b*c1", "x_1_y"], "Code": ["`a*b`"] * 3})
+    html = MarkdownIt("commonmark").enable("table").render(markdown_table(frame))
+    assert "<em>" not in html
+    assert "a0*a*b" in html and "a*b*c1" in html and "x_1_y" in html
+    assert html.count("<code>a*b</code>") == 3

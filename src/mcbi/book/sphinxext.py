@@ -6,12 +6,15 @@
 * Script tags that a theme extension adds twice (sphinx-thebe's configuration block with
   jupyter-book 1.0.4 and Sphinx 7.4) are written once; twice is a JavaScript
   ``SyntaxError: Identifier 'THEBE_JS_URL' has already been declared`` on every page.
+* APA-like citation and reference-list styles (:mod:`mcbi.book.bibstyle`) and true minus
+  signs in glued numbers (:mod:`mcbi.book.typography`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from mcbi.book import bibstyle, typography
 from mcbi.book.layout import NOTEBOOKS_DIR, SECTIONS_DIR
 
 SECTIONS = f"{SECTIONS_DIR}/"
@@ -56,4 +59,6 @@ def _page_context(app: Any, pagename: str, templatename: str, context: dict, doc
 def setup(app: Any) -> dict[str, Any]:
     """Register the page-context hook (after sphinx-book-theme's, priority 501)."""
     app.connect("html-page-context", _page_context, priority=900)
+    bibstyle.register()  # APA-like citations and references (mcbi.book.bibstyle)
+    typography.setup(app)  # true minus signs in glued numbers (mcbi.book.typography)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -50,7 +50,7 @@ def parameters_markdown() -> str:
     effects["implied"] = effects["implied"].map(lambda v: fmt_num(v, 3))
     effects["study_target"] = effects["study_target"].map(lambda v: fmt_num(v, 2))
     effects = effects.rename(columns={"implied": "implied by the paths",
-                                      "study_target": "listed in the study notes"})
+                                      "study_target": "target set by this project"})
     return ("## Generating parameters\n\n"
             + f"The shipped package is generated with seed {DEFAULT_SEED} "
               "(`python -m mcbi simulate --out data/trial`); any other seed gives another "
@@ -58,8 +58,8 @@ def parameters_markdown() -> str:
             + markdown_table(table)
             + "\n## Patient effects implied by the mechanism\n\n"
             + "Arm effects on patients' latent change (MCBI − control, baseline-SD units) "
-              "that the paths above imply, beside the values listed in the project's "
-              "study notes.\n\n"
+              "that the paths above imply, beside the target effects this project first "
+              "set for them.\n\n"
             + markdown_table(effects, "llrr"))
 
 

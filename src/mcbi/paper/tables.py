@@ -3,18 +3,53 @@ published-findings tables (tidy results in, strings out)."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
-from mcbi.paper.apa import fmt_estimate_ci, fmt_num, p_cell
+from mcbi.paper.apa import fmt_bounded, fmt_estimate_ci, fmt_num, p_cell
 from mcbi.paper.outcomes import label
 from mcbi.trial import design
 
+WAVE_LABELS: dict[str, str] = {"pre": "pre", "post": "post", "followup": "follow-up"}
+"""Reader-facing wave names (the data and the code say ``followup``)."""
+
+_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
+_INLINE_SYNTAX = re.compile(r"([\\`*_$])")
+
+
+def escape_markdown(text: str, keep_code: bool = True) -> str:
+    r"""Escape MyST/Markdown inline syntax so that ``text`` shows literally in a table cell.
+
+    Backslashes, backticks, ``*``, ``_`` and ``$`` (dollar math) are backslash-escaped, so
+    ``a*b*c1`` is not set in italics and ``a0*a*b`` does not lose its asterisks; ``|`` is
+    escaped everywhere (also inside code) so that it cannot split the cell; line breaks
+    become spaces. With ``keep_code`` (the default) a complete code span such as
+    ```n_items``` stays a code span.
+
+    >>> print(escape_markdown("a0*a*b + n_x | `code_x`"))
+    a0\*a\*b + n\_x \| `code_x`
+    """
+    text = str(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    parts, pos = [], 0
+    spans = _CODE_SPAN.finditer(text) if keep_code else ()
+    for match in spans:
+        parts.append(_INLINE_SYNTAX.sub(r"\\\1", text[pos:match.start()]))
+        parts.append(match.group(0))
+        pos = match.end()
+    parts.append(_INLINE_SYNTAX.sub(r"\\\1", text[pos:]))
+    return "".join(parts).replace("|", "\\|")
+
 
 def markdown_table(frame: pd.DataFrame, align: str | None = None) -> str:
-    """Render a DataFrame as a GitHub/MyST pipe table (strings as given; ``|`` escaped)."""
+    """Render a DataFrame as a GitHub/MyST pipe table.
+
+    Headers and cells show literally (:func:`escape_markdown`; complete code spans are
+    kept); a missing value is an empty cell.
+    """
     if frame.empty:
         raise ValueError("cannot render an empty table")
-    cols = [str(c).replace("|", "\\|") for c in frame.columns]
+    cols = [escape_markdown(c) for c in frame.columns]
     align = align or "l" * len(cols)
     if len(align) != len(cols) or set(align) - {"l", "r", "c"}:
         raise ValueError(f"align must give one of l, r, c for each of the {len(cols)} columns")
@@ -22,7 +57,7 @@ def markdown_table(frame: pd.DataFrame, align: str | None = None) -> str:
     lines = ["| " + " | ".join(cols) + " |",
              "|" + "|".join(marks[a] for a in align) + "|"]
     for row in frame.itertuples(index=False):
-        cells = ["" if pd.isna(v) else str(v).replace("|", "\\|") for v in row]
+        cells = ["" if pd.isna(v) else escape_markdown(v) for v in row]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -60,8 +95,7 @@ def contrast_summary(table: pd.DataFrame, alpha: float = 0.05,
     for (family, _, outcome), sub in table.groupby(["family", "outcome", "label"], sort=False):
         for wave in waves:
             s = sub[sub["time"].astype(str) == wave]
-            row = {"Family": family, "Outcome": outcome,
-                   "Wave": {"followup": "follow-up"}.get(wave, wave)}
+            row = {"Family": family, "Outcome": outcome, "Wave": WAVE_LABELS.get(wave, wave)}
             for arm in design.ARMS:
                 w = s[(s["contrast"] == "within") & (s["group"] == arm)].iloc[0]
                 row[f"Δ {arm}"] = fmt_num(w["estimate"], 2)
@@ -102,16 +136,21 @@ def baseline_display(table: pd.DataFrame) -> pd.DataFrame:
 _COMPONENTS = {"cluster": "Therapist variance", "subject": "Patient variance",
                "cluster_time": "Therapist × wave variance", "residual": "Residual variance",
                "icc": "ICC (therapist)",
-               **{f"cluster_time[{w}]": f"Therapist × {w} variance" for w in design.WAVES},
-               **{f"icc_{w}": f"ICC {w}" for w in design.WAVES}}
+               **{f"cluster_time[{w}]": f"Therapist × {WAVE_LABELS.get(w, w)} variance"
+                  for w in design.WAVES},
+               **{f"icc_{w}": f"ICC {WAVE_LABELS.get(w, w)}" for w in design.WAVES}}
 
 
 def variance_display(variance: pd.DataFrame) -> pd.DataFrame:
-    """:func:`mcbi.paper.models.variance_table` with outcome labels and three decimals."""
+    """:func:`mcbi.paper.models.variance_table` with outcome labels and three decimals.
+
+    The ICC, a proportion, has no leading zero (APA).
+    """
     out = variance.reset_index().rename(columns={"outcome": "Outcome", **_COMPONENTS})
     out["Outcome"] = out["Outcome"].map(label)
     for c in out.columns[1:]:
-        out[c] = out[c].map(lambda v: fmt_num(v, 3))
+        fmt = fmt_bounded if str(c).startswith("ICC") else fmt_num
+        out[c] = out[c].map(lambda v, fmt=fmt: fmt(v, 3))
     return out
 
 
@@ -120,7 +159,7 @@ def published_display(comparison: pd.DataFrame) -> pd.DataFrame:
     return comparison.assign(
         estimate=comparison["estimate"].map(lambda v: fmt_num(v, 2)),
         p_holm=comparison["p_holm"].map(p_cell),
-        wave=comparison["wave"].replace({"followup": "follow-up"}),
+        wave=comparison["wave"].map(lambda w: WAVE_LABELS.get(w, w)),
     ).drop(columns=["scale", "agrees"]).rename(columns={
         "who": "Who", "outcome": "Outcome", "wave": "Wave", "published": "Published",
         "this_build": "This build", "estimate": "Estimate", "p_holm": "p (Holm)",

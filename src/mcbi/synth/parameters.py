@@ -64,7 +64,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     _P("followup_carryover", {"eus_p": 0.33, "bond": 0.375, "bsi_som": 0.875,
                               "bsi_dep": 0.25, "bsi_anx": 0.875, "phi": 0.4}, _A,
        "share of the post change (beyond the trend) kept at follow-up; ratio of the "
-       "follow-up to the post effect in the project's study notes"),
+       "follow-up to the post target effect set by this project"),
     _P("followup_noise_sd", 0.5, _A, "SD of patients' extra change between post and follow-up"),
     # measurement
     _P("loading_range", (0.6, 0.8), _A, "standardized item loadings (uniform)"),

@@ -1,0 +1,113 @@
+"""mcbi.book.typography: minus signs and non-breaking spaces in the rendered book."""
+
+from __future__ import annotations
+
+import pytest
+from docutils import nodes
+
+from mcbi.book.typography import MINUS, NBSP, bind_numbers, true_minus, typeset
+
+
+def glued(text: str) -> nodes.inline:
+    return nodes.inline(text, text, classes=["pasted-text"])
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("-0.25", f"{MINUS}0.25"),
+    ("-.5 and -12", f"{MINUS}.5 and {MINUS}12"),
+    ("[-0.1, -0.2]", f"[{MINUS}0.1, {MINUS}0.2]"),
+    ("2018-09-01", "2018-09-01"),
+    ("BSI-18, COVID-19, x-1", "BSI-18, COVID-19, x-1"),
+    ("well-being", "well-being"),
+    (f"{MINUS}0.3", f"{MINUS}0.3"),
+])
+def test_true_minus(text, expected) -> None:
+    assert true_minus(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("p < .001", "p~<~.001"),
+    ("p = .034", "p~=~.034"),
+    ("d = -0.45", "d~=~-0.45"),
+    ("0.30 [0.12, 0.48]", "0.30~[0.12,~0.48]"),
+    ("[−0.12, —]", "[−0.12,~—]"),
+    ("a < b and [see, also]", "a < b and [see, also]"),
+    ("3 [a, b]", "3 [a, b]"),
+])
+def test_bind_numbers(text, expected) -> None:
+    assert bind_numbers(text).replace(NBSP, "~") == expected
+
+
+def test_table_cells_may_put_the_interval_below_the_estimate() -> None:
+    assert bind_numbers("0.30 [0.12, 0.48]", estimate_with_interval=False).replace(
+        NBSP, "~") == "0.30 [0.12,~0.48]"
+
+
+def _typeset(*children: nodes.Node) -> str:
+    paragraph = nodes.paragraph()
+    for child in children:
+        paragraph += child
+    section = nodes.section()
+    section += paragraph
+    typeset(section)
+    return paragraph.astext().replace(NBSP, "~")
+
+
+def test_statistic_binds_to_glued_relation() -> None:
+    out = _typeset(nodes.emphasis("p", "p"), nodes.Text(" "), glued("= .034"),
+                   nodes.Text(", "), nodes.emphasis("d", "d"), nodes.Text(" = "), glued("-0.25"))
+    assert out == f"p~=~.034, d~=~{MINUS}0.25"
+
+
+def test_glued_interval_bounds_bind() -> None:
+    out = _typeset(nodes.Text("CI ["), glued("-0.10"), nodes.Text(", "), glued("0.20"),
+                   nodes.Text("]"))
+    assert out == f"CI [{MINUS}0.10,~0.20]"
+
+
+def test_hyphens_outside_glue_and_tables_are_kept() -> None:
+    # typed prose ("post - pre" written by an author) and code are not glued numbers
+    out = _typeset(nodes.Text("range 1 -2 "), nodes.literal("x = -1", "x = -1"))
+    assert out == "range 1 -2 x = -1"
+
+
+def test_table_cells_get_minus_signs() -> None:
+    entry = nodes.entry()
+    paragraph = nodes.paragraph()
+    paragraph += nodes.Text("-0.14 [-0.3, 0.1]")
+    entry += paragraph
+    typeset(entry)
+    assert entry.astext().replace(NBSP, "~") == f"{MINUS}0.14 [{MINUS}0.3,~0.1]"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("1.1e-08", "< 0.001"),
+    ("-4e-9", f"> {MINUS}0.001"),
+    ("3.2e-02", "0.032"),
+    ("2.5e+03", "2500"),
+    ("1.5e0", "1.50"),
+    ("e-mail and x1e5 and 10", "e-mail and x1e5 and 10"),
+])
+def test_fixed_notation(text, expected) -> None:
+    from mcbi.book.typography import fixed_notation
+
+    assert fixed_notation(text) == expected
+
+
+def test_glued_scientific_notation_becomes_fixed() -> None:
+    out = _typeset(nodes.Text("largest gradient "), glued("1.1e-08"))
+    assert out == "largest gradient~<~0.001"
+
+
+def test_glued_p_value_loses_its_leading_zero() -> None:
+    out = _typeset(nodes.Text("("), nodes.emphasis("p", "p"), nodes.Text(" = "),
+                   glued("0.452"), nodes.Text("; "), nodes.emphasis("d", "d"), nodes.Text(" = "),
+                   glued("0.45"), nodes.Text(")"))
+    assert out == "(p~=~.452; d~=~0.45)"
+
+
+def test_look_alike_text_nodes_are_handled_one_by_one() -> None:
+    # two ", " nodes in one paragraph: only the one between glued bounds is bound
+    out = _typeset(nodes.Text(", "), nodes.Text("x"), nodes.Text("["), glued("1"),
+                   nodes.Text(", "), glued("2"), nodes.Text("]"))
+    assert out == ", x[1,~2]"
