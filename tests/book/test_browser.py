@@ -116,9 +116,16 @@ def _overflow(page: object) -> int | None:
 
 
 def _links(page: object) -> list[str]:
-    """Every link target of the page (document links, download and source buttons)."""
+    """Every link target a reader can see (document links, download and source buttons).
+
+    A link inside an element hidden with ``display: none`` (the PDF link before ``make pdf``
+    has printed the PDF) is not offered to the reader, so it is not checked.
+    """
     return page.eval_on_selector_all(
-        "a[href]", "as => as.map(a => a.href).filter(h => h.startsWith('http'))")
+        "a[href]", "as => as.filter(a => !a.closest('[hidden]') && "
+        "getComputedStyle(a).display !== 'none' && "
+        "!(a.closest('[style*=\"display: none\"]') || a.closest('[style*=\"display:none\"]')))"
+        ".map(a => a.href).filter(h => h.startsWith('http'))")
 
 
 def _broken_links(base: str, urls: set[str], html_root: Path) -> list[str]:
