@@ -17,6 +17,7 @@ from scipy import optimize as sopt
 from .data import ClusterData
 from .estimate import _INFEASIBLE, Optimum, _objective, hessian
 from .matrices import ModelMatrices
+from .partable import Roles
 
 __all__ = ["BOUNDS", "lower_bounds", "optimize_bounded", "on_bound", "admissibility"]
 
@@ -24,19 +25,31 @@ BOUNDS = (None, "pos.var")
 """Accepted values of the ``bounds`` argument of :func:`~.fit.fit`."""
 
 _ON_BOUND_TOL = 1e-8
+SINGULAR_FLOOR = 1e-4
+"""Relative lower bound of variances whose zero would make an implied matrix singular."""
 
 
-def lower_bounds(partable: pd.DataFrame, npar: int, bounds: str | None) -> np.ndarray:
+def lower_bounds(partable: pd.DataFrame, npar: int, bounds: str | None,
+                 roles: Roles | None = None, start: np.ndarray | None = None) -> np.ndarray:
     """Lower bound of every free parameter (``-inf`` where unbounded).
 
     Parameters
     ----------
     partable : pandas.DataFrame
-        Parameter table (``op``, ``lhs``, ``rhs``, ``free``).
+        Parameter table (``op``, ``lhs``, ``rhs``, ``level``, ``free``).
     npar : int
         Number of free parameters.
     bounds : {None, "pos.var"}
         ``"pos.var"``: free variances (``x ~~ x``) at both levels are bounded below by 0.
+    roles : Roles, optional
+        The model's variables. With ``start``, the variances whose zero would make the
+        likelihood degenerate (level-1 variances, because Σ_W must be positive definite,
+        and variances of between-only observed variables) are bounded below by
+        ``SINGULAR_FLOOR`` × their start value instead of 0. Between-level variances of
+        variables with a within part keep the bound 0 (Σ_B + Σ_W / n stays positive
+        definite).
+    start : ndarray, optional
+        Start values (scale of the variances).
     """
     if bounds not in BOUNDS:
         raise ValueError(f"bounds must be one of {BOUNDS}, got {bounds!r}")
@@ -45,12 +58,17 @@ def lower_bounds(partable: pd.DataFrame, npar: int, bounds: str | None) -> np.nd
         var = partable[(partable["op"] == "~~") & (partable["lhs"] == partable["rhs"])
                        & (partable["free"] > 0)]
         lower[var["free"].to_numpy(dtype=int) - 1] = 0.0
+        if roles is not None and start is not None:
+            z = set(roles.z)
+            for r in var.itertuples():
+                if r.level == 1 or r.lhs in z:
+                    lower[r.free - 1] = SINGULAR_FLOOR * abs(start[r.free - 1])
     return lower
 
 
 def on_bound(theta: np.ndarray, lower: np.ndarray) -> np.ndarray:
     """Boolean mask of the parameters sitting on their lower bound."""
-    return np.isfinite(lower) & (theta <= lower + _ON_BOUND_TOL)
+    return np.isfinite(lower) & (theta <= lower + _ON_BOUND_TOL * np.maximum(1.0, np.abs(lower)))
 
 
 def optimize_bounded(mm: ModelMatrices, data: ClusterData, theta0: np.ndarray,
@@ -73,7 +91,7 @@ def optimize_bounded(mm: ModelMatrices, data: ClusterData, theta0: np.ndarray,
     box = [(lo if np.isfinite(lo) else None, None) for lo in lower]
     res = sopt.minimize(fun, theta, jac=True, method="L-BFGS-B", bounds=box,
                         options={"maxiter": max_iter, "maxfun": 4 * max_iter,
-                                 "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20})
+                                 "ftol": 1e-12, "gtol": 1e-7, "maxcor": 20})
     theta, nit, nfev = np.maximum(res.x, lower), int(res.nit), int(res.nfev)
     f, g = fun(theta)
     for _ in range(newton_steps):

@@ -77,9 +77,10 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
     table, roles = build_partable(model)
     defined = DefinedParameters(table)
     mm = ModelMatrices(table, roles)
-    lower = lower_bounds(table, mm.npar, bounds)
+    lower_bounds(table, mm.npar, bounds)  # validates ``bounds`` before touching the data
     cdata = prepare_data(data, cluster, roles, missing)
     points = start_points(starts, table, mm, cdata)
+    lower = lower_bounds(table, mm.npar, bounds, roles, points[0][1])
     theta0, opt, runs = _best_run(table, mm, cdata, points, lower, max_iter)
     notes: list[str] = []
     if not opt.converged:

@@ -5,8 +5,9 @@ Three deterministic starts, all built from the same sample moments:
 ``"default"``
     :func:`~.estimate.start_values` (lavaan-like heuristics).
 ``"between_diagonal"``
-    The default start with every level-2 regression and covariance set to 0, so the
-    implied between covariance matrix is diagonal (variances from the between moments).
+    Every regression and covariance at 0 and every observed variance at its full
+    moment-based value (within moments at level 1, between moments at level 2), so
+    both implied covariance matrices start diagonal and the between level large.
 ``"single_level"``
     As if there were no clustering: level-1 variances of both-level variables carry the
     total variance, their level-2 (residual) variances start at 1 % of it, all
@@ -75,22 +76,23 @@ def _named(name: str, base: np.ndarray, partable: pd.DataFrame, mm: ModelMatrice
     rows = partable[(partable["free"] > 0) & (partable["op"] != ":=")]
     user_start = rows["start_user"].notna().to_numpy()
     idx = rows["free"].to_numpy(dtype=int) - 1
-    lev = rows["level"].to_numpy()
     op = rows["op"].to_numpy()
     is_var = (op == "~~") & (rows["lhs"] == rows["rhs"]).to_numpy()
     offdiag = ((op == "~~") & ~is_var) | (op == "~")
     reset = offdiag & ~user_start
-    if name == "between_diagonal":
-        theta[idx[reset & (lev == 2)]] = 0.0
-        return theta
-    # single_level
     sw, sb, _ = sample_moments(data)
-    total = dict(zip(mm.roles.y, np.diag(sw) + np.diag(sb)[mm.p_z:], strict=True))
-    theta[idx[reset]] = 0.0
     roles = mm.roles
+    within = dict(zip(roles.y, np.diag(sw), strict=True))
+    between = dict(zip(roles.between_vars, np.diag(sb), strict=True))
+    theta[idx[reset]] = 0.0
     for k, r in zip(idx, rows.itertuples(), strict=True):
         if pd.notna(r.start_user) or not (r.op == "~~" and r.lhs == r.rhs):
             continue
-        if r.lhs in total and r.lhs not in roles.within_only:
-            theta[k] = total[r.lhs] if r.level == 1 else 0.01 * total[r.lhs]
+        if name == "between_diagonal":
+            source = within if r.level == 1 else between
+            if r.lhs in source:
+                theta[k] = source[r.lhs]
+        elif r.lhs in within and r.lhs not in roles.within_only:
+            total = within[r.lhs] + between[r.lhs]
+            theta[k] = total if r.level == 1 else 0.01 * total
     return theta
