@@ -25,6 +25,7 @@ BOUNDS = (None, "pos.var")
 """Accepted values of the ``bounds`` argument of :func:`~.fit.fit`."""
 
 _ON_BOUND_TOL = 1e-8
+_SNAP = 1e-5
 SINGULAR_FLOOR = 1e-4
 """Relative lower bound of variances whose zero would make an implied matrix singular."""
 
@@ -68,7 +69,9 @@ def lower_bounds(partable: pd.DataFrame, npar: int, bounds: str | None,
 
 def on_bound(theta: np.ndarray, lower: np.ndarray) -> np.ndarray:
     """Boolean mask of the parameters sitting on their lower bound."""
-    return np.isfinite(lower) & (theta <= lower + _ON_BOUND_TOL * np.maximum(1.0, np.abs(lower)))
+    fin = np.isfinite(lower)
+    tol = _ON_BOUND_TOL * np.maximum(1.0, np.abs(np.where(fin, lower, 0.0)))
+    return fin & (theta <= np.where(fin, lower, 0.0) + tol)
 
 
 def optimize_bounded(mm: ModelMatrices, data: ClusterData, theta0: np.ndarray,
@@ -94,6 +97,15 @@ def optimize_bounded(mm: ModelMatrices, data: ClusterData, theta0: np.ndarray,
                                  "ftol": 1e-12, "gtol": 1e-7, "maxcor": 20})
     theta, nit, nfev = np.maximum(res.x, lower), int(res.nit), int(res.nfev)
     f, g = fun(theta)
+    # snap parameters that L-BFGS-B left just inside a bound they are pushed against
+    near = (np.isfinite(lower) & (theta - lower < _SNAP * np.maximum(1.0, np.abs(theta0)))
+            & (g > 0) & (theta > lower))
+    if near.any():
+        cand = np.where(near, lower, theta)
+        f_new, g_new = fun(cand)
+        nfev += 1
+        if f_new < _INFEASIBLE and f_new <= f + 1e-10:
+            theta, f, g = cand, f_new, g_new
     for _ in range(newton_steps):
         active = on_bound(theta, lower) & (g > 0)
         pg = np.where(active, 0.0, g) * n
