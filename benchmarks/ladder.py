@@ -141,10 +141,17 @@ def evaluate(task: tuple[str, int]) -> tuple[dict, pd.DataFrame]:
     row = {"kind": kind, "seed": seed, "seconds": time.perf_counter() - start,
            "rung": values["mechanism_model"] or "none",
            "tried": len(ladder.outcomes), "reason": values["mechanism_reason"],
-           "first_failure": next((f"{o.rung.name}: {o.reasons[0]}" for o in ladder.outcomes
-                                  if not o.passed), "")}
+           "first_failure": next((f"{o.rung.name}: {_short(o.reasons[0])}"
+                                  for o in ladder.outcomes if not o.passed), ""),
+           "last_failure": next((f"{o.rung.name}: {_short(o.reasons[0])}"
+                                 for o in reversed(ladder.outcomes) if not o.passed), "")}
     row.update({k: v for k, v in values.items() if isinstance(v, float)})
     return row, data
+
+
+def _short(reason: str) -> str:
+    """A reason without its numbers, for counting."""
+    return reason.split(" = ")[0].split(" (")[0].split(";")[0]
 
 
 def pseudo_truth(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -190,6 +197,16 @@ def summarize(res: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def run(draws: int, first: int, reps: int, workers: int) -> tuple[pd.DataFrame, list]:
+    """Evaluate every data set; return the rows and the synthetic change data."""
+    tasks = [("synthetic", s) for s in range(first, first + draws)]
+    tasks += [(k, 100 + r) for k in PERTURBATIONS for r in range(reps)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        done = list(pool.map(evaluate, tasks, chunksize=4))
+    rows = pd.DataFrame([r for r, _ in done])
+    return rows, [d for (r, d) in done if r["kind"] == "synthetic"]
+
+
 def time_ladder(reps: int = 5) -> float:
     data = mechanism.change_data(load(SHIPPED))
     fit_ladder(data)
@@ -211,30 +228,26 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="CSV of per-data-set rows")
     args = parser.parse_args()
     print(f"one ladder on the shipped data: {time_ladder():.2f} s (median of 5)")
-    tasks = [("synthetic", s) for s in range(args.first, args.first + args.draws)]
-    tasks += [(k, 100 + r) for k in PERTURBATIONS for r in range(args.reps)]
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        done = list(pool.map(evaluate, tasks, chunksize=4))
-    rows = pd.DataFrame([r for r, _ in done])
-    synth = [d for (r, d) in done if r["kind"] == "synthetic"]
+    rows, synth = run(args.draws, args.first, args.reps, args.workers)
     truth = pseudo_truth(synth)
     elapsed = time.perf_counter() - t0
     if args.out:
         rows.to_csv(args.out, index=False)
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 40)
-    print(f"\n{len(tasks)} data sets in {elapsed / 60:.1f} min ({args.workers} workers)")
+    print(f"\n{len(rows)} data sets in {elapsed / 60:.1f} min ({args.workers} workers)")
     print("\nPseudo-true values (each rung's model on the pooled synthetic draws):")
     print(truth.to_string(float_format=lambda x: f"{x:.4f}"))
     print(f"Latent-scale generator values (true_paths): {latent_truth()}")
     print("\nLadder results (bias vs the pseudo-true value of the rung used; coverage of "
           "95 % intervals: Wald for a, b; Monte Carlo for a*b):")
     print(summarize(rows, truth).to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    failures = rows[rows["first_failure"] != ""].groupby(["kind", "first_failure"]).size()
-    if len(failures):
-        print("\nFirst failing rung and reason (count):")
-        print(failures.to_string())
+    for col in ("first_failure", "last_failure"):
+        fails = rows[rows[col] != ""].groupby(["kind", col]).size()
+        if len(fails):
+            print(f"\n{col.replace('_', ' ')} (rung: first reason; count):")
+            print(fails.to_string())
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ check is reported:
 A rung *passes* when the optimiser converged, the solution is admissible (no negative
 variance, positive-definite within and positive semi-definite between implied covariance
 matrices; a variance on its zero bound is admissible) and every interior free parameter
-has a finite standard error. Every rung uses the three starts of
+has a finite standard error. Data in which every therapist has a single patient are not
+fitted at all: there the within and between parts are not separately identified, and the
+ladder reports that as the reason. Every rung uses the three starts of
 :data:`mcbi.stats.msem.starts.START_NAMES` and keeps the best admissible optimum.
 """
 
@@ -172,7 +174,13 @@ def fit_ladder(data: pd.DataFrame, rungs: tuple[Rung, ...] = RUNGS,
     """
     if not rungs:
         raise ValueError("the ladder needs at least one rung")
+    if cluster not in data.columns:
+        raise ValueError(f"cluster column {cluster!r} not in the data")
     outcomes: list[RungOutcome] = []
+    if data.groupby(cluster).size().max() < 2:
+        reason = ("not identified: every cluster has one unit, so the within and between "
+                  "parts cannot be separated")
+        return LadderResult([RungOutcome(r, False, [reason]) for r in rungs], None)
     for rung in rungs:
         try:
             with warnings.catch_warnings():
