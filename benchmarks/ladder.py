@@ -29,24 +29,29 @@ Also prints the time of one whole ladder on the shipped data (median of 5).
 from __future__ import annotations
 
 import argparse
-import shutil
-import statistics
-import tempfile
-import time
-import warnings
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
+import os
 
-import numpy as np
-import pandas as pd
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # one thread per worker process
 
-from mcbi.paper import mechanism
-from mcbi.paper.ladder import RUNGS, fit_ladder, mechanism_values
-from mcbi.stats.msem import fit
-from mcbi.synth.simulate import write_package
-from mcbi.trial import design
-from mcbi.trial.data import load
-from mcbi.trial.instruments import instruments_for
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from mcbi.paper import mechanism  # noqa: E402
+from mcbi.paper.ladder import RUNGS, fit_ladder, mechanism_values  # noqa: E402
+from mcbi.stats.msem import fit  # noqa: E402
+from mcbi.synth.simulate import write_package  # noqa: E402
+from mcbi.trial import design  # noqa: E402
+from mcbi.trial.data import load  # noqa: E402
+from mcbi.trial.instruments import instruments_for  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "data" / "trial"

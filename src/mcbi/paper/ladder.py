@@ -208,8 +208,8 @@ def mechanism_values(ladder: LadderResult, n_draws: int = 20000, seed: int = 1,
         ``mechanism_bounds``, ``path_a`` / ``path_b`` (estimate, with ``_se``,
         ``_ci_lower``, ``_ci_upper`` Wald intervals at ``level``), ``indirect_ab`` (a*b,
         with a Monte Carlo interval ``indirect_ab_ci_lower`` / ``_ci_upper`` from
-        ``n_draws`` draws of (a, b) ~ N((â, b̂), V̂)) and ``mechanism_reason`` ("" when a rung passed; otherwise
-        why every rung failed, and every number is NaN).
+        ``n_draws`` draws of (a, b) ~ N((â, b̂), V̂)) and ``mechanism_reason`` ("" when a
+        rung passed; otherwise why every rung failed, and every number is NaN).
     """
     keys = [f"{p}{s}" for p in ("path_a", "path_b") for s in ("", "_se", "_ci_lower",
                                                                 "_ci_upper")]
