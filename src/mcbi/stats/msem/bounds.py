@@ -75,14 +75,15 @@ def on_bound(theta: np.ndarray, lower: np.ndarray) -> np.ndarray:
 
 
 def optimize_bounded(mm: ModelMatrices, data: ClusterData, theta0: np.ndarray,
-                     lower: np.ndarray, max_iter: int = 5000,
-                     newton_steps: int = 5) -> Optimum:
+                     lower: np.ndarray, max_iter: int = 5000, newton_steps: int = 5,
+                     scale: np.ndarray | None = None) -> Optimum:
     """Maximise the likelihood subject to ``theta >= lower``.
 
     L-BFGS-B (projected gradient, analytic gradient) from ``theta0`` clipped into the box,
     then Newton steps restricted to the parameters off their bound (a parameter leaves
     the active set if the gradient pulls it inside). Converged when the projected gradient
-    of −log L is below 1e-3 in absolute value.
+    of −log L is below 1e-3 in absolute value. L-BFGS-B works on θ / ``scale`` (see
+    :func:`~.starts.parameter_scales`; default 1).
     """
     n = data.n_total
     fun = _objective(mm, data, 1.0 / (2.0 * n))
@@ -91,11 +92,17 @@ def optimize_bounded(mm: ModelMatrices, data: ClusterData, theta0: np.ndarray,
         from .likelihood import NotPositiveDefinite
 
         raise NotPositiveDefinite("start values give a non-positive-definite implied matrix")
-    box = [(lo if np.isfinite(lo) else None, None) for lo in lower]
-    res = sopt.minimize(fun, theta, jac=True, method="L-BFGS-B", bounds=box,
+    sc = np.ones_like(theta) if scale is None else np.asarray(scale, dtype=float)
+
+    def scaled(u):
+        value, grad = fun(u * sc)
+        return value, grad * sc
+
+    box = [(lo / s if np.isfinite(lo) else None, None) for lo, s in zip(lower, sc, strict=True)]
+    res = sopt.minimize(scaled, theta / sc, jac=True, method="L-BFGS-B", bounds=box,
                         options={"maxiter": max_iter, "maxfun": 4 * max_iter,
                                  "ftol": 1e-12, "gtol": 1e-7, "maxcor": 20})
-    theta, nit, nfev = np.maximum(res.x, lower), int(res.nit), int(res.nfev)
+    theta, nit, nfev = np.maximum(res.x * sc, lower), int(res.nit), int(res.nfev)
     f, g = fun(theta)
     # snap parameters that L-BFGS-B left just inside a bound they are pushed against
     near = (np.isfinite(lower) & (theta - lower < _SNAP * np.maximum(1.0, np.abs(theta0)))

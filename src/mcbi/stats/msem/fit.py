@@ -19,7 +19,7 @@ from .matrices import ModelMatrices
 from .measures import fit_measures, plain_numbers
 from .partable import build_partable
 from .result import MSEMResult, MSEMWarning
-from .starts import start_points
+from .starts import parameter_scales, start_points
 
 __all__ = ["fit"]
 
@@ -81,7 +81,8 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
     cdata = prepare_data(data, cluster, roles, missing)
     points = start_points(starts, table, mm, cdata)
     lower = lower_bounds(table, mm.npar, bounds, roles, points[0][1])
-    theta0, opt, runs = _best_run(table, mm, cdata, points, lower, max_iter)
+    scale = parameter_scales(table, mm, cdata)
+    theta0, opt, runs = _best_run(table, mm, cdata, points, lower, max_iter, scale)
     notes: list[str] = []
     if not opt.converged:
         notes.append(f"optimiser did not converge ({opt.message})")
@@ -125,7 +126,7 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
                       bounds=bounds, level=level, lower=lower)
 
 
-def _best_run(table, mm, cdata, points, lower, max_iter):
+def _best_run(table, mm, cdata, points, lower, max_iter, scale):
     """Optimise from every start; keep the best admissible converged optimum."""
     runs = []
     errors = []
@@ -134,7 +135,7 @@ def _best_run(table, mm, cdata, points, lower, max_iter):
             if np.all(np.isinf(lower)):
                 opt = optimize(mm, cdata, th0, max_iter=max_iter)
             else:
-                opt = optimize_bounded(mm, cdata, th0, lower, max_iter=max_iter)
+                opt = optimize_bounded(mm, cdata, th0, lower, max_iter=max_iter, scale=scale)
         except NotPositiveDefinite as exc:
             errors.append(f"{name}: {exc}")
             continue

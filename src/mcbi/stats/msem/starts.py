@@ -27,7 +27,7 @@ from .data import ClusterData
 from .estimate import sample_moments, start_values
 from .matrices import ModelMatrices
 
-__all__ = ["START_NAMES", "start_points"]
+__all__ = ["START_NAMES", "start_points", "parameter_scales"]
 
 START_NAMES = ("default", "between_diagonal", "single_level")
 
@@ -96,3 +96,29 @@ def _named(name: str, base: np.ndarray, partable: pd.DataFrame, mm: ModelMatrice
             total = within[r.lhs] + between[r.lhs]
             theta[k] = total if r.level == 1 else 0.01 * total
     return theta
+
+
+def parameter_scales(partable: pd.DataFrame, mm: ModelMatrices, data: ClusterData) -> np.ndarray:
+    """Typical size of each free parameter from the variables' total variances.
+
+    ``y ~ x``: sd(y) / sd(x); ``x ~~ y``: sd(x) sd(y); ``y ~1``: sd(y); 1 otherwise
+    (loadings, latent variables). The bounded optimiser works on θ / scale, which makes
+    the problem far better conditioned when the variables' units differ.
+    """
+    sw, sb, _ = sample_moments(data)
+    roles = mm.roles
+    var = dict(zip(roles.z, np.diag(sb)[:mm.p_z], strict=True))
+    var.update(zip(roles.y, np.diag(sw) + np.diag(sb)[mm.p_z:], strict=True))
+    scale = np.ones(mm.npar)
+    for r in partable[(partable["free"] > 0) & (partable["op"] != ":=")].itertuples():
+        left, right = var.get(r.lhs, 1.0), var.get(r.rhs, 1.0)
+        if r.op == "~":
+            value = np.sqrt(left / right)
+        elif r.op == "~~":
+            value = np.sqrt(left * right)
+        elif r.op == "~1":
+            value = np.sqrt(left)
+        else:
+            value = 1.0
+        scale[r.free - 1] = value if np.isfinite(value) and value > 0 else 1.0
+    return scale
