@@ -46,6 +46,9 @@ __all__ = ["Rung", "RungOutcome", "LadderResult", "RUNGS", "fit_ladder", "mechan
 PATH_A, PATH_B, INDIRECT_AB = "a", "b", "pms_eusp_bond"
 """Labels of ΔPMS -> ΔEUS-P (between), ΔEUS-P -> Δbond (between) and the defined a*b."""
 
+MAX_ITER = 600
+"""Iteration limit per start (at most 12,000 likelihood evaluations): bounds the time."""
+
 CHAIN_MODEL = """
 level: 1
   bond ~ eusp
@@ -186,7 +189,7 @@ def fit_ladder(data: pd.DataFrame, rungs: tuple[Rung, ...] = RUNGS,
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 res = fit(rung.model, data, cluster=cluster, bounds=rung.bounds,
-                          starts="multi", saturated=False)
+                          starts="multi", saturated=False, max_iter=MAX_ITER)
         except (ValueError, np.linalg.LinAlgError) as exc:
             outcomes.append(RungOutcome(rung, False, [f"fit failed: {exc}"]))
             continue

@@ -46,7 +46,8 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
         TLI, RMSEA, SRMR and the ICCs (otherwise ``fit_measures`` has only ``logl``,
         ``npar``, ``aic``, ``bic``, ``ntotal``, ``nclusters``).
     max_iter : int
-        Iteration limit of the optimiser (BFGS iterations plus Newton steps).
+        Iteration limit of the optimiser (BFGS iterations plus Newton steps); the
+        likelihood is evaluated at most 20 × ``max_iter`` times per start.
     bounds : {None, "pos.var"}
         ``None`` (default): unrestricted maximum likelihood. ``"pos.var"`` (as lavaan's
         ``bounds = "pos.var"``): every free variance at both levels is bounded below by 0.
@@ -133,7 +134,7 @@ def _best_run(table, mm, cdata, points, lower, max_iter, scale):
     for name, th0 in points:
         try:
             if np.all(np.isinf(lower)):
-                opt = optimize(mm, cdata, th0, max_iter=max_iter)
+                opt = optimize(mm, cdata, th0, max_iter=max_iter, max_eval=20 * max_iter)
             else:
                 opt = optimize_bounded(mm, cdata, th0, lower, max_iter=max_iter, scale=scale)
         except NotPositiveDefinite as exc:
