@@ -115,7 +115,10 @@ def dask_client(scheduler: str | None = None, workers: int = 1) -> Iterator[obje
                 raise ValueError("workers must be at least 1")
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    dashboard_address=None, host="127.0.0.1",
-                                   silence_logs=logging.CRITICAL)
+                                   silence_logs=logging.CRITICAL,
+                                   # the scheduler's health/metrics server: local, any port
+                                   scheduler_kwargs={"dashboard": False,
+                                                     "dashboard_address": "127.0.0.1:0"})
             client = Client(cluster)
     try:
         yield client
