@@ -335,3 +335,59 @@ def power_curves(table: pd.DataFrame, target_power: float = 0.8, col_wrap: int =
     grid.set_axis_labels("therapists", "power")
     grid.legend.set_title("patients per\ntherapist")
     return grid.figure
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The power table formatted for the book (power ± MC SE, bias, coverage, failed %)."""
+    def pct(v: float) -> str:
+        return "–" if pd.isna(v) else f"{100 * v:.0f}"
+
+    return pd.DataFrame({
+        "Therapists": table["n_therapists"], "Patients each": table["patients_per_therapist"],
+        "Target": table["target"].map(lambda t: TARGET_LABELS.get(t, t)),
+        "Power %": [f"{pct(p)} ± {pct(s)}" for p, s in zip(table["power"],
+                                                          table["power_mcse"], strict=True)],
+        "Bias": table["bias"].map(lambda v: "–" if pd.isna(v) else f"{v:.2f}"),
+        "Coverage %": table["coverage"].map(pct),
+        "Failed %": table["failed"].map(pct),
+        "Rungs": table.get("rungs", pd.Series("", index=table.index)).fillna(""),
+    })
+
+
+def plan_values(table: pd.DataFrame, needed: pd.DataFrame) -> dict[str, float | str]:
+    """Values to glue: Monte Carlo size and error, failure shares, therapists needed.
+
+    ``plan_needed_<target>`` is the text of :func:`therapists_needed` for the largest number
+    of patients per therapist on the grid; ``plan_max_mcse`` the largest Monte Carlo SE of a
+    power, ``plan_failed_contrasts`` / ``plan_failed_mechanism`` the largest failure shares
+    and ``plan_mechanism_full`` the share of mechanism fits on the ladder's first rung.
+    """
+    per = int(table["patients_per_therapist"].max())
+    mech = table["target"].isin(MECHANISM_TARGETS)
+    out: dict[str, float | str] = {
+        "plan_reps": float(table["reps"].min()), "plan_designs": float(
+            len(table[DESIGN_COLUMNS[0]].unique()) * len(table[DESIGN_COLUMNS[1]].unique())),
+        "plan_max_mcse": float(table["power_mcse"].max()),
+        "plan_failed_contrasts": float(table.loc[~mech, "failed"].max()),
+        "plan_failed_mechanism": float(table.loc[mech, "failed"].max()),
+        "plan_per_max": float(per),
+        "plan_n_min": float(table["n_therapists"].min()),
+        "plan_n_max": float(table["n_therapists"].max()),
+    }
+    if "rungs" in table:
+        ab = table[table["target"] == "indirect_ab"]
+        full = sum(_count(r, "full") for r in ab["rungs"])
+        out["plan_mechanism_full"] = full / float(ab["reps"].sum()) if len(ab) else math.nan
+    sel = needed[needed["patients_per_therapist"] == per].set_index("target")["text"]
+    for target, text in sel.items():
+        out[f"plan_needed_{target}"] = text
+    return out
+
+
+def _count(rungs: str, name: str) -> int:
+    """How many replicates used rung ``name`` in a ``"rung n; rung n"`` summary."""
+    for part in str(rungs).split("; "):
+        bits = part.rsplit(" ", 1)
+        if len(bits) == 2 and bits[0] == name:
+            return int(bits[1])
+    return 0
