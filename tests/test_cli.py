@@ -172,6 +172,8 @@ def test_plan_same_csv_local_and_external_cluster(tmp_path: Path, monkeypatch,
 @pytest.mark.parametrize("extra, message", [
     (["--effects", "build"], "not implemented"),
     (["--workers", "0"], "at least 1"),
+    (["--chunk-size", "0"], "at least 1"),
+    (["--scheduler", "not-an-address"], "cannot reach the Dask scheduler"),
 ])
 def test_plan_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                           extra: list[str], message: str) -> None:

@@ -157,9 +157,9 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     from mcbi.paper.planning import DEFAULT_CACHE, check_grid, plan
     from mcbi.paper.power import dask_client, to_csv
 
-    check_grid(args.therapists, args.patients_per_therapist, args.reps)
-    if args.workers < 1:
-        raise UserError("--workers must be at least 1")
+    check_grid(args.therapists, args.patients_per_therapist, args.reps, args.effects)
+    if args.workers < 1 or args.chunk_size < 1:
+        raise UserError("--workers and --chunk-size must be at least 1")
     cache = None if args.no_cache else DEFAULT_CACHE
     update, close = _progress_bar()
     try:
@@ -167,8 +167,6 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             result = plan(args.therapists, args.patients_per_therapist, args.reps, args.seed,
                           client, effects=args.effects, chunk_size=args.chunk_size,
                           cache_dir=cache, progress=update)
-    except OSError as exc:
-        raise UserError(f"cannot reach the Dask scheduler {args.scheduler}: {exc}") from None
     finally:
         close()
     to_csv(result.table, Path(args.out))

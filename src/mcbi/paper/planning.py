@@ -224,8 +224,14 @@ class Plan:
     table: pd.DataFrame
 
 
-def check_grid(therapists: Sequence[int], per: Sequence[int], reps: int) -> None:
-    """Refuse designs the generator cannot make (:class:`~mcbi.errors.UserError`)."""
+def check_grid(therapists: Sequence[int], per: Sequence[int], reps: int,
+               effects: str = "generator") -> None:
+    """Refuse designs the generator cannot make and effects not available (``UserError``)."""
+    if effects not in EFFECTS:
+        raise UserError(f"--effects must be one of {', '.join(EFFECTS)}")
+    if effects == "build":
+        raise UserError("--effects build is not implemented yet: the simulation takes its "
+                        "effects from the generator's parameters (--effects generator)")
     if not therapists or not per:
         raise UserError("give at least one number of therapists and of patients per therapist")
     if min(therapists) < 4:
@@ -257,12 +263,7 @@ def plan(therapists: Sequence[int], per: Sequence[int], reps: int, seed: int, cl
     replicate : callable, optional
         Replicate function (default :class:`TrialReplicate`).
     """
-    if effects not in EFFECTS:
-        raise UserError(f"--effects must be one of {', '.join(EFFECTS)}")
-    if effects == "build":
-        raise UserError("--effects build is not implemented yet: the simulation takes its "
-                        "effects from the generator's parameters (--effects generator)")
-    check_grid(therapists, per, reps)
+    check_grid(therapists, per, reps, effects)
     cells = [(int(n), int(k)) for n in sorted(set(therapists)) for k in sorted(set(per))]
     rows = power.run_replicates(replicate or TrialReplicate(), cells, reps, seed, client,
                                 chunk_size=chunk_size, cache_dir=cache_dir, progress=progress)

@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mcbi.errors import UserError
+
 Cell = tuple[int, ...]
 Replicate = Callable[[Cell, int], list[dict]]
 
@@ -103,12 +105,20 @@ def dask_client(scheduler: str | None = None, workers: int = 1) -> Iterator[obje
     The local cluster has ``workers`` processes with one thread each, no dashboard, and
     listens on 127.0.0.1 only; it is closed when the block ends. An existing scheduler
     is used as it is and left running.
+
+    Raises
+    ------
+    mcbi.errors.UserError
+        If ``scheduler`` cannot be reached.
     """
     from distributed import Client, LocalCluster
 
     with quiet_logs():
         if scheduler:
-            client = Client(scheduler)
+            try:
+                client = Client(scheduler)
+            except (OSError, ValueError, TypeError) as exc:
+                raise UserError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
             cluster = None
         else:
             if workers < 1:
