@@ -92,3 +92,121 @@ def test_run_prints_progress_and_maps_failure(monkeypatch: pytest.MonkeyPatch,
     out, err = capsys.readouterr()
     assert out == "[02_x] FAILED\n"
     assert err == "error: 02_x failed: {'alpha': '0.1'}\n"
+
+
+# --- plan: Monte Carlo power on Dask -------------------------------------------------
+
+def _external_cluster(tmp: Path, n_workers: int = 2):
+    """Start ``dask scheduler`` and ``n_workers`` ``dask worker`` processes on 127.0.0.1.
+
+    Returns ``(address, processes)``; the scheduler stops itself after 120 s idle and the
+    workers 30 s after losing it, should the test's own clean-up not run.
+    """
+    import os
+    import subprocess
+    import sys
+    import time
+
+    dask = Path(sys.executable).with_name("dask")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    info = tmp / "scheduler.json"
+    procs = [subprocess.Popen(
+        [str(dask), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+         "--scheduler-file", str(info), "--idle-timeout", "120"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    for _ in range(600):
+        if info.is_file() and info.stat().st_size:
+            break
+        time.sleep(0.1)
+    import json
+
+    address = json.loads(info.read_text())["address"]
+    for _ in range(n_workers):
+        procs.append(subprocess.Popen(
+            [str(dask), "worker", address, "--host", "127.0.0.1", "--nthreads", "1",
+             "--nworkers", "1", "--no-dashboard", "--death-timeout", "30",
+             "--local-directory", str(tmp / "dask-worker")],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    from distributed import Client
+
+    with Client(address) as client:
+        client.wait_for_workers(n_workers, timeout=120)
+    return address, procs
+
+
+def _stop(procs) -> None:
+    for proc in reversed(procs):
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except Exception:  # noqa: BLE001 - last resort: kill the process we started
+            proc.kill()
+
+
+def _plan_argv(out: Path, *extra: str) -> list[str]:
+    return ["plan", "--therapists", "20", "40", "--patients-per-therapist", "2",
+            "--reps", "40", "--seed", "3", "--out", str(out), "--no-cache",
+            "--chunk-size", "7", *extra]
+
+
+def test_plan_same_csv_local_and_external_cluster(tmp_path: Path, monkeypatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from mcbi.paper import planning, power
+
+    # the engine and the CLI as they are; the trial's replicate swapped for the fast
+    # closed-form one so that the check of the machinery stays quick
+    monkeypatch.setattr(planning, "TrialReplicate", lambda: power.TwoMeans(delta=0.5))
+    assert main(_plan_argv(tmp_path / "one.csv", "--workers", "1")) == 0
+    assert "wrote" in capsys.readouterr().out
+    address, procs = _external_cluster(tmp_path)
+    try:
+        assert main(_plan_argv(tmp_path / "ext.csv", "--scheduler", address)) == 0
+    finally:
+        _stop(procs)
+    one = (tmp_path / "one.csv").read_bytes()
+    assert one == (tmp_path / "ext.csv").read_bytes()
+    assert one.startswith(b"n_therapists,patients_per_therapist,target,reps,n_ok,power,")
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--effects", "build"], "not implemented"),
+    (["--workers", "0"], "at least 1"),
+    (["--chunk-size", "0"], "at least 1"),
+    (["--scheduler", "not-an-address"], "cannot reach the Dask scheduler"),
+])
+def test_plan_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                          extra: list[str], message: str) -> None:
+    assert main(_plan_argv(tmp_path / "x.csv", *extra)) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_plan_bad_design_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["plan", "--therapists", "2", "--patients-per-therapist", "1", "--reps", "5",
+            "--seed", "1", "--out", str(tmp_path / "x.csv")]
+    assert main(argv) == 2
+    assert "at least 4 therapists" in capsys.readouterr().err
+
+
+def test_plan_unreachable_scheduler_exit_2(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        code = main(_plan_argv(tmp_path / "x.csv", "--scheduler", "tcp://127.0.0.1:9"))
+    assert code == 2
+    assert "cannot reach the Dask scheduler" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_plan_trial_same_csv_one_worker_and_external_cluster(tmp_path: Path) -> None:
+    argv = ["plan", "--therapists", "20", "--patients-per-therapist", "2", "--reps", "2",
+            "--seed", "9", "--no-cache", "--chunk-size", "1"]
+    assert main([*argv, "--out", str(tmp_path / "one.csv"), "--workers", "1"]) == 0
+    address, procs = _external_cluster(tmp_path)
+    try:
+        assert main([*argv, "--out", str(tmp_path / "ext.csv"), "--scheduler", address]) == 0
+    finally:
+        _stop(procs)
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "ext.csv").read_bytes()

@@ -48,13 +48,13 @@ class SimulatedTrial:
     seed: int
 
 
-def _cluster_sizes(rng: np.random.Generator) -> np.ndarray:
+def _cluster_sizes(rng: np.random.Generator, n_t: int = design.N_THERAPISTS,
+                   n_p: int = design.N_PATIENTS) -> np.ndarray:
     lo, hi = param("cluster_size_range")
-    sizes = rng.choice(np.arange(lo, hi + 1), size=design.N_THERAPISTS,
-                       p=param("cluster_size_probs"))
+    sizes = rng.choice(np.arange(lo, hi + 1), size=n_t, p=param("cluster_size_probs"))
     # adjust one therapist at a time until the total is the design's
-    while sizes.sum() != design.N_PATIENTS:
-        if sizes.sum() < design.N_PATIENTS:
+    while sizes.sum() != n_p:
+        if sizes.sum() < n_p:
             idx = rng.choice(np.flatnonzero(sizes < hi))
             sizes[idx] += 1
         else:
@@ -252,13 +252,22 @@ def _long(ids: pd.Series, id_col: str, frames: list[pd.DataFrame],
     return out.reset_index(drop=True)
 
 
-def simulate(seed: int = DEFAULT_SEED) -> SimulatedTrial:
-    """Generate the synthetic trial.
+def simulate(seed: int = DEFAULT_SEED, n_therapists: int | None = None,
+             patients_per_therapist: int | None = None) -> SimulatedTrial:
+    """Generate the synthetic trial, or the same process with another design.
 
     Parameters
     ----------
     seed : int
         Seed of :class:`numpy.random.Generator` (PCG64).
+    n_therapists : int, optional
+        Therapists randomized (at least 4). Default: the trial's 63 (33 MCBI). Another
+        number keeps the trial's allocation ratio (``round(n * 33 / 63)`` MCBI).
+    patients_per_therapist : int, optional
+        Patients of every therapist (1 or more, the same for all). Default: the trial's
+        cluster sizes (1-4, drawn and adjusted to 121 patients for 63 therapists, or to
+        ``round(n * 121 / 63)`` for another number of therapists). With both arguments
+        left out the output is exactly the shipped package's.
 
     Returns
     -------
@@ -266,8 +275,13 @@ def simulate(seed: int = DEFAULT_SEED) -> SimulatedTrial:
         The four tables of the data package and the latent truths.
     """
     rng = np.random.default_rng(seed)
-    n_t = design.N_THERAPISTS
-    arms = np.array([design.TREATED] * param("n_mcbi") + [design.CONTROL] * param("n_control"))
+    n_t = design.N_THERAPISTS if n_therapists is None else int(n_therapists)
+    if n_t < 4:
+        raise ValueError(f"n_therapists must be at least 4, not {n_t}")
+    if patients_per_therapist is not None and int(patients_per_therapist) < 1:
+        raise ValueError("patients_per_therapist must be at least 1")
+    n_mcbi = round(n_t * param("n_mcbi") / param("n_therapists"))
+    arms = np.array([design.TREATED] * n_mcbi + [design.CONTROL] * (n_t - n_mcbi))
     rng.shuffle(arms)
     mcbi = (arms == design.TREATED).astype(float)
     t_ids = pd.Series([f"T{i:02d}" for i in range(1, n_t + 1)])
@@ -280,7 +294,10 @@ def simulate(seed: int = DEFAULT_SEED) -> SimulatedTrial:
         "orientation": rng.choice(design.ORIENTATIONS, n_t, p=param("orientation_probs")),
     })
 
-    sizes = _cluster_sizes(rng)
+    if patients_per_therapist is not None:
+        sizes = np.full(n_t, int(patients_per_therapist))
+    else:
+        sizes = _cluster_sizes(rng, n_t, round(n_t * design.N_PATIENTS / design.N_THERAPISTS))
     cluster = np.repeat(np.arange(n_t), sizes)
     n_p = cluster.size
     p_ids = pd.Series([f"P{i:03d}" for i in range(1, n_p + 1)])
@@ -292,7 +309,7 @@ def simulate(seed: int = DEFAULT_SEED) -> SimulatedTrial:
     })
 
     t_latent, d_pms = _therapist_latent(rng, mcbi)
-    p_latent, truth = _patient_latent(rng, cluster, d_pms, param("n_mcbi") / n_t)
+    p_latent, truth = _patient_latent(rng, cluster, d_pms, n_mcbi / n_t)
     t_items = _items(rng, t_latent, THERAPIST_INSTRUMENTS)
     p_items = _items(rng, p_latent, PATIENT_INSTRUMENTS)
 
