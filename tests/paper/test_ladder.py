@@ -144,8 +144,8 @@ def _benchmark():
 def test_ladder_gives_calibrated_estimates_on_synthetic_draws():
     """>= 99 % of 200 fresh synthetic trials get an estimate; a*b coverage 90-97 %."""
     bench = _benchmark()
-    rows, frames = bench.run(draws=200, first=5000, reps=0, workers=2)
-    truth = bench.pseudo_truth(frames)
+    rows, _ = bench.run(draws=200, first=5000, reps=0, workers=2)
+    truth = bench.pseudo_truth(bench.truth_frames(200, workers=2))
     summary = bench.summarize(rows, truth).set_index("kind").loc["synthetic"]
     assert summary["estimate_%"] >= 99.0
     assert 90.0 <= summary["ab_cover%"] <= 97.0
