@@ -90,15 +90,24 @@ class DefinedParameters:
         return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", jac, vcov, jac), 0.0))
 
     def monte_carlo(self, theta: np.ndarray, vcov: np.ndarray, n_draws: int, seed,
-                    level: float) -> pd.DataFrame:
-        """Monte Carlo intervals (Preacher & Selig, 2012): θ* ~ N(θ̂, V̂), percentiles."""
+                    level: float, lower: np.ndarray | None = None) -> pd.DataFrame:
+        """Monte Carlo intervals (Preacher & Selig, 2012): θ* ~ N(θ̂, V̂), percentiles.
+
+        With ``lower`` (lower bounds, ``-inf`` where none), draws below a bound are
+        clipped to it (``n_clipped`` counts the draws where that happened).
+        """
         rng = np.random.default_rng(seed)
         draws = rng.multivariate_normal(theta, vcov, size=n_draws, method="eigh")
+        n_clipped = 0
+        if lower is not None and np.isfinite(lower).any():
+            below = draws < lower[None]
+            n_clipped = int(below.any(axis=1).sum())
+            draws = np.maximum(draws, lower[None])
         vals = self.evaluate(draws)
         alpha = (1.0 - level) / 2.0
         lo, hi = np.quantile(vals, [alpha, 1.0 - alpha], axis=0)
         return pd.DataFrame({
             "name": self.names, "expression": self.exprs, "estimate": self.evaluate(theta),
             "mc_se": vals.std(axis=0, ddof=1), "ci_lower": lo, "ci_upper": hi,
-            "n_draws": n_draws,
+            "n_draws": n_draws, "n_clipped": n_clipped,
         })

@@ -143,12 +143,13 @@ def hessian(mm: ModelMatrices, data: ClusterData, theta: np.ndarray,
     return 0.5 * (h + h.T)
 
 
-def bfgs(fun, x0: np.ndarray, max_iter: int = 2000, gtol: float = 1e-9):
+def bfgs(fun, x0: np.ndarray, max_iter: int = 2000, gtol: float = 1e-9,
+         max_eval: int | None = None):
     """Dense BFGS with backtracking (Armijo) line search.
 
     ``fun`` returns (value, gradient) and a value >= ``_INFEASIBLE`` at inadmissible
-    points, which the line search simply steps back from. Returns
-    (x, f, g, iterations, evaluations, message).
+    points, which the line search simply steps back from. Stops after ``max_eval``
+    function evaluations if given. Returns (x, f, g, iterations, evaluations, message).
     """
     x = np.asarray(x0, dtype=float).copy()
     f, g = fun(x)
@@ -159,6 +160,8 @@ def bfgs(fun, x0: np.ndarray, max_iter: int = 2000, gtol: float = 1e-9):
     for it in range(1, max_iter + 1):
         if np.max(np.abs(g)) < gtol:
             return x, f, g, it - 1, nfev, "gradient below tolerance"
+        if max_eval is not None and nfev >= max_eval:
+            return x, f, g, it - 1, nfev, "evaluation limit reached"
         d = -hinv @ g
         slope = g @ d
         if slope >= 0:
@@ -192,7 +195,8 @@ def bfgs(fun, x0: np.ndarray, max_iter: int = 2000, gtol: float = 1e-9):
 
 
 def optimize(mm: ModelMatrices, data: ClusterData, theta0: np.ndarray,
-             max_iter: int = 5000, newton_steps: int = 3) -> Optimum:
+             max_iter: int = 5000, newton_steps: int = 3,
+             max_eval: int | None = None) -> Optimum:
     """Maximise the likelihood: BFGS with the analytic gradient, then Newton steps.
 
     The Newton steps (Hessian by differences of the analytic gradient) are taken only while
@@ -203,7 +207,7 @@ def optimize(mm: ModelMatrices, data: ClusterData, theta0: np.ndarray,
     f0 = fun(theta0)[0]
     if f0 >= _INFEASIBLE:
         raise NotPositiveDefinite("start values give a non-positive-definite implied matrix")
-    theta, f, g, nit, nfev, message = bfgs(fun, theta0, max_iter=max_iter)
+    theta, f, g, nit, nfev, message = bfgs(fun, theta0, max_iter=max_iter, max_eval=max_eval)
     for _ in range(min(newton_steps, max(max_iter - nit, 0))):
         if np.max(np.abs(g * n)) < 1e-4:
             break

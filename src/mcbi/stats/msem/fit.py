@@ -3,28 +3,30 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .bounds import admissibility, lower_bounds, on_bound, optimize_bounded
 from .data import ClusterData, prepare_data
 from .defined import DefinedParameters
-from .estimate import Optimum, hessian, optimize, start_values
+from .estimate import Optimum, hessian, optimize
 from .h1 import fit_baseline, fit_saturated, icc
 from .likelihood import NotPositiveDefinite
 from .matrices import ModelMatrices
 from .measures import fit_measures, plain_numbers
 from .partable import build_partable
 from .result import MSEMResult, MSEMWarning
+from .starts import parameter_scales, start_points
 
 __all__ = ["fit"]
 
-_Z975 = stats.norm.ppf(0.975)
-
-
 def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
-        se: bool = True, saturated: bool = True, max_iter: int = 5000) -> MSEMResult:
+        se: bool = True, saturated: bool = True, max_iter: int = 5000,
+        bounds: str | None = None, starts: str | Sequence = "default",
+        level: float = 0.95) -> MSEMResult:
     """Fit a two-level SEM by (full-information) maximum likelihood.
 
     Parameters
@@ -44,7 +46,21 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
         TLI, RMSEA, SRMR and the ICCs (otherwise ``fit_measures`` has only ``logl``,
         ``npar``, ``aic``, ``bic``, ``ntotal``, ``nclusters``).
     max_iter : int
-        Iteration limit of the optimiser (BFGS iterations plus Newton steps).
+        Iteration limit of the optimiser (BFGS iterations plus Newton steps); the
+        likelihood is evaluated at most 20 × ``max_iter`` times per start.
+    bounds : {None, "pos.var"}
+        ``None`` (default): unrestricted maximum likelihood. ``"pos.var"`` (as lavaan's
+        ``bounds = "pos.var"``): every free variance at both levels is bounded below by 0.
+        Parameters that end on a bound are flagged in ``at_bound``; they get no standard
+        error, Wald test or interval, and the other standard errors come from the
+        information of the interior parameters (the bound ones held fixed).
+    starts : str or sequence
+        ``"default"`` (one start, the default), ``"multi"`` (the three starts of
+        :data:`~.starts.START_NAMES`) or a sequence of start names and/or vectors. The
+        best admissible optimum among the converged runs is kept (else the best
+        converged, else the best); every run is listed in the result's ``starts``.
+    level : float
+        Confidence level of the Wald intervals ``ci_lower``, ``ci_upper``.
 
     Returns
     -------
@@ -57,27 +73,36 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
     """
     if max_iter < 1:
         raise ValueError("max_iter must be at least 1")
+    if not 0 < level < 1:
+        raise ValueError("level must be between 0 and 1")
     table, roles = build_partable(model)
     defined = DefinedParameters(table)
-    cdata = prepare_data(data, cluster, roles, missing)
     mm = ModelMatrices(table, roles)
-    theta0 = start_values(table, mm, cdata)
-    try:
-        opt = optimize(mm, cdata, theta0, max_iter=max_iter)
-    except NotPositiveDefinite as exc:
-        raise ValueError(f"cannot start the optimiser: {exc}") from exc
+    lower_bounds(table, mm.npar, bounds)  # validates ``bounds`` before touching the data
+    cdata = prepare_data(data, cluster, roles, missing)
+    points = start_points(starts, table, mm, cdata)
+    lower = lower_bounds(table, mm.npar, bounds, roles, points[0][1])
+    scale = parameter_scales(table, mm, cdata)
+    theta0, opt, runs = _best_run(table, mm, cdata, points, lower, max_iter, scale)
     notes: list[str] = []
     if not opt.converged:
         notes.append(f"optimiser did not converge ({opt.message})")
+    bound = on_bound(opt.theta, lower)
     vcov = np.full((mm.npar, mm.npar), np.nan)
     if se:
-        vcov = _vcov(hessian(mm, cdata, opt.theta), notes)
-    est = _estimates(table, mm, opt.theta, vcov, defined)
+        vcov = _vcov(hessian(mm, cdata, opt.theta), notes, bound)
+    est = _estimates(table, mm, opt.theta, vcov, defined, level, bound)
+    at_bound = pd.Series(_row_mask(est, bound), index=est.index, name="at_bound")
     table = mm.fill(table.copy(), theta0, "start")
     table["est"], table["se"] = est["estimate"].to_numpy(), est["se"].to_numpy()
     sw, phi, _ = mm.implied(opt.theta)
     bidx = mm.levels[2]["target"]
-    notes += _check_solution(est, sw, phi[np.ix_(bidx, bidx)])
+    phi_b = phi[np.ix_(bidx, bidx)]
+    notes += _check_solution(est, sw, phi_b)
+    for r in est[at_bound].itertuples():
+        notes.append(f"{r.lhs} ~~ {r.rhs} (level {r.level}) is on its lower bound 0: no "
+                     "standard error, test or interval for it")
+    inadmissible = admissibility(est, sw, phi_b)
     measures, iccs = _basic_measures(opt, mm.npar, cdata), pd.Series(dtype=float)
     if saturated:
         try:
@@ -96,7 +121,58 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
         warnings.warn(note, MSEMWarning, stacklevel=2)
     return MSEMResult(est, measures, iccs, bool(opt.converged), int(opt.iterations),
                       float(opt.max_gradient),
-                      notes, opt.theta, vcov, roles, table, defined, opt)
+                      notes, opt.theta, vcov, roles, table, defined, opt,
+                      admissible=not inadmissible, inadmissible=inadmissible,
+                      at_bound=at_bound, starts=_start_table(runs, opt.theta),
+                      bounds=bounds, level=level, lower=lower)
+
+
+def _best_run(table, mm, cdata, points, lower, max_iter, scale):
+    """Optimise from every start; keep the best admissible converged optimum."""
+    runs = []
+    errors = []
+    for name, th0 in points:
+        try:
+            if np.all(np.isinf(lower)):
+                opt = optimize(mm, cdata, th0, max_iter=max_iter, max_eval=20 * max_iter)
+            else:
+                opt = optimize_bounded(mm, cdata, th0, lower, max_iter=max_iter, scale=scale)
+        except NotPositiveDefinite as exc:
+            errors.append(f"{name}: {exc}")
+            continue
+        sw, phi, _ = mm.implied(opt.theta)
+        bidx = mm.levels[2]["target"]
+        est = mm.fill(table[table["op"] != ":="].copy(), opt.theta, "estimate")
+        ok = not admissibility(est, sw, phi[np.ix_(bidx, bidx)])
+        runs.append((name, th0, opt, ok))
+    if not runs:
+        raise ValueError("cannot start the optimiser: " + "; ".join(errors))
+
+    def rank(run):
+        _, _, opt, ok = run
+        return (not (opt.converged and ok), not opt.converged, opt.minus2ll)
+
+    name, th0, opt, _ = min(runs, key=rank)
+    return th0, opt, runs
+
+
+def _start_table(runs, theta: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({
+        "start": [r[0] for r in runs],
+        "converged": [bool(r[2].converged) for r in runs],
+        "admissible": [bool(r[3]) for r in runs],
+        "logl": [-0.5 * r[2].minus2ll for r in runs],
+        "max_abs_diff": [float(np.max(np.abs(r[2].theta - theta), initial=0.0))
+                         for r in runs],
+        "message": [r[2].message for r in runs],
+    })
+
+
+def _row_mask(est: pd.DataFrame, bound: np.ndarray) -> np.ndarray:
+    free = est["free"].to_numpy()
+    mask = np.zeros(len(est), dtype=bool)
+    mask[free > 0] = bound[free[free > 0] - 1]
+    return mask
 
 
 def _basic_measures(opt: Optimum, npar: int, cdata: ClusterData) -> dict:
@@ -106,20 +182,27 @@ def _basic_measures(opt: Optimum, npar: int, cdata: ClusterData) -> dict:
                           "ntotal": cdata.n_total, "nclusters": cdata.n_clusters})
 
 
-def _vcov(hess: np.ndarray, notes: list[str]) -> np.ndarray:
+def _vcov(hess: np.ndarray, notes: list[str], bound: np.ndarray) -> np.ndarray:
+    """Inverse information of the interior parameters (zero rows/columns for bound ones)."""
+    keep = ~bound
+    full = np.zeros_like(hess)
+    if not keep.any():
+        return full
+    hess = hess[np.ix_(keep, keep)]
     eig = np.linalg.eigvalsh(hess)
     if not np.all(np.isfinite(eig)) or eig.min() <= 0:
         notes.append("observed information matrix is not positive definite: the model may "
                      "not be identified; standard errors are not available")
-        return np.full_like(hess, np.nan)
+        return np.full_like(full, np.nan)
     cond = eig.max() / eig.min()
     if cond > 1e12:
         notes.append(f"observed information is nearly singular (condition {cond:.1e})")
-    return np.linalg.inv(hess)
+    full[np.ix_(keep, keep)] = np.linalg.inv(hess)
+    return full
 
 
 def _estimates(table: pd.DataFrame, mm: ModelMatrices, theta: np.ndarray, vcov: np.ndarray,
-               defined: DefinedParameters) -> pd.DataFrame:
+               defined: DefinedParameters, level: float, bound: np.ndarray) -> pd.DataFrame:
     out = table.copy()
     mm.fill(out, theta, "estimate")
     free = out["free"].to_numpy()
@@ -131,14 +214,16 @@ def _estimates(table: pd.DataFrame, mm: ModelMatrices, theta: np.ndarray, vcov: 
         se[is_def] = defined.delta_se(theta, vcov) if np.isfinite(vcov).all() else np.nan
     if not np.isfinite(vcov).all():
         se[free > 0] = np.nan
+    se[_row_mask(out, bound)] = np.nan
     out["se"] = se
     fixed = (free == 0) & ~is_def
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(fixed, np.nan, out["estimate"] / np.where(se > 0, se, np.nan))
     out["statistic"] = z
     out["pvalue"] = 2.0 * stats.norm.sf(np.abs(z))
-    out["ci_lower"] = out["estimate"] - _Z975 * out["se"]
-    out["ci_upper"] = out["estimate"] + _Z975 * out["se"]
+    crit = stats.norm.ppf(0.5 + level / 2.0)
+    out["ci_lower"] = out["estimate"] - crit * out["se"]
+    out["ci_upper"] = out["estimate"] + crit * out["se"]
     out["level"] = out["level"].where(~is_def, pd.NA).astype("Int64")
     out.loc[is_def, "free"] = 0
     cols = ["lhs", "op", "rhs", "level", "label", "free", "estimate", "se", "statistic", "pvalue",

@@ -14,6 +14,7 @@ from .data import ClusterData
 __all__ = ["minus2logl", "NotPositiveDefinite"]
 
 _LOG2PI = np.log(2.0 * np.pi)
+_SINGULAR = 1e-7  # smallest ratio of Cholesky diagonals (condition number about 1e14)
 
 
 class NotPositiveDefinite(ArithmeticError):
@@ -25,7 +26,10 @@ def _chol_inv(mats: np.ndarray):
         chol = np.linalg.cholesky(mats)
     except np.linalg.LinAlgError as exc:
         raise NotPositiveDefinite(str(exc)) from exc
-    logdet = 2.0 * np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(axis=-1)
+    diag = np.diagonal(chol, axis1=-2, axis2=-1)
+    if np.any(diag.min(axis=-1) <= _SINGULAR * diag.max(axis=-1)):
+        raise NotPositiveDefinite("numerically singular covariance matrix")
+    logdet = 2.0 * np.log(diag).sum(axis=-1)
     inv = np.linalg.inv(mats)
     return logdet, inv
 

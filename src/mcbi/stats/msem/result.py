@@ -44,6 +44,20 @@ class MSEMResult:
     partable : pandas.DataFrame
         The full parameter table (lavaan's layout: ``lhs, op, rhs, level, label, free,
         ustart, start, est, se``).
+    admissible : bool
+        No negative variance, positive-definite within and positive semi-definite between
+        implied covariance matrices; ``inadmissible`` lists the reasons otherwise.
+    at_bound : pandas.Series
+        Boolean, aligned with ``estimates``: the parameter ended on its bound (only with
+        ``bounds="pos.var"``); its ``se``, ``statistic``, ``pvalue`` and interval are NaN.
+    starts : pandas.DataFrame
+        One row per optimisation run: ``start, converged, admissible, logl,
+        max_abs_diff`` (largest parameter difference from the kept solution), ``message``.
+    bounds : str or None
+        The ``bounds`` argument of the fit; ``lower`` the lower bound of each free
+        parameter (``-inf`` where unbounded).
+    level : float
+        Confidence level of the Wald intervals.
     """
 
     estimates: pd.DataFrame
@@ -59,13 +73,29 @@ class MSEMResult:
     partable: pd.DataFrame = field(repr=False)
     defined: DefinedParameters = field(repr=False)
     optimum: Optimum = field(repr=False)
+    admissible: bool = True
+    inadmissible: list[str] = field(default_factory=list)
+    at_bound: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool), repr=False)
+    starts: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    bounds: str | None = None
+    level: float = 0.95
+    lower: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def optima_spread(self) -> float:
+        """Range of the log-likelihood over the converged runs (0 with one start)."""
+        ok = self.starts[self.starts["converged"]] if len(self.starts) else self.starts
+        return float(ok["logl"].max() - ok["logl"].min()) if len(ok) else float("nan")
 
     def monte_carlo_ci(self, n_draws: int = 20000, seed: int | None = None,
                        level: float = 0.95) -> pd.DataFrame:
         """Monte Carlo intervals for the defined (``:=``) parameters.
 
         Draws θ* ~ N(θ̂, V̂) ``n_draws`` times, evaluates each defined parameter and
-        returns the percentile interval (Preacher & Selig, 2012).
+        returns the percentile interval (Preacher & Selig, 2012). With bounds, parameters
+        on their bound are held there (their rows of V̂ are zero) and draws of the other
+        bounded parameters that fall below their bound are clipped to it; ``n_clipped``
+        counts the draws with at least one clipped parameter.
 
         Parameters
         ----------
@@ -79,7 +109,8 @@ class MSEMResult:
         Returns
         -------
         pandas.DataFrame
-            Columns ``name, expression, est, mc_se, ci_lower, ci_upper, n_draws``.
+            Columns ``name, expression, estimate, mc_se, ci_lower, ci_upper, n_draws,
+            n_clipped``.
         """
         if len(self.defined) == 0:
             raise ValueError("the model has no defined (:=) parameters")
@@ -89,7 +120,8 @@ class MSEMResult:
             raise ValueError("level must be between 0 and 1")
         if not np.all(np.isfinite(self.vcov)):
             raise ValueError("standard errors are unavailable; cannot draw parameters")
-        return self.defined.monte_carlo(self.theta, self.vcov, n_draws, seed, level)
+        return self.defined.monte_carlo(self.theta, self.vcov, n_draws, seed, level,
+                                        lower=self.lower)
 
     def summary(self) -> str:
         """A readable, lavaan-like text summary (also shows every warning)."""

@@ -31,12 +31,24 @@ def format_summary(res) -> str:
     out.append(f"  Observations {fm['ntotal']}, clusters {fm['nclusters']}, "
                f"free parameters {fm['npar']}")
     out.append(f"  Log-likelihood {fm['logl']:.3f}   AIC {fm['aic']:.3f}   BIC {fm['bic']:.3f}")
+    bounds = getattr(res, "bounds", None)
+    if bounds:
+        out.append(f"  Bounds: {bounds} (parameters on a bound are marked [bound])")
+    starts = getattr(res, "starts", None)
+    if starts is not None and len(starts) > 1:
+        out.append(f"  Starts: {len(starts)}, log-likelihood range over converged runs "
+                   f"{res.optima_spread:.2e}")
+    if not getattr(res, "admissible", True):
+        out.append("  Solution NOT admissible: " + "; ".join(res.inadmissible))
     if "chisq" in fm:
         out.append(f"  Chi-square {fm['chisq']:.3f}, df {fm['df']}, p {_num(fm['pvalue'], 0)}")
         out.append(f"  CFI {fm['cfi']:.3f}  TLI {fm['tli']:.3f}  RMSEA {fm['rmsea']:.3f}  "
                    f"SRMR within {fm['srmr_within']:.3f}  between {fm['srmr_between']:.3f}")
     head = f"    {'':<22}{'Estimate':>9}{'SE':>9}{'z':>9}{'p':>9}{'ci.lower':>9}{'ci.upper':>9}"
     est = res.estimates
+    at_bound = getattr(res, "at_bound", None)
+    bound_rows = set(est.index[at_bound.to_numpy()]) if at_bound is not None and len(
+        at_bound) == len(est) else set()
     for level, title in ((1, "Level 1 (within)"), (2, "Level 2 (between)")):
         out += ["", title]
         block = est[est["level"] == level]
@@ -47,6 +59,7 @@ def format_summary(res) -> str:
             out += [f"  {section}:", head]
             for r in rows.itertuples():
                 lab = f" ({r.label})" if r.label else ""
+                lab += " [bound]" if r.Index in bound_rows else ""
                 name = (f"{r.lhs} ~1" if op == "~1" else f"{r.lhs} {op} {r.rhs}") + lab
                 out.append(_row(name, r))
     defs = est[est["op"] == ":="]
