@@ -119,3 +119,108 @@ def test_single_level_table(single, ratio) -> None:
                                  "Single-level est (SE)", "SE ratio (single / two-level)"]
     assert out.iloc[0]["Two-level (between) est (SE)"] == "0.250 (0.100)"
     assert out.iloc[0]["SE ratio (single / two-level)"] == ratio
+
+
+# --- ladder, claim and conditional paragraphs -------------------------------------------
+
+
+def _outcome(rung, passed, reasons=()):
+    from mcbi.paper.ladder import RungOutcome
+
+    return RungOutcome(rung, passed, list(reasons))
+
+
+def test_ladder_table_lists_every_rung_with_its_outcome() -> None:
+    from mcbi.paper.ladder import RUNGS, LadderResult
+
+    first, second = _outcome(RUNGS[0], False, ["not converged", "inadmissible: x"]), \
+        _outcome(RUNGS[1], True)
+    out = mechanism_report.ladder_table(LadderResult([first, second], second))
+    assert list(out.columns) == ["Rung", "What it restricts", "Outcome", "Reason"]
+    assert list(out["Rung"]) == [r.name for r in RUNGS]
+    assert list(out["Outcome"]) == ["failed", "passed: reported"] + ["not tried"] * (
+        len(RUNGS) - 2)
+    assert out.loc[0, "Reason"] == "not converged; inadmissible: x"
+    assert out.loc[1, "Reason"] == ""
+    assert (out["What it restricts"] != "").all()
+
+
+def test_ladder_sentence_names_the_rung_or_says_none_passed() -> None:
+    from mcbi.paper.ladder import RUNGS, LadderResult
+
+    first = _outcome(RUNGS[0], True)
+    assert "the first rung, full," in mechanism_report.ladder_sentence(
+        LadderResult([first], first))
+    fails = [_outcome(r, False, ["why"]) for r in RUNGS[:2]]
+    third = _outcome(RUNGS[2], True)
+    text = mechanism_report.ladder_sentence(LadderResult([*fails, third], third))
+    assert "after 2 rungs failed, diagonal_between" in text
+    none = mechanism_report.ladder_sentence(LadderResult(fails, None))
+    assert none.startswith("No rung passed")
+
+
+def test_no_estimate_note_carries_the_reason() -> None:
+    note = mechanism_report.no_estimate_note("no rung passed: chain: not identified")
+    assert note.startswith(":::{admonition} No estimate of the mechanism\n:class: caution")
+    assert "chain: not identified" in note and note.endswith(":::\n")
+    assert "numref" not in note
+
+
+def _claims(rows):
+    return pd.DataFrame(rows, columns=["label", "kind", "sign", "estimate", "ci_lower",
+                                       "ci_upper", "reproduced"])
+
+
+def test_claims_table_and_verdicts() -> None:
+    claims = _claims([("a", "path", 1, 0.5, 0.1, 0.9, 1.0),
+                      ("c1", "path", -1, -0.2, -0.5, 0.1, 0.0),
+                      ("pms_som", "indirect", -1, np.nan, np.nan, np.nan, np.nan)])
+    out = mechanism_report.claims_table(claims)
+    assert list(out.columns) == ["Link of the chain", "Published direction",
+                                 "This build [CI]", "Verdict"]
+    assert list(out["Verdict"]) == ["reproduced", "not reproduced", "not estimable"]
+    assert list(out["Published direction"]) == ["positive", "negative", "negative"]
+    assert out.loc[0, "Link of the chain"].endswith("(between, path a)")
+    assert out.loc[2, "Link of the chain"] == "indirect: " + mechanism.INDIRECT["pms_som"]
+    assert out.loc[0, "This build [CI]"] == "0.500 [0.100, 0.900]"
+
+
+@pytest.mark.parametrize(("ci", "expected"), [
+    ([(-0.9, -0.1)] * 3, "are reproduced for all 3 symptoms."),
+    ([(-0.9, 0.1)] * 3, "are not reproduced for any of the 3 symptoms."),
+    ([(-0.9, -0.1), (-0.5, 0.5), (0.1, 0.9)], "reproduced for 1 of 3 symptoms ("),
+    ([(np.nan, np.nan)] * 3, "are not estimable: the reported model does not contain them."),
+])
+def test_bond_symptom_sentence(ci, expected) -> None:
+    claims = _claims([(f"c{k}", "path", -1, (lo + hi) / 2, lo, hi, np.nan)
+                      for k, (lo, hi) in enumerate(ci, 1)])
+    text = mechanism_report.bond_symptom_sentence(claims)
+    assert text.startswith("In this build the between-therapist paths from Δ bond")
+    assert expected in text
+
+
+def test_paragraph_formats_numbers_and_keeps_the_cross_reference() -> None:
+    values = {"path_a": 0.91234, "path_a_ci_lower": -0.1, "path_a_ci_upper": None,
+              "path_b": 0.5, "path_b_ci_lower": 0.2, "path_b_ci_upper": 0.8,
+              "ci_level": 90.0}
+    text = mechanism_report.paragraph("paths", values)
+    assert text.startswith("{numref}`tbl-msem-paths`")
+    assert "0.91 units" in text and "90% CI −0.10 to —" in text
+    with pytest.raises(ValueError, match="no paragraph"):
+        mechanism_report.paragraph("nonsense", values)
+    with pytest.raises(KeyError):
+        mechanism_report.paragraph("fit", values)  # a value the paragraph needs is missing
+
+
+def test_diagram_panels_of_the_chain_rung() -> None:
+    from mcbi.paper.ladder import CHAIN_MODEL
+
+    table, _ = build_partable(CHAIN_MODEL)
+    est = table[["lhs", "op", "rhs", "level", "label"]].copy()
+    est["estimate"], est["pvalue"] = 0.3, np.nan
+    between, within = mechanism_report.diagram_panels(est, alpha=0.05)
+    assert {(s, d) for s, d, _ in between["edges"]} == {("mcbi", "pms"), ("pms", "eusp"),
+                                                        ("eusp", "bond")}
+    assert set(between["nodes"]) == {"mcbi", "pms", "eusp", "bond"}
+    assert [t for _, _, t in within["edges"]] == ["0.30"]  # no p-value: no star
+    assert len(path_diagram([between, within]).axes) == 2

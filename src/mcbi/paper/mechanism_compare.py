@@ -140,8 +140,6 @@ def compare_with_truth(data_dir: str | Path, observed_estimates: pd.DataFrame,
                      saturated=False, level=level)
     observed = _truth_labels(observed_estimates, truth)
     truth = truth[truth["label"].isin(observed.loc[observed["op"] == "~", "label"])]
-    if truth.empty:
-        truth = true_paths()
     return truth_comparison(truth.reset_index(drop=True),
                             _truth_labels(latent.estimates, truth), observed)
 
