@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from _datafixtures import DATA
 from mcbi.paper import mechanism, mechanism_report
 from mcbi.paper.figures import path_diagram
 from mcbi.stats.msem import build_partable
@@ -224,3 +228,65 @@ def test_diagram_panels_of_the_chain_rung() -> None:
     assert set(between["nodes"]) == {"mcbi", "pms", "eusp", "bond"}
     assert [t for _, _, t in within["edges"]] == ["0.30"]  # no p-value: no star
     assert len(path_diagram([between, within]).axes) == 2
+
+
+# --- the chapter's sections -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def analysis(trial):
+    from mcbi.paper.mechanism_compare import analyse
+
+    return analyse(mechanism.change_data(trial), DATA, 500, 1, 0.9)
+
+
+@pytest.fixture(scope="module")
+def no_estimates(trial):
+    from mcbi.paper.mechanism_compare import analyse
+
+    one = mechanism.change_data(trial).groupby(mechanism.CLUSTER).head(1)
+    return analyse(one, DATA, 500, 1, 0.9)  # one patient per therapist: no rung fitted
+
+
+def _values(mech, alpha: float = 0.1) -> dict:
+    from mcbi.paper import names
+
+    values = mechanism_report.chapter_values(mech, 500, 1, 1 - alpha)
+    values["ci_level"] = 100 * (1 - alpha)
+    return names.paragraph_values(values, alpha)
+
+
+def test_chapter_values_with_estimates(analysis) -> None:
+    values = _values(analysis)
+    assert values["mechanism_model"] == analysis.ladder.chosen.rung.name
+    assert values["mechanism_reason"] == "" and np.isfinite(values["path_a"])
+    assert values["msem_a_est"] == values["path_a"]
+    assert values["mech_claims_total"] == 9 and values["truth_n"] > 0
+    assert "se_ratio_a" in values
+
+
+def test_every_section_with_estimates_cites_only_what_it_shows(analysis) -> None:
+    values = _values(analysis)
+    for name in ("ladder", "status", "figure", "paths", "indirect", "fit", "claims",
+                 "single", "truth"):
+        text = mechanism_report.section(name, analysis, values)
+        cited = set(re.findall(r"\{numref\}`([\w-]+)`", text))
+        shown = set(re.findall(r":name: ([\w-]+)", text))
+        assert cited <= shown, name
+        assert text.strip(), name
+    assert "90% CI" in mechanism_report.section("paths", analysis, values)
+    with pytest.raises(ValueError, match="no section"):
+        mechanism_report.section("nonsense", analysis, values)
+
+
+def test_sections_without_estimates(no_estimates) -> None:
+    values = _values(no_estimates)
+    assert values["mechanism_model"] == "" and math.isnan(values["path_a"])
+    assert values["mechanism_reason"].startswith("no rung passed")
+    assert values["mech_claims_reproduced"] == 0 and values["mech_claims_estimable"] == 0
+    status = mechanism_report.section("status", no_estimates, values)
+    assert status.startswith(":::{admonition} No estimate of the mechanism")
+    for name in ("figure", "paths", "indirect", "fit", "single", "truth"):
+        assert mechanism_report.section(name, no_estimates, values) == "", name
+    claims = mechanism_report.section("claims", no_estimates, values)
+    assert ":name: tbl-msem-claims" in claims and "not estimable" in claims

@@ -9,12 +9,13 @@ from __future__ import annotations
 import contextlib
 import io
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from mcbi.paper.ladder import INDIRECT_AB, MAX_ITER, LadderResult, mechanism_values
+from mcbi.paper.ladder import INDIRECT_AB, MAX_ITER, LadderResult, fit_ladder, mechanism_values
 from mcbi.paper.mechanism import (
     CLUSTER,
     MODEL,
@@ -270,3 +271,75 @@ def claims_comparison(estimates: pd.DataFrame | None,
             lo > 0 if sign > 0 else hi < 0)
         rows.append((label, kind, sign, est, lo, hi, rep))
     return pd.DataFrame(rows, columns=["label", "kind", "sign", *cols, "reproduced"])
+
+
+@dataclass
+class MechanismAnalysis:
+    """Everything the mechanism chapter reports, from :func:`analyse`.
+
+    Attributes
+    ----------
+    ladder : LadderResult
+        The ladder as fitted; ``ladder.chosen`` is the reported rung (None: no estimates).
+    msem : MSEMResult or None
+        The reported rung refitted with fit measures and intervals at ``level``.
+    monte_carlo : DataFrame or None
+        Monte Carlo intervals of its defined parameters.
+    claims : DataFrame
+        :func:`claims_comparison`.
+    single : DataFrame or None
+        :func:`single_level_comparison`; ``single_reason`` says why it is None.
+    truth : DataFrame or None
+        :func:`compare_with_truth` (None for real data or without estimates);
+        ``truth_reason`` is set when a synthetic package's latent fit failed.
+    """
+
+    ladder: LadderResult
+    msem: MSEMResult | None
+    monte_carlo: pd.DataFrame | None
+    claims: pd.DataFrame
+    single: pd.DataFrame | None = None
+    single_reason: str = ""
+    truth: pd.DataFrame | None = None
+    truth_reason: str = ""
+
+    @property
+    def estimates(self) -> pd.DataFrame | None:
+        """The reported rung's estimates (None when no rung passed)."""
+        return None if self.msem is None else self.msem.estimates
+
+
+def analyse(data: pd.DataFrame, data_dir: str | Path, n_draws: int, seed: int,
+            level: float) -> MechanismAnalysis:
+    """Fit the ladder to ``data`` and compute every comparison of the reported rung.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`mcbi.paper.mechanism.change_data` of the package at ``data_dir``.
+    data_dir : str or Path
+        The package (its generator record decides whether a truth comparison is made).
+    n_draws, seed : int
+        Monte Carlo draws and their seed.
+    level : float
+        Confidence level of every interval.
+
+    Returns
+    -------
+    MechanismAnalysis
+    """
+    ladder = fit_ladder(data)
+    msem = report_fit(ladder, data, level=level)
+    if msem is None:
+        return MechanismAnalysis(ladder, None, None, claims_comparison(None, None),
+                                 single_reason="no estimates")
+    mc = msem.monte_carlo_ci(n_draws=n_draws, seed=seed, level=level)
+    out = MechanismAnalysis(ladder, msem, mc, claims_comparison(msem.estimates, mc))
+    out.single, out.single_reason = single_level_or_reason(msem.estimates, data)
+    rung = ladder.chosen.rung
+    try:
+        out.truth = compare_with_truth(data_dir, msem.estimates, rung.model, rung.bounds,
+                                       level)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        out.truth_reason = f"the model could not be fitted to the latent changes ({exc})"
+    return out

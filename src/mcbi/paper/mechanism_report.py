@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mcbi.paper import phrases
+from mcbi.paper import names, phrases
 from mcbi.paper.apa import fmt_ci, fmt_estimate_ci, fmt_num, p_cell
 from mcbi.paper.ladder import RUNGS, LadderResult, Rung
 from mcbi.paper.mechanism import INDIRECT, VARIABLES
-from mcbi.paper.mechanism_compare import BOND_SYMPTOM
+from mcbi.paper.mechanism_compare import BOND_SYMPTOM, MechanismAnalysis, contract_values
 from mcbi.paper.phrases import count_phrase
+from mcbi.paper.tables import myst_table
 
 LEVELS = {1: "within", 2: "between"}
 
@@ -292,3 +293,83 @@ def paragraph(section: str, values: dict) -> str:
     text = {k: v if isinstance(v, str) else fmt_num(v, _DIGITS.get(k, 2))
             for k, v in values.items()}
     return _PARAGRAPHS[section].format(**text) + "\n"
+
+
+_TABLES = {
+    "ladder": ("The model ladder: rungs in the order tried, what each restricts, and why a rung "
+               "failed.", "tbl-msem-ladder", "llll"),
+    "paths": ("Regression paths of the reported model (unstandardized; Wald intervals from the "
+              "observed information).", "tbl-msem-paths", "lllrrr"),
+    "indirect": ("Indirect effects with delta-method SEs and Monte Carlo confidence "
+                 "intervals.", "tbl-msem-indirect", "llrrr"),
+    "fit": ("Fit measures of the reported model and intraclass correlations of the change "
+            "scores.", "tbl-msem-fit", "lr"),
+    "claims": ("The article's mechanism claim and this build: each link of the chain, its "
+               "published direction, this build's estimate and interval, and the verdict.",
+               "tbl-msem-claims", "llrl"),
+    "single": ("Between-therapist paths of the reported model beside a single-level model "
+               "that ignores the nesting.", "tbl-msem-single", "llrrr"),
+    "truth": ("True paths of the generating process, the reported model fitted to the latent "
+              "changes, and the estimates from the observed scores.", "tbl-msem-truth",
+              "lllrrlr"),
+}
+
+
+def chapter_values(mech: MechanismAnalysis, n_draws: int, seed: int,
+                   level: float) -> dict:
+    """Every glued value of the mechanism chapter (see :mod:`mcbi.paper.names`).
+
+    The stable contract of :func:`mcbi.paper.mechanism_compare.contract_values`
+    (``mechanism_model``, ``path_a``, ``path_b``, ``indirect_ab``, their intervals,
+    ``mechanism_reason``), ``mechanism_sentence``, the reported fit's
+    :func:`~mcbi.paper.names.msem_values` (only when a rung passed), the claim's
+    :func:`~mcbi.paper.names.claims_values` with ``mech_bond_sentence``, and the truth and
+    single-level values.
+    """
+    values = contract_values(mech.ladder, mech.monte_carlo, n_draws, seed, level)
+    values["mechanism_sentence"] = ladder_sentence(mech.ladder)
+    if mech.msem is not None:
+        values.update(names.msem_values(mech.msem, mech.monte_carlo))
+    values.update(names.claims_values(mech.claims, BOND_SYMPTOM))
+    values["mech_bond_sentence"] = bond_symptom_sentence(mech.claims)
+    values.update(names.truth_values(mech.truth))
+    if mech.single is not None:
+        values.update(names.single_level_values(mech.single))
+    return values
+
+
+def section(name: str, mech: MechanismAnalysis, values: dict) -> str:
+    """The MyST of one display of the chapter: a paragraph and/or its numbered table.
+
+    ``ladder`` and ``claims`` are always shown; ``status`` is the estimator's warnings or,
+    without a passing rung, :func:`no_estimate_note`; the other sections (``figure``,
+    ``paths``, ``indirect``, ``fit``, ``single``, ``truth``) are empty without estimates
+    (``truth`` also on real data), so no cross-reference can point to a missing table.
+    ``values`` are the glued values plus :func:`mcbi.paper.names.paragraph_values`.
+    """
+    est, ok = mech.estimates, mech.msem is not None
+    if name == "status":
+        return warnings_note(mech.msem.warnings) if ok else no_estimate_note(
+            values["mechanism_reason"])
+    frames = {"ladder": lambda: ladder_table(mech.ladder),
+              "claims": lambda: claims_table(mech.claims)}
+    if ok:
+        frames.update(paths=lambda: paths_table(est),
+                      indirect=lambda: indirect_table(est, mech.monte_carlo),
+                      fit=lambda: fit_table(mech.msem.fit_measures, mech.msem.icc))
+        if mech.single is not None:
+            frames["single"] = lambda: single_level_table(mech.single)
+        if mech.truth is not None:
+            frames["truth"] = lambda: truth_table(mech.truth)
+    if name == "single" and ok and mech.single is None:
+        return f":::{{note}}\nNo single-level comparison: {mech.single_reason}.\n:::\n"
+    if name == "truth" and mech.truth_reason:
+        return f":::{{note}}\nNo comparison with the truth: {mech.truth_reason}.\n:::\n"
+    text = paragraph(name, values) + "\n" if name in _PARAGRAPHS and (
+        name in frames or (name == "figure" and ok)) else ""
+    if name in frames:
+        caption, label, align = _TABLES[name]
+        text += myst_table(frames[name](), caption, label, align)
+    if name not in _TABLES and name not in _PARAGRAPHS:
+        raise ValueError(f"no section named {name!r}")
+    return text
