@@ -199,16 +199,16 @@ def test_bond_symptom_sentence(ci, expected) -> None:
     claims = _claims([(f"c{k}", "path", -1, (lo + hi) / 2, lo, hi, np.nan)
                       for k, (lo, hi) in enumerate(ci, 1)])
     text = mechanism_report.bond_symptom_sentence(claims)
-    assert text.startswith("In this build the between-therapist paths from Δ bond")
+    assert text.startswith("Between therapists, the paths from Δ bond to the symptom changes")
     assert expected in text
 
 
 def test_paragraph_formats_numbers_and_keeps_the_cross_reference() -> None:
     values = {"path_a": 0.91234, "path_a_ci_lower": -0.1, "path_a_ci_upper": None,
               "path_b": 0.5, "path_b_ci_lower": 0.2, "path_b_ci_upper": 0.8,
-              "ci_level": 90.0}
+              "ci_level": 90.0, "table_label": "tbl-p"}
     text = mechanism_report.paragraph("paths", values)
-    assert text.startswith("{numref}`tbl-msem-paths`")
+    assert text.startswith("{numref}`tbl-p`")
     assert "0.91 units" in text and "90% CI −0.10 to —" in text
     with pytest.raises(ValueError, match="no paragraph"):
         mechanism_report.paragraph("nonsense", values)
@@ -269,14 +269,18 @@ def test_every_section_with_estimates_cites_only_what_it_shows(analysis) -> None
     values = _values(analysis)
     for name in ("ladder", "status", "figure", "paths", "indirect", "fit", "claims",
                  "single", "truth"):
-        text = mechanism_report.section(name, analysis, values)
+        label = "" if name in ("status", "figure") else f"tbl-x-{name}"
+        text = mechanism_report.section(name, analysis, values, label)
         cited = set(re.findall(r"\{numref\}`([\w-]+)`", text))
         shown = set(re.findall(r":name: ([\w-]+)", text))
         assert cited <= shown, name
         assert text.strip(), name
-    assert "90% CI" in mechanism_report.section("paths", analysis, values)
+    paths = mechanism_report.section("paths", analysis, values, "tbl-x")
+    assert "90% CI" in paths and "{numref}`tbl-x`" in paths and ":name: tbl-x\n" in paths
     with pytest.raises(ValueError, match="no section"):
         mechanism_report.section("nonsense", analysis, values)
+    with pytest.raises(ValueError, match="give its label"):
+        mechanism_report.section("paths", analysis, values)
 
 
 def test_sections_without_estimates(no_estimates) -> None:
@@ -287,6 +291,7 @@ def test_sections_without_estimates(no_estimates) -> None:
     status = mechanism_report.section("status", no_estimates, values)
     assert status.startswith(":::{admonition} No estimate of the mechanism")
     for name in ("figure", "paths", "indirect", "fit", "single", "truth"):
-        assert mechanism_report.section(name, no_estimates, values) == "", name
-    claims = mechanism_report.section("claims", no_estimates, values)
+        label = "" if name == "figure" else "tbl-x"
+        assert mechanism_report.section(name, no_estimates, values, label) == "", name
+    claims = mechanism_report.section("claims", no_estimates, values, "tbl-msem-claims")
     assert ":name: tbl-msem-claims" in claims and "not estimable" in claims

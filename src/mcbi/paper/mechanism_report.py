@@ -231,7 +231,7 @@ def bond_symptom_sentence(claims: pd.DataFrame, labels: tuple[str, ...] = BOND_S
                 for r in rows.itertuples(index=False)]
     names = [VARIABLES[_CLAIM_TEXT[lab][0]] for lab in rows["label"]]
     k, n = verdicts.count("reproduced"), len(verdicts)
-    head = "In this build the between-therapist paths from Δ bond to the symptom changes are"
+    head = "Between therapists, the paths from Δ bond to the symptom changes are"
     if verdicts.count(phrases.UNAVAILABLE) == n:
         return f"{head} {phrases.UNAVAILABLE}: the reported model does not contain them."
     if k == n:
@@ -247,26 +247,26 @@ _PARAGRAPHS = {
                "The reported model ({mechanism_model}) with unstandardized estimates (* two-sided "
                "*p* below {alpha_text}). Variables are post − pre changes.\n:::\n\n"
                "{{numref}}`fig-msem` shows the reported model with its estimates."),
-    "paths": ("{{numref}}`tbl-msem-paths` lists the regression paths of the reported model. "
+    "paths": ("{{numref}}`{table_label}` lists the regression paths of the reported model. "
               "Between therapists, a unit of ΔPMS went with {path_a} units of the "
               "therapist-level Δ perceived empathy (path *a*; {ci_level}% CI {path_a_ci_lower} "
               "to {path_a_ci_upper}), and a unit of that with {path_b} units of Δ bond (path "
               "*b*; CI {path_b_ci_lower} to {path_b_ci_upper})."),
-    "indirect": ("{{numref}}`tbl-msem-indirect` lists the defined effects of the reported "
+    "indirect": ("{{numref}}`{table_label}` lists the defined effects of the reported "
                  "model. The between-therapist indirect effect of ΔPMS on Δ bond through Δ "
                  "perceived empathy, *a* × *b*, is {indirect_ab} ({ci_level}% Monte Carlo CI "
                  "{indirect_ab_ci_lower} to {indirect_ab_ci_upper})."),
     "fit": ("Against the saturated two-level model the chi-square is {fit_chisq} on {fit_df} "
             "degrees of freedom (*p* {fit_papa}); CFI = {fit_cfi}, TLI = {fit_tli}, RMSEA = "
             "{fit_rmsea}, SRMR {fit_srmr_within} within and {fit_srmr_between} between "
-            "({{numref}}`tbl-msem-fit`, with the intraclass correlations of the change "
+            "({{numref}}`{table_label}`, with the intraclass correlations of the change "
             "scores)."),
-    "single": ("*What the multilevel model changes.* {{numref}}`tbl-msem-single` sets a "
+    "single": ("*What the multilevel model changes.* {{numref}}`{table_label}` sets a "
                "single-level model of the same paths beside the between-therapist paths of "
                "the reported model. The single-level SE of path *a* is {se_ratio_a} times the "
                "two-level one."),
     "truth": ("*Against the generating process.* The data are synthetic, so the truth is "
-              "known. {{numref}}`tbl-msem-truth` compares the paths of the reported model "
+              "known. {{numref}}`{table_label}` compares the paths of the reported model "
               "that the generating process contains (in the units of the latent changes) "
               "with the same model fitted to the latent changes themselves (no measurement "
               "error, no dropout) and with the estimates from the observed scale scores, "
@@ -297,21 +297,20 @@ def paragraph(section: str, values: dict) -> str:
 
 _TABLES = {
     "ladder": ("The model ladder: rungs in the order tried, what each restricts, and why a rung "
-               "failed.", "tbl-msem-ladder", "llll"),
+               "failed.", "llll"),
     "paths": ("Regression paths of the reported model (unstandardized; Wald intervals from the "
-              "observed information).", "tbl-msem-paths", "lllrrr"),
+              "observed information).", "lllrrr"),
     "indirect": ("Indirect effects with delta-method SEs and Monte Carlo confidence "
-                 "intervals.", "tbl-msem-indirect", "llrrr"),
+                 "intervals.", "llrrr"),
     "fit": ("Fit measures of the reported model and intraclass correlations of the change "
-            "scores.", "tbl-msem-fit", "lr"),
+            "scores.", "lr"),
     "claims": ("The article's mechanism claim and this build: each link of the chain, its "
                "published direction, this build's estimate and interval, and the verdict.",
-               "tbl-msem-claims", "llrl"),
+               "llrl"),
     "single": ("Between-therapist paths of the reported model beside a single-level model "
-               "that ignores the nesting.", "tbl-msem-single", "llrrr"),
+               "that ignores the nesting.", "llrrr"),
     "truth": ("True paths of the generating process, the reported model fitted to the latent "
-              "changes, and the estimates from the observed scores.", "tbl-msem-truth",
-              "lllrrlr"),
+              "changes, and the estimates from the observed scores.", "lllrrlr"),
 }
 
 
@@ -338,15 +337,18 @@ def chapter_values(mech: MechanismAnalysis, n_draws: int, seed: int,
     return values
 
 
-def section(name: str, mech: MechanismAnalysis, values: dict) -> str:
+def section(name: str, mech: MechanismAnalysis, values: dict, label: str = "") -> str:
     """The MyST of one display of the chapter: a paragraph and/or its numbered table.
 
     ``ladder`` and ``claims`` are always shown; ``status`` is the estimator's warnings or,
     without a passing rung, :func:`no_estimate_note`; the other sections (``figure``,
     ``paths``, ``indirect``, ``fit``, ``single``, ``truth``) are empty without estimates
     (``truth`` also on real data), so no cross-reference can point to a missing table.
-    ``values`` are the glued values plus :func:`mcbi.paper.names.paragraph_values`.
+    ``values`` are the glued values plus :func:`mcbi.paper.names.paragraph_values`;
+    ``label`` names the section's table (the notebook that makes a table names it).
     """
+    if name in _TABLES and not label:
+        raise ValueError(f"section {name!r} makes a table: give its label")
     est, ok = mech.estimates, mech.msem is not None
     if name == "status":
         return warnings_note(mech.msem.warnings) if ok else no_estimate_note(
@@ -365,10 +367,10 @@ def section(name: str, mech: MechanismAnalysis, values: dict) -> str:
         return f":::{{note}}\nNo single-level comparison: {mech.single_reason}.\n:::\n"
     if name == "truth" and mech.truth_reason:
         return f":::{{note}}\nNo comparison with the truth: {mech.truth_reason}.\n:::\n"
-    text = paragraph(name, values) + "\n" if name in _PARAGRAPHS and (
+    text = paragraph(name, {**values, "table_label": label}) + "\n" if name in _PARAGRAPHS and (
         name in frames or (name == "figure" and ok)) else ""
     if name in frames:
-        caption, label, align = _TABLES[name]
+        caption, align = _TABLES[name]
         text += myst_table(frames[name](), caption, label, align)
     if name not in _TABLES and name not in _PARAGRAPHS:
         raise ValueError(f"no section named {name!r}")
