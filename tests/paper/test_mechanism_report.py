@@ -193,7 +193,7 @@ def test_claims_table_and_verdicts() -> None:
     ([(-0.9, -0.1)] * 3, "are reproduced for all 3 symptoms."),
     ([(-0.9, 0.1)] * 3, "are not reproduced for any of the 3 symptoms."),
     ([(-0.9, -0.1), (-0.5, 0.5), (0.1, 0.9)], "reproduced for 1 of 3 symptoms ("),
-    ([(np.nan, np.nan)] * 3, "are not estimable: the reported model does not contain them."),
+    ([(np.nan, np.nan)] * 3, "are not estimable: this build has no estimate of them."),
 ])
 def test_bond_symptom_sentence(ci, expected) -> None:
     claims = _claims([(f"c{k}", "path", -1, (lo + hi) / 2, lo, hi, np.nan)

@@ -190,7 +190,9 @@ def ladder_sentence(ladder: LadderResult) -> str:
     before = ("the first rung, " if n == 1 else
               f"after {count_phrase(n - 1, 'rung')} failed, ")
     what = RUNG_RESTRICTIONS.get(ladder.chosen.rung.name, "what its row of the table says")
-    return f"The reported model is {before}{ladder.chosen.rung.name}, which restricts {what}."
+    return (f"The reported model is {before}{ladder.chosen.rung.name}, which restricts {what}. "
+            "Every number below (paths, indirect effects, fit, the comparison with the article "
+            "and the further checks) comes from this rung.")
 
 
 def no_estimate_note(reason: str) -> str:
@@ -233,7 +235,7 @@ def bond_symptom_sentence(claims: pd.DataFrame, labels: tuple[str, ...] = BOND_S
     k, n = verdicts.count("reproduced"), len(verdicts)
     head = "Between therapists, the paths from Δ bond to the symptom changes are"
     if verdicts.count(phrases.UNAVAILABLE) == n:
-        return f"{head} {phrases.UNAVAILABLE}: the reported model does not contain them."
+        return f"{head} {phrases.UNAVAILABLE}: this build has no estimate of them."
     if k == n:
         return f"{head} {verdicts[0]} for all {n} symptoms."
     if k == 0 and phrases.UNAVAILABLE not in verdicts:
