@@ -38,11 +38,6 @@ def test_warnings_note() -> None:
     assert ":class: caution\n- first\n- second\n:::" in two
 
 
-def test_not_synthetic_note() -> None:
-    note = mechanism_report.not_synthetic_note()
-    assert note.startswith(":::{note}") and "not synthetic" in note and note.endswith(":::\n")
-
-
 def test_diagram_panels_edges_and_stars() -> None:
     est = _model_estimates()
     panels = mechanism_report.diagram_panels(est, alpha=0.05)

@@ -48,12 +48,6 @@ def warnings_note(warnings: list[str]) -> str:
             "near-zero variances, non-positive-definite matrices).\n:::\n")
 
 
-def not_synthetic_note() -> str:
-    """The MyST note shown instead of the truth comparison for real data."""
-    return (":::{note}\nThese data are not synthetic: there is no known truth to compare "
-            "with.\n:::\n")
-
-
 def diagram_panels(estimates: pd.DataFrame, alpha: float) -> list[dict]:
     """The two panels of the model's path diagram (:func:`mcbi.paper.figures.path_diagram`).
 
