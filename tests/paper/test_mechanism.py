@@ -229,3 +229,38 @@ def test_fit_model_keeps_warnings_in_the_result(change) -> None:
     assert isinstance(res.warnings, list)
     labels = set(res.estimates["label"].dropna())
     assert set(mechanism.true_paths()["label"]) <= labels
+
+
+# --- sample_counts ----------------------------------------------------------------------
+
+
+def test_sample_counts_by_hand(trial) -> None:
+    base = {c: [np.nan] * 5 for c in ("eusp", "bond", "som", "dep", "anx")}
+    data = pd.DataFrame({design.PATIENT_ID: list("abcde"),
+                         design.THERAPIST_ID: ["t1", "t1", "t2", "t3", "t3"],
+                         "pms": [1.0, 1.0, np.nan, np.nan, np.nan], "mcbi": 1.0, **base})
+    data.loc[0, ["eusp", "bond", "som", "dep", "anx"]] = 1.0  # complete
+    data.loc[2, "bond"] = 2.0  # one change only; its therapist has no ΔPMS
+    # b (t1) and d, e (t3) have no patient change: t3 drops out
+    out = mechanism.sample_counts(trial, data)
+    assert out["patients_used"] == 2 and out["therapists_used"] == 2
+    assert out["patients_complete"] == 1 and out["therapists_no_pms"] == 1
+    assert out["patients_total"] == trial.patient_info[design.PATIENT_ID].nunique()
+    assert out["therapists_total"] == trial.therapist_info[design.THERAPIST_ID].nunique()
+
+
+def test_sample_counts_match_the_estimator(trial, change) -> None:
+    from mcbi.stats.msem import fit
+
+    out = mechanism.sample_counts(trial, change)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = fit(mechanism.MODEL, change, cluster=mechanism.CLUSTER, se=False,
+                  saturated=False, max_iter=5)
+    assert out["patients_used"] == res.fit_measures["ntotal"]
+    assert out["therapists_used"] == res.fit_measures["nclusters"]
+
+
+def test_sample_counts_needs_the_model_columns(trial, change) -> None:
+    with pytest.raises(ValueError, match="lack the columns"):
+        mechanism.sample_counts(trial, change.drop(columns="bond"))

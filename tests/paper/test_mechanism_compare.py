@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -68,14 +69,18 @@ def test_compare_with_truth_real_data_is_none(tmp_path) -> None:
 
 
 def test_compare_with_truth_on_the_committed_package() -> None:
-    observed = _estimates([("~", "a", 0.3, 0.1, 0.5)])
-    out = mechanism_compare.compare_with_truth(DATA, observed)
     truth = mechanism.true_paths()
+    observed = truth[["lhs", "op", "rhs", "level"]].assign(
+        label="", estimate=0.3, ci_lower=0.1, ci_upper=0.5)  # unlabelled: matched by path
+    out = mechanism_compare.compare_with_truth(DATA, observed)
     assert list(out["label"]) == list(truth["label"])
     # the latent changes have no missing values: every path is estimated with an interval
     assert np.isfinite(out[["latent_estimate", "latent_ci_lower", "latent_ci_upper"]]).all().all()
     assert (out["latent_ci_lower"] < out["latent_estimate"]).all()
-    assert out["observed_estimate"].notna().sum() == 1
+    assert (out["observed_estimate"] == 0.3).all()
+    # only the true paths that the observed fit contains are compared
+    one = mechanism_compare.compare_with_truth(DATA, observed.iloc[[1]])
+    assert list(one["label"]) == [truth["label"].iloc[1]]
 
 
 # --- single level -----------------------------------------------------------------------
@@ -114,3 +119,130 @@ def test_fit_single_level_on_the_change_data(trial) -> None:
     assert paths == {("pms", "mcbi"), ("eusp", "pms"), ("bond", "eusp")} | {
         (s, x) for s in mechanism.SYMPTOMS for x in ("bond", "eusp")}
     assert (out["se"] > 0).all() and out["estimate"].notna().all()
+
+
+# --- the ladder's reported fit, contract and claim --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def reported(trial):
+    from mcbi.paper.ladder import fit_ladder
+
+    data = mechanism.change_data(trial)
+    ladder = fit_ladder(data)
+    return data, ladder, mechanism_compare.report_fit(ladder, data, level=0.9)
+
+
+def test_report_fit_repeats_the_ladders_estimates_at_the_level(reported) -> None:
+    _, ladder, res = reported
+    assert res.level == 0.9
+    np.testing.assert_array_equal(res.theta, ladder.result.theta)
+    assert np.isfinite(res.fit_measures["chisq"]) and len(res.icc) > 0
+    a = res.estimates.set_index("label").loc["a"]
+    assert a["ci_upper"] - a["estimate"] == pytest.approx(1.6448536 * a["se"], rel=1e-6)
+
+
+def test_report_fit_is_none_without_a_passing_rung(reported) -> None:
+    from mcbi.paper.ladder import LadderResult
+
+    assert mechanism_compare.report_fit(LadderResult([], None), reported[0]) is None
+
+
+def test_contract_values_agree_with_the_tables(reported) -> None:
+    _, ladder, res = reported
+    mc = res.monte_carlo_ci(n_draws=2000, seed=3, level=0.9)
+    out = mechanism_compare.contract_values(ladder, mc, 2000, 3, 0.9)
+    est = res.estimates.set_index("label")
+    assert out["mechanism_model"] == ladder.chosen.rung.name
+    for name, lab in (("path_a", "a"), ("path_b", "b")):
+        assert out[name] == pytest.approx(est.loc[lab, "estimate"])
+        assert out[f"{name}_ci_lower"] == pytest.approx(est.loc[lab, "ci_lower"])
+        assert out[f"{name}_ci_upper"] == pytest.approx(est.loc[lab, "ci_upper"])
+    row = mc.set_index("name").loc["pms_eusp_bond"]
+    assert (out["indirect_ab_ci_lower"], out["indirect_ab_ci_upper"]) == (
+        row["ci_lower"], row["ci_upper"])
+
+
+def test_claims_comparison_by_hand() -> None:
+    est = pd.DataFrame({"op": ["~", "~", "~", "~~"], "label": ["a", "b", "c1", ""],
+                        "estimate": [0.5, 0.4, -0.3, 1.0], "ci_lower": [0.1, -0.1, -0.6, 0.5],
+                        "ci_upper": [0.9, 0.9, -0.05, 1.5]})
+    mc = pd.DataFrame({"name": ["pms_eusp_bond", "pms_som"], "estimate": [0.2, -0.1],
+                       "ci_lower": [0.01, -0.3], "ci_upper": [0.4, 0.05]})
+    out = mechanism_compare.claims_comparison(est, mc)
+    assert list(out["label"]) == [c[0] for c in mechanism_compare.CLAIMS]
+    rep = out.set_index("label")["reproduced"]
+    assert (rep["a"], rep["b"], rep["c1"], rep["pms_eusp_bond"], rep["pms_som"]) == (
+        1.0, 0.0, 1.0, 1.0, 0.0)
+    assert rep[["c2", "c3", "pms_dep", "pms_anx"]].isna().all()  # not in the model
+    none = mechanism_compare.claims_comparison(None, None)
+    assert none["reproduced"].isna().all() and len(none) == len(mechanism_compare.CLAIMS)
+
+
+def test_claims_of_the_reported_fit(reported) -> None:
+    _, _, res = reported
+    mc = res.monte_carlo_ci(n_draws=2000, seed=3, level=0.9)
+    out = mechanism_compare.claims_comparison(res.estimates, mc).set_index("label")
+    a = res.estimates.set_index("label").loc["a"]
+    assert out.loc["a", "ci_lower"] == a["ci_lower"]
+    assert out.loc["a", "reproduced"] == float(a["ci_lower"] > 0)
+
+
+@pytest.mark.parametrize(("est", "lo", "hi", "sign", "expected"), [
+    (0.5, 0.1, 0.9, 1, "reproduced"), (0.5, -0.1, 0.9, 1, "not reproduced"),
+    (-0.5, -0.9, -0.1, 1, "not reproduced"), (-0.5, -0.9, -0.1, -1, "reproduced"),
+    (0.5, 0.0, 0.9, 1, "not reproduced"), (np.nan, 0.1, 0.9, 1, "not estimable")])
+def test_reproduced_phrase(est, lo, hi, sign, expected) -> None:
+    from mcbi.paper.phrases import reproduced
+
+    assert reproduced(est, lo, hi, sign) == expected
+
+
+def test_reproduced_phrase_rejects_a_sign_of_zero() -> None:
+    from mcbi.paper.phrases import reproduced
+
+    with pytest.raises(ValueError, match="expected_sign"):
+        reproduced(0.5, 0.1, 0.9, 0)
+
+
+def test_compare_with_truth_for_the_chain_rung(reported) -> None:
+    from mcbi.paper.ladder import CHAIN_MODEL
+    from mcbi.stats.msem import fit
+
+    data, _, _ = reported
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        chain = fit(CHAIN_MODEL, data, cluster=mechanism.CLUSTER, bounds="pos.var",
+                    saturated=False)
+    out = mechanism_compare.compare_with_truth(DATA, chain.estimates, CHAIN_MODEL,
+                                               "pos.var", 0.9)
+    # the chain's paths, matched by lhs/op/rhs/level (its arm path has no label)
+    assert list(out["label"]) == ["a0", "a", "b", "b_w"]
+    assert out["observed_estimate"].notna().all() and out["latent_estimate"].notna().all()
+
+
+def test_single_level_or_reason_never_raises_or_prints(capsys, reported) -> None:
+    data, _, res = reported
+    side, why = mechanism_compare.single_level_or_reason(res.estimates, data)
+    assert why == "" and side is not None and "a" in set(side["label"])
+    tiny = data.head(3).copy()
+    tiny[["eusp", "bond"]] = np.nan
+    side, why = mechanism_compare.single_level_or_reason(res.estimates, tiny)
+    assert side is None and why.startswith("the single-level model")
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_claims_values_and_sample_values() -> None:
+    from mcbi.paper import names
+
+    claims = pd.DataFrame({"label": ["a", "c1", "c2", "x"], "reproduced": [1.0, 0.0, 1.0,
+                                                                            np.nan]})
+    out = names.claims_values(claims, ("c1", "c2"))
+    assert (out["mech_claims_reproduced"], out["mech_claims_estimable"],
+            out["mech_claims_total"]) == (2, 3, 4)
+    assert (out["mech_bond_symptoms_reproduced"], out["mech_bond_symptoms_total"]) == (1, 2)
+    assert out["mech_claim_c1"] == 0.0 and math.isnan(out["mech_claim_x"])
+    assert names.sample_values({"patients_used": 3}) == {"mech_patients_used": 3}
+    texts = names.paragraph_values({"fit_pvalue": 0.0004}, 0.1)
+    assert texts["alpha_text"] == "α = .10" and texts["fit_papa"] == "< .001"

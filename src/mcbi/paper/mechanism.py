@@ -110,6 +110,47 @@ def change_data(trial: TrialData) -> pd.DataFrame:
     return _assemble(p, t)
 
 
+PATIENT_VARIABLES = ("eusp", "bond", *SYMPTOMS)
+"""The level-1 (patient) variables of every rung of the mechanism model."""
+
+
+def sample_counts(trial: TrialData, data: pd.DataFrame) -> dict[str, int]:
+    """Who the mechanism model uses, out of whom.
+
+    The estimator (:func:`mcbi.stats.msem.fit`, FIML) keeps every patient with a post - pre
+    change on at least one of :data:`PATIENT_VARIABLES` (a row with none of them carries
+    no level-1 information) and every therapist with at least one such patient; missing
+    cells of the kept rows, and a kept therapist's missing ΔPMS, are handled by
+    full-information maximum likelihood.
+
+    Parameters
+    ----------
+    trial : TrialData
+        The loaded package (for the numbers enrolled).
+    data : DataFrame
+        :func:`change_data` of ``trial``.
+
+    Returns
+    -------
+    dict
+        ``patients_total, therapists_total`` (in the package), ``patients_used,
+        therapists_used`` (in the model), ``patients_complete`` (used patients with every
+        patient variable observed) and ``therapists_no_pms`` (used therapists without a
+        ΔPMS).
+    """
+    missing = [v for v in (*PATIENT_VARIABLES, "pms", CLUSTER) if v not in data.columns]
+    if missing:
+        raise ValueError(f"change data lack the columns {missing}")
+    obs = data[list(PATIENT_VARIABLES)].notna()
+    used = data[obs.any(axis=1)]
+    by_therapist = used.groupby(CLUSTER)["pms"].first()
+    return {"patients_total": int(trial.patient_info[design.PATIENT_ID].nunique()),
+            "therapists_total": int(trial.therapist_info[CLUSTER].nunique()),
+            "patients_used": len(used), "therapists_used": int(used[CLUSTER].nunique()),
+            "patients_complete": int(obs.all(axis=1).sum()),
+            "therapists_no_pms": int(by_therapist.isna().sum())}
+
+
 def fit_model(data: pd.DataFrame, model: str = MODEL) -> MSEMResult:
     """Fit the two-level mechanism model; the estimator's warnings go to ``.warnings`` only.
 

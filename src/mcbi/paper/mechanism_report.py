@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from mcbi.paper import names, phrases
 from mcbi.paper.apa import fmt_ci, fmt_estimate_ci, fmt_num, p_cell
-from mcbi.paper.mechanism import INDIRECT, SYMPTOMS, VARIABLES
+from mcbi.paper.ladder import RUNGS, LadderResult, Rung
+from mcbi.paper.mechanism import INDIRECT, VARIABLES
+from mcbi.paper.mechanism_compare import BOND_SYMPTOM, MechanismAnalysis, contract_values
+from mcbi.paper.phrases import count_phrase
+from mcbi.paper.tables import myst_table
 
 LEVELS = {1: "within", 2: "between"}
 
@@ -43,35 +48,24 @@ def warnings_note(warnings: list[str]) -> str:
             "near-zero variances, non-positive-definite matrices).\n:::\n")
 
 
-def not_synthetic_note() -> str:
-    """The MyST note shown instead of the truth comparison for real data."""
-    return (":::{note}\nThese data are not synthetic: there is no known truth to compare "
-            "with.\n:::\n")
-
-
 def diagram_panels(estimates: pd.DataFrame, alpha: float) -> list[dict]:
     """The two panels of the model's path diagram (:func:`mcbi.paper.figures.path_diagram`).
 
-    Each arrow carries the labelled path's estimate, starred if its p is below ``alpha``.
+    One arrow per regression of ``estimates`` (so any rung of the ladder can be drawn),
+    carrying its estimate, starred if its p is below ``alpha``; only the variables that a
+    regression names are drawn.
     """
-    labelled = estimates[estimates["label"].fillna("") != ""].set_index("label")
+    def panel(level: int, title: str, layout: dict, extra: dict) -> dict:
+        rows = estimates[(estimates["op"] == "~") & (estimates["level"] == level)]
+        edges = [(r.rhs, r.lhs, fmt_num(r.estimate, 2)
+                  + ("*" if pd.notna(r.pvalue) and r.pvalue < alpha else ""))
+                 for r in rows.itertuples(index=False)]
+        used = {v for src, dst, _ in edges for v in (src, dst)}
+        return {"title": title, "nodes": {k: v for k, v in layout.items() if k in used},
+                "edges": edges, **extra}
 
-    def edge(name: str) -> str:
-        row = labelled.loc[name]
-        star = "*" if row["pvalue"] < alpha else ""
-        return f"{fmt_num(row['estimate'], 2)}{star}"
-
-    symptoms = list(enumerate(SYMPTOMS, 1))
-    b_edges = [("mcbi", "pms", edge("a0")), ("pms", "eusp", edge("a")),
-               ("eusp", "bond", edge("b"))]
-    b_edges += [("bond", s, edge(f"c{k}")) for k, s in symptoms]
-    b_edges += [("eusp", s, edge(f"d{k}")) for k, s in symptoms]
-    w_edges = [("eusp", "bond", edge("b_w"))] + [("bond", s, edge(f"c_w{k}"))
-                                                  for k, s in symptoms]
-    return [{"title": "Between therapists (level 2)", "nodes": _BETWEEN_NODES,
-             "edges": b_edges, "label_position": 0.4},
-            {"title": "Within therapists (level 1)", "nodes": _WITHIN_NODES,
-             "edges": w_edges}]
+    return [panel(2, "Between therapists (level 2)", _BETWEEN_NODES, {"label_position": 0.4}),
+            panel(1, "Within therapists (level 1)", _WITHIN_NODES, {})]
 
 
 def paths_table(estimates: pd.DataFrame) -> pd.DataFrame:
@@ -146,3 +140,234 @@ def single_level_table(side: pd.DataFrame) -> pd.DataFrame:
         "Single-level est (SE)": est_se(side["single_estimate"], side["single_se"]),
         "SE ratio (single / two-level)": side["se_ratio"].map(lambda v: fmt_num(v, 2)),
     })
+
+
+# --- the ladder, the claim and the conditional paragraphs -------------------------------
+
+RUNG_RESTRICTIONS = {
+    "full": "nothing (the model as specified, unrestricted maximum likelihood)",
+    "full_bounded": "every variance at or above 0",
+    "diagonal_between": ("every variance at or above 0; between-therapist residual "
+                         "covariances of the outcomes fixed at 0"),
+    "chain": ("every variance at or above 0; the arm → ΔPMS → ΔEUS-P → Δbond chain alone "
+              "(no symptoms)"),
+}
+"""What each rung of :data:`mcbi.paper.ladder.RUNGS` restricts, in words."""
+
+
+def ladder_table(ladder: LadderResult, rungs: tuple[Rung, ...] = RUNGS) -> pd.DataFrame:
+    """One row per rung of the ladder: name, what it restricts, outcome and reason.
+
+    Rungs after the reported one are listed as not tried.
+    """
+    tried = {o.rung.name: o for o in ladder.outcomes}
+    rows = []
+    for rung in rungs:
+        out = tried.get(rung.name)
+        if out is None:
+            outcome, reason = "not tried", "an earlier rung passed"
+        elif out.passed:
+            outcome, reason = "passed: reported", ""
+        else:
+            outcome, reason = "failed", "; ".join(out.reasons)
+        what = RUNG_RESTRICTIONS.get(rung.name, f"bounds: {rung.bounds or 'none'}")
+        rows.append((rung.name, what, outcome, reason))
+    return pd.DataFrame(rows, columns=["Rung", "What it restricts", "Outcome", "Reason"])
+
+
+def ladder_sentence(ladder: LadderResult) -> str:
+    """Which rung is reported, or that none passed (plain text for glue)."""
+    if ladder.chosen is None:
+        return ("No rung passed, so this build reports no estimate of the mechanism; the "
+                "reasons are listed below.")
+    n = len(ladder.outcomes)
+    before = ("the first rung, " if n == 1 else
+              f"after {count_phrase(n - 1, 'rung')} failed, ")
+    what = RUNG_RESTRICTIONS.get(ladder.chosen.rung.name, "what its row of the table says")
+    return (f"The reported model is {before}{ladder.chosen.rung.name}, which restricts {what}. "
+            "Every number below (paths, indirect effects, fit, the comparison with the article "
+            "and the further checks) comes from this rung.")
+
+
+def no_estimate_note(reason: str) -> str:
+    """The MyST admonition shown when no rung of the ladder passed."""
+    return (":::{admonition} No estimate of the mechanism\n:class: caution\n"
+            "Every rung of the ladder failed, so the paths, indirect effects, fit measures "
+            f"and comparisons that need estimates are not shown. {reason}\n:::\n")
+
+
+_CLAIM_TEXT = {"a": ("eusp", "pms"), "b": ("bond", "eusp"), "c1": ("som", "bond"),
+               "c2": ("dep", "bond"), "c3": ("anx", "bond")}
+
+
+def claims_table(claims: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """:func:`mcbi.paper.mechanism_compare.claims_comparison`, formatted, with the phrase."""
+    def link(label: str) -> str:
+        if label in _CLAIM_TEXT:
+            dst, src = _CLAIM_TEXT[label]
+            return f"{VARIABLES[src]} → {VARIABLES[dst]} (between, path {label})"
+        return f"indirect: {INDIRECT.get(label, label)}"
+
+    return pd.DataFrame({
+        "Link of the chain": claims["label"].map(link),
+        "Published direction": claims["sign"].map({1: "positive", -1: "negative"}),
+        "This build [CI]": [fmt_estimate_ci(e, lo, hi, digits) for e, lo, hi in
+                            zip(claims["estimate"], claims["ci_lower"], claims["ci_upper"],
+                                strict=True)],
+        "Verdict": [phrases.reproduced(e, lo, hi, int(s)) for e, lo, hi, s in
+                    zip(claims["estimate"], claims["ci_lower"], claims["ci_upper"],
+                        claims["sign"], strict=True)],
+    })
+
+
+def bond_symptom_sentence(claims: pd.DataFrame, labels: tuple[str, ...] = BOND_SYMPTOM) -> str:
+    """Whether the between-therapist Δbond → symptom paths are reproduced (plain text)."""
+    rows = claims[claims["label"].isin(labels)]
+    verdicts = [phrases.reproduced(r.estimate, r.ci_lower, r.ci_upper, int(r.sign))
+                for r in rows.itertuples(index=False)]
+    names = [VARIABLES[_CLAIM_TEXT[lab][0]] for lab in rows["label"]]
+    k, n = verdicts.count("reproduced"), len(verdicts)
+    head = "Between therapists, the paths from Δ bond to the symptom changes are"
+    if verdicts.count(phrases.UNAVAILABLE) == n:
+        return f"{head} {phrases.UNAVAILABLE}: this build has no estimate of them."
+    if k == n:
+        return f"{head} {verdicts[0]} for all {n} symptoms."
+    if k == 0 and phrases.UNAVAILABLE not in verdicts:
+        return f"{head} {verdicts[0]} for any of the {n} symptoms."
+    listed = "; ".join(f"{nm}: {v}" for nm, v in zip(names, verdicts, strict=True))
+    return f"{head} reproduced for {k} of {n} symptoms ({listed})."
+
+
+_PARAGRAPHS = {
+    "figure": (":::{{figure}} figures/05_msem.png\n:name: fig-msem\n\n"
+               "The reported model ({mechanism_model}) with unstandardized estimates (* two-sided "
+               "*p* below {alpha_text}). Variables are post − pre changes.\n:::\n\n"
+               "{{numref}}`fig-msem` shows the reported model with its estimates."),
+    "paths": ("{{numref}}`{table_label}` lists the regression paths of the reported model. "
+              "Between therapists, a unit of ΔPMS went with {path_a} units of the "
+              "therapist-level Δ perceived empathy (path *a*; {ci_level}% CI {path_a_ci_lower} "
+              "to {path_a_ci_upper}), and a unit of that with {path_b} units of Δ bond (path "
+              "*b*; CI {path_b_ci_lower} to {path_b_ci_upper})."),
+    "indirect": ("{{numref}}`{table_label}` lists the defined effects of the reported "
+                 "model. The between-therapist indirect effect of ΔPMS on Δ bond through Δ "
+                 "perceived empathy, *a* × *b*, is {indirect_ab} ({ci_level}% Monte Carlo CI "
+                 "{indirect_ab_ci_lower} to {indirect_ab_ci_upper})."),
+    "fit": ("Against the saturated two-level model the chi-square is {fit_chisq} on {fit_df} "
+            "degrees of freedom (*p* {fit_papa}); CFI = {fit_cfi}, TLI = {fit_tli}, RMSEA = "
+            "{fit_rmsea}, SRMR {fit_srmr_within} within and {fit_srmr_between} between "
+            "({{numref}}`{table_label}`, with the intraclass correlations of the change "
+            "scores)."),
+    "single": ("*What the multilevel model changes.* {{numref}}`{table_label}` sets a "
+               "single-level model of the same paths beside the between-therapist paths of "
+               "the reported model. The single-level SE of path *a* is {se_ratio_a} times the "
+               "two-level one."),
+    "truth": ("*Against the generating process.* The data are synthetic, so the truth is "
+              "known. {{numref}}`{table_label}` compares the paths of the reported model "
+              "that the generating process contains (in the units of the latent changes) "
+              "with the same model fitted to the latent changes themselves (no measurement "
+              "error, no dropout) and with the estimates from the observed scale scores, "
+              "whose units differ and which carry measurement error. On the latent changes "
+              "{truth_covered} of {truth_n} true paths lie inside their {ci_level}% "
+              "intervals; on the observed scores {truth_sign_agree} of {truth_n} estimates "
+              "have the true sign."),
+}
+_DIGITS = {"ci_level": 0, "fit_df": 0, "truth_covered": 0, "truth_n": 0,
+           "truth_sign_agree": 0, "fit_cfi": 3, "fit_tli": 3, "fit_rmsea": 3,
+           "fit_srmr_within": 3, "fit_srmr_between": 3}
+
+
+def paragraph(section: str, values: dict) -> str:
+    """The paragraph of ``section`` (a key of :data:`_PARAGRAPHS`) with ``values`` filled in.
+
+    Shown only when the section's table or figure is displayed, so that no ``{numref}``
+    points to a missing label. Numbers are formatted with :func:`~mcbi.paper.apa.fmt_num`
+    (2 decimals unless listed in ``_DIGITS``; a missing one prints as a dash); strings are
+    inserted as given.
+    """
+    if section not in _PARAGRAPHS:
+        raise ValueError(f"no paragraph named {section!r}")
+    text = {k: v if isinstance(v, str) else fmt_num(v, _DIGITS.get(k, 2))
+            for k, v in values.items()}
+    return _PARAGRAPHS[section].format(**text) + "\n"
+
+
+_TABLES = {
+    "ladder": ("The model ladder: rungs in the order tried, what each restricts, and why a rung "
+               "failed.", "llll"),
+    "paths": ("Regression paths of the reported model (unstandardized; Wald intervals from the "
+              "observed information).", "lllrrr"),
+    "indirect": ("Indirect effects with delta-method SEs and Monte Carlo confidence "
+                 "intervals.", "llrrr"),
+    "fit": ("Fit measures of the reported model and intraclass correlations of the change "
+            "scores.", "lr"),
+    "claims": ("The article's mechanism claim and this build: each link of the chain, its "
+               "published direction, this build's estimate and interval, and the verdict.",
+               "llrl"),
+    "single": ("Between-therapist paths of the reported model beside a single-level model "
+               "that ignores the nesting.", "llrrr"),
+    "truth": ("True paths of the generating process, the reported model fitted to the latent "
+              "changes, and the estimates from the observed scores.", "lllrrlr"),
+}
+
+
+def chapter_values(mech: MechanismAnalysis, n_draws: int, seed: int,
+                   level: float) -> dict:
+    """Every glued value of the mechanism chapter (see :mod:`mcbi.paper.names`).
+
+    The stable contract of :func:`mcbi.paper.mechanism_compare.contract_values`
+    (``mechanism_model``, ``path_a``, ``path_b``, ``indirect_ab``, their intervals,
+    ``mechanism_reason``), ``mechanism_sentence``, the reported fit's
+    :func:`~mcbi.paper.names.msem_values` (only when a rung passed), the claim's
+    :func:`~mcbi.paper.names.claims_values` with ``mech_bond_sentence``, and the truth and
+    single-level values.
+    """
+    values = contract_values(mech.ladder, mech.monte_carlo, n_draws, seed, level)
+    values["mechanism_sentence"] = ladder_sentence(mech.ladder)
+    if mech.msem is not None:
+        values.update(names.msem_values(mech.msem, mech.monte_carlo))
+    values.update(names.claims_values(mech.claims, BOND_SYMPTOM))
+    values["mech_bond_sentence"] = bond_symptom_sentence(mech.claims)
+    values.update(names.truth_values(mech.truth))
+    if mech.single is not None:
+        values.update(names.single_level_values(mech.single))
+    return values
+
+
+def section(name: str, mech: MechanismAnalysis, values: dict, label: str = "") -> str:
+    """The MyST of one display of the chapter: a paragraph and/or its numbered table.
+
+    ``ladder`` and ``claims`` are always shown; ``status`` is the estimator's warnings or,
+    without a passing rung, :func:`no_estimate_note`; the other sections (``figure``,
+    ``paths``, ``indirect``, ``fit``, ``single``, ``truth``) are empty without estimates
+    (``truth`` also on real data), so no cross-reference can point to a missing table.
+    ``values`` are the glued values plus :func:`mcbi.paper.names.paragraph_values`;
+    ``label`` names the section's table (the notebook that makes a table names it).
+    """
+    if name in _TABLES and not label:
+        raise ValueError(f"section {name!r} makes a table: give its label")
+    est, ok = mech.estimates, mech.msem is not None
+    if name == "status":
+        return warnings_note(mech.msem.warnings) if ok else no_estimate_note(
+            values["mechanism_reason"])
+    frames = {"ladder": lambda: ladder_table(mech.ladder),
+              "claims": lambda: claims_table(mech.claims)}
+    if ok:
+        frames.update(paths=lambda: paths_table(est),
+                      indirect=lambda: indirect_table(est, mech.monte_carlo),
+                      fit=lambda: fit_table(mech.msem.fit_measures, mech.msem.icc))
+        if mech.single is not None:
+            frames["single"] = lambda: single_level_table(mech.single)
+        if mech.truth is not None:
+            frames["truth"] = lambda: truth_table(mech.truth)
+    if name == "single" and ok and mech.single is None:
+        return f":::{{note}}\nNo single-level comparison: {mech.single_reason}.\n:::\n"
+    if name == "truth" and mech.truth_reason:
+        return f":::{{note}}\nNo comparison with the truth: {mech.truth_reason}.\n:::\n"
+    text = paragraph(name, {**values, "table_label": label}) + "\n" if name in _PARAGRAPHS and (
+        name in frames or (name == "figure" and ok)) else ""
+    if name in frames:
+        caption, align = _TABLES[name]
+        text += myst_table(frames[name](), caption, label, align)
+    if name not in _TABLES and name not in _PARAGRAPHS:
+        raise ValueError(f"no section named {name!r}")
+    return text

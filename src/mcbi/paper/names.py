@@ -270,3 +270,40 @@ def single_level_values(side: pd.DataFrame) -> dict[str, float]:
     values.update({f"single_{row.label}_est": row.single_estimate
                    for row in side.itertuples(index=False)})
     return values
+
+
+def sample_values(counts: dict[str, int]) -> dict[str, int]:
+    """``mech_<count>`` for every count of :func:`mcbi.paper.mechanism.sample_counts`
+    (``mech_patients_used``, ``mech_patients_total``, ``mech_therapists_used``, ...)."""
+    return {f"mech_{key}": value for key, value in counts.items()}
+
+
+def claims_values(claims: pd.DataFrame, bond_symptom: tuple[str, ...]) -> dict[str, Any]:
+    """The article's mechanism claim against this build.
+
+    ``claims`` is :func:`mcbi.paper.mechanism_compare.claims_comparison`. Names:
+    ``mech_claims_reproduced`` (links whose interval excludes zero in the published
+    direction), ``mech_claims_estimable`` (links the reported model contains),
+    ``mech_claims_total``, ``mech_bond_symptoms_reproduced`` and
+    ``mech_bond_symptoms_total`` (the ``bond_symptom`` paths), and ``mech_claim_<label>``
+    (1, 0, or None when not estimable).
+    """
+    rep = claims["reproduced"]
+    bond = claims[claims["label"].isin(bond_symptom)]
+    values: dict[str, Any] = {
+        "mech_claims_reproduced": (rep == 1).sum(), "mech_claims_estimable": rep.notna().sum(),
+        "mech_claims_total": len(claims),
+        "mech_bond_symptoms_reproduced": (bond["reproduced"] == 1).sum(),
+        "mech_bond_symptoms_total": len(bond)}
+    values.update({f"mech_claim_{row.label}": row.reproduced
+                   for row in claims.itertuples(index=False)})
+    return values
+
+
+def paragraph_values(values: dict[str, Any], alpha: float) -> dict[str, Any]:
+    """``values`` plus the texts the mechanism paragraphs need: ``alpha_text`` and
+    ``fit_papa`` (APA p of the chi-square test)."""
+    out = dict(values)
+    out["alpha_text"] = f"α = {fmt_num(alpha, 2, leading_zero=False)}"
+    out["fit_papa"] = fmt_p(values.get("fit_pvalue"))
+    return out

@@ -111,3 +111,20 @@ def count_phrase(n: int, singular: str, plural: str | None = None) -> str:
         raise ValueError(f"a count cannot be negative, got {n}")
     word = singular if n == 1 else (plural or singular + "s")
     return f"{n} {word}"
+
+
+def reproduced(estimate: float | None, lower: float | None, upper: float | None,
+               expected_sign: int) -> str:
+    """Whether a published direction is reproduced by an estimate and its interval.
+
+    "reproduced" when the interval excludes zero on the side of ``expected_sign`` (+1: the
+    lower limit is above 0; -1: the upper limit is below 0), "not reproduced" otherwise
+    (the interval includes zero or lies on the other side), :data:`UNAVAILABLE` when the
+    estimate or a limit is missing.
+    """
+    if expected_sign not in (1, -1):
+        raise ValueError(f"expected_sign must be 1 or -1, got {expected_sign!r}")
+    if _missing(estimate) or _missing(lower) or _missing(upper):
+        return UNAVAILABLE
+    ok = lower > 0 if expected_sign > 0 else upper < 0
+    return "reproduced" if ok else "not reproduced"
