@@ -89,3 +89,14 @@ def test_each_table_made_by_one_notebook() -> None:
     made = _products(r"\"(tbl-[\w-]+)\"")
     assert len(made) >= 10
     assert {name: stems for name, stems in made.items() if len(stems) > 1} == {}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_default_out_dir_is_outside_the_book(path) -> None:
+    """A notebook run by hand with its defaults never writes into the book's tree."""
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    values = {t.id: ast.literal_eval(node.value) for node in ast.parse(cell.source).body
+              if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
+    out_dir = Path(values["out_dir"])
+    assert out_dir.parts[0] != "book", f"{path.name}: default out_dir {out_dir} is in book/"
