@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -136,6 +137,7 @@ def _benchmark():
     path = Path(__file__).resolve().parents[2] / "benchmarks" / "ladder.py"
     spec = importlib.util.spec_from_file_location("benchmark_ladder", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # worker processes unpickle its functions by name
     spec.loader.exec_module(module)
     return module
 
