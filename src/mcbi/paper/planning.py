@@ -39,13 +39,7 @@ from mcbi.paper.models import analyse_outcomes, between
 from mcbi.synth.parameters import delta_pms_sd, param
 from mcbi.synth.simulate import implied_effects, simulate
 from mcbi.trial import design
-from mcbi.trial.data import TrialData, change_scores
-from mcbi.trial.instruments import (
-    PATIENT_INSTRUMENTS,
-    THERAPIST_INSTRUMENTS,
-    scale_names,
-    score_instruments,
-)
+from mcbi.trial.data import TrialData, from_tables
 
 THERAPIST_TARGETS = ("pms", "eus_t", "teca")
 PATIENT_TARGETS = ("eus_p", "bond", "bsi_som", "bsi_dep", "bsi_anx")
@@ -65,37 +59,14 @@ DEFAULT_CACHE = Path(__file__).resolve().parents[3] / "_build" / "plan-cache"
 """``_build/plan-cache`` of the repository this package is in."""
 
 
-def _categorical(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.copy()
-    frame[design.ARM] = pd.Categorical(frame[design.ARM].astype(str), categories=list(design.ARMS))
-    frame[design.WAVE] = pd.Categorical(frame[design.WAVE].astype(str),
-                                        categories=list(design.WAVES), ordered=True)
-    return frame
-
-
 def score(sim) -> TrialData:
     """Score a :class:`~mcbi.synth.simulate.SimulatedTrial` in memory, as ``load`` does.
 
-    The scoring, long tables and change scores of :func:`mcbi.trial.data.load`, without
-    writing and validating a package (``items`` tables and ``path`` are left empty).
+    :func:`mcbi.trial.data.from_tables`, the scoring step of :func:`mcbi.trial.data.load`,
+    without writing and validating a package (``path`` is left empty).
     """
-    t_info = sim.therapists[[design.THERAPIST_ID, design.ARM]]
-    p_info = sim.patients[[design.PATIENT_ID, design.THERAPIST_ID]].merge(
-        t_info, on=design.THERAPIST_ID, how="left")
-    t_scores = score_instruments(sim.therapist_responses, THERAPIST_INSTRUMENTS,
-                                 keep=[design.THERAPIST_ID, design.WAVE])
-    p_scores = score_instruments(sim.patient_responses, PATIENT_INSTRUMENTS,
-                                 keep=[design.PATIENT_ID, design.WAVE])
-    t_long = _categorical(t_info.merge(t_scores, on=design.THERAPIST_ID))
-    p_long = _categorical(p_info.merge(p_scores, on=design.PATIENT_ID))
-    t_long = t_long.sort_values([design.THERAPIST_ID, design.WAVE]).reset_index(drop=True)
-    p_long = p_long.sort_values([design.PATIENT_ID, design.WAVE]).reset_index(drop=True)
-    t_change = change_scores(t_long, [design.THERAPIST_ID, design.ARM], scale_names("therapist"))
-    p_change = change_scores(p_long, [design.PATIENT_ID, design.THERAPIST_ID, design.ARM],
-                             scale_names("patient"))
-    empty = pd.DataFrame()
-    return TrialData(t_long, p_long, t_change, p_change, _categorical(
-        t_info.assign(wave=design.WAVES[0])), empty, empty, empty, Path())
+    return from_tables(sim.therapists, sim.patients, sim.therapist_responses,
+                       sim.patient_responses)
 
 
 def _slope(observed: pd.DataFrame, latent: pd.DataFrame, key: str, scale: str) -> float:

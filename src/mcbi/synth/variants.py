@@ -12,7 +12,7 @@ the canonical schema (:func:`mcbi.trial.schema.package_descriptor`).
 Examples
 --------
 >>> from mcbi.synth.variants import write_variant
->>> write_variant("pilot_10", "/tmp/pilot")  # doctest: +SKIP
+>>> write_variant("pilot_10", "data/v_pilot_10", "data/trial")  # doctest: +SKIP
 """
 
 from __future__ import annotations

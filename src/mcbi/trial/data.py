@@ -130,13 +130,29 @@ def load(path: str | Path = DEFAULT_DATA) -> TrialData:
     """
     path = Path(path)
     require_valid(path)
-    t_info = _categorical(_read(path, design.THERAPISTS_FILE))
-    p_info = _read(path, design.PATIENTS_FILE)
-    p_info = _categorical(p_info.merge(t_info[[design.THERAPIST_ID, design.ARM]],
-                                       on=design.THERAPIST_ID, how="left"))
-    t_items = _categorical(_read(path, design.THERAPIST_RESPONSES_FILE))
-    p_items = _categorical(_read(path, design.PATIENT_RESPONSES_FILE))
+    return from_tables(_read(path, design.THERAPISTS_FILE), _read(path, design.PATIENTS_FILE),
+                       _read(path, design.THERAPIST_RESPONSES_FILE),
+                       _read(path, design.PATIENT_RESPONSES_FILE), path)
 
+
+def from_tables(therapists: pd.DataFrame, patients: pd.DataFrame,
+                therapist_responses: pd.DataFrame, patient_responses: pd.DataFrame,
+                path: str | Path = "") -> TrialData:
+    """Score already valid tables in the package's layout (what :func:`load` does after
+    validating and reading the files; also used for simulated data held in memory).
+
+    Parameters
+    ----------
+    therapists, patients, therapist_responses, patient_responses : pandas.DataFrame
+        The four tables of the package, columns as in its schema.
+    path : str or Path
+        Where the tables came from (empty for data held in memory).
+    """
+    t_info = _categorical(therapists)
+    p_info = _categorical(patients.merge(t_info[[design.THERAPIST_ID, design.ARM]],
+                                         on=design.THERAPIST_ID, how="left"))
+    t_items = _categorical(therapist_responses)
+    p_items = _categorical(patient_responses)
     t_scores = score_instruments(t_items, THERAPIST_INSTRUMENTS,
                                  keep=[design.THERAPIST_ID, design.WAVE])
     t_long = t_info[[design.THERAPIST_ID, design.ARM]].merge(t_scores, on=design.THERAPIST_ID)
@@ -151,7 +167,8 @@ def load(path: str | Path = DEFAULT_DATA) -> TrialData:
                              scale_names("therapist"))
     p_change = change_scores(p_long, [design.PATIENT_ID, design.THERAPIST_ID, design.ARM],
                              scale_names("patient"))
-    return TrialData(t_long, p_long, t_change, p_change, t_info, p_info, t_items, p_items, path)
+    return TrialData(t_long, p_long, t_change, p_change, t_info, p_info, t_items, p_items,
+                     Path(path))
 
 
 def hash_files(contents: Mapping[str, bytes]) -> str:
