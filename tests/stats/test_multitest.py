@@ -82,3 +82,11 @@ def test_docstring_examples_run() -> None:
     outcome = doctest.testmod(multitest)
     assert outcome.attempted > 0
     assert outcome.failed == 0
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_holm_equals_statsmodels(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0, 0.3, size=int(rng.integers(1, 40)))
+    p[rng.uniform(size=p.size) < 0.2] = p[0]  # ties
+    np.testing.assert_allclose(holm(p), multipletests(p, method="holm")[1], rtol=0, atol=1e-15)

@@ -1,4 +1,10 @@
-"""Multiple-testing adjustment of p-values (a thin, validated layer over statsmodels)."""
+"""Multiple-testing adjustment of p-values (a thin, validated layer over statsmodels).
+
+Holm's adjustment is computed here rather than by statsmodels: its ``multipletests(...,
+method="holm")`` branch calls ``gc.collect()`` on every call, which costs about 35 ms in a
+process holding a loaded book (about half of a planning replicate, which adjusts 48 times).
+The result is tested equal to statsmodels' on random and tied inputs.
+"""
 
 from __future__ import annotations
 
@@ -53,7 +59,17 @@ def adjust_pvalues(pvalues: Any, method: str = "holm") -> np.ndarray:
         raise ValueError("p-values must lie in [0, 1]")
     out = np.full(p.shape, np.nan)
     if ok.any():
-        out[ok] = multipletests(p[ok], method=method)[1]
+        out[ok] = _holm(p[ok]) if method == "holm" else multipletests(p[ok], method=method)[1]
+    return out
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm step-down adjusted p-values of non-missing ``p`` (statsmodels' formula)."""
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out = np.empty(m)
+    out[order] = adj
     return out
 
 
