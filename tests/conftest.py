@@ -199,10 +199,10 @@ class Fakes:
 @pytest.fixture
 def fakes(monkeypatch: pytest.MonkeyPatch) -> Fakes:
     """Replace papermill and jupyter-book in the pipeline (and ``run``) by :class:`Fakes`."""
-    from mcbi.book import pipeline, rerun
+    from mcbi.book import pipeline, rerun, runner
 
     fake = Fakes()
-    monkeypatch.setattr(pipeline, "execute_notebook", fake.execute)
+    monkeypatch.setattr(runner, "execute_notebook", fake.execute)
     monkeypatch.setattr(rerun, "execute_notebook", fake.execute)
     monkeypatch.setattr(pipeline, "run_jupyter_book", fake.book)
     return fake

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,15 @@ def test_build_passes_the_default_data_folder_and_prints_progress(
     assert capsys.readouterr().out == "[book] up to date\n"
     assert main(["build", "--data", "other"]) == 0
     assert seen["data"] == "other"
+    assert seen["jobs"] == (os.cpu_count() or 1)
+    assert main(["build", "--jobs", "1"]) == 0 and seen["jobs"] == 1
+
+
+@pytest.mark.parametrize("bad", ["0", "two"])
+def test_build_refuses_a_bad_jobs_value(bad: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["build", "--jobs", bad])
+    assert info.value.code == 2 and "--jobs" in capsys.readouterr().err
 
 
 def test_run_prints_progress_and_maps_failure(monkeypatch: pytest.MonkeyPatch,

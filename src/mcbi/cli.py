@@ -10,6 +10,7 @@ printed as one message without a traceback and exits with 2, a failed build
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -79,6 +80,17 @@ def _parse_params(pairs: list[list[str]] | None) -> dict[str, str]:
     return {name: value for name, value in (pairs or [])}
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _progress(line: str) -> None:
     print(line, flush=True)
 
@@ -89,7 +101,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from mcbi.synth.record import is_synthetic
 
     build(args.data or DEFAULT_DATA, force=args.force, page_generators=(generate_pages,),
-          progress=_progress, is_synthetic=is_synthetic)
+          progress=_progress, is_synthetic=is_synthetic, jobs=args.jobs)
     return EXIT_OK
 
 
@@ -197,6 +209,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="re-execute every section")
     p.add_argument("--data", default=None,
                    help=f"data package folder (default: {DEFAULT_DATA.as_posix()})")
+    p.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
+                   help="sections executed at the same time, each in its own process "
+                        "(default: the number of CPUs, here %(default)s)")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("run", help="re-execute one section with other parameters",

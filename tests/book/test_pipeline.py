@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import BuiltToy, Fakes, beta_notebook, build_in_process, make_notebook, mcbi_cli
-from mcbi.book import pipeline
+from mcbi.book import pipeline, runner
 from mcbi.book.execute import SectionFailed
 from mcbi.book.jupyterbook import BookFailed, derived_config, problems, swap_in
 from mcbi.book.provenance import BuildInfo
@@ -145,7 +145,7 @@ def test_missing_results_file_is_noted(toy_project: Path, fakes: Fakes,
         output.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(source, output)
 
-    monkeypatch.setattr(pipeline, "execute_notebook", execute)
+    monkeypatch.setattr(runner, "execute_notebook", execute)
     lines: list[str] = []
     report = _build(toy_project, progress=lines.append)
     assert "[01_alpha] note: no 01_alpha.results.json written (Results.save)" in lines
@@ -194,12 +194,12 @@ def test_cli_maps_a_failed_build_to_exit_1(
     monkeypatch.chdir(toy_project)
     monkeypatch.setattr("mcbi.paper.pages.generate_pages", lambda data: {})
     fakes.fail_section = "01_alpha"
-    assert main(["build"]) == 1
+    assert main(["build", "--jobs", "1"]) == 1
     out, err = capsys.readouterr()
     assert out == "[01_alpha] FAILED\n"
     assert err.startswith("error: notebooks/01_alpha.ipynb, cell 3 (`ratio = 1`): ")
     fakes.fail_section = None
-    assert main(["build"]) == 0
+    assert main(["build", "--jobs", "1"]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("[book] built in")
 
 

@@ -30,21 +30,19 @@ from typing import Any
 
 import yaml
 
-from mcbi.book.execute import SectionFailed, execute_notebook, relativize
 from mcbi.book.jupyterbook import BookFailed, derived_config, run_jupyter_book, swap_in
 from mcbi.book.layout import SECTIONS_DIR, Layout
 from mcbi.book.lock import build_lock
 from mcbi.book.manifest import build_manifest, write_manifest
-from mcbi.book.outputs import OutputLeak, check_outputs
 from mcbi.book.pages import write_build_pages, write_pages
 from mcbi.book.provenance import BuildInfo, code_dir, hash_tree
 from mcbi.book.rerun import RunReport, run_section
+from mcbi.book.runner import SectionOutcome, Stale, execute_sections
 from mcbi.book.sections import Section, discover, merge_parameters
 from mcbi.book.state import (
     book_key,
     is_up_to_date,
     load_state,
-    output_hashes,
     save_state,
     section_inputs,
 )
@@ -61,28 +59,6 @@ PageGenerator = Callable[[Path], dict[str, str]]
 
 def _silent(line: str) -> None:
     """The default progress callback: show nothing."""
-
-
-@dataclass(frozen=True)
-class SectionOutcome:
-    """What ``build`` did with one section.
-
-    Attributes
-    ----------
-    name : str
-        Section name.
-    status : str
-        ``"executed"`` or ``"up to date"``.
-    seconds : float or None
-        Execution time (None when up to date).
-    results : bool
-        Whether the section's results file exists.
-    """
-
-    name: str
-    status: str
-    seconds: float | None
-    results: bool
 
 
 @dataclass(frozen=True)
@@ -219,7 +195,7 @@ def generate_lead_pages(
 def build(
     data: str | Path, *, force: bool = False, root: Path | None = None,
     page_generators: Sequence[PageGenerator] = (), progress: Progress | None = None,
-    is_synthetic: Callable[[Path], bool] | None = None,
+    is_synthetic: Callable[[Path], bool] | None = None, jobs: int = 1,
 ) -> BuildReport:
     """Execute the sections whose inputs changed, then build the book if anything changed.
 
@@ -241,6 +217,9 @@ def build(
         Decides whether the data folder is the generator's synthetic output (the command
         line passes :func:`mcbi.synth.record.is_synthetic`); recorded as the manifest's
         ``data.synthetic`` (``False`` when not given), which ``publish`` relies on.
+    jobs : int
+        Sections executed at the same time, each in its own worker process (default 1:
+        one after the other; see :mod:`mcbi.book.runner`).
 
     Returns
     -------
@@ -275,7 +254,7 @@ def build(
         try:
             synthetic = bool(is_synthetic(layout.data)) if is_synthetic else False
             report = _build_locked(layout, sections, state, force, page_generators, say,
-                                   synthetic)
+                                   synthetic, jobs)
         except BaseException:
             state["status"] = "failed"
             save_state(layout.state, state)
@@ -300,6 +279,7 @@ def section_overrides(section: Section, data_value: str) -> dict[str, Any]:
 def _build_locked(
     layout: Layout, sections: list[Section], state: dict[str, Any], force: bool,
     page_generators: Sequence[PageGenerator], say: Progress, synthetic: bool = False,
+    jobs: int = 1,
 ) -> BuildReport:
     """The body of :func:`build`, run while holding the build lock."""
     data_sha, data_files = hash_tree(layout.data)
@@ -307,7 +287,8 @@ def _build_locked(
     code_sha, _ = hash_tree(code_dir(layout.code), "*.py")
     layout.sections.mkdir(parents=True, exist_ok=True)
 
-    outcomes = []
+    outcomes: dict[str, SectionOutcome] = {}
+    stale = []
     for section in sections:
         overrides = section_overrides(section, data_value)
         params = merge_parameters(section, overrides)
@@ -316,13 +297,12 @@ def _build_locked(
         page, results = layout.page(section.name), layout.results(section.name)
         if not force and is_up_to_date(record, inputs, page, results):
             say(f"[{section.name}] up to date")
-            outcomes.append(SectionOutcome(section.name, "up to date", None,
-                                           results.is_file()))
-            continue
-        outcomes.append(_execute_for_book(layout, section, overrides, state, say))
-        state["sections"][section.name] = {"inputs": inputs, "parameters": params,
-                                           "outputs": output_hashes(page, results)}
-        save_state(layout.state, state)
+            outcomes[section.name] = SectionOutcome(section.name, "up to date", None,
+                                                    results.is_file())
+        else:
+            stale.append(Stale(section, overrides, {"inputs": inputs, "parameters": params}))
+    for outcome in execute_sections(layout, stale, state, say, jobs):
+        outcomes[outcome.name] = outcome
 
     names = {s.name for s in sections}
     state["sections"] = {k: v for k, v in state["sections"].items() if k in names}
@@ -334,47 +314,8 @@ def _build_locked(
     status, seconds = _build_book(layout, sections, state, data_record, code_sha, force,
                                   page_generators, say)
     state["data"] = data_sha
-    return BuildReport(tuple(outcomes), status, seconds, layout.html / "index.html",
-                       layout.manifest)
-
-
-def _execute_for_book(
-    layout: Layout, section: Section, overrides: dict[str, Any], state: dict[str, Any],
-    say: Progress,
-) -> SectionOutcome:
-    """Execute ``section`` into the staging area and move it into the book if it succeeds."""
-    name = section.name
-    state["sections"].pop(name, None)
-    state["book"] = None
-    save_state(layout.state, state)  # a failure below leaves the section out of date
-    layout.results(name).unlink(missing_ok=True)
-    staged = layout.staged(name)
-    start = time.perf_counter()
-    try:
-        execute_notebook(section.notebook, staged, overrides, cwd=layout.root,
-                         log=layout.log(f"{name}.stderr.log"))
-        relativize(staged, layout.root)
-        check_outputs(staged, name)
-    except (SectionFailed, OutputLeak) as exc:
-        kept = layout.kept(name)
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        if staged.is_file():
-            relativize(staged, layout.root)
-            staged.replace(kept)
-        say(f"[{name}] FAILED")
-        note = (f"the executed notebook is kept at {layout.rel(kept)}; "
-                f"the previous book in {layout.rel(layout.html)} was left untouched")
-        if isinstance(exc, OutputLeak):
-            raise OutputLeak(f"{exc}\n  {note}") from None
-        raise exc.with_note(Path(layout.rel(exc.notebook)), note) from None
-    staged.replace(layout.page(name))
-    layout.kept(name).unlink(missing_ok=True)
-    seconds = time.perf_counter() - start
-    say(f"[{name}] executed in {seconds:.1f} s")
-    results = layout.results(name).is_file()
-    if not results:
-        say(f"[{name}] note: no {layout.results(name).name} written (Results.save)")
-    return SectionOutcome(name, "executed", seconds, results)
+    return BuildReport(tuple(outcomes[s.name] for s in sections), status, seconds,
+                       layout.html / "index.html", layout.manifest)
 
 
 def _build_book(
