@@ -1,15 +1,18 @@
 """Time a clean book build and a no-op rebuild in a temporary copy of the repository.
 
-Usage: ``python benchmarks/bench_build.py`` (``make benchmark``). Prints the two times and
-their ratio and writes them to ``benchmarks/results/build.txt``. The copy holds the tracked
-and untracked-but-not-ignored files (no ``_build``, no executed notebooks), and the build
-runs with this interpreter and the copy's ``src/`` first on the path.
+Usage: ``python benchmarks/bench_build.py`` (``make benchmark``). Prints the clean build
+(default ``--jobs``: the number of CPUs), a no-op rebuild, their ratio, and a forced rebuild
+with ``--jobs 1`` (sections one after the other), with CPU seconds and the load average;
+writes them to ``benchmarks/results/build.txt``. The copy holds the tracked and
+untracked-but-not-ignored files (no ``_build``, no executed notebooks), and the build runs
+with this interpreter and the copy's ``src/`` first on the path.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -33,16 +36,24 @@ def copy_work_tree(src: Path, dest: Path) -> None:
             shutil.copy2(src / name, dest / name)
 
 
-def timed_build(root: Path) -> tuple[float, str]:
-    """Run ``python -m mcbi build`` in ``root``; return (seconds, stdout)."""
+def timed_build(root: Path, *args: str) -> tuple[float, float, str]:
+    """Run ``python -m mcbi build [args]`` in ``root``; return (seconds, CPU seconds, stdout).
+
+    CPU seconds are user + system time of the build and every process it started (kernels,
+    workers, jupyter-book): less sensitive to other load on a shared machine than the
+    wall-clock time.
+    """
     env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "mcbi", "build"], cwd=root, env=env,
+    proc = subprocess.run([sys.executable, "-m", "mcbi", "build", *args], cwd=root, env=env,
                           capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         sys.exit(f"build failed in {root}:\n{proc.stdout}\n{proc.stderr}")
-    return seconds, proc.stdout
+    return seconds, cpu, proc.stdout
 
 
 def main() -> int:
@@ -50,20 +61,25 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="mcbi-bench-") as tmp:
         root = Path(tmp) / "repo"
         copy_work_tree(REPO, root)
-        clean, out = timed_build(root)
-        noop, again = timed_build(root)
+        clean, cpu, out = timed_build(root)
+        noop, _, again = timed_build(root)
+        serial, serial_cpu, serial_out = timed_build(root, "--force", "--jobs", "1")
     report = [
         f"date        {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC",
         f"machine     {platform.machine()}, {os.cpu_count()} cpus, Python "
         f"{platform.python_version()}",
-        f"clean build {clean:8.1f} s",
+        f"load        {' '.join(f'{x:.1f}' for x in os.getloadavg())} (1, 5, 15 min)",
+        f"clean build {clean:8.1f} s  (CPU {cpu:.1f} s; --jobs {os.cpu_count()})",
         f"no-op build {noop:8.1f} s",
         f"ratio       {noop / clean:8.3f}  (goal: < 0.1)",
+        f"serial      {serial:8.1f} s  (CPU {serial_cpu:.1f} s; build --force --jobs 1)",
         "",
         "clean build output:",
         *("  " + line for line in out.splitlines()),
         "no-op build output:",
         *("  " + line for line in again.splitlines()),
+        "serial build output:",
+        *("  " + line for line in serial_out.splitlines()),
     ]
     text = "\n".join(report) + "\n"
     print(text, end="")

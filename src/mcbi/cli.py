@@ -247,8 +247,9 @@ def make_parser() -> argparse.ArgumentParser:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="existing Dask scheduler, e.g. tcp://127.0.0.1:8786")
-    where.add_argument("--workers", type=int, default=1,
-                       help="processes of the local Dask cluster (default 1)")
+    where.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                       help="processes of the local Dask cluster (default: the number of "
+                            "CPUs, here %(default)s; 1 runs in this process)")
     p.add_argument("--chunk-size", type=int, default=5,
                    help="replicates per task and cache file (default 5)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")

@@ -160,3 +160,23 @@ def test_plan_table_and_curves(client) -> None:
     assert res.table["power"].is_monotonic_increasing
     fig = planning.power_curves(res.table)
     assert len(fig.axes) == 1
+
+
+def _listening(pids: set[int]) -> list[str]:
+    import psutil
+    return [f"{c.laddr.ip}:{c.laddr.port}" for c in psutil.net_connections("inet")
+            if c.status == psutil.CONN_LISTEN and c.pid in pids]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_local_cluster_listens_on_loopback_only(workers: int) -> None:
+    import os
+
+    import psutil
+    with power.dask_client(workers=workers) as c:
+        assert c.submit(int, "41").result() == 41
+        me = psutil.Process(os.getpid())
+        pids = {me.pid, *(p.pid for p in me.children(recursive=True))}
+        addresses = _listening(pids)
+        assert addresses and all(a.startswith("127.0.0.1:") for a in addresses), addresses
+        assert len(c.scheduler_info()["workers"]) == workers

@@ -103,8 +103,10 @@ def dask_client(scheduler: str | None = None, workers: int = 1) -> Iterator[obje
     """A ``distributed.Client``: to ``scheduler`` if given, else to a new ``LocalCluster``.
 
     The local cluster has ``workers`` processes with one thread each, no dashboard, and
-    listens on 127.0.0.1 only; it is closed when the block ends. An existing scheduler
-    is used as it is and left running.
+    listens on 127.0.0.1 only; it is closed when the block ends. With ``workers=1`` the one
+    worker is a thread of this process (no process to start and no second import of the
+    package; the results are the same). An existing scheduler is used as it is and left
+    running.
 
     Raises
     ------
@@ -123,12 +125,16 @@ def dask_client(scheduler: str | None = None, workers: int = 1) -> Iterator[obje
         else:
             if workers < 1:
                 raise ValueError("workers must be at least 1")
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, host="127.0.0.1",
-                                   silence_logs=logging.CRITICAL,
-                                   # the scheduler's health/metrics server: local, any port
+            local = {"processes": True, "host": "127.0.0.1"} if workers > 1 else {
+                "processes": False}  # one worker: a thread here, in-process transport
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                   dashboard_address=None, silence_logs=logging.CRITICAL,
+                                   # the workers' and scheduler's health/metrics servers:
+                                   # local, any port
+                                   worker_dashboard_address="127.0.0.1:0",
                                    scheduler_kwargs={"dashboard": False,
-                                                     "dashboard_address": "127.0.0.1:0"})
+                                                     "dashboard_address": "127.0.0.1:0"},
+                                   **local)
             client = Client(cluster)
     try:
         yield client
