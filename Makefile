@@ -3,17 +3,22 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+UV_VERSION := 0.13.9
+UV     := $(VENV)/bin/uv
 
 .PHONY: install book pdf test test-slow lint lock data validate publish benchmark clean
 
 install: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
+	@echo "==> environment $(VENV): the pinned packages of requirements.txt, installed by uv $(UV_VERSION)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) pip install --python $(PY) -r requirements.txt
+	$(UV) pip install --python $(PY) --no-deps --no-build-isolation -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
+	@echo "==> environment ready"
 
 book: install
 	$(PY) -m mcbi build
@@ -34,7 +39,7 @@ lint: install
 	$(VENV)/bin/lint-imports
 
 lock: install
-	$(PY) -m pip freeze --exclude-editable | grep -v '^mcbi' > requirements.txt
+	$(PY) -m pip freeze --exclude-editable | grep -v -e '^mcbi' -e '^uv==' > requirements.txt
 
 data: install
 	$(PY) -m mcbi simulate --out data/trial --force
