@@ -77,9 +77,9 @@ def test_markdown_table_escapes_pipes_and_blanks_missing() -> None:
 
 def test_markdown_table_escapes_pipes_in_header() -> None:
     # BUG (reported): only body cells are escaped; a "|" in a column name adds a column.
-    frame = pd.DataFrame({"a|b": ["x"], "c": ["y"]})
+    frame = pd.DataFrame({"x|y": ["x"], "c": ["y"]})
     header = markdown_table(frame).splitlines()[0]
-    assert header == "| a\\|b | c |"
+    assert header == "| x\\|y | c |"
 
 
 def test_markdown_table_non_string_cells() -> None:
@@ -103,7 +103,7 @@ def test_myst_table_directive() -> None:
         ":::{table} Baseline by arm.\n"
         ":name: tbl-baseline_1\n"
         "\n"
-        "| a | b |\n"
+        "| a | *b* |\n"
         "|:--|--:|\n"
         "| 1 | 2 |\n"
         ":::\n"
@@ -214,3 +214,11 @@ def test_markdown_table_renders_definitions_literally() -> None:
     assert "<em>" not in html
     assert "a0*a*b" in html and "a*b*c1" in html and "x_1_y" in html
     assert html.count("<code>a*b</code>") == 3
+
+
+def test_header_symbols_in_italics_but_not_words_code_or_cells() -> None:
+    frame = pd.DataFrame({"d [95 % CI]": ["p"], "p (Holm)": ["d"], "n_items": ["1"],
+                          "`p`": ["x"], "Depression": ["y"]})
+    header, _, body = markdown_table(frame).splitlines()
+    assert header == "| *d* [95 % CI] | *p* (Holm) | n\\_items | `p` | Depression |"
+    assert body == "| p | d | 1 | x | y |"

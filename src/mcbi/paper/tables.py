@@ -41,15 +41,33 @@ def escape_markdown(text: str, keep_code: bool = True) -> str:
     return "".join(parts).replace("|", "\\|")
 
 
+#: Statistical symbols set in italics when they stand alone in a table header (APA 7, 6.45).
+ITALIC_SYMBOLS = ("d", "p", "n", "N", "M", "SD", "SE", "t", "z", "r", "b", "F")
+_SYMBOL = re.compile(r"(?<![\w\\*`])(" + "|".join(ITALIC_SYMBOLS) + r")(?![\w*\\`])")
+
+
+def italic_symbols(header: str) -> str:
+    """Set the statistical symbols of :data:`ITALIC_SYMBOLS` standing alone in italics.
+
+    Meant for a header already escaped by :func:`escape_markdown`.
+
+    >>> print(italic_symbols("d [95 % CI]"), "|", italic_symbols("p (Holm)"), "|",
+    ...       italic_symbols("Depression"))
+    *d* [95 % CI] | *p* (Holm) | Depression
+    """
+    return _SYMBOL.sub(r"*\1*", header)
+
+
 def markdown_table(frame: pd.DataFrame, align: str | None = None) -> str:
     """Render a DataFrame as a GitHub/MyST pipe table.
 
     Headers and cells show literally (:func:`escape_markdown`; complete code spans are
-    kept); a missing value is an empty cell.
+    kept), except that statistical symbols standing alone in a header are set in italics
+    (:func:`italic_symbols`); a missing value is an empty cell.
     """
     if frame.empty:
         raise ValueError("cannot render an empty table")
-    cols = [escape_markdown(c) for c in frame.columns]
+    cols = [italic_symbols(escape_markdown(c)) for c in frame.columns]
     align = align or "l" * len(cols)
     if len(align) != len(cols) or set(align) - {"l", "r", "c"}:
         raise ValueError(f"align must give one of l, r, c for each of the {len(cols)} columns")
