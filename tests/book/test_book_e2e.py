@@ -176,3 +176,16 @@ def test_key_results_page(built_book: BuiltBook) -> None:
         assert part in text
     assert " ".join(manifest["results"]["01_sample.data_note"].split()) in text
     assert len(soup.select("span.pasted-text")) >= 40
+
+
+def test_every_figure_image_has_real_alt_text_without_javascript(built_book: BuiltBook) -> None:
+    html = built_book.root / "_build" / "html"
+    bad, seen = [], 0
+    for name in toc_files(built_book.root):
+        soup = BeautifulSoup((html / f"{name}.html").read_text("utf-8"), "html.parser")
+        for img in soup.select("main figure img"):
+            seen += 1
+            alt = (img.get("alt") or "").strip()
+            if len(alt.split()) < 5 or re.search(r"\.(png|svg|jpe?g)$", alt, re.I):
+                bad.append((name, img.get("src"), alt))
+    assert seen >= 5 and bad == []

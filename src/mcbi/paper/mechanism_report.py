@@ -239,7 +239,10 @@ def bond_symptom_sentence(claims: pd.DataFrame, labels: tuple[str, ...] = BOND_S
 
 
 _PARAGRAPHS = {
-    "figure": (":::{{figure}} figures/05_msem.png\n:name: fig-msem\n\n"
+    "figure": (":::{{figure}} figures/05_msem.png\n:name: fig-msem\n"
+               ":alt: Path diagram of the reported model in two panels, within therapists "
+               "and between therapists: a box for each change score and an arrow for each "
+               "regression path, labelled with its unstandardized estimate.\n\n"
                "The reported model ({mechanism_model}) with unstandardized estimates (* two-sided "
                "*p* below {alpha_text}). Variables are post − pre changes.\n:::\n\n"
                "{{numref}}`fig-msem` shows the reported model with its estimates."),
