@@ -24,12 +24,13 @@ import json
 import logging
 import math
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from mcbi.errors import UserError
 
@@ -105,8 +106,9 @@ def dask_client(scheduler: str | None = None, workers: int = 1) -> Iterator[obje
     The local cluster has ``workers`` processes with one thread each, no dashboard, and
     listens on 127.0.0.1 only; it is closed when the block ends. With ``workers=1`` the one
     worker is a thread of this process (no process to start and no second import of the
-    package; the results are the same). An existing scheduler is used as it is and left
-    running.
+    package; the results are the same), and BLAS is limited to one thread in this process
+    while the block runs, as Dask does for its worker processes. An existing scheduler is
+    used as it is and left running.
 
     Raises
     ------
@@ -136,8 +138,12 @@ def dask_client(scheduler: str | None = None, workers: int = 1) -> Iterator[obje
                                                      "dashboard_address": "127.0.0.1:0"},
                                    **local)
             client = Client(cluster)
+    # one BLAS thread for the fits, as Dask gives its worker processes: the in-process
+    # worker of workers=1 computes here
+    limits = threadpool_limits(1) if cluster is not None and workers == 1 else nullcontext()
     try:
-        yield client
+        with limits:
+            yield client
     finally:
         with quiet_logs():
             client.close()
