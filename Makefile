@@ -5,6 +5,11 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 UV_VERSION := 0.13.9
 UV     := $(VENV)/bin/uv
+# One BLAS/OpenMP thread unless set: the models' matrices are small and extra threads only
+# contend (see mcbi.book.execute.KERNEL_ENV); the tests' fits run in pytest's process.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 
 .PHONY: install book pdf test test-slow lint lock data validate publish benchmark clean
 
