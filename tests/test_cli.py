@@ -156,7 +156,7 @@ def test_plan_same_csv_local_and_external_cluster(tmp_path: Path, monkeypatch,
 
     # the engine and the CLI as they are; the trial's replicate swapped for the fast
     # closed-form one so that the check of the machinery stays quick
-    monkeypatch.setattr(planning, "TrialReplicate", lambda: power.TwoMeans(delta=0.5))
+    monkeypatch.setattr(planning, "TrialReplicate", lambda **_: power.TwoMeans(delta=0.5))
     assert main(_plan_argv(tmp_path / "one.csv", "--workers", "1")) == 0
     assert "wrote" in capsys.readouterr().out
     address, procs = _external_cluster(tmp_path)
