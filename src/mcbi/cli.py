@@ -126,16 +126,17 @@ chunks are cached in _build/plan-cache/, so an interrupted run resumes; the same
 writes the same bytes whatever the number of workers.
 
 Effects: by default the generator's parameters (the book's appendix). With --effects build
-they are the current build's estimates, read from _build/manifest.json (or --manifest): the
-d's at post of PMS, EUS-T and TECA (chapter 02) and of EUS-P, bond and the BSI-18 symptoms
-(chapter 03), taken as latent baseline-SD effects (measurement attenuation ignored, so the
-power is conservative), and the mechanism's paths dPMS -> dEUS-P and dEUS-P -> dbond
-(chapter 05), standardized with the generator's variances; the part of a patient d the
-mechanism does not carry is simulated as a direct arm effect. Variances, ICCs, measurement,
-dropout and the symptom paths stay at the generator's values. The CSV's columns `effects`
-and `effect_latent` record the source and each target's simulated effect; the cache keeps
-plans with different effects apart. Without a build, or if it lacks an effect (post wave
-not collected, mechanism not estimated), the command stops with a message naming the key."""
+they are the current build's estimates, read from _build/manifest.json (or --manifest):
+the d's at post of PMS, EUS-T and TECA (chapter 02) and of EUS-P, bond and the BSI-18
+symptoms (chapter 03), taken as latent baseline-SD effects (measurement attenuation
+ignored, so the contrasts' power is conservative), and the mechanism's paths dPMS ->
+dEUS-P and dEUS-P -> dbond (chapter 05), standardized with the generator's variances; the
+part of a patient d the mechanism does not carry is simulated as a direct arm effect.
+Variances, ICCs, measurement, dropout and the symptom paths stay at the generator's
+values. The CSV's columns `effects` and `effect_latent` record the source and each
+target's simulated effect; the cache keeps plans with different effects apart. Without a
+build, or if it lacks an effect (post wave not collected, mechanism not estimated), the
+command stops with a message naming the key."""
 
 PLAN_EPILOG = """\
 on a cluster: start `dask scheduler` on one machine and `dask worker tcp://HOST:8786` on

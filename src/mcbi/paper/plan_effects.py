@@ -30,7 +30,8 @@ estimated:
 Conversion: a d is taken as the effect in latent baseline-SD units, i.e. measurement
 attenuation is ignored. The generator adds measurement error (item loadings 0.6-0.8,
 rounding), so the simulated observed effects come out smaller than the build's d's and the
-paths smaller than the build's paths: the plan's power is conservative. Every other
+paths smaller than the build's paths: the contrasts' power is conservative
+(the mechanism's too, unless a direct effect biases its paths upward). Every other
 generating parameter (variances, ICCs, measurement, dropout, follow-up effects, the symptom
 paths, the allocation ratio) keeps its value in :mod:`mcbi.synth.parameters`.
 """
