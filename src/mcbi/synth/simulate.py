@@ -7,7 +7,8 @@ The process (``shared/study.md``, every number in :mod:`mcbi.synth.parameters`):
    the arm effects of :mod:`mcbi.synth.parameters`. Patients change through the mechanism on
    post - pre changes: therapist dPMS -> between part of dEUS-P -> dbond -> dsymptoms,
    with dEUS-P -> dbond -> dsymptoms also within therapists; the arm acts on patients
-   only through these paths. Follow-up keeps a share of the post change.
+   only through these paths (unless :func:`simulate` is given direct effects, as
+   ``plan --effects build`` does). Follow-up keeps a share of the post change.
 3. Generate item responses from the latent traits (loadings 0.6-0.8), round and clip them
    to the response range, and apply reverse keys.
 4. Remove whole waves (dropout, more likely for lower baseline scores: missing at random)
