@@ -166,7 +166,7 @@ def test_plan_same_csv_local_and_external_cluster(tmp_path: Path, monkeypatch,
 
     # the engine and the CLI as they are; the trial's replicate swapped for the fast
     # closed-form one so that the check of the machinery stays quick
-    monkeypatch.setattr(planning, "TrialReplicate", lambda: power.TwoMeans(delta=0.5))
+    monkeypatch.setattr(planning, "TrialReplicate", lambda **_: power.TwoMeans(delta=0.5))
     assert main(_plan_argv(tmp_path / "one.csv", "--workers", "1")) == 0
     assert "wrote" in capsys.readouterr().out
     address, procs = _external_cluster(tmp_path)
@@ -180,7 +180,8 @@ def test_plan_same_csv_local_and_external_cluster(tmp_path: Path, monkeypatch,
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--effects", "build"], "not implemented"),
+    (["--effects", "build", "--manifest", "no/such/manifest.json"],
+     "manifest.json not found"),
     (["--workers", "0"], "at least 1"),
     (["--chunk-size", "0"], "at least 1"),
     (["--scheduler", "not-an-address"], "cannot reach the Dask scheduler"),
@@ -220,3 +221,47 @@ def test_plan_trial_same_csv_one_worker_and_external_cluster(tmp_path: Path) -> 
     finally:
         _stop(procs)
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "ext.csv").read_bytes()
+
+
+def test_plan_effects_build_reach_the_replicates(tmp_path: Path, monkeypatch) -> None:
+    import pandas as pd
+
+    from _plan_helpers import results, write
+    from mcbi.paper import planning, power
+
+    seen = []
+
+    def fake(**kw):
+        seen.append(dict(kw["effects"]))
+        return power.TwoMeans(delta=0.5)
+
+    monkeypatch.setattr(planning, "TrialReplicate", fake)
+    manifest = write(tmp_path, results(pms_d=-0.7))
+    assert main(_plan_argv(tmp_path / "b.csv", "--effects", "build", "--manifest",
+                           str(manifest))) == 0
+    assert seen[-1]["pms_effect"] == -0.7 and "direct_bond" in seen[-1]
+    assert main(_plan_argv(tmp_path / "g.csv")) == 0
+    assert seen[-1] == {}
+    build, gen = pd.read_csv(tmp_path / "b.csv"), pd.read_csv(tmp_path / "g.csv")
+    assert set(build["effects"]) == {"build"} and set(gen["effects"]) == {"generator"}
+    assert list(build.columns[-2:]) == ["effects", "effect_latent"]
+
+
+@pytest.mark.slow
+def test_plan_effects_build_end_to_end(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    import pandas as pd
+
+    from _plan_helpers import results, write
+
+    manifest = write(tmp_path, results(pms_d=1.2))
+    out = tmp_path / "plan.csv"
+    argv = ["plan", "--therapists", "12", "16", "--patients-per-therapist", "2", "--reps", "2",
+            "--seed", "4", "--out", str(out), "--no-cache", "--chunk-size", "1",
+            "--workers", "1", "--effects", "build", "--manifest", str(manifest)]
+    assert main(argv) == 0
+    assert "pms_effect 1.200" in capsys.readouterr().out
+    table = pd.read_csv(out)
+    assert len(table) == 2 * 12 and set(table["effects"]) == {"build"}
+    assert (table.loc[table["target"] == "pms", "effect_latent"] == 1.2).all()
+    assert table["reps"].eq(2).all()

@@ -135,7 +135,20 @@ models and the mechanism's model ladder, and write power (with its Monte Carlo S
 coverage and the share of failed fits per target to --out (CSV). Runs on dask.distributed:
 a local cluster of --workers processes, or an existing cluster (--scheduler). Finished
 chunks are cached in _build/plan-cache/, so an interrupted run resumes; the same command
-writes the same bytes whatever the number of workers."""
+writes the same bytes whatever the number of workers.
+
+Effects: by default the generator's parameters (the book's appendix). With --effects build
+they are the current build's estimates, read from _build/manifest.json (or --manifest):
+the d's at post of PMS, EUS-T and TECA (chapter 02) and of EUS-P, bond and the BSI-18
+symptoms (chapter 03), taken as latent baseline-SD effects (measurement attenuation
+ignored, so the contrasts' power is conservative), and the mechanism's paths dPMS ->
+dEUS-P and dEUS-P -> dbond (chapter 05), standardized with the generator's variances; the
+part of a patient d the mechanism does not carry is simulated as a direct arm effect.
+Variances, ICCs, measurement, dropout and the symptom paths stay at the generator's
+values. The CSV's columns `effects` and `effect_latent` record the source and each
+target's simulated effect; the cache keeps plans with different effects apart. Without a
+build, or if it lacks an effect (post wave not collected, mechanism not estimated), the
+command stops with a message naming the key."""
 
 PLAN_EPILOG = """\
 on a cluster: start `dask scheduler` on one machine and `dask worker tcp://HOST:8786` on
@@ -172,13 +185,20 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     check_grid(args.therapists, args.patients_per_therapist, args.reps, args.effects)
     if args.workers < 1 or args.chunk_size < 1:
         raise UserError("--workers and --chunk-size must be at least 1")
+    manifest = None if args.manifest is None else Path(args.manifest)
+    if args.effects == "build":  # read (and refused) before a cluster is started
+        from mcbi.paper.planning import simulated_effects
+
+        effects = simulated_effects("build", manifest)
+        print("effects from the build (latent SD units; standardized paths): " + ", ".join(
+            f"{name} {value:.3f}" for name, value in effects.items()), flush=True)
     cache = None if args.no_cache else DEFAULT_CACHE
     update, close = _progress_bar()
     try:
         with dask_client(args.scheduler, args.workers) as client:
             result = plan(args.therapists, args.patients_per_therapist, args.reps, args.seed,
                           client, effects=args.effects, chunk_size=args.chunk_size,
-                          cache_dir=cache, progress=update)
+                          cache_dir=cache, progress=update, manifest=manifest)
     finally:
         close()
     to_csv(result.table, Path(args.out))
@@ -242,8 +262,11 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, required=True, help="seed of every replicate's seed")
     p.add_argument("--out", required=True, help="CSV file to write")
     p.add_argument("--effects", choices=("generator", "build"), default="generator",
-                   help="effects from the generator's parameters (default; 'build' is not "
-                        "implemented yet)")
+                   help="effects from the generator's parameters (default) or from the "
+                        "current build's estimates (see above)")
+    p.add_argument("--manifest", default=None, metavar="PATH",
+                   help="build manifest read by --effects build (default: "
+                        "_build/manifest.json of this project)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="existing Dask scheduler, e.g. tcp://127.0.0.1:8786")

@@ -145,8 +145,11 @@ def test_therapists_needed_interpolates() -> None:
 
 
 def test_plan_refuses_bad_requests(client) -> None:
-    with pytest.raises(UserError, match="not implemented"):
-        planning.plan([40], [2], 10, 1, client, effects="build")
+    with pytest.raises(UserError, match="not found"):
+        planning.plan([40], [2], 10, 1, client, effects="build",
+                      manifest=REPO / "no" / "manifest.json")
+    with pytest.raises(UserError, match="--effects must be one of"):
+        planning.plan([40], [2], 10, 1, client, effects="data")
     with pytest.raises(UserError, match="at least 4"):
         planning.plan([3], [2], 10, 1, client)
     with pytest.raises(UserError, match="reps"):

@@ -344,3 +344,55 @@ def test_generating_process_recovers_its_parameters() -> None:
         if key[0] == "eus_p" and not 0.8 <= ratio <= 1.25:
             failures.append(f"{key}: SE ratio {ratio:.2f} outside 0.8-1.25")
     assert not failures, "\n".join(failures)
+
+
+# ----------------------------------------------------------------- overridden effects
+
+
+def test_empty_effects_give_the_generator_output() -> None:
+    a, b = simulate(5, n_therapists=20, patients_per_therapist=2), simulate(
+        5, n_therapists=20, patients_per_therapist=2, effects={})
+    for name in ("therapist_responses", "patient_responses", "patient_latent"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+
+
+def _latent_change(sim: SimulatedTrial, table: str, scale: str, key: str) -> pd.Series:
+    lat = getattr(sim, table).set_index([key, design.WAVE])[scale]
+    return lat.xs("post", level=design.WAVE) - lat.xs("pre", level=design.WAVE)
+
+
+def test_overridden_effects_are_generated() -> None:
+    big = {"n_therapists": 600, "patients_per_therapist": 1}
+    for pms in (2.0, -2.0):
+        sim = simulate(7, effects={"pms_effect": pms, "teca_effect": -pms}, **big)
+        arm = sim.therapist_latent.groupby(design.THERAPIST_ID)[design.ARM].first()
+        for scale, effect in (("pms", pms), ("teca_es", -pms)):
+            change = _latent_change(sim, "therapist_latent", scale, design.THERAPIST_ID)
+            diff = change[arm == design.TREATED].mean() - change[arm == design.CONTROL].mean()
+            assert diff == pytest.approx(effect, abs=0.15)
+    # a direct effect adds exactly `value * arm` to the patients' post change, same draws
+    base = simulate(7, **big)
+    direct = simulate(7, effects={"direct_bond": 1.5}, **big)
+    arm = base.patient_latent.groupby(design.PATIENT_ID)[design.ARM].first()
+    extra = (_latent_change(direct, "patient_latent", "bond", design.PATIENT_ID)
+             - _latent_change(base, "patient_latent", "bond", design.PATIENT_ID))
+    assert np.allclose(extra, 1.5 * (arm == design.TREATED))
+
+
+def test_implied_effects_follow_the_overrides() -> None:
+    base = implied_effects().set_index(["outcome", "wave"])["implied"]
+    tab = implied_effects({"direct_bond": 0.5, "path_eusp_bond_between": 0.0}).set_index(
+        ["outcome", "wave"])["implied"]
+    assert tab["bond", "post"] == pytest.approx(0.5)
+    assert tab["eus_p", "post"] == base["eus_p", "post"]
+    assert tab["bond", "followup"] == pytest.approx(0.5 * param("followup_carryover")["bond"])
+
+
+@pytest.mark.parametrize("effects, message", [
+    ({"bogus": 1.0}, "unknown effect"),
+    ({"path_pms_eusp_between": 1.2}, r"\[-1, 1\]"),
+    ({"pms_effect": float("nan")}, "finite"),
+])
+def test_bad_effects_refused(effects: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        simulate(1, n_therapists=8, patients_per_therapist=1, effects=effects)

@@ -13,6 +13,12 @@ without the file validation), and fits the book's models:
   intervals and the indirect effect ``a*b`` with its Monte Carlo interval
   (:func:`mcbi.paper.ladder.mechanism_values`); the rung used is recorded.
 
+Effects: by default the generator's (:mod:`mcbi.synth.parameters`); with
+``effects="build"`` the current build's estimates (:func:`mcbi.paper.plan_effects
+.build_effects`: chapter 02's and 03's d's at post and chapter 05's paths, mapped onto the
+generator's effects). The table records which (``effects``) and the latent value of every
+target's effect (``effect_latent``), and the cache keeps the two apart.
+
 Truths: the generator's effects are in latent baseline-SD units. Each replicate converts
 them to the observed scores' units with the slope of the observed baseline score on its
 latent trait in that replicate (rounding, clipping and item loadings included). Measurement
@@ -32,11 +38,11 @@ import numpy as np
 import pandas as pd
 
 from mcbi.errors import UserError
-from mcbi.paper import power
+from mcbi.paper import plan_effects, power
 from mcbi.paper.ladder import fit_ladder, mechanism_values
 from mcbi.paper.mechanism import change_data
 from mcbi.paper.models import analyse_outcomes, between
-from mcbi.synth.parameters import delta_pms_sd, param
+from mcbi.synth.parameters import delta_pms_sd, effect, param
 from mcbi.synth.simulate import implied_effects, simulate
 from mcbi.trial import design
 from mcbi.trial.data import TrialData, from_tables
@@ -80,23 +86,31 @@ def _slope(observed: pd.DataFrame, latent: pd.DataFrame, key: str, scale: str) -
     return float(np.cov(obs[ok], x[ok])[0, 1] / np.var(x[ok], ddof=1))
 
 
-def latent_truths(p_mcbi: float) -> dict[str, float]:
-    """The targets' generating values in latent baseline-SD units (``p_mcbi``: MCBI share)."""
-    out = {"pms": param("pms_effect")[0], "eus_t": param("empathy_effect")[0],
-           "teca": param("empathy_effect")[0]}
-    post = implied_effects().query("wave == 'post'").set_index("outcome")["implied"]
+def latent_truths(p_mcbi: float, effects: dict[str, float] | None = None) -> dict[str, float]:
+    """The targets' generating values in latent baseline-SD units (``p_mcbi``: MCBI share).
+
+    ``effects``: the overrides :func:`mcbi.synth.simulate.simulate` was given (None: the
+    generator's effects). ``indirect_ab`` is ``path_a * path_b``.
+    """
+    pms = effect("pms_effect", effects)
+    out = {"pms": pms, "eus_t": effect("eust_effect", effects),
+           "teca": effect("teca_effect", effects)}
+    post = implied_effects(effects).query("wave == 'post'").set_index("outcome")["implied"]
     out.update({k: float(post[k]) for k in PATIENT_TARGETS})
     sdb = param("change_sd_between")
-    out["path_a0"] = param("pms_effect")[0]
-    out["path_a"] = sdb["eus_p"] * param("path_pms_eusp_between") / delta_pms_sd(p_mcbi)
-    out["path_b"] = sdb["bond"] * param("path_eusp_bond_between") / sdb["eus_p"]
+    out["path_a0"] = pms
+    out["path_a"] = (sdb["eus_p"] * effect("path_pms_eusp_between", effects)
+                     / delta_pms_sd(p_mcbi, pms))
+    out["path_b"] = sdb["bond"] * effect("path_eusp_bond_between", effects) / sdb["eus_p"]
+    out["indirect_ab"] = out["path_a"] * out["path_b"]
     return out
 
 
-def observed_truths(sim, trial: TrialData) -> dict[str, float]:
-    """:func:`latent_truths` in the observed scores' units of this replicate."""
+def observed_truths(sim, trial: TrialData,
+                    effects: dict[str, float] | None = None) -> dict[str, float]:
+    """:func:`latent_truths` (of the simulated ``effects``) in this replicate's observed units."""
     p_mcbi = float((sim.therapists[design.ARM] == design.TREATED).mean())
-    lat = latent_truths(p_mcbi)
+    lat = latent_truths(p_mcbi, effects)
     slope = {s: _slope(trial.therapists, sim.therapist_latent, design.THERAPIST_ID, s)
              for s in THERAPIST_TARGETS}
     slope.update({s: _slope(trial.patients, sim.patient_latent, design.PATIENT_ID, s)
@@ -167,18 +181,22 @@ class TrialReplicate:
 
     ``cell = (n_therapists, patients_per_therapist)``; returns one row per target of
     :data:`TARGETS` (columns ``target, estimate, se, ci_lower, ci_upper, significant,
-    truth, failed, rung, reason``).
+    truth, failed, rung, reason``). ``effects``: the simulation's effect overrides as
+    :func:`mcbi.paper.plan_effects.effects_key` pairs (empty: the generator's effects); they
+    are part of the ``repr``, hence of the cache key.
     """
 
     alpha: float = 0.05
     n_draws: int = 5000
     cluster_time: str = "by_time"
+    effects: tuple[tuple[str, float], ...] = ()
 
     def __call__(self, cell: power.Cell, seed: int) -> list[dict]:
         n_t, per = (int(c) for c in cell)
-        sim = simulate(seed, n_therapists=n_t, patients_per_therapist=per)
+        effects = dict(self.effects)
+        sim = simulate(seed, n_therapists=n_t, patients_per_therapist=per, effects=effects)
         trial = score(sim)
-        truths = observed_truths(sim, trial)
+        truths = observed_truths(sim, trial, effects)
         rows = _contrast_rows(trial.therapists, THERAPIST_TARGETS, design.THERAPIST_ID,
                               None, truths, self.alpha)
         rows += _contrast_rows(trial.patients, PATIENT_TARGETS, design.PATIENT_ID,
@@ -197,12 +215,9 @@ class Plan:
 
 def check_grid(therapists: Sequence[int], per: Sequence[int], reps: int,
                effects: str = "generator") -> None:
-    """Refuse designs the generator cannot make and effects not available (``UserError``)."""
+    """Refuse designs the generator cannot make and unknown effects (``UserError``)."""
     if effects not in EFFECTS:
         raise UserError(f"--effects must be one of {', '.join(EFFECTS)}")
-    if effects == "build":
-        raise UserError("--effects build is not implemented yet: the simulation takes its "
-                        "effects from the generator's parameters (--effects generator)")
     if not therapists or not per:
         raise UserError("give at least one number of therapists and of patients per therapist")
     if min(therapists) < 4:
@@ -213,10 +228,24 @@ def check_grid(therapists: Sequence[int], per: Sequence[int], reps: int,
         raise UserError("--reps must be at least 2")
 
 
+def simulated_effects(effects: str = "generator",
+                      manifest: Path | None = None) -> dict[str, float]:
+    """The effect overrides of a plan: none for ``"generator"``, the build's for ``"build"``.
+
+    ``manifest`` defaults to :data:`mcbi.paper.plan_effects.DEFAULT_MANIFEST`; see
+    :func:`mcbi.paper.plan_effects.build_effects` for the mapping and its errors.
+    """
+    if effects not in EFFECTS:
+        raise UserError(f"--effects must be one of {', '.join(EFFECTS)}")
+    if effects == "generator":
+        return {}
+    return plan_effects.build_effects(manifest or plan_effects.DEFAULT_MANIFEST)
+
+
 def plan(therapists: Sequence[int], per: Sequence[int], reps: int, seed: int, client,
          effects: str = "generator", chunk_size: int = 5, cache_dir: Path | None = DEFAULT_CACHE,
          progress: Callable[[int, int], None] | None = None,
-         replicate: power.Replicate | None = None) -> Plan:
+         replicate: power.Replicate | None = None, manifest: Path | None = None) -> Plan:
     """Monte Carlo power of every target for every design (see the module docstring).
 
     Parameters
@@ -228,17 +257,40 @@ def plan(therapists: Sequence[int], per: Sequence[int], reps: int, seed: int, cl
     client : distributed.Client
         Cluster to run on (:func:`mcbi.paper.power.dask_client`).
     effects : {"generator", "build"}
-        Where the effects come from; only the generator's parameters are implemented.
+        Where the effects come from: the generator's parameters, or the current build's
+        estimates (:func:`simulated_effects`).
     chunk_size, cache_dir, progress
         See :func:`mcbi.paper.power.run_replicates`.
     replicate : callable, optional
-        Replicate function (default :class:`TrialReplicate`).
+        Replicate function (default :class:`TrialReplicate` with the effects).
+    manifest : Path, optional
+        Build manifest read with ``effects="build"`` (default ``_build/manifest.json``).
+
+    The table ends with ``effects`` (the source) and ``effect_latent`` (the target's
+    simulated effect in latent baseline-SD units at the design's allocation; NaN for a
+    target the trial's generator does not know).
     """
     check_grid(therapists, per, reps, effects)
+    overrides = simulated_effects(effects, manifest)
     cells = [(int(n), int(k)) for n in sorted(set(therapists)) for k in sorted(set(per))]
-    rows = power.run_replicates(replicate or TrialReplicate(), cells, reps, seed, client,
+    if replicate is None:
+        replicate = TrialReplicate(effects=plan_effects.effects_key(overrides))
+    rows = power.run_replicates(replicate, cells, reps, seed, client,
                                 chunk_size=chunk_size, cache_dir=cache_dir, progress=progress)
-    return Plan(rows, power_table(rows))
+    table = power_table(rows)
+    return Plan(rows, with_effects(table, effects, overrides))
+
+
+def with_effects(table: pd.DataFrame, source: str, overrides: dict[str, float]) -> pd.DataFrame:
+    """``table`` with ``effects`` (``source``) and ``effect_latent`` columns at the end."""
+    out = table.copy()
+    out["effects"] = source
+    values = []
+    for n, target in zip(out["n_therapists"], out["target"], strict=True):
+        n_mcbi = round(int(n) * param("n_mcbi") / param("n_therapists"))
+        values.append(latent_truths(n_mcbi / int(n), overrides).get(target, math.nan))
+    out["effect_latent"] = values
+    return out
 
 
 def power_table(rows: pd.DataFrame) -> pd.DataFrame:

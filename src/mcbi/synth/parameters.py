@@ -105,7 +105,7 @@ def param(name: str):  # noqa: ANN201 - value types vary by parameter
         raise ValueError(f"unknown generating parameter {name!r}") from None
 
 
-def delta_pms_sd(p_mcbi: float | None = None) -> float:
+def delta_pms_sd(p_mcbi: float | None = None, pms_effect: float | None = None) -> float:
     """SD of the therapists' latent post - pre PMS change across both arms.
 
     The change is ``pms_effect[0] * arm + pms_change_sd * noise`` with ``arm`` 1 for a
@@ -116,13 +116,74 @@ def delta_pms_sd(p_mcbi: float | None = None) -> float:
     ----------
     p_mcbi : float, optional
         Share of therapists in the MCBI arm; default ``n_mcbi / n_therapists``.
+    pms_effect : float, optional
+        The PMS effect at post in place of ``pms_effect[0]`` (see :data:`EFFECT_OVERRIDES`).
     """
     if p_mcbi is None:
         p_mcbi = param("n_mcbi") / param("n_therapists")
     if not 0 <= p_mcbi <= 1:
         raise ValueError(f"p_mcbi must lie in [0, 1], not {p_mcbi}")
-    eff = param("pms_effect")[0]
+    eff = param("pms_effect")[0] if pms_effect is None else float(pms_effect)
     return float(math.sqrt(eff**2 * p_mcbi * (1 - p_mcbi) + param("pms_change_sd") ** 2))
+
+
+EFFECT_OVERRIDES: dict[str, str] = {
+    "pms_effect": "therapist PMS: effect at post (latent SD; default pms_effect[0])",
+    "eust_effect": "therapist EUS-T: effect at post (latent SD; default empathy_effect[0])",
+    "teca_effect": "therapist TECA: effect at post (latent SD; default empathy_effect[0])",
+    "path_pms_eusp_between": "standardized between path dPMS -> dEUS-P (|value| <= 1)",
+    "path_eusp_bond_between": "standardized between path dEUS-P -> dbond (|value| <= 1)",
+    "direct_eus_p": "direct arm effect on patients' EUS-P change at post (latent SD; default 0)",
+    "direct_bond": "direct arm effect on patients' bond change at post (latent SD; default 0)",
+    "direct_bsi_som": "direct arm effect on somatization change at post (latent SD; default 0)",
+    "direct_bsi_dep": "direct arm effect on depression change at post (latent SD; default 0)",
+    "direct_bsi_anx": "direct arm effect on anxiety change at post (latent SD; default 0)",
+}
+"""Effects :func:`mcbi.synth.simulate.simulate` can take in place of the table's values.
+
+Every other parameter (variances, ICCs, measurement, dropout, follow-up effects) stays at
+its value in :data:`PARAMETERS`. The generator itself has no direct arm effect on patients
+(the arm reaches them only through dPMS); a ``direct_*`` effect is added to the patients'
+post change (and kept at follow-up in the outcome's ``followup_carryover`` share).
+"""
+
+_PATHS = ("path_pms_eusp_between", "path_eusp_bond_between")
+
+
+def check_effects(effects: dict[str, float] | None) -> dict[str, float]:
+    """Validate effect overrides (:data:`EFFECT_OVERRIDES`); return them as floats.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, a value that is not finite, or a standardized path outside
+        [-1, 1].
+    """
+    out = {}
+    for name, value in (effects or {}).items():
+        if name not in EFFECT_OVERRIDES:
+            raise ValueError(f"unknown effect {name!r}; known: {', '.join(EFFECT_OVERRIDES)}")
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"effect {name} must be finite, not {value}")
+        if name in _PATHS and abs(value) > 1:
+            raise ValueError(f"{name} is a standardized path and must lie in [-1, 1], "
+                             f"not {value:g}")
+        out[name] = value
+    return out
+
+
+def effect(name: str, effects: dict[str, float] | None = None) -> float:
+    """The value of effect ``name`` of :data:`EFFECT_OVERRIDES`: overridden or the default."""
+    if name not in EFFECT_OVERRIDES:
+        raise ValueError(f"unknown effect {name!r}; known: {', '.join(EFFECT_OVERRIDES)}")
+    if effects and name in effects:
+        return float(effects[name])
+    if name in ("eust_effect", "teca_effect"):
+        return float(param("empathy_effect")[0])
+    if name == "pms_effect":
+        return float(param("pms_effect")[0])
+    return float(param(name)) if name in _PATHS else 0.0
 
 
 def parameter_table() -> pd.DataFrame:

@@ -7,7 +7,8 @@ The process (``shared/study.md``, every number in :mod:`mcbi.synth.parameters`):
    the arm effects of :mod:`mcbi.synth.parameters`. Patients change through the mechanism on
    post - pre changes: therapist dPMS -> between part of dEUS-P -> dbond -> dsymptoms,
    with dEUS-P -> dbond -> dsymptoms also within therapists; the arm acts on patients
-   only through these paths. Follow-up keeps a share of the post change.
+   only through these paths (unless :func:`simulate` is given direct effects, as
+   ``plan --effects build`` does). Follow-up keeps a share of the post change.
 3. Generate item responses from the latent traits (loadings 0.6-0.8), round and clip them
    to the response range, and apply reverse keys.
 4. Remove whole waves (dropout, more likely for lower baseline scores: missing at random)
@@ -28,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from mcbi.errors import UserError
-from mcbi.synth.parameters import delta_pms_sd, param
+from mcbi.synth.parameters import check_effects, delta_pms_sd, effect, param
 from mcbi.trial import design
 from mcbi.trial.instruments import PATIENT_INSTRUMENTS, THERAPIST_INSTRUMENTS, Instrument
 
@@ -96,13 +97,20 @@ _THERAPIST_EFFECT_KEY = {
 }
 
 
-def _therapist_latent(rng, arm_mcbi: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+_OVERRIDE_KEY = {"pms": "pms_effect", "eust": "eust_effect", "teca": "teca_effect"}
+PATIENT_DIRECT = ("eus_p", "bond", "bsi_som", "bsi_dep", "bsi_anx")
+"""Patient outcomes that can take a direct arm effect (``direct_<outcome>``)."""
+
+
+def _therapist_latent(rng, arm_mcbi: np.ndarray,
+                      effects: dict[str, float]) -> tuple[pd.DataFrame, np.ndarray]:
     n = arm_mcbi.size
     sd = param("therapist_change_sd")
     waves = {}
     d_pms = None
     for instrument in THERAPIST_INSTRUMENTS:
         eff_post, eff_fu = param(_THERAPIST_EFFECT_KEY[instrument.code])
+        eff_post = effects.get(_OVERRIDE_KEY.get(instrument.code, ""), eff_post)
         for name, base in _subscale_latents(rng, n, instrument).items():
             if instrument.code == "pms":
                 d_pms = eff_post * arm_mcbi + param("pms_change_sd") * rng.standard_normal(n)
@@ -128,12 +136,13 @@ def _standardize(x: np.ndarray, mean: float, sd: float) -> np.ndarray:
     return (x - mean) / sd
 
 
-def _patient_changes(rng, cluster: np.ndarray, d_pms: np.ndarray, p_mcbi: float) -> dict:
+def _patient_changes(rng, cluster: np.ndarray, d_pms: np.ndarray, p_mcbi: float,
+                     effects: dict[str, float], arm_mcbi: np.ndarray) -> dict:
     """Post - pre latent changes of the mechanism outcomes (before trends)."""
     n_t, n_p = d_pms.size, cluster.size
     sdb, sdw = param("change_sd_between"), param("change_sd_within")
-    eff = param("pms_effect")[0]
-    z_pms = _standardize(d_pms, eff * p_mcbi, delta_pms_sd(p_mcbi))
+    eff = effect("pms_effect", effects)
+    z_pms = _standardize(d_pms, eff * p_mcbi, delta_pms_sd(p_mcbi, eff))
 
     def mix(coefs: list[tuple[float, np.ndarray]], r2: float, n: int) -> np.ndarray:
         out = np.sqrt(max(1 - r2, 0.0)) * rng.standard_normal(n)
@@ -141,8 +150,8 @@ def _patient_changes(rng, cluster: np.ndarray, d_pms: np.ndarray, p_mcbi: float)
             out = out + c * x
         return out
 
-    a = param("path_pms_eusp_between")
-    b_b, b_w = param("path_eusp_bond_between"), param("path_eusp_bond_within")
+    a = effect("path_pms_eusp_between", effects)
+    b_b, b_w = effect("path_eusp_bond_between", effects), param("path_eusp_bond_within")
     c_b, cp_b = param("path_bond_symptoms_between"), param("path_eusp_symptoms_between")
     c_w = param("path_bond_symptoms_within")
     f = param("path_eusp_phi")
@@ -159,6 +168,9 @@ def _patient_changes(rng, cluster: np.ndarray, d_pms: np.ndarray, p_mcbi: float)
         s_b = mix([(c_b, bond_b), (cp_b, e_b)], r2_b, n_t)
         s_w = mix([(c_w, bond_w)], c_w**2, n_p)
         changes[name] = sdb["symptoms"] * s_b[cluster] + sdw * s_w
+    for name in PATIENT_DIRECT:  # no direct effect in the generator: only when overridden
+        if f"direct_{name}" in effects:
+            changes[name] = changes[name] + effects[f"direct_{name}"] * arm_mcbi[cluster]
     phi_b = mix([(f, e_b)], f**2, n_t)
     phi_w = mix([(f, e_w)], f**2, n_p)
     changes["phi"] = sdb["phi"] * phi_b[cluster] + sdw * phi_w
@@ -167,7 +179,7 @@ def _patient_changes(rng, cluster: np.ndarray, d_pms: np.ndarray, p_mcbi: float)
     return changes, truth
 
 
-def _patient_latent(rng, cluster, d_pms, p_mcbi):
+def _patient_latent(rng, cluster, d_pms, p_mcbi, effects, arm_mcbi):
     n_t, n_p = d_pms.size, cluster.size
     icc = param("patient_icc")
     base = {}
@@ -175,7 +187,7 @@ def _patient_latent(rng, cluster, d_pms, p_mcbi):
         for name, specific in _subscale_latents(rng, n_p, instrument).items():
             therapist_part = rng.standard_normal(n_t)[cluster]
             base[name] = np.sqrt(icc) * therapist_part + np.sqrt(1 - icc) * specific
-    changes, truth = _patient_changes(rng, cluster, d_pms, p_mcbi)
+    changes, truth = _patient_changes(rng, cluster, d_pms, p_mcbi, effects, arm_mcbi)
     trend = {"bsi_som": param("symptom_trend"), "bsi_dep": param("symptom_trend"),
              "bsi_anx": param("symptom_trend"), "phi": param("phi_trend")}
     carry = param("followup_carryover")
@@ -253,7 +265,8 @@ def _long(ids: pd.Series, id_col: str, frames: list[pd.DataFrame],
 
 
 def simulate(seed: int = DEFAULT_SEED, n_therapists: int | None = None,
-             patients_per_therapist: int | None = None) -> SimulatedTrial:
+             patients_per_therapist: int | None = None,
+             effects: dict[str, float] | None = None) -> SimulatedTrial:
     """Generate the synthetic trial, or the same process with another design.
 
     Parameters
@@ -268,12 +281,20 @@ def simulate(seed: int = DEFAULT_SEED, n_therapists: int | None = None,
         cluster sizes (1-4, drawn and adjusted to 121 patients for 63 therapists, or to
         ``round(n * 121 / 63)`` for another number of therapists). With both arguments
         left out the output is exactly the shipped package's.
+    effects : dict, optional
+        Effects in place of the generator's (names and units in
+        :data:`mcbi.synth.parameters.EFFECT_OVERRIDES`: post effects of PMS, EUS-T and TECA,
+        the two between paths of the mechanism, direct arm effects on the patients'
+        outcomes); every other parameter keeps its value. Empty or None: the generator's
+        effects, with exactly the same output. :func:`implied_effects` gives the patient
+        effects they imply.
 
     Returns
     -------
     SimulatedTrial
         The four tables of the data package and the latent truths.
     """
+    effects = check_effects(effects)
     rng = np.random.default_rng(seed)
     n_t = design.N_THERAPISTS if n_therapists is None else int(n_therapists)
     if n_t < 4:
@@ -308,8 +329,8 @@ def simulate(seed: int = DEFAULT_SEED, n_therapists: int | None = None,
         "problem": rng.choice(design.PROBLEMS, n_p, p=param("problem_probs")),
     })
 
-    t_latent, d_pms = _therapist_latent(rng, mcbi)
-    p_latent, truth = _patient_latent(rng, cluster, d_pms, n_mcbi / n_t)
+    t_latent, d_pms = _therapist_latent(rng, mcbi, effects)
+    p_latent, truth = _patient_latent(rng, cluster, d_pms, n_mcbi / n_t, effects, mcbi)
     t_items = _items(rng, t_latent, THERAPIST_INSTRUMENTS)
     p_items = _items(rng, p_latent, PATIENT_INSTRUMENTS)
 
@@ -413,16 +434,21 @@ STUDY_TARGETS: dict[str, tuple[float, float]] = {
 """Patient effects (MCBI - control, baseline SD) listed in ``shared/study.md``."""
 
 
-def implied_effects() -> pd.DataFrame:
+def implied_effects(effects: dict[str, float] | None = None) -> pd.DataFrame:
     """Arm effects on patients' latent change implied by the mechanism's paths.
 
     The arm reaches patients only through therapist dPMS, so each effect is a product of
     paths (standardized within level) times the between-part SDs. Returns one row per
     outcome and wave: ``outcome, wave, implied, study_target`` in baseline-SD units.
+    With ``effects`` (as in :func:`simulate`) the overridden PMS effect and paths are used
+    and a direct effect is added to the outcome's (the follow-up keeps its carryover share
+    of both).
     """
-    eff = param("pms_effect")[0]
-    shift = param("path_pms_eusp_between") * eff / delta_pms_sd()  # dEUS-P between, SD units
-    b = param("path_eusp_bond_between")
+    effects = check_effects(effects)
+    eff = effect("pms_effect", effects)
+    shift = (effect("path_pms_eusp_between", effects) * eff
+             / delta_pms_sd(pms_effect=eff))  # dEUS-P between, SD units
+    b = effect("path_eusp_bond_between", effects)
     sym = param("path_bond_symptoms_between") * b + param("path_eusp_symptoms_between")
     sdb = param("change_sd_between")
     post = {
@@ -433,6 +459,8 @@ def implied_effects() -> pd.DataFrame:
         "bsi_anx": sdb["symptoms"] * sym * shift,
         "phi": sdb["phi"] * param("path_eusp_phi") * shift,
     }
+    for name in PATIENT_DIRECT:
+        post[name] += effect(f"direct_{name}", effects)
     carry = param("followup_carryover")
     rows = []
     for name, value in post.items():
