@@ -384,7 +384,8 @@ def plan_values(table: pd.DataFrame, needed: pd.DataFrame) -> dict[str, float | 
     ``plan_needed_<target>`` is the text of :func:`therapists_needed` for the largest number
     of patients per therapist on the grid; ``plan_max_mcse`` the largest Monte Carlo SE of a
     power, ``plan_failed_contrasts`` / ``plan_failed_mechanism`` the largest failure shares
-    and ``plan_mechanism_full`` the share of mechanism fits on the ladder's first rung.
+    and ``plan_mechanism_full`` the share of mechanism fits on the ladder's first rung; each
+    of these four also as ``<name>_pct`` (in percent, for the prose).
     """
     per = int(table["patients_per_therapist"].max())
     mech = table["target"].isin(MECHANISM_TARGETS)
@@ -402,6 +403,10 @@ def plan_values(table: pd.DataFrame, needed: pd.DataFrame) -> dict[str, float | 
         ab = table[table["target"] == "indirect_ab"]
         full = sum(_count(r, "full") for r in ab["rungs"])
         out["plan_mechanism_full"] = full / float(ab["reps"].sum()) if len(ab) else math.nan
+    for key in ("plan_max_mcse", "plan_failed_contrasts", "plan_failed_mechanism",
+                "plan_mechanism_full"):
+        if key in out:
+            out[f"{key}_pct"] = 100.0 * float(out[key])  # prose shows shares as percentages
     sel = needed[needed["patients_per_therapist"] == per].set_index("target")["text"]
     for target, text in sel.items():
         out[f"plan_needed_{target}"] = text
