@@ -185,14 +185,15 @@ def _commit() -> str:
 
 
 def write_summary(summary: pd.DataFrame, path: Path, args: argparse.Namespace,
-                  elapsed: float) -> None:
-    """The summary CSV and its sidecar ``<stem>.meta.json`` (command, seeds, date, commit)."""
+                  elapsed: float, commit: str) -> None:
+    """The summary CSV and its sidecar ``<stem>.meta.json`` (command, seeds, date, commit
+    at the start of the run)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     summary.to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
     meta = {"command": "PYTHONPATH=src .venv/bin/python benchmarks/ladder.py "
                        + " ".join(sys.argv[1:]),
             "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
-            "code_commit": _commit(),
+            "code_commit": commit,
             "synthetic_seeds": f"{args.first}-{args.first + args.draws - 1}",
             "perturbation_seeds": f"100-{100 + args.reps - 1}",
             "truth_seeds": f"{TRUTH_SEED}-{TRUTH_SEED + args.truth_draws - 1}",
@@ -312,6 +313,7 @@ def main() -> None:
     parser.add_argument("--summary", type=Path, default=None,
                         help="CSV of the per-kind summary (+ .meta.json) for the book")
     args = parser.parse_args()
+    commit = _commit()  # the code that runs, not whatever is checked out when it ends
     wall, cpu = time_ladder()
     print(f"one ladder on the shipped data: {wall:.2f} s wall-clock, {cpu:.2f} s CPU "
           f"(median of 5; load average {os.getloadavg()[0]:.1f})")
@@ -336,7 +338,7 @@ def main() -> None:
     summary = summarize(rows, truth, shipped)
     print(summary.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     if args.summary:
-        write_summary(summary, args.summary, args, elapsed)
+        write_summary(summary, args.summary, args, elapsed, commit)
     for col in ("first_failure", "last_failure"):
         fails = rows[rows[col] != ""].groupby(["kind", col]).size()
         if len(fails):

@@ -142,10 +142,14 @@ class LadderResult:
         Every rung tried, in order (the ladder stops at the first that passes).
     chosen : RungOutcome or None
         The first rung that passed, or None when none did.
+    stopped : list of str
+        Why no rung was fitted at all (:func:`data_reasons`); empty when the rungs were
+        fitted.
     """
 
     outcomes: list[RungOutcome]
     chosen: RungOutcome | None
+    stopped: list[str] = field(default_factory=list)
 
     @property
     def result(self) -> MSEMResult | None:
@@ -294,7 +298,7 @@ def fit_ladder(data: pd.DataFrame, rungs: tuple[Rung, ...] = RUNGS,
     except ValueError:  # the model cannot be read against the data: each fit says why
         stop = []
     if stop:
-        return LadderResult([RungOutcome(r, False, stop) for r in rungs], None)
+        return LadderResult([RungOutcome(r, False, stop) for r in rungs], None, stop)
     for rung in rungs:
         try:
             with warnings.catch_warnings():
@@ -330,9 +334,13 @@ def mechanism_values(ladder: LadderResult, n_draws: int = 20000, seed: int = 1,
     keys += ["indirect_ab", "indirect_ab_ci_lower", "indirect_ab_ci_upper"]
     out: dict = {k: float("nan") for k in keys}
     if ladder.chosen is None:
+        if ladder.stopped:  # ruled out by the data's structure
+            reason = "no rung fitted: " + "; ".join(ladder.stopped)
+        else:
+            reason = "no rung passed: " + " | ".join(
+                f"{o.rung.name}: {'; '.join(o.reasons)}" for o in ladder.outcomes)
         out.update(mechanism_model="", mechanism_model_text="", mechanism_bounds="",
-                   mechanism_reason="no rung passed: " + " | ".join(
-                       f"{o.rung.name}: {'; '.join(o.reasons)}" for o in ladder.outcomes))
+                   mechanism_reason=reason)
         return out
     res, rung = ladder.chosen.result, ladder.chosen.rung
     out.update(mechanism_model=rung.name, mechanism_model_text=rung.model,

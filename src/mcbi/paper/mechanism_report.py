@@ -178,6 +178,10 @@ def ladder_table(ladder: LadderResult, rungs: tuple[Rung, ...] = RUNGS) -> pd.Da
 def ladder_sentence(ladder: LadderResult) -> str:
     """Which rung is reported, or that none passed (plain text for glue)."""
     if ladder.chosen is None:
+        if ladder.stopped:
+            return ("No rung was fitted: which cells of these data are observed rules the "
+                    "model out (the reason is given below), so this build reports no estimate "
+                    "of the mechanism.")
         return ("No rung passed, so this build reports no estimate of the mechanism; the "
                 "reasons are listed below.")
     n = len(ladder.outcomes)
@@ -192,7 +196,7 @@ def ladder_sentence(ladder: LadderResult) -> str:
 def no_estimate_note(reason: str) -> str:
     """The MyST admonition shown when no rung of the ladder passed."""
     return (":::{admonition} No estimate of the mechanism\n:class: caution\n"
-            "Every rung of the ladder failed, so the paths, indirect effects, fit measures "
+            "No rung of the ladder gave an estimate, so the paths, indirect effects, fit measures "
             f"and comparisons that need estimates are not shown. {reason}\n:::\n")
 
 
