@@ -21,7 +21,7 @@ import pandas as pd
 
 from mcbi.paper.apa import fmt_num
 from mcbi.paper.ladder import MIN_COVERAGE, MIN_PAIRS, mechanism_values
-from mcbi.paper.tables import markdown_table
+from mcbi.paper.tables import myst_table
 
 __all__ = ["EVIDENCE", "KINDS", "read_evidence", "evidence_table", "evidence_caption",
            "evidence_markdown", "evidence_values", "find_evidence"]
@@ -40,6 +40,7 @@ KINDS = {
 }
 """Families of data sets of ``benchmarks/ladder.py``, in words."""
 
+_PATHS = (("a", "a"), ("b", "b"), ("a×b", "ab"))
 _RUNGS = ("full", "full_bounded", "diagonal_between", "chain")
 _COLUMNS = ("kind", "n", "estimate_%", *_RUNGS, "none", "none_reason", "a_bias", "b_bias",
             "ab_bias", "a_cover%", "b_cover%", "ab_cover%")
@@ -90,13 +91,11 @@ def evidence_table(summary: pd.DataFrame) -> pd.DataFrame:
         if none:
             used += ("; " if used else "") + f"none {none} ({r['none_reason']})"
         rows.append({
-            "Data sets": KINDS.get(r["kind"], r["kind"]), "*n*": str(int(r["n"])),
+            "Data sets": KINDS.get(r["kind"], r["kind"]), "n": str(int(r["n"])),
             "With estimate (%)": _pct(float(r["estimate_%"])), "Rung used (count)": used,
             **{f"Bias {p}": fmt_num(float(r[f"{k}_bias"]), 3)
-               if math.isfinite(float(r[f"{k}_bias"])) else ""
-               for p, k in (("*a*", "a"), ("*b*", "b"), ("*a*×*b*", "ab"))},
-            **{f"Coverage {p} (%)": _pct(float(r[f"{k}_cover%"]))
-               for p, k in (("*a*", "a"), ("*b*", "b"), ("*a*×*b*", "ab"))},
+               if math.isfinite(float(r[f"{k}_bias"])) else "" for p, k in _PATHS},
+            **{f"Coverage {p} (%)": _pct(float(r[f"{k}_cover%"])) for p, k in _PATHS},
         })
     return pd.DataFrame(rows)
 
@@ -133,7 +132,9 @@ def evidence_markdown(path: str | Path | None) -> str:
         "is not defined. Reasons: *too little data* = path *a* or *b* had fewer than "
         f"{MIN_PAIRS} units or {100 * MIN_COVERAGE:.0f} % of the units observed on both of "
         "its variables; *not identified* = no therapist with two patients.\n")
-    return markdown_table(table, "lrrl" + "r" * 6) + "\n" + note
+    caption = ("The mechanism ladder on data of known origin: share of data sets with an "
+               "estimate, rung reported, bias and coverage of a, b and a×b")
+    return myst_table(table, caption, "tbl-ladder-simulation", "lrrl" + "r" * 6) + "\n" + note
 
 
 def evidence_values(path: str | Path | None) -> dict[str, float | str]:
