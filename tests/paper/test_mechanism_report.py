@@ -156,8 +156,11 @@ def test_ladder_sentence_names_the_rung_or_says_none_passed() -> None:
     assert "after 2 rungs failed, diagonal_between" in text
     none = mechanism_report.ladder_sentence(LadderResult(fails, None))
     assert none.startswith("No rung passed")
-    stopped = LadderResult(fails, None, ["not identified: one patient each"])
+    why = ["not identified: one patient each"]
+    stopped = LadderResult([_outcome(r, False, why) for r in RUNGS], None, why)
     assert mechanism_report.ladder_sentence(stopped).startswith("No rung was fitted")
+    table = mechanism_report.ladder_table(stopped)
+    assert set(table["Outcome"]) == {"not fitted"}
 
 
 def test_no_estimate_note_carries_the_reason() -> None:

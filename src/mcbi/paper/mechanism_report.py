@@ -158,7 +158,9 @@ RUNG_RESTRICTIONS = {
 def ladder_table(ladder: LadderResult, rungs: tuple[Rung, ...] = RUNGS) -> pd.DataFrame:
     """One row per rung of the ladder: name, what it restricts, outcome and reason.
 
-    Rungs after the reported one are listed as not tried.
+    Rungs after the reported one are listed as not tried; when the data's structure rules
+    every rung out (``ladder.stopped``), each is listed as not fitted and the reason is
+    given once, in the no-estimate note.
     """
     tried = {o.rung.name: o for o in ladder.outcomes}
     rows = []
@@ -166,6 +168,8 @@ def ladder_table(ladder: LadderResult, rungs: tuple[Rung, ...] = RUNGS) -> pd.Da
         out = tried.get(rung.name)
         if out is None:
             outcome, reason = "not tried", "an earlier rung passed"
+        elif ladder.stopped:
+            outcome, reason = "not fitted", "the data rule every rung out (see below)"
         elif out.passed:
             outcome, reason = "passed: reported", ""
         else:
