@@ -2,7 +2,12 @@
 
 Usage (from the repository root)::
 
-    PYTHONPATH=src .venv/bin/python benchmarks/ladder.py [--draws 200] [--reps 20] [--workers 2]
+    PYTHONPATH=src .venv/bin/python benchmarks/ladder.py [--draws 200] [--reps 20] [--workers 2] \
+        [--summary benchmarks/results/ladder.csv]
+
+``--summary`` writes the per-kind table (:func:`summarize`) as CSV and, beside it,
+``<name>.meta.json`` with the command, seeds, counts, date and code commit; the book's
+appendix reads both (:mod:`mcbi.paper.ladder_evidence`).
 
 Data sets scored (each through :func:`mcbi.trial.data.load` on a written package, then
 :func:`mcbi.paper.mechanism.change_data`, then :func:`mcbi.paper.ladder.fit_ladder`):
@@ -30,7 +35,10 @@ CPU, since other processes on a shared machine inflate the wall-clock time).
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one thread per worker process
@@ -155,6 +163,45 @@ def evaluate(task: tuple[str, int]) -> tuple[dict, pd.DataFrame]:
     return row, data
 
 
+def _reason_kind(failure: str) -> str:
+    """'rung: reason' -> the kind of reason, for the summary (e.g. 'too little data')."""
+    text = failure.split(": ", 1)[-1]
+    for kind in ("too little data", "not identified", "not converged", "inadmissible",
+                 "standard errors not available", "fit failed", "no data"):
+        if text.startswith(kind):
+            return kind
+    return text
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return out + (" (with uncommitted changes)" if dirty else "")
+
+
+def write_summary(summary: pd.DataFrame, path: Path, args: argparse.Namespace,
+                  elapsed: float, commit: str) -> None:
+    """The summary CSV and its sidecar ``<stem>.meta.json`` (command, seeds, date, commit
+    at the start of the run)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    summary.to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
+    meta = {"command": "PYTHONPATH=src .venv/bin/python benchmarks/ladder.py "
+                       + " ".join(sys.argv[1:]),
+            "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+            "code_commit": commit,
+            "synthetic_seeds": f"{args.first}-{args.first + args.draws - 1}",
+            "perturbation_seeds": f"100-{100 + args.reps - 1}",
+            "truth_seeds": f"{TRUTH_SEED}-{TRUTH_SEED + args.truth_draws - 1}",
+            "draws": args.draws, "reps": args.reps, "truth_draws": args.truth_draws,
+            "minutes": round(elapsed / 60, 1)}
+    path.with_suffix(".meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+
+
 def _short(reason: str) -> str:
     """A reason without its numbers, for counting."""
     return reason.split(" = ")[0].split(" (")[0].split(";")[0]
@@ -211,6 +258,9 @@ def summarize(res: pd.DataFrame, truth: pd.DataFrame,
         row = {"kind": kind, "n": len(grp), "estimate_%": 100 * len(ok) / len(grp)}
         for rung in RUNGS:
             row[rung.name] = int((grp["rung"] == rung.name).sum())
+        row["none"] = int((grp["rung"] == "none").sum())
+        reasons = grp.loc[grp["rung"] == "none", "last_failure"].map(_reason_kind)
+        row["none_reason"] = reasons.mode().iloc[0] if len(reasons) else ""
         row["s_median"] = grp["seconds"].median()
         for p, col, lo, hi in (("a", "path_a", "path_a_ci_lower", "path_a_ci_upper"),
                                ("b", "path_b", "path_b_ci_lower", "path_b_ci_upper"),
@@ -260,7 +310,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--truth-draws", type=int, default=200)
     parser.add_argument("--out", type=Path, default=None, help="CSV of per-data-set rows")
+    parser.add_argument("--summary", type=Path, default=None,
+                        help="CSV of the per-kind summary (+ .meta.json) for the book")
     args = parser.parse_args()
+    commit = _commit()  # the code that runs, not whatever is checked out when it ends
     wall, cpu = time_ladder()
     print(f"one ladder on the shipped data: {wall:.2f} s wall-clock, {cpu:.2f} s CPU "
           f"(median of 5; load average {os.getloadavg()[0]:.1f})")
@@ -282,8 +335,10 @@ def main() -> None:
     print("\nLadder results. synthetic: bias vs the pseudo-true value of the rung used, "
           "coverage of 95 % intervals (Wald for a, b; Monte Carlo for a*b). Perturbed "
           "kinds: bias = mean shift from the unperturbed shipped estimate.")
-    print(summarize(rows, truth, shipped).to_string(index=False,
-                                                    float_format=lambda x: f"{x:.3f}"))
+    summary = summarize(rows, truth, shipped)
+    print(summary.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    if args.summary:
+        write_summary(summary, args.summary, args, elapsed, commit)
     for col in ("first_failure", "last_failure"):
         fails = rows[rows[col] != ""].groupby(["kind", col]).size()
         if len(fails):

@@ -103,10 +103,36 @@ def test_failed_fit_is_a_reason_not_an_error():
 
 def test_one_unit_per_cluster_is_reported_as_not_identified():
     data = _data(3).drop_duplicates("g")
-    lad = ladder.fit_ladder(data, cluster="g")
-    assert lad.chosen is None
+    lad = ladder.fit_ladder(data, (ladder.Rung("free", SMALL, None),), cluster="g")
+    assert lad.chosen is None and lad.stopped and lad.stopped[0].startswith("not identified")
     assert all("not identified" in o.reasons[0] for o in lad.outcomes)
     assert "not identified" in ladder.mechanism_values(lad)["mechanism_reason"]
+
+
+def test_path_support_counts_clusters_for_a_and_units_for_b():
+    data = _data(3)
+    data.loc[data.index[:5], "y"] = np.nan
+    sup = ladder.path_support(data, SMALL, cluster="g").set_index("label")
+    assert sup.loc["a", "unit"] == "therapists" and sup.loc["b", "unit"] == "patients"
+    assert sup.loc["a", "pairs"] == data["g"].nunique() == sup.loc["a", "units"]
+    assert sup.loc["b", "pairs"] == len(data) - 5 and sup.loc["b", "units"] == len(data)
+
+
+def test_too_little_support_stops_the_ladder_before_any_fit():
+    data = _data(3, n_clusters=80, vyb=0.5)
+    data.loc[data.index[ladder.MIN_PAIRS - 1:], "m"] = np.nan  # m on fewer than MIN_PAIRS rows
+    lad = ladder.fit_ladder(data, (ladder.Rung("free", SMALL, None),), cluster="g")
+    assert lad.chosen is None and lad.outcomes[0].result is None
+    reasons = lad.outcomes[0].reasons
+    assert any(r.startswith("too little data for path a") for r in reasons)
+    assert any(r.startswith("too little data for path b") for r in reasons)
+    assert "too little data" in ladder.mechanism_values(lad)["mechanism_reason"]
+
+
+def test_support_rule_reads_only_which_cells_are_observed():
+    data = _data(3, n_clusters=80, vyb=0.5)
+    scrambled = data.assign(y=np.random.default_rng(0).permutation(data["y"].to_numpy()))
+    assert ladder.data_reasons(data, SMALL, "g") == ladder.data_reasons(scrambled, SMALL, "g")
 
 
 def test_contract_values_come_from_the_chosen_rung():

@@ -245,6 +245,8 @@ def test_sample_counts_by_hand(trial) -> None:
     out = mechanism.sample_counts(trial, data)
     assert out["patients_used"] == 2 and out["therapists_used"] == 2
     assert out["patients_complete"] == 1 and out["therapists_no_pms"] == 1
+    assert out["therapists_multi"] == 0  # t1 and t2 keep one used patient each
+    assert out["patients_per_therapist_min"] == out["patients_per_therapist_max"] == 1
     assert out["patients_total"] == trial.patient_info[design.PATIENT_ID].nunique()
     assert out["therapists_total"] == trial.therapist_info[design.THERAPIST_ID].nunique()
 

@@ -156,6 +156,11 @@ def test_ladder_sentence_names_the_rung_or_says_none_passed() -> None:
     assert "after 2 rungs failed, diagonal_between" in text
     none = mechanism_report.ladder_sentence(LadderResult(fails, None))
     assert none.startswith("No rung passed")
+    why = ["not identified: one patient each"]
+    stopped = LadderResult([_outcome(r, False, why) for r in RUNGS], None, why)
+    assert mechanism_report.ladder_sentence(stopped).startswith("No rung was fitted")
+    table = mechanism_report.ladder_table(stopped)
+    assert set(table["Outcome"]) == {"not fitted"}
 
 
 def test_no_estimate_note_carries_the_reason() -> None:
@@ -281,7 +286,7 @@ def test_every_section_with_estimates_cites_only_what_it_shows(analysis) -> None
 def test_sections_without_estimates(no_estimates) -> None:
     values = _values(no_estimates)
     assert values["mechanism_model"] == "" and math.isnan(values["path_a"])
-    assert values["mechanism_reason"].startswith("no rung passed")
+    assert values["mechanism_reason"].startswith("no rung fitted: not identified")
     assert values["mech_claims_reproduced"] == 0 and values["mech_claims_estimable"] == 0
     status = mechanism_report.section("status", no_estimates, values)
     assert status.startswith(":::{admonition} No estimate of the mechanism")

@@ -175,15 +175,18 @@ def test_parameters_lists_every_parameter() -> None:
 
 # --- generate_pages --------------------------------------------------------------------
 
-NAMES = ("codebook.md", "scoring.md", "parameters.md")
+NAMES = ("codebook.md", "scoring.md", "parameters.md", "ladder_simulation.md")
 
 
-def test_generate_pages_returns_three_pages() -> None:
+def test_generate_pages_returns_four_pages() -> None:
+    from mcbi.paper.ladder_evidence import evidence_markdown, find_evidence
+
     generated = pages.generate_pages(DATA)
     assert list(generated) == list(NAMES)
     assert generated["codebook.md"] == pages.codebook_markdown(DATA)
     assert generated["scoring.md"] == pages.scoring_markdown()
     assert generated["parameters.md"] == pages.parameters_markdown()
+    assert generated["ladder_simulation.md"] == evidence_markdown(find_evidence())
 
 
 def test_written_pages_leave_unchanged_files_alone(tmp_path: Path) -> None:

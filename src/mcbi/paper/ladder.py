@@ -23,10 +23,28 @@ check is reported:
 A rung *passes* when the optimiser converged, the solution is admissible (no negative
 variance, positive-definite within and positive semi-definite between implied covariance
 matrices; a variance on its zero bound is admissible) and every interior free parameter
-has a finite standard error. Data in which every therapist has a single patient are not
-fitted at all: there the within and between parts are not separately identified, and the
-ladder reports that as the reason. Every rung uses the three starts of
+has a finite standard error. Every rung uses the three starts of
 :data:`mcbi.stats.msem.starts.START_NAMES` and keeps the best admissible optimum.
+
+Before any rung is fitted, two checks on the data's structure alone (never on estimates)
+can stop the ladder with a reason instead of an estimate:
+
+* *Clusters.* When no therapist has more than one patient in the model (a patient enters
+  with a change on at least one patient variable), the within and between parts are not
+  separately identified. A single-level path model would identify ``a`` (ΔPMS is a
+  therapist variable) but its ``b`` would pool within- and between-therapist association:
+  a different quantity from the between-level ``b`` that the contract, the published claim
+  and the truth comparison are about, so it is not a rung (the chapter's single-level
+  check shows it where it can be fitted).
+* *Support of the paths.* For each of ``a`` and ``b`` (:func:`path_support`) the data must
+  hold at least :data:`MIN_PAIRS` units observed on both of the path's variables, and at
+  least :data:`MIN_COVERAGE` of the units in the model: therapists with a ΔPMS and a
+  patient with a ΔEUS-P for ``a``; patients with both ΔEUS-P and Δbond for ``b``. The
+  10 % follows lavaan's warning for pairwise covariance coverage under FIML. Below it the
+  estimate of the path comes from the model's extrapolation, not from data: with 30 % of
+  item cells blanked independently, the 80 % scoring rule leaves about one therapist with
+  both a ΔPMS and a patient's ΔEUS-P, and an admissible optimum with finite standard
+  errors is still found on some draws (path *a* near −7 on a change-score scale).
 """
 
 from __future__ import annotations
@@ -41,13 +59,21 @@ from mcbi.paper.mechanism import CLUSTER, MODEL
 from mcbi.stats.msem import MSEMResult, build_partable, fit
 
 __all__ = ["Rung", "RungOutcome", "LadderResult", "RUNGS", "fit_ladder", "mechanism_values",
-           "diagonal_between_model"]
+           "diagonal_between_model", "path_support", "data_reasons", "MIN_PAIRS",
+           "MIN_COVERAGE"]
 
 PATH_A, PATH_B, INDIRECT_AB = "a", "b", "pms_eusp_bond"
 """Labels of ΔPMS -> ΔEUS-P (between), ΔEUS-P -> Δbond (between) and the defined a*b."""
 
 MAX_ITER = 600
 """Iteration limit per start (at most 12,000 likelihood evaluations): bounds the time."""
+
+MIN_PAIRS = 10
+"""Least number of units observed on both variables of path ``a`` and of path ``b``."""
+
+MIN_COVERAGE = 0.10
+"""Least share of the units in the model observed on both variables of a path (lavaan's
+pairwise-coverage warning threshold)."""
 
 CHAIN_MODEL = """
 level: 1
@@ -116,10 +142,14 @@ class LadderResult:
         Every rung tried, in order (the ladder stops at the first that passes).
     chosen : RungOutcome or None
         The first rung that passed, or None when none did.
+    stopped : list of str
+        Why no rung was fitted at all (:func:`data_reasons`); empty when the rungs were
+        fitted.
     """
 
     outcomes: list[RungOutcome]
     chosen: RungOutcome | None
+    stopped: list[str] = field(default_factory=list)
 
     @property
     def result(self) -> MSEMResult | None:
@@ -153,9 +183,92 @@ def rung_check(res: MSEMResult) -> list[str]:
     return reasons
 
 
+def path_support(data: pd.DataFrame, model: str, cluster: str = CLUSTER) -> pd.DataFrame:
+    """How many units carry data on both variables of the paths labelled ``a`` and ``b``.
+
+    A path between two level-1 variables is counted in level-1 units (rows) observed on
+    both; a path with a between-only variable (constant within a cluster, e.g. ΔPMS) is
+    counted in clusters with that variable observed and at least one row observing the
+    other. Units in the model are the rows with at least one level-1 variable of ``model``
+    observed, and their clusters.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per level-1 unit.
+    model : str
+        Model syntax with level-2 regressions labelled ``a`` and ``b``.
+    cluster : str
+        Cluster column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per path: ``label, lhs, rhs, unit`` ("patients" or "therapists"),
+        ``pairs, units`` and ``coverage`` (pairs / units).
+    """
+    table, roles = build_partable(model)
+    y = [v for v in roles.y if v in data.columns]
+    used = data[data[y].notna().any(axis=1)] if y else data.iloc[:0]
+    rows = []
+    for lab in (PATH_A, PATH_B):
+        path = table[(table["label"] == lab) & (table["op"] == "~")]
+        if path.empty:
+            raise ValueError(f"the model has no regression labelled {lab!r}")
+        lhs, rhs = path.iloc[0]["lhs"], path.iloc[0]["rhs"]
+        missing = [v for v in (lhs, rhs) if v not in data.columns]
+        if missing:
+            raise ValueError(f"data lack the columns {missing}")
+        top = [v for v in (lhs, rhs) if v in roles.z]
+        if top:
+            other = rhs if lhs in top else lhs
+            by = used.groupby(cluster)
+            ok = by[top[0]].apply(lambda s: s.notna().any()) & by[other].apply(
+                lambda s: s.notna().any())
+            pairs, units, unit = int(ok.sum()), int(used[cluster].nunique()), "therapists"
+        else:
+            pairs = int((used[lhs].notna() & used[rhs].notna()).sum())
+            units, unit = len(used), "patients"
+        rows.append({"label": lab, "lhs": lhs, "rhs": rhs, "unit": unit, "pairs": pairs,
+                     "units": units, "coverage": pairs / units if units else 0.0})
+    return pd.DataFrame(rows)
+
+
+def data_reasons(data: pd.DataFrame, model: str, cluster: str = CLUSTER) -> list[str]:
+    """Why the data's structure alone rules out every rung (empty: fit the ladder).
+
+    Looks only at which cells are observed, never at values or estimates: no cluster with
+    two units in the model (the within and between parts are not separately identified),
+    or too little support for path ``a`` or ``b`` (:func:`path_support`, below
+    :data:`MIN_PAIRS` or :data:`MIN_COVERAGE`).
+    """
+    _, roles = build_partable(model)
+    y = [v for v in roles.y if v in data.columns]
+    used = data[data[y].notna().any(axis=1)] if y else data.iloc[:0]
+    if used.empty:
+        return ["no data: no unit has any level-1 variable of the model observed"]
+    sizes = used.groupby(cluster).size()
+    if sizes.max() < 2:
+        return [f"not identified: each of the {len(sizes)} therapists in the model has a "
+                "single patient with a change score, so the within- and between-therapist "
+                "parts of the patients' changes cannot be separated (a two-level model needs "
+                "therapists with two or more patients)"]
+    reasons = []
+    for r in path_support(data, model, cluster).itertuples():
+        if r.pairs < MIN_PAIRS or r.coverage < MIN_COVERAGE:
+            reasons.append(
+                f"too little data for path {r.label} ({r.rhs} → {r.lhs}): {r.pairs} of "
+                f"{r.units} {r.unit} in the model ({100 * r.coverage:.0f} %) are observed on "
+                f"both; the ladder needs at least {MIN_PAIRS} and {100 * MIN_COVERAGE:.0f} %")
+    return reasons
+
+
 def fit_ladder(data: pd.DataFrame, rungs: tuple[Rung, ...] = RUNGS,
                cluster: str = CLUSTER) -> LadderResult:
     """Fit the rungs in order and stop at the first that passes :func:`rung_check`.
+
+    No rung is fitted when :func:`data_reasons` (on the first rung's model) rules the data
+    out; every rung then carries those reasons.
 
     Parameters
     ----------
@@ -180,10 +293,12 @@ def fit_ladder(data: pd.DataFrame, rungs: tuple[Rung, ...] = RUNGS,
     if cluster not in data.columns:
         raise ValueError(f"cluster column {cluster!r} not in the data")
     outcomes: list[RungOutcome] = []
-    if data.groupby(cluster).size().max() < 2:
-        reason = ("not identified: every cluster has one unit, so the within and between "
-                  "parts cannot be separated")
-        return LadderResult([RungOutcome(r, False, [reason]) for r in rungs], None)
+    try:
+        stop = data_reasons(data, rungs[0].model, cluster)
+    except ValueError:  # the model cannot be read against the data: each fit says why
+        stop = []
+    if stop:
+        return LadderResult([RungOutcome(r, False, stop) for r in rungs], None, stop)
     for rung in rungs:
         try:
             with warnings.catch_warnings():
@@ -219,9 +334,13 @@ def mechanism_values(ladder: LadderResult, n_draws: int = 20000, seed: int = 1,
     keys += ["indirect_ab", "indirect_ab_ci_lower", "indirect_ab_ci_upper"]
     out: dict = {k: float("nan") for k in keys}
     if ladder.chosen is None:
+        if ladder.stopped:  # ruled out by the data's structure
+            reason = "no rung fitted: " + "; ".join(ladder.stopped)
+        else:
+            reason = "no rung passed: " + " | ".join(
+                f"{o.rung.name}: {'; '.join(o.reasons)}" for o in ladder.outcomes)
         out.update(mechanism_model="", mechanism_model_text="", mechanism_bounds="",
-                   mechanism_reason="no rung passed: " + " | ".join(
-                       f"{o.rung.name}: {'; '.join(o.reasons)}" for o in ladder.outcomes))
+                   mechanism_reason=reason)
         return out
     res, rung = ladder.chosen.result, ladder.chosen.rung
     out.update(mechanism_model=rung.name, mechanism_model_text=rung.model,

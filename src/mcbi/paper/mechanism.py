@@ -135,8 +135,11 @@ def sample_counts(trial: TrialData, data: pd.DataFrame) -> dict[str, int]:
     dict
         ``patients_total, therapists_total`` (in the package), ``patients_used,
         therapists_used`` (in the model), ``patients_complete`` (used patients with every
-        patient variable observed) and ``therapists_no_pms`` (used therapists without a
-        ΔPMS).
+        patient variable observed), ``therapists_no_pms`` (used therapists without a
+        ΔPMS), ``therapists_multi`` (used therapists with two or more used patients: the
+        ones that separate within- from between-therapist variation) and
+        ``patients_per_therapist_min`` / ``_max`` (used patients per used therapist; 0 when
+        no patient is used).
     """
     missing = [v for v in (*PATIENT_VARIABLES, "pms", CLUSTER) if v not in data.columns]
     if missing:
@@ -144,11 +147,15 @@ def sample_counts(trial: TrialData, data: pd.DataFrame) -> dict[str, int]:
     obs = data[list(PATIENT_VARIABLES)].notna()
     used = data[obs.any(axis=1)]
     by_therapist = used.groupby(CLUSTER)["pms"].first()
+    sizes = used.groupby(CLUSTER).size()
     return {"patients_total": int(trial.patient_info[design.PATIENT_ID].nunique()),
             "therapists_total": int(trial.therapist_info[CLUSTER].nunique()),
             "patients_used": len(used), "therapists_used": int(used[CLUSTER].nunique()),
             "patients_complete": int(obs.all(axis=1).sum()),
-            "therapists_no_pms": int(by_therapist.isna().sum())}
+            "therapists_no_pms": int(by_therapist.isna().sum()),
+            "therapists_multi": int((sizes >= 2).sum()),
+            "patients_per_therapist_min": int(sizes.min()) if len(sizes) else 0,
+            "patients_per_therapist_max": int(sizes.max()) if len(sizes) else 0}
 
 
 def fit_model(data: pd.DataFrame, model: str = MODEL) -> MSEMResult:

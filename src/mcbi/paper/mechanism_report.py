@@ -158,7 +158,9 @@ RUNG_RESTRICTIONS = {
 def ladder_table(ladder: LadderResult, rungs: tuple[Rung, ...] = RUNGS) -> pd.DataFrame:
     """One row per rung of the ladder: name, what it restricts, outcome and reason.
 
-    Rungs after the reported one are listed as not tried.
+    Rungs after the reported one are listed as not tried; when the data's structure rules
+    every rung out (``ladder.stopped``), each is listed as not fitted and the reason is
+    given once, in the no-estimate note.
     """
     tried = {o.rung.name: o for o in ladder.outcomes}
     rows = []
@@ -166,6 +168,8 @@ def ladder_table(ladder: LadderResult, rungs: tuple[Rung, ...] = RUNGS) -> pd.Da
         out = tried.get(rung.name)
         if out is None:
             outcome, reason = "not tried", "an earlier rung passed"
+        elif ladder.stopped:
+            outcome, reason = "not fitted", "the data rule every rung out (see below)"
         elif out.passed:
             outcome, reason = "passed: reported", ""
         else:
@@ -178,6 +182,10 @@ def ladder_table(ladder: LadderResult, rungs: tuple[Rung, ...] = RUNGS) -> pd.Da
 def ladder_sentence(ladder: LadderResult) -> str:
     """Which rung is reported, or that none passed (plain text for glue)."""
     if ladder.chosen is None:
+        if ladder.stopped:
+            return ("No rung was fitted: which cells of these data are observed rules the "
+                    "model out (the reason is given below), so this build reports no estimate "
+                    "of the mechanism.")
         return ("No rung passed, so this build reports no estimate of the mechanism; the "
                 "reasons are listed below.")
     n = len(ladder.outcomes)
@@ -192,7 +200,7 @@ def ladder_sentence(ladder: LadderResult) -> str:
 def no_estimate_note(reason: str) -> str:
     """The MyST admonition shown when no rung of the ladder passed."""
     return (":::{admonition} No estimate of the mechanism\n:class: caution\n"
-            "Every rung of the ladder failed, so the paths, indirect effects, fit measures "
+            "No rung of the ladder gave an estimate, so the paths, indirect effects, fit measures "
             f"and comparisons that need estimates are not shown. {reason}\n:::\n")
 
 

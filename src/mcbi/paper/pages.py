@@ -1,5 +1,6 @@
-"""Generated book pages: the codebook (from ``datapackage.json``) and the generating
-parameters (from :mod:`mcbi.synth.parameters`).
+"""Generated book pages: the codebook (from ``datapackage.json``), the generating
+parameters (from :mod:`mcbi.synth.parameters`) and the ladder's simulation table (from the
+committed ``benchmarks/results/ladder.csv``, :mod:`mcbi.paper.ladder_evidence`).
 
 The command line passes :func:`generate_pages` to the book pipeline, which writes the
 pages into ``book/_generated/`` before Jupyter Book runs; ``book/codebook.md`` and
@@ -11,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mcbi.paper.apa import fmt_num
+from mcbi.paper.ladder_evidence import evidence_markdown, find_evidence
 from mcbi.paper.tables import markdown_table
 from mcbi.synth.parameters import parameter_table
 from mcbi.synth.simulate import DEFAULT_SEED, implied_effects
@@ -73,4 +75,5 @@ def generate_pages(data_dir: Path) -> dict[str, str]:
         "codebook.md": codebook_markdown(Path(data_dir)),
         "scoring.md": scoring_markdown(),
         "parameters.md": parameters_markdown(),
+        "ladder_simulation.md": evidence_markdown(find_evidence()),
     }
