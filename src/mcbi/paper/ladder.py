@@ -1,7 +1,7 @@
 """A model ladder for the mechanism, fixed in advance: the first admissible rung is reported.
 
 The mechanism model (:data:`mcbi.paper.mechanism.MODEL`) has many between-therapist
-parameters for 63 therapists with one to four patients each. On real data (item noise,
+parameters for the trial's 63 therapists with a few patients each. On real data (item noise,
 missing therapists or items, one patient per therapist) its maximum-likelihood solution
 may not exist inside the parameter space (negative between variances), may not be found,
 or may have no standard errors. Rather than choosing a model after looking at the
