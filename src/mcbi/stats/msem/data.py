@@ -151,17 +151,46 @@ def _complete_stats(out: ClusterData, y, z, codes, sizes, clus_ok) -> None:
     out.means, out.covs = np.array(means), np.array(covs)
 
 
+_BATCH_OVERHEAD = 2e5
+"""Cost of one batch of the FIML loop in units of (dimension)³ of a cluster: the fixed cost
+of a few dozen numpy calls, weighed against the cost of padding small clusters."""
+
+
+def _size_batches(sizes: np.ndarray, counts: np.ndarray, p_y: int, p_z: int) -> list[list]:
+    """Merge consecutive cluster sizes into batches padded to the largest size of each.
+
+    A batch pays a fixed overhead plus (count × padded dimension³); sizes are merged
+    while that is cheaper than keeping them apart.
+    """
+    batches: list[list] = []
+    for n, c in zip(sizes, counts, strict=True):
+        if batches:
+            prev = batches[-1]
+            dim = p_z + n * p_y
+            apart = (_BATCH_OVERHEAD + sum(k * (p_z + m * p_y) ** 3 for m, k in prev)
+                     + _BATCH_OVERHEAD + c * dim ** 3)
+            merged = _BATCH_OVERHEAD + (sum(k for _, k in prev) + c) * dim ** 3
+            if merged <= apart:
+                prev.append((n, c))
+                continue
+        batches.append([(n, c)])
+    return batches
+
+
 def _incomplete_groups(out: ClusterData, y, z, codes, sizes, bad) -> None:
     p_y, p_z = out.p_y, out.p_z
     q = p_z + p_y
     starts = np.concatenate([[0], np.cumsum(sizes)])
-    for n in np.unique(sizes[bad]):
-        ids = np.flatnonzero(bad & (sizes == n))
+    uniq = np.unique(sizes[bad])
+    counts = [int((bad & (sizes == n)).sum()) for n in uniq]
+    for batch in _size_batches(uniq, counts, p_y, p_z):
+        n = int(max(m for m, _ in batch))
+        ids = np.flatnonzero(bad & np.isin(sizes, [m for m, _ in batch]))
         dim = p_z + n * p_y
-        x = np.zeros((len(ids), dim))
+        x = np.full((len(ids), dim), np.nan)
         for r, c in enumerate(ids):
             x[r, :p_z] = z[c]
-            x[r, p_z:] = y[starts[c]:starts[c + 1]].ravel()
+            x[r, p_z:p_z + sizes[c] * p_y] = y[starts[c]:starts[c + 1]].ravel()
         obs = ~np.isnan(x)
         x[~obs] = 0.0
         lmap = np.zeros((dim, q))
@@ -169,7 +198,12 @@ def _incomplete_groups(out: ClusterData, y, z, codes, sizes, bad) -> None:
         for i in range(n):
             lmap[p_z + i * p_y: p_z + (i + 1) * p_y, p_z:] = np.eye(p_y)
         mask = obs[:, :, None] & obs[:, None, :]
+        # flat positions of the n diagonal Σ_W blocks in a dim x dim matrix
+        a, b = np.meshgrid(np.arange(p_y), np.arange(p_y), indexing="ij")
+        off = p_z + np.arange(n)[:, None, None] * p_y
+        within = ((off + a) * dim + (off + b)).ravel()
         out.groups.append({
-            "n": int(n), "x": x, "obs": obs.astype(float), "mask": mask.astype(float),
+            "n": n, "x": x, "obs": obs.astype(float), "mask": mask.astype(float),
             "notmask": np.eye(dim)[None] * (~mask), "lmap": lmap, "nobs": int(obs.sum()),
+            "within": within,
         })

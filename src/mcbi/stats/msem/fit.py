@@ -83,14 +83,18 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
     points = start_points(starts, table, mm, cdata)
     lower = lower_bounds(table, mm.npar, bounds, roles, points[0][1])
     scale = parameter_scales(table, mm, cdata)
-    theta0, opt, runs = _best_run(table, mm, cdata, points, lower, max_iter, scale)
+    theta0, opt, runs, (hess_at, hess_val) = _best_run(table, mm, cdata, points, lower,
+                                                       max_iter, scale, se)
     notes: list[str] = []
     if not opt.converged:
         notes.append(f"optimiser did not converge ({opt.message})")
     bound = on_bound(opt.theta, lower)
     vcov = np.full((mm.npar, mm.npar), np.nan)
     if se:
-        vcov = _vcov(hessian(mm, cdata, opt.theta), notes, bound)
+        reuse = hess_at is not None and np.max(
+            np.abs(opt.theta - hess_at) / np.maximum(1.0, np.abs(opt.theta)),
+            initial=0.0) <= _SAME_OPTIMUM
+        vcov = _vcov(hess_val if reuse else hessian(mm, cdata, opt.theta), notes, bound)
     est = _estimates(table, mm, opt.theta, vcov, defined, level, bound)
     at_bound = pd.Series(_row_mask(est, bound), index=est.index, name="at_bound")
     table = mm.fill(table.copy(), theta0, "start")
@@ -127,14 +131,30 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
                       bounds=bounds, level=level, lower=lower)
 
 
-def _best_run(table, mm, cdata, points, lower, max_iter, scale):
-    """Optimise from every start; keep the best admissible converged optimum."""
+_SAME_OPTIMUM = 1e-6
+"""Largest relative parameter difference at which the Hessian computed at one start's
+optimum is reused for the standard errors at another start's (numerically equal)
+optimum."""
+
+
+def _best_run(table, mm, cdata, points, lower, max_iter, scale, se=True):
+    """Optimise from every start; keep the best admissible converged optimum.
+
+    Unbounded, with several starts: the Hessian at the first converged optimum (needed
+    for the standard errors anyway) preconditions BFGS from the remaining starts. Returns
+    (start vector, optimum, runs, (point, Hessian) or (None, None)).
+    """
     runs = []
     errors = []
+    hess_at = hess_val = None
     for name, th0 in points:
         try:
             if np.all(np.isinf(lower)):
-                opt = optimize(mm, cdata, th0, max_iter=max_iter, max_eval=20 * max_iter)
+                opt = optimize(mm, cdata, th0, max_iter=max_iter, max_eval=20 * max_iter,
+                               scale=scale, hess0=hess_val)
+                if (hess_val is None and opt.converged and len(points) > 1
+                        and (se or len(runs) + 1 < len(points))):
+                    hess_at, hess_val = opt.theta.copy(), hessian(mm, cdata, opt.theta)
             else:
                 opt = optimize_bounded(mm, cdata, th0, lower, max_iter=max_iter, scale=scale)
         except NotPositiveDefinite as exc:
@@ -153,7 +173,7 @@ def _best_run(table, mm, cdata, points, lower, max_iter, scale):
         return (not (opt.converged and ok), not opt.converged, opt.minus2ll)
 
     name, th0, opt, _ = min(runs, key=rank)
-    return th0, opt, runs
+    return th0, opt, runs, (hess_at, hess_val)
 
 
 def _start_table(runs, theta: np.ndarray) -> pd.DataFrame:

@@ -35,8 +35,14 @@ class MomentFit:
         return -0.5 * self.optimum.minus2ll
 
 
-def _moment_start(table: pd.DataFrame, roles: Roles, data: ClusterData) -> np.ndarray:
-    """Start values from the sample moments (Cholesky factors for the between blocks)."""
+def _moment_start(table: pd.DataFrame, roles: Roles,
+                  data: ClusterData) -> tuple[np.ndarray, np.ndarray]:
+    """Start values from the sample moments (Cholesky factors for the between blocks).
+
+    Also returns the typical size of each parameter (the optimiser's scaling): sd_i sd_j
+    for a within covariance, the between sd of the variable a Cholesky loading points to,
+    the total sd for a mean.
+    """
     sw, sb, mu = sample_moments(data)
     y, between = roles.y, roles.between_vars
     loads = table[table["op"] == "=~"]
@@ -48,24 +54,34 @@ def _moment_start(table: pd.DataFrame, roles: Roles, data: ClusterData) -> np.nd
             block_of[v] = rhs
     chol = {}
     theta = np.zeros(int(table["free"].max()))
+    sd_w, sd_b = np.sqrt(np.diag(sw)), np.sqrt(np.diag(sb))
+    total = sd_b.copy()
+    total[len(roles.z):] = np.sqrt(np.diag(sw) + np.diag(sb)[len(roles.z):])
+    scale = np.ones_like(theta)
     for r in table[table["free"] > 0].itertuples():
         if r.op == "~~" and r.level == 1:
-            theta[r.free - 1] = sw[y.index(r.lhs), y.index(r.rhs)]
+            i, j = y.index(r.lhs), y.index(r.rhs)
+            theta[r.free - 1] = sw[i, j]
+            scale[r.free - 1] = sd_w[i] * sd_w[j]
         elif r.op == "~1":
             theta[r.free - 1] = mu[between.index(r.lhs)]
+            scale[r.free - 1] = total[between.index(r.lhs)]
         elif r.op == "=~":
+            scale[r.free - 1] = sd_b[between.index(r.rhs)]
             block = block_of[rhs_of[r.lhs][0]]
             key = tuple(block)
             if key not in chol:
                 idx = [between.index(v) for v in block]
                 chol[key] = np.linalg.cholesky(sb[np.ix_(idx, idx)])
             theta[r.free - 1] = chol[key][block.index(r.rhs), block.index(rhs_of[r.lhs][0])]
-    return theta
+    scale[~(np.isfinite(scale) & (scale > 0))] = 1.0
+    return theta, scale
 
 
 def _fit_table(table: pd.DataFrame, roles: Roles, data: ClusterData) -> MomentFit:
     mm = ModelMatrices(table, roles)
-    opt = optimize(mm, data, _moment_start(table, roles, data), newton_steps=2)
+    start, scale = _moment_start(table, roles, data)
+    opt = optimize(mm, data, start, newton_steps=2, scale=scale)
     sw, phi, mu = mm.implied(opt.theta)
     return MomentFit(opt, mm.npar, sw, phi, mu)
 
