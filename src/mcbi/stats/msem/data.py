@@ -151,26 +151,27 @@ def _complete_stats(out: ClusterData, y, z, codes, sizes, clus_ok) -> None:
     out.means, out.covs = np.array(means), np.array(covs)
 
 
-_BATCH_OVERHEAD = 2e5
-"""Cost of one batch of the FIML loop in units of (dimension)³ of a cluster: the fixed cost
-of a few dozen numpy calls, weighed against the cost of padding small clusters."""
+_BATCH_COST = 7e4
+_MATRIX_COST = 700.0
+"""Cost model of the FIML loop in units of (matrix dimension)³: a batch costs
+``_BATCH_COST`` (a few dozen numpy calls) plus, per cluster, ``_MATRIX_COST`` + dim³
+(measured: numpy's batched Cholesky and inverse)."""
 
 
-def _size_batches(sizes: np.ndarray, counts: np.ndarray, p_y: int, p_z: int) -> list[list]:
-    """Merge consecutive cluster sizes into batches padded to the largest size of each.
+def _batch_cost(members: list, p_y: int, p_z: int) -> float:
+    dim = p_z + max(m for m, _ in members) * p_y
+    return _BATCH_COST + sum(k for _, k in members) * (_MATRIX_COST + dim ** 3)
 
-    A batch pays a fixed overhead plus (count × padded dimension³); sizes are merged
-    while that is cheaper than keeping them apart.
-    """
+
+def _size_batches(sizes: np.ndarray, counts: list, p_y: int, p_z: int) -> list[list]:
+    """Merge consecutive cluster sizes into batches padded to the largest size of each,
+    while one padded batch is cheaper than two (see ``_batch_cost``)."""
     batches: list[list] = []
     for n, c in zip(sizes, counts, strict=True):
         if batches:
             prev = batches[-1]
-            dim = p_z + n * p_y
-            apart = (_BATCH_OVERHEAD + sum(k * (p_z + m * p_y) ** 3 for m, k in prev)
-                     + _BATCH_OVERHEAD + c * dim ** 3)
-            merged = _BATCH_OVERHEAD + (sum(k for _, k in prev) + c) * dim ** 3
-            if merged <= apart:
+            apart = _batch_cost(prev, p_y, p_z) + _batch_cost([(n, c)], p_y, p_z)
+            if _batch_cost(prev + [(n, c)], p_y, p_z) <= apart:
                 prev.append((n, c))
                 continue
         batches.append([(n, c)])

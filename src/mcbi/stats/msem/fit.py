@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from .bounds import admissibility, lower_bounds, on_bound, optimize_bounded
+from .correlations import correlation_map
 from .data import ClusterData, prepare_data
 from .defined import DefinedParameters
 from .estimate import Optimum, hessian, optimize
@@ -50,10 +51,13 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
         likelihood is evaluated at most 20 × ``max_iter`` times per start.
     bounds : {None, "pos.var"}
         ``None`` (default): unrestricted maximum likelihood. ``"pos.var"`` (as lavaan's
-        ``bounds = "pos.var"``): every free variance at both levels is bounded below by 0.
-        Parameters that end on a bound are flagged in ``at_bound``; they get no standard
-        error, Wald test or interval, and the other standard errors come from the
-        information of the interior parameters (the bound ones held fixed).
+        ``bounds = "pos.var"``): every free variance at both levels is bounded below by 0,
+        and every free covariance whose two variances are free parameters of the same
+        level is kept within ±1 as a correlation (it is estimated as ρ·sqrt(v_a v_b) with
+        ρ in [−1, 1]; see :mod:`~.correlations`). Parameters that end on a bound (a
+        variance at 0, a covariance at correlation ±1) are flagged in ``at_bound``; they
+        get no standard error, Wald test or interval, and the other standard errors come
+        from the information of the interior parameters (the bound ones held fixed).
     starts : str or sequence
         ``"default"`` (one start, the default), ``"multi"`` (the three starts of
         :data:`~.starts.START_NAMES`) or a sequence of start names and/or vectors. The
@@ -83,12 +87,13 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
     points = start_points(starts, table, mm, cdata)
     lower = lower_bounds(table, mm.npar, bounds, roles, points[0][1])
     scale = parameter_scales(table, mm, cdata)
+    cmap = correlation_map(table, lower)
     theta0, opt, runs, (hess_at, hess_val) = _best_run(table, mm, cdata, points, lower,
-                                                       max_iter, scale, se)
+                                                       max_iter, scale, se, cmap)
     notes: list[str] = []
     if not opt.converged:
         notes.append(f"optimiser did not converge ({opt.message})")
-    bound = on_bound(opt.theta, lower)
+    bound = on_bound(opt.theta, lower) | cmap.on_bound(opt.theta)
     vcov = np.full((mm.npar, mm.npar), np.nan)
     if se:
         reuse = hess_at is not None and np.max(
@@ -104,7 +109,8 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
     phi_b = phi[np.ix_(bidx, bidx)]
     notes += _check_solution(est, sw, phi_b)
     for r in est[at_bound].itertuples():
-        notes.append(f"{r.lhs} ~~ {r.rhs} (level {r.level}) is on its lower bound 0: no "
+        where = "its lower bound 0" if r.lhs == r.rhs else "the bound |correlation| = 1"
+        notes.append(f"{r.lhs} ~~ {r.rhs} (level {r.level}) is on {where}: no "
                      "standard error, test or interval for it")
     inadmissible = admissibility(est, sw, phi_b)
     measures, iccs = _basic_measures(opt, mm.npar, cdata), pd.Series(dtype=float)
@@ -137,7 +143,7 @@ optimum is reused for the standard errors at another start's (numerically equal)
 optimum."""
 
 
-def _best_run(table, mm, cdata, points, lower, max_iter, scale, se=True):
+def _best_run(table, mm, cdata, points, lower, max_iter, scale, se=True, cmap=None):
     """Optimise from every start; keep the best admissible converged optimum.
 
     Unbounded, with several starts: the Hessian at the first converged optimum (needed
@@ -156,7 +162,8 @@ def _best_run(table, mm, cdata, points, lower, max_iter, scale, se=True):
                         and (se or len(runs) + 1 < len(points))):
                     hess_at, hess_val = opt.theta.copy(), hessian(mm, cdata, opt.theta)
             else:
-                opt = optimize_bounded(mm, cdata, th0, lower, max_iter=max_iter, scale=scale)
+                opt = optimize_bounded(mm, cdata, th0, lower, max_iter=max_iter, scale=scale,
+                                       correlations=cmap)
         except NotPositiveDefinite as exc:
             errors.append(f"{name}: {exc}")
             continue
