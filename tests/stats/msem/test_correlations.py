@@ -120,6 +120,20 @@ def test_bounded_logl_reaches_the_brute_force_maximum(fits):
     assert bounded.fit_measures["logl"] <= free.fit_measures["logl"] + 1e-8
 
 
+def test_corner_with_a_negative_variance_is_not_a_trap():
+    """Seed 8: the unrestricted optimum has a negative between variance *and* |ρ| > 1.
+
+    Written as ρ·sqrt(v_1 v_2), the corner v_2 = 0 (covariance 0) stopped the optimiser
+    there at a lower log L; with standard deviations the default start alone reaches the
+    brute-force maximum (ρ = 1, both variances positive).
+    """
+    data = _data(8)
+    free, bounded = _fit(data), _fit(data, bounds="pos.var")
+    assert not free.admissible
+    assert bounded.converged and bounded.admissible
+    assert bounded.fit_measures["logl"] >= _brute_force(data) - 1e-6
+
+
 def test_inactive_correlation_bounds_give_the_unbounded_solution():
     data = _data(2)
     free, bounded = _fit(data), _fit(data, bounds="pos.var")

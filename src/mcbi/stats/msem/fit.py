@@ -60,9 +60,14 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
         from the information of the interior parameters (the bound ones held fixed).
     starts : str or sequence
         ``"default"`` (one start, the default), ``"multi"`` (the three starts of
-        :data:`~.starts.START_NAMES`) or a sequence of start names and/or vectors. The
-        best admissible optimum among the converged runs is kept (else the best
-        converged, else the best); every run is listed in the result's ``starts``.
+        :data:`~.starts.START_NAMES`) or a sequence of start names and/or vectors. Every
+        start is optimised to convergence (or the iteration limit); the best admissible
+        optimum among the converged runs is kept (else the best converged, else the
+        best); every run is listed in the result's ``starts``. Without bounds, the
+        Hessian at the first converged optimum (needed for the standard errors anyway)
+        is BFGS's initial curvature for the later starts, which then need a fraction of
+        the iterations; it is reused for the standard errors when the kept optimum is
+        the same point (relative difference ≤ 1e-6).
     level : float
         Confidence level of the Wald intervals ``ci_lower``, ``ci_upper``.
 
@@ -104,7 +109,7 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
     at_bound = pd.Series(_row_mask(est, bound), index=est.index, name="at_bound")
     table = mm.fill(table.copy(), theta0, "start")
     table["est"], table["se"] = est["estimate"].to_numpy(), est["se"].to_numpy()
-    sw, phi, _ = mm.implied(opt.theta)
+    sw, phi, mu = mm.implied(opt.theta)
     bidx = mm.levels[2]["target"]
     phi_b = phi[np.ix_(bidx, bidx)]
     notes += _check_solution(est, sw, phi_b)
@@ -116,7 +121,9 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
     measures, iccs = _basic_measures(opt, mm.npar, cdata), pd.Series(dtype=float)
     if saturated:
         try:
-            h1, base = fit_saturated(roles, cdata), fit_baseline(roles, cdata)
+            h1 = fit_saturated(roles, cdata, moments=(sw, phi, mu),
+                               floor=-0.5 * opt.minus2ll)
+            base = fit_baseline(roles, cdata)
         except NotPositiveDefinite as exc:
             notes.append(f"saturated/baseline model could not be fitted ({exc}); "
                          "no chi-square test, fit indices or ICCs")
