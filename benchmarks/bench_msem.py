@@ -8,14 +8,21 @@ For each model in tests/fixtures/lavaan/models.json the full fit is timed: estim
 standard errors, saturated and baseline models and fit measures — in Python
 ``mcbi.stats.msem.fit`` (after one warm-up call; import time excluded) and, when ``Rscript`` with
 lavaan is available, ``lavaan::sem(..., cluster=, fixed.x = FALSE, missing=)`` inside
-``system.time`` (after one warm-up call). Medians over ``--reps`` repetitions are reported
-in benchmarks/results/msem.txt and msem.json.
+``system.time`` (after one warm-up call). The book's mechanism model on the shipped data
+(:func:`mcbi.paper.mechanism.change_data` of ``data/trial``) is timed too: one ``fit`` with
+the ladder's options (``starts="multi"``, ``saturated=False``, ``max_iter=MAX_ITER``) and
+the whole :func:`mcbi.paper.ladder.fit_ladder` (no lavaan counterpart). Medians over
+``--reps`` repetitions, wall-clock and CPU (process) time, are reported in
+benchmarks/results/<out>.txt and <out>.json (``--out``, default ``msem``), with the
+machine's load average at the start and the end (wall-clock times on a loaded machine are
+noisier than CPU times).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -28,7 +35,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from mcbi.paper.ladder import MAX_ITER, fit_ladder
+from mcbi.paper.mechanism import CLUSTER, MODEL, change_data
 from mcbi.stats.msem import fit
+from mcbi.trial.data import load
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "lavaan"
@@ -58,21 +68,37 @@ cat(toJSON(out, digits = NA, auto_unbox = TRUE))
 """
 
 
+def time_call(call, reps: int) -> tuple[float, float]:
+    """Median wall-clock and CPU seconds of ``reps`` calls of ``call()`` after a warm-up."""
+    wall, cpu = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        call()
+        for _ in range(reps):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            call()
+            wall.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+    return statistics.median(wall), statistics.median(cpu)
+
+
 def time_python(model: str, data: pd.DataFrame, missing: str, reps: int,
-                **options) -> list[float]:
-    """Wall-clock seconds of ``reps`` calls of :func:`mcbi.stats.msem.fit` after a warm-up.
+                cluster: str = "cluster", **options) -> tuple[float, float]:
+    """Median wall-clock and CPU seconds of :func:`mcbi.stats.msem.fit` (see :func:`time_call`).
 
     ``options`` go to ``fit`` (e.g. ``bounds="pos.var", starts="multi"``).
     """
-    times = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit(model, data, cluster="cluster", missing=missing, **options)
-        for _ in range(reps):
-            start = time.perf_counter()
-            fit(model, data, cluster="cluster", missing=missing, **options)
-            times.append(time.perf_counter() - start)
-    return times
+    return time_call(lambda: fit(model, data, cluster=cluster, missing=missing, **options),
+                     reps)
+
+
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages (and the number of CPUs)."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "load average unavailable"
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} CPUs"
 
 
 def time_lavaan(reps: int) -> dict | None:
@@ -93,36 +119,59 @@ def time_lavaan(reps: int) -> dict | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument("--out", default="msem", help="stem of the result files")
+    parser.add_argument("--no-lavaan", action="store_true", help="skip the lavaan timings")
+    parser.add_argument("--note", default="", help="a line added to the header")
     args = parser.parse_args(argv)
+    load_start = load_average()
     models = json.loads((FIXTURES / "models.json").read_text())
-    lav = time_lavaan(args.reps)
+    lav = None if args.no_lavaan else time_lavaan(args.reps)
     rows = []
     for name, spec in models.items():
         data = pd.read_csv(FIXTURES / spec["data"])
-        py = statistics.median(time_python(spec["model"], data, spec["missing"], args.reps))
-        bounded = statistics.median(time_python(spec["model"], data, spec["missing"],
-                                                args.reps, bounds="pos.var", starts="multi"))
+        py, py_cpu = time_python(spec["model"], data, spec["missing"], args.reps)
+        bounded, _ = time_python(spec["model"], data, spec["missing"], args.reps,
+                                 bounds="pos.var", starts="multi")
         r = statistics.median(lav[name]) if lav else float("nan")
         rows.append({"model": name, "rows": len(data), "clusters": data["cluster"].nunique(),
-                     "mcbi_s": py, "lavaan_s": r, "ratio": py / r if lav else float("nan"),
+                     "mcbi_s": py, "mcbi_cpu_s": py_cpu, "lavaan_s": r,
+                     "ratio": py / r if lav else float("nan"),
                      "mcbi_bounded_multi_s": bounded})
+    mech = change_data(load(ROOT / "data" / "trial"))
+    ladder_options = {"starts": "multi", "saturated": False, "max_iter": MAX_ITER}
+    one, one_cpu = time_python(MODEL, mech, "ml", args.reps, cluster=CLUSTER,
+                               **ladder_options)
+    bounded, _ = time_python(MODEL, mech, "ml", args.reps, cluster=CLUSTER,
+                             bounds="pos.var", **ladder_options)
+    lad, lad_cpu = time_call(lambda: fit_ladder(mech), args.reps)
+    common = {"rows": len(mech), "clusters": mech[CLUSTER].nunique(),
+              "lavaan_s": float("nan"), "ratio": float("nan")}
+    rows.append({"model": "mechanism_fit", **common, "mcbi_s": one, "mcbi_cpu_s": one_cpu,
+                 "mcbi_bounded_multi_s": bounded})
+    rows.append({"model": "mechanism_ladder", **common, "mcbi_s": lad, "mcbi_cpu_s": lad_cpu,
+                 "mcbi_bounded_multi_s": float("nan")})
     table = pd.DataFrame(rows)
-    header = (f"mcbi.stats.msem vs lavaan: median wall-clock seconds of a full fit over "
-              f"{args.reps} "
+    header = (f"mcbi.stats.msem vs lavaan: median seconds of a full fit over {args.reps} "
               f"repetitions (estimates, SEs, H1, baseline, fit measures); "
-              f"mcbi_bounded_multi_s: fit(..., bounds='pos.var', starts='multi')\n"
+              f"mcbi_bounded_multi_s: fit(..., bounds='pos.var', starts='multi') (wall)\n"
+              "mechanism_fit: the book's mechanism model on data/trial with the ladder's "
+              "options (starts='multi', saturated=False, max_iter=MAX_ITER; no H1); "
+              "mechanism_ladder: the whole fit_ladder\n"
               f"python {platform.python_version()}, {platform.machine()}; "
               + (f"{lav['r_version']}, lavaan {lav['lavaan_version']}" if lav
-                 else "lavaan not available") + "\n")
+                 else "lavaan not timed") + "\n"
+              f"{load_start} at the start, {load_average()} at the end\n"
+              + (args.note + "\n" if args.note else ""))
     text = header + table.to_string(index=False, float_format=lambda v: f"{v:.3f}") + "\n"
     print(text)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "msem.txt").write_text(text)
+    (RESULTS / f"{args.out}.txt").write_text(text)
     meta = {"reps": args.reps, "python": platform.python_version(),
             "r_version": lav["r_version"] if lav else None,
             "lavaan_version": lav["lavaan_version"] if lav else None,
+            "load_start": load_start, "load_end": load_average(), "note": args.note,
             "results": rows}
-    (RESULTS / "msem.json").write_text(json.dumps(meta, indent=2) + "\n")
+    (RESULTS / f"{args.out}.json").write_text(json.dumps(meta, indent=2) + "\n")
     return 0
 
 

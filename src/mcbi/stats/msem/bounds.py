@@ -1,21 +1,31 @@
-"""Box bounds on variances (lavaan's ``bounds = "pos.var"``) and a bounded optimiser.
+"""Box bounds on variances (lavaan's ``bounds = "pos.var"``), correlations within ±1, and a
+bounded optimiser.
 
 lavaan's ``bounds = "pos.var"`` gives every free variance (observed and latent, at both
-levels) a lower bound of zero and leaves every other parameter unbounded. The same is done
-here: the likelihood is maximised over the box θ_k ≥ 0 for those parameters by a projected
-quasi-Newton method (L-BFGS-B) followed by Newton steps on the parameters that are not on
-a bound. Covariances are not bounded; whether the implied matrices are positive
-semi-definite (correlations within ±1) is checked afterwards (:func:`admissibility`).
+levels) a lower bound of zero. The same is done here, and in addition every free
+covariance whose two variances are free parameters of the same level is kept within
+correlation ±1 during estimation (:mod:`~.correlations`: the covariance is estimated as
+ρ·s_a·s_b with ρ in [−1, 1], as lavaan's ``"standard"`` bounds bound covariances through
+the variances). The likelihood is maximised over that box by a projected quasi-Newton
+method (L-BFGS-B) followed by Newton steps on the parameters that are not on a bound.
+Other covariances (fixed variances, equality constraints) and regressions are not
+bounded; whether the implied matrices are positive semi-definite is still checked
+afterwards (:func:`admissibility`): bounding each pair's correlation does not by itself
+make a whole matrix of three or more variables positive semi-definite.
 """
 
 from __future__ import annotations
+
+import contextlib
+import functools
 
 import numpy as np
 import pandas as pd
 from scipy import optimize as sopt
 
+from .correlations import CorrelationMap
 from .data import ClusterData
-from .estimate import _INFEASIBLE, Optimum, _objective, hessian
+from .estimate import _INFEASIBLE, Optimum, _objective
 from .matrices import ModelMatrices
 from .partable import Roles
 
@@ -74,77 +84,145 @@ def on_bound(theta: np.ndarray, lower: np.ndarray) -> np.ndarray:
     return fin & (theta <= np.where(fin, lower, 0.0) + tol)
 
 
+@functools.cache
+def _blas_controller():
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # optional: only makes L-BFGS-B faster
+        return None
+    return ThreadpoolController()
+
+
+def _single_thread_blas():
+    """Context limiting BLAS to one thread (a no-op without ``threadpoolctl``).
+
+    scipy's L-BFGS-B calls BLAS on vectors of a few dozen numbers; with OpenBLAS running
+    several threads each iteration costs milliseconds instead of microseconds (about 100
+    times slower here, worst on a loaded machine).
+    """
+    controller = _blas_controller()
+    if controller is None:
+        return contextlib.nullcontext()
+    return controller.limit(limits=1, user_api="blas")
+
+
+def _difference_hessian(fun, x: np.ndarray, free: np.ndarray, step: float = 1e-5):
+    """Hessian block of ``fun``'s value over ``free`` by central differences of its gradient."""
+    idx = np.flatnonzero(free)
+    h = np.zeros((len(idx), len(idx)))
+    for col, i in enumerate(idx):
+        e = np.zeros_like(x)
+        e[i] = step * max(1.0, abs(x[i]))
+        h[:, col] = (fun(x + e)[1][idx] - fun(x - e)[1][idx]) / (2 * e[i])
+    return 0.5 * (h + h.T)
+
+
+def _active(u: np.ndarray, g: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Parameters on a bound that the gradient pushes against (KKT-active)."""
+    return (on_bound(u, lo) & (g > 0)) | (on_bound(-u, -hi) & (g < 0))
+
+
+def _snap(fun, u, f, g, lo, hi, width, nfev):
+    """Move parameters left just inside a bound they are pushed against onto it (if that
+    does not worsen the objective by more than 1e-10)."""
+    near_lo = np.isfinite(lo) & (u - lo < width) & (g >= 0) & (u > lo)
+    near_hi = np.isfinite(hi) & (hi - u < width) & (g <= 0) & (u < hi)
+    if near_lo.any() or near_hi.any():
+        cand = np.where(near_lo, lo, np.where(near_hi, hi, u))
+        f_new, g_new = fun(cand)
+        nfev += 1
+        if f_new < _INFEASIBLE and f_new <= f + 1e-10:
+            return cand, f_new, g_new, nfev
+    return u, f, g, nfev
+
+
 def optimize_bounded(mm: ModelMatrices, data: ClusterData, theta0: np.ndarray,
                      lower: np.ndarray, max_iter: int = 5000, newton_steps: int = 5,
-                     scale: np.ndarray | None = None) -> Optimum:
-    """Maximise the likelihood subject to ``theta >= lower``.
+                     scale: np.ndarray | None = None,
+                     correlations: CorrelationMap | None = None) -> Optimum:
+    """Maximise the likelihood subject to ``theta >= lower`` (and |correlations| <= 1).
 
     L-BFGS-B (projected gradient, analytic gradient) from ``theta0`` clipped into the box,
     then Newton steps restricted to the parameters off their bound (a parameter leaves
     the active set if the gradient pulls it inside). Converged when the projected gradient
     of −log L is below 1e-3 in absolute value. L-BFGS-B works on θ / ``scale`` (see
-    :func:`~.starts.parameter_scales`; default 1).
+    :func:`~.starts.parameter_scales`; default 1). With ``correlations`` (see
+    :mod:`~.correlations`) the optimisation runs in the internal vector u in which each of
+    those covariances is a correlation in [−1, 1]; the result is returned in θ.
     """
     n = data.n_total
-    fun = _objective(mm, data, 1.0 / (2.0 * n))
-    theta = np.maximum(np.asarray(theta0, dtype=float), lower)
-    if fun(theta)[0] >= _INFEASIBLE:
+    cmap = correlations if correlations is not None else correlation_map_empty()
+    base = _objective(mm, data, 1.0 / (2.0 * n))
+
+    def fun(u):
+        value, grad = base(cmap.to_natural(u))
+        return value, cmap.gradient(u, grad)
+
+    lo, hi = cmap.bounds(lower)
+    u = np.minimum(np.maximum(cmap.to_internal(np.maximum(theta0, lower)), lo), hi)
+    sc = cmap.scales(np.ones_like(u) if scale is None else np.asarray(scale, dtype=float))
+    # a standard deviation starting exactly at 0 would sit on a stationary point
+    sd = cmap.sd
+    u[sd] = np.maximum(u[sd], lo[sd] + 1e-3 * sc[sd])
+    if fun(u)[0] >= _INFEASIBLE:
         from .likelihood import NotPositiveDefinite
 
         raise NotPositiveDefinite("start values give a non-positive-definite implied matrix")
-    sc = np.ones_like(theta) if scale is None else np.asarray(scale, dtype=float)
 
-    def scaled(u):
-        value, grad = fun(u * sc)
+    def scaled(x):
+        value, grad = fun(x * sc)
         return value, grad * sc
 
-    box = [(lo / s if np.isfinite(lo) else None, None) for lo, s in zip(lower, sc, strict=True)]
-    res = sopt.minimize(scaled, theta / sc, jac=True, method="L-BFGS-B", bounds=box,
-                        options={"maxiter": max_iter, "maxfun": 4 * max_iter,
-                                 "ftol": 1e-12, "gtol": 1e-7, "maxcor": 20})
-    theta, nit, nfev = np.maximum(res.x * sc, lower), int(res.nit), int(res.nfev)
-    f, g = fun(theta)
-    # snap parameters that L-BFGS-B left just inside a bound they are pushed against
-    near = (np.isfinite(lower) & (theta - lower < _SNAP * np.maximum(1.0, np.abs(theta0)))
-            & (g > 0) & (theta > lower))
-    if near.any():
-        cand = np.where(near, lower, theta)
-        f_new, g_new = fun(cand)
-        nfev += 1
-        if f_new < _INFEASIBLE and f_new <= f + 1e-10:
-            theta, f, g = cand, f_new, g_new
+    box = [(a / s if np.isfinite(a) else None, b / s if np.isfinite(b) else None)
+           for a, b, s in zip(lo, hi, sc, strict=True)]
+    with _single_thread_blas():
+        res = sopt.minimize(scaled, u / sc, jac=True, method="L-BFGS-B", bounds=box,
+                            options={"maxiter": max_iter, "maxfun": 4 * max_iter,
+                                     "ftol": 1e-12, "gtol": 1e-7, "maxcor": 20})
+    u, nit, nfev = np.minimum(np.maximum(res.x * sc, lo), hi), int(res.nit), int(res.nfev)
+    f, g = fun(u)
+    width = _SNAP * np.maximum(1.0, np.abs(cmap.to_internal(np.asarray(theta0, float))))
+    width[sd] = np.sqrt(width[sd])  # an sd s near its bound 0 is a variance s² nearer still
+    u, f, g, nfev = _snap(fun, u, f, g, lo, hi, width, nfev)
     for _ in range(newton_steps):
-        active = on_bound(theta, lower) & (g > 0)
+        active = _active(u, g, lo, hi)
         pg = np.where(active, 0.0, g) * n
         if np.max(np.abs(pg), initial=0.0) < 1e-5:
             break
         free = ~active
-        hess = hessian(mm, data, theta)[np.ix_(free, free)]
-        nfev += 2 * len(theta)
+        hess = _difference_hessian(fun, u, free) * n
+        nfev += 2 * int(free.sum())
         try:
             step_f = np.linalg.solve(hess, -g[free] * n)
         except np.linalg.LinAlgError:
             break
-        step = np.zeros_like(theta)
+        step = np.zeros_like(u)
         step[free] = step_f
         t, improved = 1.0, False
         while t > 1e-4:
-            cand = np.maximum(theta + t * step, lower)
+            cand = np.minimum(np.maximum(u + t * step, lo), hi)
             f_new, g_new = fun(cand)
             nfev += 1
             if f_new < _INFEASIBLE and f_new <= f + 1e-12:
-                theta, f, g, improved = cand, f_new, g_new, True
+                u, f, g, improved = cand, f_new, g_new, True
                 break
             t *= 0.5
         nit += 1
         if not improved:
             break
-    active = on_bound(theta, lower) & (g > 0)
+    u, f, g, nfev = _snap(fun, u, f, g, lo, hi, width, nfev)
+    active = _active(u, g, lo, hi)
     max_g = float(np.max(np.abs(np.where(active, 0.0, g) * n), initial=0.0))
     converged = bool(f < _INFEASIBLE and max_g < 1e-3)
     msg = ("converged" if converged else
            f"not converged: {res.message}; max|projected grad| = {max_g:.2g}")
-    return Optimum(theta, float(f * 2 * n), nit, nfev, max_g, converged, msg)
+    return Optimum(cmap.to_natural(u), float(f * 2 * n), nit, nfev, max_g, converged, msg)
+
+
+def correlation_map_empty() -> CorrelationMap:
+    """A map that bounds no covariance (u = θ)."""
+    empty = np.zeros(0, dtype=int)
+    return CorrelationMap(empty, empty, empty)
 
 
 def admissibility(est: pd.DataFrame, sigma_w: np.ndarray, phi_b: np.ndarray,

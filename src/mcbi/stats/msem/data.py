@@ -151,17 +151,47 @@ def _complete_stats(out: ClusterData, y, z, codes, sizes, clus_ok) -> None:
     out.means, out.covs = np.array(means), np.array(covs)
 
 
+_BATCH_COST = 7e4
+_MATRIX_COST = 700.0
+"""Cost model of the FIML loop in units of (matrix dimension)³: a batch costs
+``_BATCH_COST`` (a few dozen numpy calls) plus, per cluster, ``_MATRIX_COST`` + dim³
+(measured: numpy's batched Cholesky and inverse)."""
+
+
+def _batch_cost(members: list, p_y: int, p_z: int) -> float:
+    dim = p_z + max(m for m, _ in members) * p_y
+    return _BATCH_COST + sum(k for _, k in members) * (_MATRIX_COST + dim ** 3)
+
+
+def _size_batches(sizes: np.ndarray, counts: list, p_y: int, p_z: int) -> list[list]:
+    """Merge consecutive cluster sizes into batches padded to the largest size of each,
+    while one padded batch is cheaper than two (see ``_batch_cost``)."""
+    batches: list[list] = []
+    for n, c in zip(sizes, counts, strict=True):
+        if batches:
+            prev = batches[-1]
+            apart = _batch_cost(prev, p_y, p_z) + _batch_cost([(n, c)], p_y, p_z)
+            if _batch_cost(prev + [(n, c)], p_y, p_z) <= apart:
+                prev.append((n, c))
+                continue
+        batches.append([(n, c)])
+    return batches
+
+
 def _incomplete_groups(out: ClusterData, y, z, codes, sizes, bad) -> None:
     p_y, p_z = out.p_y, out.p_z
     q = p_z + p_y
     starts = np.concatenate([[0], np.cumsum(sizes)])
-    for n in np.unique(sizes[bad]):
-        ids = np.flatnonzero(bad & (sizes == n))
+    uniq = np.unique(sizes[bad])
+    counts = [int((bad & (sizes == n)).sum()) for n in uniq]
+    for batch in _size_batches(uniq, counts, p_y, p_z):
+        n = int(max(m for m, _ in batch))
+        ids = np.flatnonzero(bad & np.isin(sizes, [m for m, _ in batch]))
         dim = p_z + n * p_y
-        x = np.zeros((len(ids), dim))
+        x = np.full((len(ids), dim), np.nan)
         for r, c in enumerate(ids):
             x[r, :p_z] = z[c]
-            x[r, p_z:] = y[starts[c]:starts[c + 1]].ravel()
+            x[r, p_z:p_z + sizes[c] * p_y] = y[starts[c]:starts[c + 1]].ravel()
         obs = ~np.isnan(x)
         x[~obs] = 0.0
         lmap = np.zeros((dim, q))
@@ -169,7 +199,12 @@ def _incomplete_groups(out: ClusterData, y, z, codes, sizes, bad) -> None:
         for i in range(n):
             lmap[p_z + i * p_y: p_z + (i + 1) * p_y, p_z:] = np.eye(p_y)
         mask = obs[:, :, None] & obs[:, None, :]
+        # flat positions of the n diagonal Σ_W blocks in a dim x dim matrix
+        a, b = np.meshgrid(np.arange(p_y), np.arange(p_y), indexing="ij")
+        off = p_z + np.arange(n)[:, None, None] * p_y
+        within = ((off + a) * dim + (off + b)).ravel()
         out.groups.append({
-            "n": int(n), "x": x, "obs": obs.astype(float), "mask": mask.astype(float),
+            "n": n, "x": x, "obs": obs.astype(float), "mask": mask.astype(float),
             "notmask": np.eye(dim)[None] * (~mask), "lmap": lmap, "nobs": int(obs.sum()),
+            "within": within,
         })

@@ -144,19 +144,21 @@ def hessian(mm: ModelMatrices, data: ClusterData, theta: np.ndarray,
 
 
 def bfgs(fun, x0: np.ndarray, max_iter: int = 2000, gtol: float = 1e-9,
-         max_eval: int | None = None):
+         max_eval: int | None = None, hinv0: np.ndarray | None = None):
     """Dense BFGS with backtracking (Armijo) line search.
 
     ``fun`` returns (value, gradient) and a value >= ``_INFEASIBLE`` at inadmissible
     points, which the line search simply steps back from. Stops after ``max_eval``
-    function evaluations if given. Returns (x, f, g, iterations, evaluations, message).
+    function evaluations if given. ``hinv0``: initial inverse Hessian (default: the
+    identity, rescaled after the first step). Returns (x, f, g, iterations, evaluations,
+    message).
     """
     x = np.asarray(x0, dtype=float).copy()
     f, g = fun(x)
     nfev = 1
     k = len(x)
-    hinv = np.eye(k)
-    first = True
+    first = hinv0 is None
+    hinv = np.eye(k) if hinv0 is None else np.array(hinv0, dtype=float)
     for it in range(1, max_iter + 1):
         if np.max(np.abs(g)) < gtol:
             return x, f, g, it - 1, nfev, "gradient below tolerance"
@@ -194,11 +196,31 @@ def bfgs(fun, x0: np.ndarray, max_iter: int = 2000, gtol: float = 1e-9,
     return x, f, g, max_iter, nfev, "iteration limit reached"
 
 
+def _initial_inverse(hess: np.ndarray | None, sc: np.ndarray, n: int) -> np.ndarray | None:
+    """Inverse Hessian of −log L / n in the scaled coordinates θ / sc, or None if not PD."""
+    if hess is None or not np.all(np.isfinite(hess)):
+        return None
+    h = hess * np.outer(sc, sc) / n
+    try:
+        chol = np.linalg.cholesky(0.5 * (h + h.T))
+    except np.linalg.LinAlgError:
+        return None
+    inv_chol = np.linalg.inv(chol)
+    return inv_chol.T @ inv_chol
+
+
 def optimize(mm: ModelMatrices, data: ClusterData, theta0: np.ndarray,
              max_iter: int = 5000, newton_steps: int = 3,
-             max_eval: int | None = None) -> Optimum:
+             max_eval: int | None = None, scale: np.ndarray | None = None,
+             hess0: np.ndarray | None = None) -> Optimum:
     """Maximise the likelihood: BFGS with the analytic gradient, then Newton steps.
 
+    BFGS works on θ / ``scale`` (typical sizes of the parameters, see
+    :func:`~.starts.parameter_scales`; default 1): with the variables' units divided out
+    the problem is far better conditioned and BFGS needs several times fewer evaluations.
+    ``hess0`` (optional): Hessian of −log L at a nearby point, e.g. the optimum found from
+    another start; if positive definite its inverse is BFGS's initial inverse Hessian,
+    which saves most of the iterations BFGS otherwise spends learning the curvature.
     The Newton steps (Hessian by differences of the analytic gradient) are taken only while
     max |∂ log L / ∂θ| exceeds 1e-4 after BFGS.
     """
@@ -207,7 +229,16 @@ def optimize(mm: ModelMatrices, data: ClusterData, theta0: np.ndarray,
     f0 = fun(theta0)[0]
     if f0 >= _INFEASIBLE:
         raise NotPositiveDefinite("start values give a non-positive-definite implied matrix")
-    theta, f, g, nit, nfev, message = bfgs(fun, theta0, max_iter=max_iter, max_eval=max_eval)
+    sc = np.ones(len(theta0)) if scale is None else np.asarray(scale, dtype=float)
+
+    def scaled(u):
+        value, grad = fun(u * sc)
+        return value, grad * sc
+
+    u, f, g, nit, nfev, message = bfgs(scaled, np.asarray(theta0, dtype=float) / sc,
+                                       max_iter=max_iter, max_eval=max_eval,
+                                       hinv0=_initial_inverse(hess0, sc, n))
+    theta, g = u * sc, g / sc
     for _ in range(min(newton_steps, max(max_iter - nit, 0))):
         if np.max(np.abs(g * n)) < 1e-4:
             break

@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from .bounds import admissibility, lower_bounds, on_bound, optimize_bounded
+from .correlations import correlation_map
 from .data import ClusterData, prepare_data
 from .defined import DefinedParameters
 from .estimate import Optimum, hessian, optimize
@@ -50,15 +51,23 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
         likelihood is evaluated at most 20 × ``max_iter`` times per start.
     bounds : {None, "pos.var"}
         ``None`` (default): unrestricted maximum likelihood. ``"pos.var"`` (as lavaan's
-        ``bounds = "pos.var"``): every free variance at both levels is bounded below by 0.
-        Parameters that end on a bound are flagged in ``at_bound``; they get no standard
-        error, Wald test or interval, and the other standard errors come from the
-        information of the interior parameters (the bound ones held fixed).
+        ``bounds = "pos.var"``): every free variance at both levels is bounded below by 0,
+        and every free covariance whose two variances are free parameters of the same
+        level is kept within ±1 as a correlation (it is estimated as ρ·sqrt(v_a v_b) with
+        ρ in [−1, 1]; see :mod:`~.correlations`). Parameters that end on a bound (a
+        variance at 0, a covariance at correlation ±1) are flagged in ``at_bound``; they
+        get no standard error, Wald test or interval, and the other standard errors come
+        from the information of the interior parameters (the bound ones held fixed).
     starts : str or sequence
         ``"default"`` (one start, the default), ``"multi"`` (the three starts of
-        :data:`~.starts.START_NAMES`) or a sequence of start names and/or vectors. The
-        best admissible optimum among the converged runs is kept (else the best
-        converged, else the best); every run is listed in the result's ``starts``.
+        :data:`~.starts.START_NAMES`) or a sequence of start names and/or vectors. Every
+        start is optimised to convergence (or the iteration limit); the best admissible
+        optimum among the converged runs is kept (else the best converged, else the
+        best); every run is listed in the result's ``starts``. Without bounds, the
+        Hessian at the first converged optimum (needed for the standard errors anyway)
+        is BFGS's initial curvature for the later starts, which then need a fraction of
+        the iterations; it is reused for the standard errors when the kept optimum is
+        the same point (relative difference ≤ 1e-6).
     level : float
         Confidence level of the Wald intervals ``ci_lower``, ``ci_upper``.
 
@@ -83,30 +92,38 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
     points = start_points(starts, table, mm, cdata)
     lower = lower_bounds(table, mm.npar, bounds, roles, points[0][1])
     scale = parameter_scales(table, mm, cdata)
-    theta0, opt, runs = _best_run(table, mm, cdata, points, lower, max_iter, scale)
+    cmap = correlation_map(table, lower)
+    theta0, opt, runs, (hess_at, hess_val) = _best_run(table, mm, cdata, points, lower,
+                                                       max_iter, scale, se, cmap)
     notes: list[str] = []
     if not opt.converged:
         notes.append(f"optimiser did not converge ({opt.message})")
-    bound = on_bound(opt.theta, lower)
+    bound = on_bound(opt.theta, lower) | cmap.on_bound(opt.theta)
     vcov = np.full((mm.npar, mm.npar), np.nan)
     if se:
-        vcov = _vcov(hessian(mm, cdata, opt.theta), notes, bound)
+        reuse = hess_at is not None and np.max(
+            np.abs(opt.theta - hess_at) / np.maximum(1.0, np.abs(opt.theta)),
+            initial=0.0) <= _SAME_OPTIMUM
+        vcov = _vcov(hess_val if reuse else hessian(mm, cdata, opt.theta), notes, bound)
     est = _estimates(table, mm, opt.theta, vcov, defined, level, bound)
     at_bound = pd.Series(_row_mask(est, bound), index=est.index, name="at_bound")
     table = mm.fill(table.copy(), theta0, "start")
     table["est"], table["se"] = est["estimate"].to_numpy(), est["se"].to_numpy()
-    sw, phi, _ = mm.implied(opt.theta)
+    sw, phi, mu = mm.implied(opt.theta)
     bidx = mm.levels[2]["target"]
     phi_b = phi[np.ix_(bidx, bidx)]
     notes += _check_solution(est, sw, phi_b)
     for r in est[at_bound].itertuples():
-        notes.append(f"{r.lhs} ~~ {r.rhs} (level {r.level}) is on its lower bound 0: no "
+        where = "its lower bound 0" if r.lhs == r.rhs else "the bound |correlation| = 1"
+        notes.append(f"{r.lhs} ~~ {r.rhs} (level {r.level}) is on {where}: no "
                      "standard error, test or interval for it")
     inadmissible = admissibility(est, sw, phi_b)
     measures, iccs = _basic_measures(opt, mm.npar, cdata), pd.Series(dtype=float)
     if saturated:
         try:
-            h1, base = fit_saturated(roles, cdata), fit_baseline(roles, cdata)
+            h1 = fit_saturated(roles, cdata, moments=(sw, phi, mu),
+                               floor=-0.5 * opt.minus2ll)
+            base = fit_baseline(roles, cdata)
         except NotPositiveDefinite as exc:
             notes.append(f"saturated/baseline model could not be fitted ({exc}); "
                          "no chi-square test, fit indices or ICCs")
@@ -127,16 +144,33 @@ def fit(model: str, data: pd.DataFrame, cluster: str, missing: str = "ml", *,
                       bounds=bounds, level=level, lower=lower)
 
 
-def _best_run(table, mm, cdata, points, lower, max_iter, scale):
-    """Optimise from every start; keep the best admissible converged optimum."""
+_SAME_OPTIMUM = 1e-6
+"""Largest relative parameter difference at which the Hessian computed at one start's
+optimum is reused for the standard errors at another start's (numerically equal)
+optimum."""
+
+
+def _best_run(table, mm, cdata, points, lower, max_iter, scale, se=True, cmap=None):
+    """Optimise from every start; keep the best admissible converged optimum.
+
+    Unbounded, with several starts: the Hessian at the first converged optimum (needed
+    for the standard errors anyway) preconditions BFGS from the remaining starts. Returns
+    (start vector, optimum, runs, (point, Hessian) or (None, None)).
+    """
     runs = []
     errors = []
+    hess_at = hess_val = None
     for name, th0 in points:
         try:
             if np.all(np.isinf(lower)):
-                opt = optimize(mm, cdata, th0, max_iter=max_iter, max_eval=20 * max_iter)
+                opt = optimize(mm, cdata, th0, max_iter=max_iter, max_eval=20 * max_iter,
+                               scale=scale, hess0=hess_val)
+                if (hess_val is None and opt.converged and len(points) > 1
+                        and (se or len(runs) + 1 < len(points))):
+                    hess_at, hess_val = opt.theta.copy(), hessian(mm, cdata, opt.theta)
             else:
-                opt = optimize_bounded(mm, cdata, th0, lower, max_iter=max_iter, scale=scale)
+                opt = optimize_bounded(mm, cdata, th0, lower, max_iter=max_iter, scale=scale,
+                                       correlations=cmap)
         except NotPositiveDefinite as exc:
             errors.append(f"{name}: {exc}")
             continue
@@ -153,7 +187,7 @@ def _best_run(table, mm, cdata, points, lower, max_iter, scale):
         return (not (opt.converged and ok), not opt.converged, opt.minus2ll)
 
     name, th0, opt, _ = min(runs, key=rank)
-    return th0, opt, runs
+    return th0, opt, runs, (hess_at, hess_val)
 
 
 def _start_table(runs, theta: np.ndarray) -> pd.DataFrame:

@@ -88,9 +88,7 @@ def minus2logl(sigma_w: np.ndarray, phi: np.ndarray, mu: np.ndarray, data: Clust
         for grp in data.groups:
             n, lmap = grp["n"], grp["lmap"]
             full = lmap @ phi @ lmap.T
-            for i in range(n):
-                s = slice(p_z + i * p_y, p_z + (i + 1) * p_y)
-                full[s, s] += sigma_w
+            full.ravel()[grp["within"]] += np.tile(sigma_w.ravel(), n)
             omega = full[None] * grp["mask"] + grp["notmask"]
             r = (grp["x"] - (lmap @ mu)[None]) * grp["obs"]
             logdet, oi = _chol_inv(omega)

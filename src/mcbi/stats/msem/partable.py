@@ -116,13 +116,18 @@ def build_partable(model: str) -> tuple[pd.DataFrame, Roles]:
         rows.extend(_level_rows([s for s in stmts if s.level == lev], lev, roles))
     table = pd.DataFrame(rows)
     table = _assign_free(table)
+    defined = []
+    labels = set(table["label"])
     for s in (s for s in stmts if s.op == ":="):
-        if s.lhs in set(table["label"]):
+        if s.lhs in labels:
             raise ValueError(f"line {s.line}: defined parameter {s.lhs!r} reuses a label")
-        table.loc[len(table)] = {
+        defined.append({
             "lhs": s.lhs, "op": ":=", "rhs": s.expr, "level": 0, "label": s.lhs, "free": 0,
             "ustart": np.nan, "user": True, "start_user": np.nan,
-        }
+        })
+    if defined:
+        table = pd.concat([table, pd.DataFrame(defined, columns=table.columns).astype(
+            table.dtypes.to_dict())], ignore_index=True)
     return table.reset_index(drop=True), roles
 
 

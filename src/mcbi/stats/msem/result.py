@@ -49,7 +49,8 @@ class MSEMResult:
         implied covariance matrices; ``inadmissible`` lists the reasons otherwise.
     at_bound : pandas.Series
         Boolean, aligned with ``estimates``: the parameter ended on its bound (only with
-        ``bounds="pos.var"``); its ``se``, ``statistic``, ``pvalue`` and interval are NaN.
+        ``bounds="pos.var"``: a variance on its lower bound, or a covariance at
+        correlation ±1); its ``se``, ``statistic``, ``pvalue`` and interval are NaN.
     starts : pandas.DataFrame
         One row per optimisation run: ``start, converged, admissible, logl,
         max_abs_diff`` (largest parameter difference from the kept solution), ``message``.
