@@ -9,7 +9,14 @@ from _lmm_helpers import BY_TIME, DATASETS, balanced, crossed_inputs, data, fit
 from mcbi.stats.lmm import OptSummary
 from mcbi.stats.lmm.deviance import NestedDeviance, make_deviance
 from mcbi.stats.lmm.frame import model_frame
-from mcbi.stats.lmm.optimize import BOUNDARY_TOL, LBFGSB, NELDER_MEAD, optimize_theta
+from mcbi.stats.lmm.optimize import (
+    BOUNDARY_TOL,
+    CROSSED,
+    LBFGSB,
+    NELDER_MEAD,
+    POLISH,
+    optimize_theta,
+)
 
 N_STARTS = {"twolevel": 3, "threelevel": 9, "boundary": 9, "clustertime": 5, BY_TIME: 7}
 
@@ -35,11 +42,12 @@ def test_optsummary_records_the_fit(name: str) -> None:
     assert opt.tolerances["nelder_mead"] == NELDER_MEAD
     assert opt.tolerances["boundary"] == BOUNDARY_TOL
     if res.cluster_time:
-        assert opt.optimizer == "L-BFGS-B + Nelder-Mead"
+        assert opt.optimizer == CROSSED  # the L-BFGS-B polish converged: no Nelder-Mead
         assert opt.tolerances["lbfgsb"] == LBFGSB
+        assert opt.tolerances["polish"] == POLISH
     else:
         assert opt.optimizer == "Nelder-Mead"
-        assert "lbfgsb" not in opt.tolerances
+        assert "lbfgsb" not in opt.tolerances and "polish" not in opt.tolerances
 
 
 def test_boundary_records_the_singular_components() -> None:
