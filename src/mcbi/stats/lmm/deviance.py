@@ -234,6 +234,8 @@ class CrossedDeviance(NestedDeviance):
         """
         theta = np.asarray(theta, dtype=float)
         dev, grad_v = self.variance_gradient(theta)
+        if not np.isfinite(dev):
+            return np.inf, np.zeros(len(theta))
         return dev, 2.0 * theta * grad_v
 
     def variance_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
