@@ -70,8 +70,8 @@ class NestedDeviance:
             self.n_clus = int(clus.max()) + 1
         self.k = 1 if clus is None else 2  # number of theta values
 
-    def parts(self, theta: np.ndarray) -> tuple[float, np.ndarray, float, np.ndarray]:
-        """Deviance, beta, sigma^2 and ``(X' Sigma^-1 X)^-1`` at ``theta``."""
+    def _gram(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
+        """``Q = [X, r]' Sigma^-1 [X, r]`` and ``log|Sigma|`` at ``theta``."""
         b = float(theta[-1]) ** 2
         g = 1.0 / (1.0 + b * self.n_s)  # Sigma_s^-1 1 = g_s 1 within subject s
         Q = self.MtM - self.SM.T @ ((b * g)[:, None] * self.SM)
@@ -84,10 +84,27 @@ class NestedDeviance:
             h = a / (1.0 + a * m)
             Q = Q - T.T @ (h[:, None] * T)
             logdet += float(np.sum(np.log1p(a * m)))
+        return Q, logdet
+
+    def parts(self, theta: np.ndarray) -> tuple[float, np.ndarray, float, np.ndarray]:
+        """Deviance, beta, sigma^2 and ``(X' Sigma^-1 X)^-1`` at ``theta``."""
+        Q, logdet = self._gram(theta)
         return _profile_out(Q, logdet, self.p, self.n, self.beta0)
 
     def deviance(self, theta: np.ndarray) -> float:
         """ML deviance (``-2 log L`` with beta and sigma^2 profiled out); inf if undefined."""
+        # The last diagonal entry of the Cholesky factor of Q is sqrt(rss): one call, no
+        # beta and no inverse (the optimiser only needs the deviance).
+        try:
+            Q, logdet = self._gram(theta)
+            rss = float(np.linalg.cholesky(Q)[-1, -1]) ** 2
+        except _ERRORS:
+            return self._deviance_by_parts(theta)  # e.g. a perfect fit: rss = 0
+        if not rss > 0.0:
+            return self._deviance_by_parts(theta)
+        return logdet + self.n * (1.0 + _LOG_2PI + np.log(rss / self.n))
+
+    def _deviance_by_parts(self, theta: np.ndarray) -> float:
         try:
             return self.parts(theta)[0]
         except _ERRORS:
@@ -207,19 +224,6 @@ class CrossedDeviance(NestedDeviance):
                                               * self._ws_sorted[:, None, :]).reshape(-1, K * K))
         return Q - YR.T @ YR, logdet, (g, GR[:, :, :K], GR[:, :, K:], B, V.reshape(-1, K, K))
 
-    def deviance(self, theta: np.ndarray) -> float:
-        """ML deviance at ``theta``; inf if undefined."""
-        # The last diagonal entry of the Cholesky factor of Q is sqrt(rss): one call, no
-        # beta and no inverse (the optimiser only needs the deviance).
-        try:
-            Q, logdet = self._gram(theta)
-            rss = float(np.linalg.cholesky(Q)[-1, -1]) ** 2
-        except _ERRORS:
-            return super().deviance(theta)  # e.g. a perfect fit: rss = 0
-        if not rss > 0.0:
-            return super().deviance(theta)
-        return logdet + self.n * (1.0 + _LOG_2PI + np.log(rss / self.n))
-
     def deviance_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """ML deviance and its gradient in theta; ``(inf, 0)`` if undefined.
 
@@ -274,12 +278,6 @@ class CrossedDeviance(NestedDeviance):
         gv[0], gv[1] = gw[0], gb
         gv[2:] = gw[1:] if self.by_time else np.sum(gw[1:])
         return dev, gv
-
-    def parts(self, theta: np.ndarray) -> tuple[float, np.ndarray, float, np.ndarray]:
-        """Deviance, beta, sigma^2 and ``(X' Sigma^-1 X)^-1`` at ``theta``."""
-        Q, logdet = self._gram(theta)
-        return _profile_out(Q, logdet, self.p, self.n, self.beta0)
-
 
 def make_deviance(frame: ModelFrame) -> NestedDeviance:
     """The profiled deviance of ``frame``'s model: a :class:`NestedDeviance` or, with
