@@ -17,13 +17,17 @@ Prints medians over ``--reps`` repetitions (after one warm-up run; import time e
 ``analyse_outcomes`` also adjusts p-values (Holm, through statsmodels, which runs a
 ``gc.collect()`` per call), so its times include costs outside ``fit_lmm``. To compare two
 versions, run the script once with each on ``PYTHONPATH`` in the same session; the
-figures depend on the load of the machine (``uptime`` is printed with them). With
-``--out`` the report is also written to that file.
+figures depend on the load of the machine (``uptime`` is printed with them): on a busy
+machine, set ``OPENBLAS_NUM_THREADS=1`` (as Dask's workers do), since OpenBLAS threads
+competing for the cores slow scipy's L-BFGS-B by orders of magnitude; the CPU time of
+part (b) is less sensitive to the load. With ``--out`` the report is appended to that
+file.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import time
@@ -43,24 +47,27 @@ class _Recorder:
     """Stands in for ``mcbi.paper.models.fit_lmm``: times and records every call."""
 
     def __init__(self, fit):
-        self.fit, self.calls, self.seconds = fit, [], 0.0
+        self.fit, self.calls, self.seconds, self.cpu = fit, [], 0.0, 0.0
 
     def __call__(self, *args, **kwargs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         res = self.fit(*args, **kwargs)
         self.seconds += time.perf_counter() - start
+        self.cpu += time.process_time() - cpu
         self.calls.append((args, kwargs))
         return res
 
 
-def _median(fn, reps: int) -> float:
+def _median(fn, reps: int) -> tuple[float, float]:
+    """Median wall-clock and CPU seconds of ``fn()`` after a warm-up call."""
     fn()
-    times = []
+    wall, cpu = [], []
     for _ in range(reps):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def _with_fits(fn, reps: int) -> tuple[float, float, list]:
@@ -124,13 +131,13 @@ def replicate(reps: int) -> list[str]:
         for args, kwargs in calls:
             models.fit_lmm(*args, **kwargs)
 
-    alone = _median(replay, reps)
+    alone, alone_cpu = _median(replay, reps)
     kinds = [kw.get("cluster_time") or ("three-level" if a[5] else "two-level")
              for a, kw in calls]
     return [f"(b) one planning replicate {DESIGN}, seed 1, median of {reps}",
             f"    8 analyse_outcomes calls     {total:7.3f} s (of which fit_lmm {fits:.3f} s)",
-            f"    its {len(calls)} fit_lmm calls alone   {alone:7.3f} s  "
-            f"({', '.join(str(k) for k in kinds)})"]
+            f"    its {len(calls)} fit_lmm calls alone   {alone:7.3f} s wall, "
+            f"{alone_cpu:.3f} s CPU  ({', '.join(str(k) for k in kinds)})"]
 
 
 def main() -> None:
@@ -139,6 +146,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     head = [f"mcbi from {Path(mcbi.__file__).resolve().parent}",
+            "OPENBLAS_NUM_THREADS=" + os.environ.get("OPENBLAS_NUM_THREADS", "(unset)"),
             "uptime:" + subprocess.run(["uptime"], capture_output=True,
                                        text=True).stdout.rstrip()]
     lines = head + shipped(args.reps) + replicate(args.reps)

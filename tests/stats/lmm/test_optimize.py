@@ -146,3 +146,21 @@ def test_no_finite_optimum_is_not_converged() -> None:
     assert not opt.converged
     assert opt.message == NO_OPTIMUM
     assert min(opt.final) > 10.0
+
+
+def test_polish_stopped_by_its_line_search_counts_if_the_gradient_is_small(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    res, frame, devfun = _clustertime_devfun()
+    real = optimize.minimize
+
+    def abnormal_polish(*args, **kwargs):
+        out = real(*args, **kwargs)
+        if kwargs.get("options") is optimize.POLISH:  # as scipy reports a failed line search
+            out.status, out.success, out.message = 2, False, "ABNORMAL: "
+        return out
+
+    monkeypatch.setattr(optimize, "minimize", abnormal_polish)
+    opt = optimize_theta(devfun, frame.theta_names)
+    assert opt.optimizer == CROSSED and opt.converged
+    assert "projected gradient" in opt.message
+    assert opt.final == res.optsummary.final

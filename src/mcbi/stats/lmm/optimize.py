@@ -10,9 +10,12 @@ The strategy depends on the model:
   analytic gradient (:meth:`~mcbi.stats.lmm.deviance.CrossedDeviance.deviance_and_gradient`)
   from five starts (seven with one variance per wave: two more let the per-wave values rise
   or fall over the waves), then a polish from the best of them: L-BFGS-B again with tight
-  tolerances (:data:`POLISH`). Nelder-Mead with tight tolerances follows only if that polish
-  does not report convergence or leaves a theta at 0 while the deviance still falls as
-  that variance rises (the gradient in theta vanishes at 0, so L-BFGS-B cannot see it).
+  tolerances (:data:`POLISH`). A polish whose line search stops without a lower deviance
+  (scipy's "ABNORMAL" message, at the rounding floor of the optimum) counts as converged if
+  the projected gradient is within the starts' ``gtol`` (1e-5). Nelder-Mead with tight
+  tolerances follows only if the polish does not converge or leaves a theta at 0 while the
+  deviance still falls as that variance rises (the gradient in theta vanishes at 0, so
+  L-BFGS-B cannot see it).
   The fit counts as not converged if the deviance is lower still at ten times the optimum
   (:data:`GROW`): the residual variance then goes to 0 and the likelihood has no finite
   maximum, only a flat ridge on which a stopping rule would be met anywhere.
@@ -202,6 +205,14 @@ def _crossed(fun: _Counted, devfun: CrossedDeviance) -> tuple:
     ok, message, name = bool(res.success) and np.isfinite(res.fun), str(res.message), CROSSED
     if res.fun < best_dev:
         best_theta, best_dev = np.abs(res.x), float(res.fun)
+    if res.status == 2 and np.isfinite(res.fun):  # 2: stopped, neither converged nor at a limit
+        # The line search found no lower deviance: at the rounding floor of the optimum if
+        # the gradient is as small as the starts' stopping rule asks.
+        pg = float(np.max(np.abs(res.jac)))  # theta >= 0: the gradient is 0 at a bound
+        if pg <= LBFGSB["gtol"]:
+            ok = True
+            message = (f"{str(res.message).rstrip(': ')} (line search at the rounding floor); "
+                       f"projected gradient {pg:.1e} <= {LBFGSB['gtol']}")
     if fun(GROW * best_theta) < best_dev:  # no Nelder-Mead: it would follow the ridge
         return starts, initial, best_theta, best_dev, False, NO_OPTIMUM, name
     if not ok or _stuck_at_zero(devfun, best_theta):
