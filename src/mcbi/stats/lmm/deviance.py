@@ -93,18 +93,6 @@ class NestedDeviance:
 
     def deviance(self, theta: np.ndarray) -> float:
         """ML deviance (``-2 log L`` with beta and sigma^2 profiled out); inf if undefined."""
-        # The last diagonal entry of the Cholesky factor of Q is sqrt(rss): one call, no
-        # beta and no inverse (the optimiser only needs the deviance).
-        try:
-            Q, logdet = self._gram(theta)
-            rss = float(np.linalg.cholesky(Q)[-1, -1]) ** 2
-        except _ERRORS:
-            return self._deviance_by_parts(theta)  # e.g. a perfect fit: rss = 0
-        if not rss > 0.0:
-            return self._deviance_by_parts(theta)
-        return logdet + self.n * (1.0 + _LOG_2PI + np.log(rss / self.n))
-
-    def _deviance_by_parts(self, theta: np.ndarray) -> float:
         try:
             return self.parts(theta)[0]
         except _ERRORS:
@@ -224,6 +212,19 @@ class CrossedDeviance(NestedDeviance):
                                               * self._ws_sorted[:, None, :]).reshape(-1, K * K))
         return Q - YR.T @ YR, logdet, (g, GR[:, :, :K], GR[:, :, K:], B, V.reshape(-1, K, K))
 
+    def deviance(self, theta: np.ndarray) -> float:
+        """ML deviance at ``theta``; inf if undefined."""
+        # The last diagonal entry of the Cholesky factor of Q is sqrt(rss): one call, no
+        # beta and no inverse (the optimiser only needs the deviance).
+        try:
+            Q, logdet = self._gram(theta)
+            rss = float(np.linalg.cholesky(Q)[-1, -1]) ** 2
+        except _ERRORS:
+            return super().deviance(theta)  # e.g. a perfect fit: rss = 0
+        if not rss > 0.0:
+            return super().deviance(theta)
+        return logdet + self.n * (1.0 + _LOG_2PI + np.log(rss / self.n))
+
     def deviance_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """ML deviance and its gradient in theta; ``(inf, 0)`` if undefined.
 
@@ -247,7 +248,7 @@ class CrossedDeviance(NestedDeviance):
         if undefined. Unlike the gradient in theta, it does not vanish at ``theta = 0``."""
         theta = np.asarray(theta, dtype=float)
         try:
-            with np.errstate(all="raise"):
+            with np.errstate(divide="raise", over="raise", invalid="raise", under="ignore"):
                 return self._variance_gradient(theta)
         except _ERRORS:
             return np.inf, np.zeros(len(theta))
