@@ -25,13 +25,19 @@ def _profile_out(Q: np.ndarray, logdet: float, p: int, n: int,
 
     Returns the ML deviance, beta, sigma^2 and ``(X' V^-1 X)^-1`` (relative scale).
     """
+    dev, sigma2, chol, delta = _profiled_deviance(Q, logdet, p, n)
+    xvx_inv = linalg.cho_solve(chol, np.eye(p))
+    return dev, beta0 + delta, sigma2, xvx_inv
+
+
+def _profiled_deviance(Q: np.ndarray, logdet: float, p: int, n: int) -> tuple:
+    """The ML deviance, sigma^2, the Cholesky factor of ``Q[:p, :p]`` and beta - beta0."""
     chol = linalg.cho_factor(Q[:p, :p])
     delta = linalg.cho_solve(chol, Q[:p, p])
     rss = max(float(Q[p, p] - Q[:p, p] @ delta), np.finfo(float).tiny)
     sigma2 = rss / n
     dev = logdet + n * (1.0 + _LOG_2PI + np.log(sigma2))
-    xvx_inv = linalg.cho_solve(chol, np.eye(p))
-    return dev, beta0 + delta, sigma2, xvx_inv
+    return dev, sigma2, chol, delta
 
 
 class NestedDeviance:
@@ -92,9 +98,13 @@ class NestedDeviance:
         return _profile_out(Q, logdet, self.p, self.n, self.beta0)
 
     def deviance(self, theta: np.ndarray) -> float:
-        """ML deviance (``-2 log L`` with beta and sigma^2 profiled out); inf if undefined."""
+        """ML deviance (``-2 log L`` with beta and sigma^2 profiled out); inf if undefined.
+
+        The same arithmetic as ``parts(theta)[0]``, without beta's covariance.
+        """
         try:
-            return self.parts(theta)[0]
+            Q, logdet = self._gram(theta)
+            return _profiled_deviance(Q, logdet, self.p, self.n)[0]
         except _ERRORS:
             return np.inf
 
