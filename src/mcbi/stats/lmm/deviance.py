@@ -129,7 +129,9 @@ class CrossedDeviance(NestedDeviance):
 
     where ``C`` is block diagonal with one ``(1 + T) x (1 + T)`` block per cluster (``T``
     waves), factored by a batched Cholesky decomposition. ``theta = (cluster, subject,
-    cluster_time)`` or ``(cluster, subject, cluster_time[1], ..., cluster_time[T])``.
+    cluster_time)`` or ``(cluster, subject, cluster_time[1], ..., cluster_time[T])``. The
+    same blocks give the gradient (:meth:`deviance_and_gradient`, for L-BFGS-B) at about
+    twice the cost of one deviance.
 
     Parameters
     ----------
