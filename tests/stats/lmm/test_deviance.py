@@ -120,3 +120,42 @@ def test_undefined_deviance_is_infinite() -> None:
     X, y, clus, subj, _ = crossed_inputs("threelevel", (0, 1, 2))
     devfun = NestedDeviance(X, y, subj, clus)
     assert devfun(np.array([np.nan, 1.0])) == np.inf
+
+
+@pytest.mark.parametrize("name", ["clustertime", BY_TIME, "boundary"])
+def test_crossed_gradient_matches_finite_differences(name: str) -> None:
+    """The analytic gradient (in theta and in the variances theta^2) is the central
+    finite-difference gradient of the deviance, for both cluster x time forms."""
+    levels = ("pre", "post", "followup") if name == BY_TIME else (0, 1, 2)
+    *_, common, by_time = crossed_deviances(name, levels)
+    rng = np.random.default_rng(3)
+    for devfun in (common, by_time):
+        for theta in rng.uniform(0.05, 2.0, size=(3, devfun.k)):
+            dev, grad = devfun.deviance_and_gradient(theta)
+            assert dev == devfun.deviance(theta)
+            h = 1e-6
+            fd = [(devfun(theta + h * e) - devfun(theta - h * e)) / (2 * h)
+                  for e in np.eye(devfun.k)]
+            np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-5)
+            _, grad_v = devfun.variance_gradient(theta)
+            np.testing.assert_allclose(grad, 2 * theta * grad_v, rtol=1e-12)
+
+
+def test_crossed_variance_gradient_at_zero() -> None:
+    """At theta = 0 the gradient in theta vanishes but the one in the variance does not:
+    it is the one-sided derivative of the deviance in theta^2."""
+    *_, common, _ = crossed_deviances("clustertime", (0, 1, 2))
+    theta = np.array([0.0, 0.9, 0.5])
+    dev, grad = common.deviance_and_gradient(theta)
+    assert grad[0] == 0.0
+    _, grad_v = common.variance_gradient(theta)
+    v = 1e-7
+    one_sided = (common(np.array([np.sqrt(v), 0.9, 0.5])) - dev) / v
+    assert grad_v[0] == pytest.approx(one_sided, rel=1e-4)
+    assert grad_v[0] != 0.0
+
+
+def test_undefined_gradient_is_infinite_deviance() -> None:
+    *_, common, _ = crossed_deviances("clustertime", (0, 1, 2))
+    dev, grad = common.deviance_and_gradient(np.array([np.nan, 1.0, 1.0]))
+    assert dev == np.inf and np.all(grad == 0.0)

@@ -6,10 +6,20 @@ import numpy as np
 import pytest
 
 from _lmm_helpers import BY_TIME, DATASETS, balanced, crossed_inputs, data, fit
-from mcbi.stats.lmm import OptSummary
-from mcbi.stats.lmm.deviance import NestedDeviance, make_deviance
+from mcbi.stats.lmm import OptSummary, optimize
+from mcbi.stats.lmm.deviance import CrossedDeviance, NestedDeviance, make_deviance
 from mcbi.stats.lmm.frame import model_frame
-from mcbi.stats.lmm.optimize import BOUNDARY_TOL, LBFGSB, NELDER_MEAD, optimize_theta
+from mcbi.stats.lmm.optimize import (
+    BOUNDARY_TOL,
+    CROSSED,
+    CROSSED_NM,
+    LBFGSB,
+    NELDER_MEAD,
+    NO_OPTIMUM,
+    POLISH,
+    _stuck_at_zero,
+    optimize_theta,
+)
 
 N_STARTS = {"twolevel": 3, "threelevel": 9, "boundary": 9, "clustertime": 5, BY_TIME: 7}
 
@@ -35,11 +45,12 @@ def test_optsummary_records_the_fit(name: str) -> None:
     assert opt.tolerances["nelder_mead"] == NELDER_MEAD
     assert opt.tolerances["boundary"] == BOUNDARY_TOL
     if res.cluster_time:
-        assert opt.optimizer == "L-BFGS-B + Nelder-Mead"
+        assert opt.optimizer == CROSSED  # the L-BFGS-B polish converged: no Nelder-Mead
         assert opt.tolerances["lbfgsb"] == LBFGSB
+        assert opt.tolerances["polish"] == POLISH
     else:
         assert opt.optimizer == "Nelder-Mead"
-        assert "lbfgsb" not in opt.tolerances
+        assert "lbfgsb" not in opt.tolerances and "polish" not in opt.tolerances
 
 
 def test_boundary_records_the_singular_components() -> None:
@@ -85,3 +96,71 @@ def test_optsummary_is_frozen() -> None:
     opt = fit("twolevel").optsummary
     with pytest.raises(AttributeError):
         opt.fmin = 0.0
+
+
+# ---------------------------------------------------------- cluster x time: polish and checks
+
+
+def _clustertime_devfun():
+    res = fit("clustertime")
+    frame = model_frame(data("clustertime"), "y", "group", "time", "subject", "cluster",
+                        cluster_time=True)
+    return res, frame, make_deviance(frame)
+
+
+def test_stuck_at_zero_sees_the_variance_slope() -> None:
+    res, _, devfun = _clustertime_devfun()
+    theta = np.array(res.optsummary.final)
+    assert theta.min() > 0.1  # an interior optimum
+    assert not _stuck_at_zero(devfun, theta)
+    at_zero = theta.copy()
+    at_zero[0] = 0.0  # the cluster variance is clearly positive at the optimum
+    assert devfun.deviance_and_gradient(at_zero)[1][0] == 0.0
+    assert _stuck_at_zero(devfun, at_zero)
+
+
+def test_failed_polish_falls_back_to_nelder_mead(monkeypatch: pytest.MonkeyPatch) -> None:
+    res, frame, devfun = _clustertime_devfun()
+    monkeypatch.setitem(optimize.POLISH, "maxiter", 1)  # the polish cannot report success
+    opt = optimize_theta(devfun, frame.theta_names)
+    assert opt.optimizer == CROSSED_NM
+    assert opt.converged and "terminated successfully" in opt.message
+    np.testing.assert_allclose(opt.final, res.optsummary.final, rtol=1e-5)
+    assert opt.fmin == pytest.approx(res.optsummary.fmin, abs=1e-8)
+
+
+class _Ridge(CrossedDeviance):
+    """A deviance that keeps falling as theta grows (no finite optimum)."""
+
+    def variance_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        v = np.asarray(theta, dtype=float) ** 2
+        return float(np.sum(1.0 / (1.0 + v))), -1.0 / (1.0 + v) ** 2
+
+    def deviance(self, theta: np.ndarray) -> float:
+        return self.variance_gradient(theta)[0]
+
+
+def test_no_finite_optimum_is_not_converged() -> None:
+    X, y, clus, subj, tcode = crossed_inputs("clustertime", (0, 1, 2))
+    opt = optimize_theta(_Ridge(X, y, subj, clus, tcode, 3))
+    assert not opt.converged
+    assert opt.message == NO_OPTIMUM
+    assert min(opt.final) > 10.0
+
+
+def test_polish_stopped_by_its_line_search_counts_if_the_gradient_is_small(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    res, frame, devfun = _clustertime_devfun()
+    real = optimize.minimize
+
+    def abnormal_polish(*args, **kwargs):
+        out = real(*args, **kwargs)
+        if kwargs.get("options") is optimize.POLISH:  # as scipy reports a failed line search
+            out.status, out.success, out.message = 2, False, "ABNORMAL: "
+        return out
+
+    monkeypatch.setattr(optimize, "minimize", abnormal_polish)
+    opt = optimize_theta(devfun, frame.theta_names)
+    assert opt.optimizer == CROSSED and opt.converged
+    assert "projected gradient" in opt.message
+    assert opt.final == res.optsummary.final

@@ -6,9 +6,19 @@ The strategy depends on the model:
   evaluations): Nelder-Mead with tight tolerances from every start of a grid
   (0.3, 1, 3 per theta), keeping the best; the deviance is even in theta, so no bounds;
 - with the cluster x time intercept (:class:`~mcbi.stats.lmm.deviance.CrossedDeviance`,
-  dearer evaluations): L-BFGS-B with bounds ``theta >= 0`` (as lme4's bobyqa) from five
-  starts (seven with one variance per wave: two more let the per-wave values rise or fall
-  over the waves), then Nelder-Mead with tight tolerances from the best of them.
+  dearer evaluations): L-BFGS-B with bounds ``theta >= 0`` (as lme4's bobyqa) and the
+  analytic gradient (:meth:`~mcbi.stats.lmm.deviance.CrossedDeviance.deviance_and_gradient`)
+  from five starts (seven with one variance per wave: two more let the per-wave values rise
+  or fall over the waves), then a polish from the best of them: L-BFGS-B again with tight
+  tolerances (:data:`POLISH`). A polish whose line search stops without a lower deviance
+  (scipy's "ABNORMAL" message, at the rounding floor of the optimum) counts as converged if
+  the projected gradient is within the starts' ``gtol`` (1e-5). Nelder-Mead with tight
+  tolerances follows only if the polish does not converge or leaves a theta at 0 while the
+  deviance still falls as that variance rises (the gradient in theta vanishes at 0, so
+  L-BFGS-B cannot see it).
+  The fit counts as not converged if the deviance is lower still at ten times the optimum
+  (:data:`GROW`): the residual variance then goes to 0 and the likelihood has no finite
+  maximum, only a flat ridge on which a stopping rule would be met anywhere.
 
 Both end with the boundary check: each theta (smallest first) is set to exactly 0 if that
 does not raise the deviance by more than 1e-9, like lme4's singular fits. The run is
@@ -33,6 +43,19 @@ NELDER_MEAD = {"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000, "maxfev": 40000
 LBFGSB = {"ftol": 2.220446049250313e-09, "gtol": 1e-05, "maxiter": 15000, "maxfun": 15000}
 #: Deviance increase allowed when a theta is set to exactly 0.
 BOUNDARY_TOL = 1e-9
+#: L-BFGS-B options of the cluster x time polish (tight: a relative deviance reduction of
+#: 1e-15 or a projected gradient of 1e-6).
+POLISH = {"ftol": 1e-15, "gtol": 1e-06, "maxiter": 15000, "maxfun": 15000}
+#: A theta below STUCK_THETA with a deviance slope in its variance below -STUCK_SLOPE sends
+#: the cluster x time fit on to the Nelder-Mead polish.
+STUCK_THETA, STUCK_SLOPE = 1e-4, 1e-6
+#: The cluster x time fit is not converged if the deviance at GROW * theta is lower.
+GROW = 10.0
+NO_OPTIMUM = ("the deviance still falls as all theta grow (the residual variance goes to 0): "
+              "no finite optimum")
+#: ``OptSummary.optimizer`` of the cluster x time fits, without and with Nelder-Mead.
+CROSSED = "L-BFGS-B (analytic gradient)"
+CROSSED_NM = CROSSED + " + Nelder-Mead"
 _GRID = (0.3, 1.0, 3.0)
 _CROSSED_STARTS = ((1.0, 1.0, 1.0), (0.3, 0.3, 0.3), (3.0, 3.0, 3.0), (0.3, 1.0, 3.0),
                    (3.0, 1.0, 0.3))
@@ -45,7 +68,9 @@ class OptSummary:
     Attributes
     ----------
     optimizer : str
-        ``"Nelder-Mead"`` (nested model) or ``"L-BFGS-B + Nelder-Mead"`` (cluster x time).
+        ``"Nelder-Mead"`` (nested model) or, with the cluster x time intercept,
+        ``"L-BFGS-B (analytic gradient)"`` (:data:`CROSSED`), followed by ``" +
+        Nelder-Mead"`` when the Nelder-Mead polish ran (:data:`CROSSED_NM`).
     theta_names : tuple of str
         Random-effect component of each theta value.
     starts : tuple of tuple of float
@@ -60,12 +85,13 @@ class OptSummary:
         Indices of the theta values that are exactly 0 at the optimum (a singular fit).
     converged : bool
         Whether the run that gave the optimum reported success (with the cluster x time
-        intercept: the Nelder-Mead polish, with a finite deviance).
+        intercept: the last polish, L-BFGS-B or Nelder-Mead, with a finite deviance, and
+        a deviance not lower at ten times the optimum; see :data:`NO_OPTIMUM`).
     message : str
         That run's message from scipy.
     tolerances : dict
-        Options in force: ``nelder_mead`` and, for cluster x time, ``lbfgsb`` (dicts of
-        scipy options), ``boundary`` (float).
+        Options in force: ``nelder_mead`` and, for cluster x time, ``lbfgsb`` and
+        ``polish`` (dicts of scipy options), ``boundary`` (float).
     """
 
     optimizer: str
@@ -91,6 +117,10 @@ class _Counted:
     def __call__(self, theta: np.ndarray) -> float:
         self.n += 1
         return self.devfun.deviance(theta)
+
+    def with_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        self.n += 1
+        return self.devfun.deviance_and_gradient(theta)
 
 
 def optimize_theta(devfun: NestedDeviance,
@@ -120,9 +150,8 @@ def optimize_theta(devfun: NestedDeviance,
         raise ValueError(f"{devfun.k} theta values but {len(theta_names)} theta_names")
     fun = _Counted(devfun)
     if isinstance(devfun, CrossedDeviance):
-        name = "L-BFGS-B + Nelder-Mead"
-        tolerances: dict[str, Any] = {"lbfgsb": dict(LBFGSB)}
-        starts, initial, theta, dev, ok, message = _crossed(fun, devfun)
+        tolerances: dict[str, Any] = {"lbfgsb": dict(LBFGSB), "polish": dict(POLISH)}
+        starts, initial, theta, dev, ok, message, name = _crossed(fun, devfun)
     else:
         name = "Nelder-Mead"
         tolerances = {}
@@ -153,7 +182,8 @@ def _nested(fun: _Counted, k: int) -> tuple:
 
 
 def _crossed(fun: _Counted, devfun: CrossedDeviance) -> tuple:
-    """L-BFGS-B from each start, then Nelder-Mead from the best."""
+    """L-BFGS-B with the analytic gradient from each start, a tight L-BFGS-B polish from
+    the best, and Nelder-Mead if that polish fails or ends with a theta stuck at 0."""
     k = devfun.k
     if devfun.by_time:
         n_t = k - 2
@@ -164,20 +194,49 @@ def _crossed(fun: _Counted, devfun: CrossedDeviance) -> tuple:
         starts = list(_CROSSED_STARTS)
     best_theta, best_dev = np.ones(k), np.inf
     initial = best_theta
+    bounds = [(0.0, None)] * k
     for start in starts:
-        # A far line-search step can give an infinite deviance (lost positive
-        # definiteness); the finite-difference gradient is then NaN and the run is
-        # discarded or recovers, so its floating-point warnings are silenced.
-        with np.errstate(invalid="ignore", over="ignore"):
-            res = minimize(fun, np.array(start), method="L-BFGS-B",
-                           bounds=[(0.0, None)] * k, options=LBFGSB)
+        res = minimize(fun.with_gradient, np.array(start), method="L-BFGS-B", jac=True,
+                       bounds=bounds, options=LBFGSB)
         if np.isfinite(res.fun) and res.fun < best_dev:
             best_theta, best_dev, initial = np.abs(res.x), float(res.fun), np.array(start)
-    res = minimize(fun, best_theta, method="Nelder-Mead", options=NELDER_MEAD)
-    ok = bool(res.success) and np.isfinite(res.fun)
+    res = minimize(fun.with_gradient, best_theta, method="L-BFGS-B", jac=True, bounds=bounds,
+                   options=POLISH)
+    ok, message, name = bool(res.success) and np.isfinite(res.fun), str(res.message), CROSSED
     if res.fun < best_dev:
         best_theta, best_dev = np.abs(res.x), float(res.fun)
-    return starts, initial, best_theta, best_dev, ok, str(res.message)
+    if res.status == 2 and np.isfinite(res.fun):  # 2: stopped, neither converged nor at a limit
+        # The line search found no lower deviance: at the rounding floor of the optimum if
+        # the gradient is as small as the starts' stopping rule asks.
+        pg = float(np.max(np.abs(res.jac)))  # theta >= 0: the gradient is 0 at a bound
+        if pg <= LBFGSB["gtol"]:
+            ok = True
+            message = (f"{str(res.message).rstrip(': ')} (line search at the rounding floor); "
+                       f"projected gradient {pg:.1e} <= {LBFGSB['gtol']}")
+    if fun(GROW * best_theta) < best_dev:  # no Nelder-Mead: it would follow the ridge
+        return starts, initial, best_theta, best_dev, False, NO_OPTIMUM, name
+    if not ok or _stuck_at_zero(devfun, best_theta):
+        res = minimize(fun, best_theta, method="Nelder-Mead", options=NELDER_MEAD)
+        ok, message = bool(res.success) and np.isfinite(res.fun), str(res.message)
+        name = CROSSED_NM
+        if res.fun < best_dev:
+            best_theta, best_dev = np.abs(res.x), float(res.fun)
+        if ok and fun(GROW * best_theta) < best_dev:
+            ok, message = False, NO_OPTIMUM
+    return starts, initial, best_theta, best_dev, ok, message, name
+
+
+def _stuck_at_zero(devfun: CrossedDeviance, theta: np.ndarray) -> bool:
+    """Whether a theta at (or next to) 0 has a deviance falling as its variance rises.
+
+    The gradient in theta is ``2 theta`` times the one in the variance ``theta^2``, so it
+    vanishes at 0 whatever the slope in the variance: L-BFGS-B cannot leave such a point.
+    """
+    small = theta < STUCK_THETA
+    if not small.any():
+        return False
+    _, grad_v = devfun.variance_gradient(theta)
+    return bool(np.any(grad_v[small] < -STUCK_SLOPE))
 
 
 def _to_boundary(fun: _Counted, theta: np.ndarray, dev: float) -> tuple[np.ndarray, float]:
