@@ -10,9 +10,11 @@ Prints
   on the change data of a simulated 63-therapist trial, after one warm-up fit), and of one
   whole replicate (:class:`mcbi.paper.planning.TrialReplicate`: simulation, scoring, eight
   mixed models, the ladder);
-* replicates per second of :func:`mcbi.paper.planning.plan` on a LocalCluster with 1 and with
-  2 worker processes (one thread each, no cache, one replicate per task; the clusters are
-  started before the clock runs and warmed up by one replicate per worker) and their ratio.
+* replicates per second of :func:`mcbi.paper.planning.plan` on a LocalCluster with 1 worker
+  (a thread of this process, see :func:`mcbi.paper.power.dask_client`) and with 2 worker
+  processes (one thread and one BLAS thread each, no cache, one replicate per task; the
+  clusters are started before the clock runs and warmed up by one replicate per worker) and
+  their ratio.
 
 The figures depend on the load of the machine: run it on an otherwise idle one.
 """
