@@ -19,7 +19,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@echo "==> environment $(VENV): the pinned packages of requirements.txt, installed by uv $(UV_VERSION)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(UV) pip install --python $(PY) -r requirements.txt
+	$(UV) pip install --python $(PY) --compile-bytecode -r requirements.txt
 	$(UV) pip install --python $(PY) --no-deps --no-build-isolation -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
