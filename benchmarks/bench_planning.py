@@ -16,7 +16,8 @@ Prints
   clusters are started before the clock runs and warmed up by one replicate per worker) and
   their ratio.
 
-The figures depend on the load of the machine: run it on an otherwise idle one.
+The figures depend on the load of the machine: run it on an otherwise idle one. They are
+also written to ``benchmarks/results/planning.txt``.
 """
 
 from __future__ import annotations
@@ -24,12 +25,17 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 from mcbi.paper import planning, power
 from mcbi.paper.ladder import fit_ladder
 from mcbi.paper.mechanism import change_data
 from mcbi.synth.simulate import simulate
+
+RESULTS = Path(__file__).resolve().parent / "results" / "planning.txt"
 
 DESIGN = (63, 2)
 
@@ -70,15 +76,25 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=12, help="replicates per rate")
     args = parser.parse_args()
     ladder, replicate = fit_times(args.fits)
-    print(f"cores: {os.cpu_count()}  load average: {os.getloadavg()[0]:.1f}")
-    print(f"mechanism ladder fit, {DESIGN[0]} therapists x {DESIGN[1]}: median {ladder:.2f} s")
-    print(f"one replicate (simulate, score, 8 mixed models, ladder): median {replicate:.2f} s")
+    lines = [f"date        {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC, commit {_commit()}",
+             f"cores: {os.cpu_count()}  load average: {os.getloadavg()[0]:.1f}",
+             f"mechanism ladder fit, {DESIGN[0]} therapists x {DESIGN[1]}: median {ladder:.2f} s",
+             f"one replicate (simulate, score, 8 mixed models, ladder): median {replicate:.2f} s"]
+    print("\n".join(lines), flush=True)
     one = rate(1, args.reps)
     two = rate(2, args.reps)
-    print(f"replicates/s with 1 worker: {one:.3f}")
-    print(f"replicates/s with 2 workers: {two:.3f}")
-    print(f"ratio 2/1: {two / one:.2f} (goal >= 1.7 on 2 idle cores)")
+    lines += [f"replicates/s with 1 worker: {one:.3f}",
+              f"replicates/s with 2 workers: {two:.3f}",
+              f"ratio 2/1: {two / one:.2f} (goal >= 1.7 on 2 idle cores)"]
+    print("\n".join(lines[-3:]))
+    RESULTS.write_text("\n".join(lines) + "\n", "utf-8")
 
+
+def _commit() -> str:
+    """Short commit of the checkout (``unknown`` outside git)."""
+    out = subprocess.run(["git", "-C", str(RESULTS.parents[2]), "rev-parse", "--short", "HEAD"],
+                         capture_output=True, text=True)
+    return out.stdout.strip() or "unknown"
 
 if __name__ == "__main__":
     main()
