@@ -244,7 +244,9 @@ def test_plan_effects_build_reach_the_replicates(tmp_path: Path, monkeypatch) ->
     assert seen[-1] == {}
     build, gen = pd.read_csv(tmp_path / "b.csv"), pd.read_csv(tmp_path / "g.csv")
     assert set(build["effects"]) == {"build"} and set(gen["effects"]) == {"generator"}
-    assert list(build.columns[-2:]) == ["effects", "effect_latent"]
+    assert list(build.columns[-3:]) == ["effects", "effects_origin", "effect_latent"]
+    assert build["effects_origin"].str.startswith("build at commit unknown").all()
+    assert gen["effects_origin"].isna().all()  # empty for the generator's effects
 
 
 @pytest.mark.slow

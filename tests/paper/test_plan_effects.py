@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -109,9 +110,10 @@ def test_plan_with_build_effects_refuses_without_build(tmp_path: Path) -> None:
 def test_table_records_the_effects(tmp_path: Path) -> None:
     eff = plan_effects.build_effects(write(tmp_path, results()))
     table = planning.power_table(_rows())
-    got = planning.with_effects(table, "build", eff)
-    assert list(got.columns[-2:]) == ["effects", "effect_latent"]
+    got = planning.with_effects(table, "build", eff, "build at commit c, data sha256 d")
+    assert list(got.columns[-3:]) == ["effects", "effects_origin", "effect_latent"]
     assert set(got["effects"]) == {"build"}
+    assert set(got["effects_origin"]) == {"build at commit c, data sha256 d"}
     pms = got.loc[got["target"] == "pms", "effect_latent"].iloc[0]
     assert pms == 1.0
     gen = planning.with_effects(table, "generator", {})
@@ -126,3 +128,15 @@ def _rows():
              "ci_lower": -1.0, "ci_upper": 1.0, "significant": r == 1, "truth": 0.0,
              "failed": False, "rung": ""} for r in range(2) for t in ("pms", "other")]
     return pd.DataFrame(rows)
+
+
+def test_build_origin_names_commit_and_data_hash(tmp_path: Path) -> None:
+    path = write(tmp_path, results())
+    assert plan_effects.build_origin(path) == "build at commit unknown, data sha256 unknown"
+    manifest = json.loads(path.read_text("utf-8"))
+    manifest.update(commit="0123456789abcdef0", data={"sha256": "fedcba9876543210ff"})
+    path.write_text(json.dumps(manifest), "utf-8")
+    assert plan_effects.build_origin(path) == (
+        "build at commit 0123456789ab, data sha256 fedcba987654")
+    with pytest.raises(UserError, match="not found"):
+        plan_effects.build_origin(tmp_path / "none.json")

@@ -119,6 +119,24 @@ def _standardized(value: float, name: str, label: str) -> float:
     return value
 
 
+def build_origin(path: str | Path = DEFAULT_MANIFEST) -> str:
+    """Which build the effects come from: its commit and data hash (12 hex digits each).
+
+    ``"unknown"`` stands in for a field the manifest lacks.
+
+    Raises
+    ------
+    mcbi.errors.UserError
+        If the manifest cannot be read (see :func:`read_results`).
+    """
+    read_results(path)
+    manifest = json.loads(Path(path).read_text("utf-8"))
+    data = manifest.get("data") if isinstance(manifest.get("data"), dict) else {}
+    commit = str(manifest.get("commit") or "unknown")[:12]
+    sha = str(data.get("sha256") or "unknown")[:12]
+    return f"build at commit {commit}, data sha256 {sha}"
+
+
 def build_effects(path: str | Path = DEFAULT_MANIFEST) -> dict[str, float]:
     """Effect overrides of the generator from a build's results (see the module docstring).
 

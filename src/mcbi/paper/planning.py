@@ -16,8 +16,9 @@ without the file validation), and fits the book's models:
 Effects: by default the generator's (:mod:`mcbi.synth.parameters`); with
 ``effects="build"`` the current build's estimates (:func:`mcbi.paper.plan_effects
 .build_effects`: chapter 02's and 03's d's at post and chapter 05's paths, mapped onto the
-generator's effects). The table records which (``effects``) and the latent value of every
-target's effect (``effect_latent``), and the cache keeps the two apart.
+generator's effects). The table records which (``effects``), the build they came from
+(``effects_origin``: its commit and data hash) and the latent value of every target's effect
+(``effect_latent``), and the cache keeps the two apart.
 
 Truths: the generator's effects are in latent baseline-SD units. Each replicate converts
 them to the observed scores' units with the slope of the observed baseline score on its
@@ -266,7 +267,8 @@ def plan(therapists: Sequence[int], per: Sequence[int], reps: int, seed: int, cl
     manifest : Path, optional
         Build manifest read with ``effects="build"`` (default ``_build/manifest.json``).
 
-    The table ends with ``effects`` (the source) and ``effect_latent`` (the target's
+    The table ends with ``effects`` (the source), ``effects_origin`` (the build's commit and
+    data hash with ``effects="build"``, else empty) and ``effect_latent`` (the target's
     simulated effect in latent baseline-SD units at the design's allocation; NaN for a
     target the trial's generator does not know).
     """
@@ -278,13 +280,18 @@ def plan(therapists: Sequence[int], per: Sequence[int], reps: int, seed: int, cl
     rows = power.run_replicates(replicate, cells, reps, seed, client,
                                 chunk_size=chunk_size, cache_dir=cache_dir, progress=progress)
     table = power_table(rows)
-    return Plan(rows, with_effects(table, effects, overrides))
+    origin = (plan_effects.build_origin(manifest or plan_effects.DEFAULT_MANIFEST)
+              if effects == "build" else "")
+    return Plan(rows, with_effects(table, effects, overrides, origin))
 
 
-def with_effects(table: pd.DataFrame, source: str, overrides: dict[str, float]) -> pd.DataFrame:
-    """``table`` with ``effects`` (``source``) and ``effect_latent`` columns at the end."""
+def with_effects(table: pd.DataFrame, source: str, overrides: dict[str, float],
+                 origin: str = "") -> pd.DataFrame:
+    """``table`` with ``effects`` (``source``), ``effects_origin`` (which build, or empty)
+    and ``effect_latent`` columns at the end."""
     out = table.copy()
     out["effects"] = source
+    out["effects_origin"] = origin
     values = []
     for n, target in zip(out["n_therapists"], out["target"], strict=True):
         n_mcbi = round(int(n) * param("n_mcbi") / param("n_therapists"))
