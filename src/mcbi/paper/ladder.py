@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mcbi.paper.mechanism import CLUSTER, MODEL
+from mcbi.paper.mechanism import CLUSTER, MODEL, VARIABLES
 from mcbi.stats.msem import MSEMResult, build_partable, fit
 
 __all__ = ["Rung", "RungOutcome", "LadderResult", "RUNGS", "fit_ladder", "mechanism_values",
@@ -234,6 +234,11 @@ def path_support(data: pd.DataFrame, model: str, cluster: str = CLUSTER) -> pd.D
     return pd.DataFrame(rows)
 
 
+def _name(variable: str) -> str:
+    """The reader's label of a model variable (:data:`mcbi.paper.mechanism.VARIABLES`)."""
+    return VARIABLES.get(variable, variable)
+
+
 def data_reasons(data: pd.DataFrame, model: str, cluster: str = CLUSTER) -> list[str]:
     """Why the data's structure alone rules out every rung (empty: fit the ladder).
 
@@ -257,7 +262,8 @@ def data_reasons(data: pd.DataFrame, model: str, cluster: str = CLUSTER) -> list
     for r in path_support(data, model, cluster).itertuples():
         if r.pairs < MIN_PAIRS or r.coverage < MIN_COVERAGE:
             reasons.append(
-                f"too little data for path {r.label} ({r.rhs} → {r.lhs}): {r.pairs} of "
+                f"too little data for path {r.label}, {_name(r.rhs)} → {_name(r.lhs)}: "
+                f"{r.pairs} of "
                 f"{r.units} {r.unit} in the model ({100 * r.coverage:.0f} %) are observed on "
                 f"both; the ladder needs at least {MIN_PAIRS} and {100 * MIN_COVERAGE:.0f} %")
     return reasons
