@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
+from mcbi.stats.blas import single_thread_blas
 from mcbi.stats.lmm.deviance import CrossedDeviance, NestedDeviance
 
 __all__ = ["OptSummary", "optimize_theta"]
@@ -151,7 +152,8 @@ def optimize_theta(devfun: NestedDeviance,
     fun = _Counted(devfun)
     if isinstance(devfun, CrossedDeviance):
         tolerances: dict[str, Any] = {"lbfgsb": dict(LBFGSB), "polish": dict(POLISH)}
-        starts, initial, theta, dev, ok, message, name = _crossed(fun, devfun)
+        with single_thread_blas():  # L-BFGS-B: see mcbi.stats.blas
+            starts, initial, theta, dev, ok, message, name = _crossed(fun, devfun)
     else:
         name = "Nelder-Mead"
         tolerances = {}

@@ -16,12 +16,11 @@ make a whole matrix of three or more variables positive semi-definite.
 
 from __future__ import annotations
 
-import contextlib
-import functools
-
 import numpy as np
 import pandas as pd
 from scipy import optimize as sopt
+
+from mcbi.stats.blas import single_thread_blas
 
 from .correlations import CorrelationMap
 from .data import ClusterData
@@ -82,28 +81,6 @@ def on_bound(theta: np.ndarray, lower: np.ndarray) -> np.ndarray:
     fin = np.isfinite(lower)
     tol = _ON_BOUND_TOL * np.maximum(1.0, np.abs(np.where(fin, lower, 0.0)))
     return fin & (theta <= np.where(fin, lower, 0.0) + tol)
-
-
-@functools.cache
-def _blas_controller():
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # optional: only makes L-BFGS-B faster
-        return None
-    return ThreadpoolController()
-
-
-def _single_thread_blas():
-    """Context limiting BLAS to one thread (a no-op without ``threadpoolctl``).
-
-    scipy's L-BFGS-B calls BLAS on vectors of a few dozen numbers; with OpenBLAS running
-    several threads each iteration costs milliseconds instead of microseconds (about 100
-    times slower here, worst on a loaded machine).
-    """
-    controller = _blas_controller()
-    if controller is None:
-        return contextlib.nullcontext()
-    return controller.limit(limits=1, user_api="blas")
 
 
 def _difference_hessian(fun, x: np.ndarray, free: np.ndarray, step: float = 1e-5):
@@ -175,7 +152,7 @@ def optimize_bounded(mm: ModelMatrices, data: ClusterData, theta0: np.ndarray,
 
     box = [(a / s if np.isfinite(a) else None, b / s if np.isfinite(b) else None)
            for a, b, s in zip(lo, hi, sc, strict=True)]
-    with _single_thread_blas():
+    with single_thread_blas():
         res = sopt.minimize(scaled, u / sc, jac=True, method="L-BFGS-B", bounds=box,
                             options={"maxiter": max_iter, "maxfun": 4 * max_iter,
                                      "ftol": 1e-12, "gtol": 1e-7, "maxcor": 20})
