@@ -33,6 +33,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from _timing import code_version, median_times
+
 import mcbi
 from mcbi.paper import models, planning
 from mcbi.paper.outcomes import PATIENT_FAMILIES, THERAPIST_FAMILIES
@@ -56,18 +58,6 @@ class _Recorder:
         self.cpu += time.process_time() - cpu
         self.calls.append((args, kwargs))
         return res
-
-
-def _median(fn, reps: int) -> tuple[float, float]:
-    """Median wall-clock and CPU seconds of ``fn()`` after a warm-up call."""
-    fn()
-    wall, cpu = [], []
-    for _ in range(reps):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    return statistics.median(wall), statistics.median(cpu)
 
 
 def _with_fits(fn, reps: int) -> tuple[float, float, list]:
@@ -131,7 +121,7 @@ def replicate(reps: int) -> list[str]:
         for args, kwargs in calls:
             models.fit_lmm(*args, **kwargs)
 
-    alone, alone_cpu = _median(replay, reps)
+    alone, alone_cpu = median_times(replay, reps)
     kinds = [kw.get("cluster_time") or ("three-level" if a[5] else "two-level")
              for a, kw in calls]
     return [f"(b) one planning replicate {DESIGN}, seed 1, median of {reps}",
@@ -145,7 +135,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
-    head = [f"mcbi from {Path(mcbi.__file__).resolve().parent}",
+    head = [f"mcbi at {code_version(Path(mcbi.__file__).resolve().parent)}",
             "OPENBLAS_NUM_THREADS=" + os.environ.get("OPENBLAS_NUM_THREADS", "(unset)"),
             "uptime:" + subprocess.run(["uptime"], capture_output=True,
                                        text=True).stdout.rstrip()]

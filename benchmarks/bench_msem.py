@@ -29,11 +29,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import warnings
 from pathlib import Path
 
 import pandas as pd
+from _timing import median_times
 
 from mcbi.paper.ladder import MAX_ITER, fit_ladder
 from mcbi.paper.mechanism import CLUSTER, MODEL, change_data
@@ -68,27 +67,13 @@ cat(toJSON(out, digits = NA, auto_unbox = TRUE))
 """
 
 
-def time_call(call, reps: int) -> tuple[float, float]:
-    """Median wall-clock and CPU seconds of ``reps`` calls of ``call()`` after a warm-up."""
-    wall, cpu = [], []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        call()
-        for _ in range(reps):
-            start, start_cpu = time.perf_counter(), time.process_time()
-            call()
-            wall.append(time.perf_counter() - start)
-            cpu.append(time.process_time() - start_cpu)
-    return statistics.median(wall), statistics.median(cpu)
-
-
 def time_python(model: str, data: pd.DataFrame, missing: str, reps: int,
                 cluster: str = "cluster", **options) -> tuple[float, float]:
-    """Median wall-clock and CPU seconds of :func:`mcbi.stats.msem.fit` (see :func:`time_call`).
+    """Median wall-clock and CPU seconds of :func:`mcbi.stats.msem.fit` (``median_times``).
 
     ``options`` go to ``fit`` (e.g. ``bounds="pos.var", starts="multi"``).
     """
-    return time_call(lambda: fit(model, data, cluster=cluster, missing=missing, **options),
+    return median_times(lambda: fit(model, data, cluster=cluster, missing=missing, **options),
                      reps)
 
 
@@ -143,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
                                **ladder_options)
     bounded, _ = time_python(MODEL, mech, "ml", args.reps, cluster=CLUSTER,
                              bounds="pos.var", **ladder_options)
-    lad, lad_cpu = time_call(lambda: fit_ladder(mech), args.reps)
+    lad, lad_cpu = median_times(lambda: fit_ladder(mech), args.reps)
     common = {"rows": len(mech), "clusters": mech[CLUSTER].nunique(),
               "lavaan_s": float("nan"), "ratio": float("nan")}
     rows.append({"model": "mechanism_fit", **common, "mcbi_s": one, "mcbi_cpu_s": one_cpu,
