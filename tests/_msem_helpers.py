@@ -93,3 +93,21 @@ def simulate(model: str, values: dict[str, float], sizes: np.ndarray,
         df[v] = b[g, k]
     df["cluster"] = g
     return df, theta, table
+
+
+def quiet_fit(model: str, data: pd.DataFrame, **kw):
+    """``fit(model, data, cluster="cluster", **kw)`` with its warnings silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fit(model, data, cluster="cluster", **kw)
+
+
+def brute_force_logl(minus2ll, args: tuple, box: list, starts) -> float:
+    """Largest log L found by L-BFGS-B on ``minus2ll(p, *args)`` within ``box`` from each
+    start (an independent reference for a bounded maximum)."""
+    from scipy import optimize
+
+    best = min(optimize.minimize(minus2ll, p0, args=args, method="L-BFGS-B", bounds=box,
+                                 options={"maxiter": 3000, "ftol": 1e-14, "gtol": 1e-9}).fun
+               for p0 in starts)
+    return -0.5 * best

@@ -8,13 +8,12 @@ scipy's L-BFGS-B from many random starts with the same bounds.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import optimize, stats
+from scipy import stats
 
+from _msem_helpers import brute_force_logl, quiet_fit
 from mcbi.stats.msem import fit
 
 MODEL = """
@@ -89,22 +88,14 @@ def _brute_force(data: pd.DataFrame, n_starts: int = 12, seed: int = 0) -> float
     """Largest log L over random starts, variances bounded as in ``bounds="pos.var"``."""
     rng = np.random.default_rng(seed)
     box = [(VARIANCES[n], None) if n in VARIANCES else (None, None) for n in NAMES]
-    best = np.inf
+    starts = []
     for _ in range(n_starts):
         p0 = rng.normal(0, 0.5, len(NAMES))
         for k, n in enumerate(NAMES):
             if n in VARIANCES:
                 p0[k] = rng.uniform(0.05, 1.5)
-        res = optimize.minimize(_minus2ll, p0, args=(data,), method="L-BFGS-B", bounds=box,
-                                options={"maxiter": 3000, "ftol": 1e-14, "gtol": 1e-9})
-        best = min(best, res.fun)
-    return -0.5 * best
-
-
-def _fit(data, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fit(MODEL, data, cluster="cluster", **kw)
+        starts.append(p0)
+    return brute_force_logl(_minus2ll, (data,), box, starts)
 
 
 HEYWOOD_SEED = 22  # a draw whose unrestricted optimum has vyb < 0 (checked below)
@@ -113,7 +104,7 @@ HEYWOOD_SEED = 22  # a draw whose unrestricted optimum has vyb < 0 (checked belo
 @pytest.fixture(scope="module")
 def heywood():
     data = _data(HEYWOOD_SEED)
-    return data, _fit(data), _fit(data, bounds="pos.var", starts="multi")
+    return data, quiet_fit(MODEL, data), quiet_fit(MODEL, data, bounds="pos.var", starts="multi")
 
 
 def test_unbounded_fit_of_the_test_data_is_a_heywood_case(heywood):
@@ -148,10 +139,8 @@ def test_bounded_maximum_matches_brute_force(heywood):
 
 def test_fixing_the_bound_parameter_at_zero_gives_the_same_fit(heywood):
     data, _, bounded = heywood
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fixed = fit(MODEL.replace("y ~~ vyb*y", "y ~~ 0*y").replace("vy := vyb\n", ""),
-                    data, cluster="cluster", bounds="pos.var")
+    fixed = quiet_fit(MODEL.replace("y ~~ vyb*y", "y ~~ 0*y").replace("vy := vyb\n", ""),
+                      data, bounds="pos.var")
     row = fixed.estimates[(fixed.estimates["op"] == "~~") & (fixed.estimates["lhs"] == "y")
                           & (fixed.estimates["rhs"] == "y") & (fixed.estimates["level"] == 2)]
     assert row["free"].iloc[0] == 0 and row["estimate"].iloc[0] == 0.0
@@ -165,10 +154,7 @@ def test_fixing_the_bound_parameter_at_zero_gives_the_same_fit(heywood):
 
 def test_fixed_regression_premultiplier():
     data = _data(3)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = fit(MODEL.replace("y ~ b*m", "y ~ 0*m").replace("ab := a*b\n", ""), data,
-                  cluster="cluster")
+    res = quiet_fit(MODEL.replace("y ~ b*m", "y ~ 0*m").replace("ab := a*b\n", ""), data)
     row = res.estimates[(res.estimates["lhs"] == "y") & (res.estimates["op"] == "~")
                         & (res.estimates["level"] == 2)]
     assert row["free"].iloc[0] == 0 and row["estimate"].iloc[0] == 0.0
@@ -178,7 +164,7 @@ def test_fixed_regression_premultiplier():
 
 def test_bounds_inactive_give_the_unbounded_solution():
     data = _data(3, n_clusters=80, vyb=0.5, vmb=0.5)
-    free, bounded = _fit(data), _fit(data, bounds="pos.var")
+    free, bounded = quiet_fit(MODEL, data), quiet_fit(MODEL, data, bounds="pos.var")
     assert free.admissible and not bounded.at_bound.any()
     a, b = free.estimates, bounded.estimates
     assert np.allclose(a["estimate"], b["estimate"], atol=2e-4)
@@ -208,7 +194,7 @@ def test_monte_carlo_respects_bounds(heywood):
 
 def test_level_sets_the_wald_interval():
     data = _data(3)
-    r95, r80 = _fit(data), _fit(data, level=0.80)
+    r95, r80 = quiet_fit(MODEL, data), quiet_fit(MODEL, data, level=0.80)
     w95 = (r95.estimates["ci_upper"] - r95.estimates["ci_lower"]).dropna()
     w80 = (r80.estimates["ci_upper"] - r80.estimates["ci_lower"]).dropna()
     ratio = stats.norm.ppf(0.9) / stats.norm.ppf(0.975)
@@ -240,10 +226,8 @@ def test_lavaan_fixture_unbounded_and_its_ignored_bounds():
     here = Path(__file__).resolve().parents[2] / "fixtures" / "lavaan"
     ref = json.loads((here / "heywood.json").read_text())
     data = pd.read_csv(here / "heywood.csv")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        free = fit(ref["model"], data, cluster="cluster")
-        bounded = fit(ref["model"], data, cluster="cluster", bounds="pos.var", starts="multi")
+    free = quiet_fit(ref["model"], data)
+    bounded = quiet_fit(ref["model"], data, bounds="pos.var", starts="multi")
     lav = pd.DataFrame(ref["unbounded"]["partable"])
     assert free.fit_measures["logl"] == pytest.approx(ref["unbounded"]["logl"], abs=1e-4)
     ours = free.estimates.assign(level=free.estimates["level"].fillna(0).astype(int))

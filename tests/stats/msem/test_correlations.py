@@ -8,14 +8,13 @@ constrained space - variances >= 0 (within ones >= 1e-4), covariances written as
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import optimize, stats
+from scipy import stats
 
-from mcbi.stats.msem import build_partable, fit
+from _msem_helpers import brute_force_logl, quiet_fit
+from mcbi.stats.msem import build_partable
 from mcbi.stats.msem.bounds import lower_bounds
 from mcbi.stats.msem.correlations import correlation_map
 
@@ -59,22 +58,10 @@ def _brute_force(data: pd.DataFrame, n_starts: int = 10, seed: int = 0) -> float
     box = [(1e-4, None), (1e-4, None), (-1, 1), (0, None), (0, None), (-1, 1), (None, None),
            (None, None)]
     rng = np.random.default_rng(seed)
-    best = np.inf
-    for _ in range(n_starts):
-        p0 = np.array([rng.uniform(0.3, 2), rng.uniform(0.3, 2), rng.uniform(-0.9, 0.9),
-                       rng.uniform(0.01, 0.5), rng.uniform(0.01, 0.5), rng.uniform(-0.9, 0.9),
-                       rng.normal(0, 0.3), rng.normal(0, 0.3)])
-        res = optimize.minimize(_minus2ll, p0, args=(stacked,), method="L-BFGS-B",
-                                bounds=box, options={"maxiter": 3000, "ftol": 1e-14,
-                                                     "gtol": 1e-9})
-        best = min(best, res.fun)
-    return -0.5 * best
-
-
-def _fit(data, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fit(MODEL, data, cluster="cluster", **kw)
+    starts = [np.array([rng.uniform(0.3, 2), rng.uniform(0.3, 2), rng.uniform(-0.9, 0.9),
+                        rng.uniform(0.01, 0.5), rng.uniform(0.01, 0.5), rng.uniform(-0.9, 0.9),
+                        rng.normal(0, 0.3), rng.normal(0, 0.3)]) for _ in range(n_starts)]
+    return brute_force_logl(_minus2ll, (stacked,), box, starts)
 
 
 def _between(res) -> pd.Series:
@@ -85,7 +72,7 @@ def _between(res) -> pd.Series:
 @pytest.fixture(scope="module")
 def fits():
     data = _data(SEED)
-    return data, _fit(data), _fit(data, bounds="pos.var", starts="multi")
+    return data, quiet_fit(MODEL, data), quiet_fit(MODEL, data, bounds="pos.var", starts="multi")
 
 
 def test_unbounded_fit_of_the_test_data_has_a_correlation_beyond_one(fits):
@@ -128,7 +115,7 @@ def test_corner_with_a_negative_variance_is_not_a_trap():
     brute-force maximum (ρ = 1, both variances positive).
     """
     data = _data(8)
-    free, bounded = _fit(data), _fit(data, bounds="pos.var")
+    free, bounded = quiet_fit(MODEL, data), quiet_fit(MODEL, data, bounds="pos.var")
     assert not free.admissible
     assert bounded.converged and bounded.admissible
     assert bounded.fit_measures["logl"] >= _brute_force(data) - 1e-6
@@ -136,7 +123,7 @@ def test_corner_with_a_negative_variance_is_not_a_trap():
 
 def test_inactive_correlation_bounds_give_the_unbounded_solution():
     data = _data(2)
-    free, bounded = _fit(data), _fit(data, bounds="pos.var")
+    free, bounded = quiet_fit(MODEL, data), quiet_fit(MODEL, data, bounds="pos.var")
     assert free.admissible and not bounded.at_bound.any()
     np.testing.assert_allclose(free.estimates["estimate"], bounded.estimates["estimate"],
                                atol=2e-4)
