@@ -60,3 +60,16 @@ def test_parallel_failure_keeps_the_finished_section_and_raises(toy_project: Pat
     assert state["book"] is None
     assert (toy_project / "_build" / "failed" / "02_beta.ipynb").is_file()
     assert (toy_project / "book" / "sections" / "01_alpha.ipynb").is_file()
+
+
+def test_times_of_removed_sections_are_dropped(toy_project: Path, fakes: Fakes) -> None:
+    build_in_process(toy_project)
+    assert set(load_state(toy_project / "_build" / "state.json")[runner.TIMES_KEY]) == {
+        "01_alpha", "02_beta"}
+    (toy_project / "notebooks" / "02_beta.ipynb").unlink()
+    toc = toy_project / "_toc.yml"
+    toc.write_text("\n".join(line for line in toc.read_text().splitlines()
+                             if "02_beta" not in line) + "\n")
+    build_in_process(toy_project)
+    assert set(load_state(toy_project / "_build" / "state.json")[runner.TIMES_KEY]) == {
+        "01_alpha"}

@@ -37,7 +37,7 @@ from mcbi.book.manifest import build_manifest, write_manifest
 from mcbi.book.pages import write_build_pages, write_pages
 from mcbi.book.provenance import BuildInfo, code_dir, hash_tree
 from mcbi.book.rerun import RunReport, run_section
-from mcbi.book.runner import SectionOutcome, Stale, execute_sections
+from mcbi.book.runner import TIMES_KEY, SectionOutcome, Stale, execute_sections
 from mcbi.book.sections import Section, discover, merge_parameters
 from mcbi.book.state import (
     book_key,
@@ -306,6 +306,7 @@ def _build_locked(
 
     names = {s.name for s in sections}
     state["sections"] = {k: v for k, v in state["sections"].items() if k in names}
+    state[TIMES_KEY] = {k: v for k, v in state.get(TIMES_KEY, {}).items() if k in names}
     mixed = sorted(k for k, v in state["sections"].items() if v["inputs"]["data"] != data_sha)
     if mixed:  # cannot happen through this function; refuse rather than mix data sets
         raise BuildFailed(f"sections {', '.join(mixed)} were executed on other data")
