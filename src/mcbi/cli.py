@@ -10,12 +10,13 @@ printed as one message without a traceback and exits with 2, a failed build
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
 
-from mcbi.errors import BuildFailed, UserError
-from mcbi.trial.data import DEFAULT_DATA
+from mcbi.errors import BuildFailed, DataError, UserError
+from mcbi.trial.design import DEFAULT_DATA
 
 EXIT_OK, EXIT_FAILED, EXIT_USER = 0, 1, 2
 
@@ -72,8 +73,39 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from mcbi.trial.validate import validate_package
 
     report = validate_package(Path(args.path))
+    if not report.valid:
+        raise DataError(report.message())
     print(report.message())
-    return EXIT_OK if report.valid else EXIT_FAILED
+    return EXIT_OK
+
+
+def _validate(path: Path) -> None:
+    """The door's validator: the trial's validation, one DataError naming ``path``."""
+    from mcbi.trial.validate import validate_package
+
+    report = validate_package(path)
+    if not report.valid:
+        raise DataError(report.message())
+
+
+def _is_synthetic(path: Path) -> bool:
+    from mcbi.synth.record import is_synthetic
+
+    return is_synthetic(path)
+
+
+def _check_data(typed: str | Path):
+    """Validate, hash and judge a data package at the door (:func:`mcbi.book.door.check_data`)."""
+    from mcbi.book.door import check_data
+    from mcbi.book.layout import Layout
+
+    return check_data(Layout(Path.cwd()), typed, _validate, _is_synthetic)
+
+
+def _check_parameters(section: str, values: dict) -> None:
+    from mcbi.paper.parameters import check_all
+
+    check_all(section, values)
 
 
 def _parse_params(pairs: list[list[str]] | None) -> dict[str, str]:
@@ -97,18 +129,20 @@ def _progress(line: str) -> None:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from mcbi.book.pipeline import build
-    from mcbi.paper.pages import generate_pages
-    from mcbi.synth.record import is_synthetic
+    from mcbi.paper.appendix import generate_pages
 
-    build(args.data or DEFAULT_DATA, force=args.force, page_generators=(generate_pages,),
-          progress=_progress, is_synthetic=is_synthetic, jobs=args.jobs)
+    checked = _check_data(args.data or DEFAULT_DATA)  # before any kernel starts
+    build(checked.path, force=args.force, page_generators=(generate_pages,),
+          progress=_progress, checked=checked, jobs=args.jobs)
     return EXIT_OK
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from mcbi.book.pipeline import run_section
+    from mcbi.paper.parameters import SET_BY_COMMAND
 
-    run_section(args.section, _parse_params(args.p), output=args.output, progress=_progress)
+    run_section(args.section, _parse_params(args.p), output=args.output, progress=_progress,
+                check=_check_parameters, data_check=_check_data, protected=SET_BY_COMMAND)
     return EXIT_OK
 
 
@@ -179,23 +213,30 @@ def _progress_bar(total_hint: str = "replicates"):
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from mcbi.paper.planning import DEFAULT_CACHE, check_grid, plan
-    from mcbi.paper.power import dask_client, to_csv
+    from mcbi.book.layout import Layout
+    from mcbi.paper.planning.replicates import check_grid, plan
+    from mcbi.stats.montecarlo import dask_client, to_csv
+
+    layout = Layout(Path.cwd())
 
     check_grid(args.therapists, args.patients_per_therapist, args.reps, args.effects)
     if args.workers < 1 or args.chunk_size < 1:
         raise UserError("--workers and --chunk-size must be at least 1")
-    manifest = None if args.manifest is None else Path(args.manifest)
+    manifest = layout.manifest if args.manifest is None else Path(args.manifest)
     if args.effects == "build":  # read (and refused) before a cluster is started
-        from mcbi.paper.planning import simulated_effects
+        from mcbi.paper.planning.replicates import simulated_effects
 
         effects = simulated_effects("build", manifest)
         print("effects from the build (latent SD units; standardized paths): " + ", ".join(
             f"{name} {value:.3f}" for name, value in effects.items()), flush=True)
-    cache = None if args.no_cache else DEFAULT_CACHE
+    cache = None if args.no_cache else layout.plan_cache
     update, close = _progress_bar()
     try:
-        with dask_client(args.scheduler, args.workers) as client:
+        with contextlib.ExitStack() as stack:
+            try:
+                client = stack.enter_context(dask_client(args.scheduler, args.workers))
+            except ValueError as exc:  # the general engine's word for an unreachable cluster
+                raise UserError(str(exc)) from None
             result = plan(args.therapists, args.patients_per_therapist, args.reps, args.seed,
                           client, effects=args.effects, chunk_size=args.chunk_size,
                           cache_dir=cache, progress=update, manifest=manifest)
@@ -228,7 +269,7 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="execute the notebooks that changed and build the book")
     p.add_argument("--force", action="store_true", help="re-execute every section")
     p.add_argument("--data", default=None,
-                   help=f"data package folder (default: {DEFAULT_DATA.as_posix()})")
+                   help=f"data package folder (default: {DEFAULT_DATA})")
     p.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
                    help="sections executed at the same time, each in its own process "
                         "(default: the number of CPUs, here %(default)s)")
@@ -245,7 +286,7 @@ def make_parser() -> argparse.ArgumentParser:
                         "_build/runs/SECTION.ipynb; not inside book/)")
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("pdf", help="print the built book to one PDF (needs chromium)")
+    p = sub.add_parser("pdf", help="typeset the built book as one PDF")
     p.set_defaults(func=_cmd_pdf)
 
     p = sub.add_parser("publish", help="pack the built book into a versioned archive")

@@ -19,6 +19,8 @@ STAGE_DIR = f"{BUILD_DIR}/stage"
 FAILED_DIR = f"{BUILD_DIR}/failed"
 RUNS_DIR = f"{BUILD_DIR}/runs"
 LOGS_DIR = f"{BUILD_DIR}/logs"
+PLAN_CACHE_DIR = f"{BUILD_DIR}/plan-cache"
+DOOR_FILE = f"{BUILD_DIR}/data-checks.json"
 BOOK_DIR = "book"
 SECTIONS_DIR = f"{BOOK_DIR}/sections"
 GENERATED_DIR = f"{BOOK_DIR}/_generated"
@@ -88,6 +90,8 @@ class Layout:
     zenodo: Path = field(init=False)
     requirements_in: Path = field(init=False)
     requirements_txt: Path = field(init=False)
+    plan_cache: Path = field(init=False)
+    door: Path = field(init=False)
 
     def __post_init__(self) -> None:
         root = Path(self.root).expanduser().resolve()
@@ -98,7 +102,8 @@ class Layout:
             "generated": GENERATED_DIR, "notebooks": NOTEBOOKS_DIR, "code": CODE_DIR,
             "config": CONFIG_FILE, "toc": TOC_FILE, "citation": CITATION_FILE,
             "zenodo": ZENODO_FILE, "requirements_in": REQUIREMENTS_IN,
-            "requirements_txt": REQUIREMENTS_TXT,
+            "requirements_txt": REQUIREMENTS_TXT, "plan_cache": PLAN_CACHE_DIR,
+            "door": DOOR_FILE,
         }
         for name, rel in paths.items():
             object.__setattr__(self, name, root if name == "root" else root / rel)

@@ -14,9 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["WALD_COLUMNS", "check_alpha", "wald"]
+__all__ = ["check_alpha", "wald"]
 
-WALD_COLUMNS = ("estimate", "se", "statistic", "pvalue", "ci_lower", "ci_upper")
 
 
 def check_alpha(alpha: Any) -> float:

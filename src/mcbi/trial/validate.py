@@ -146,7 +146,7 @@ def validate_package(path: str | Path) -> ValidationReport:
     ----------
     path : str or Path
         Folder holding ``datapackage.json`` and the four CSV files under their canonical
-        names (:data:`mcbi.trial.schema.PACKAGE_FILES`).
+        names (:data:`mcbi.trial.content.PACKAGE_FILES`).
 
     Returns
     -------
