@@ -8,8 +8,8 @@ profiled out. With ``reml=True`` the criterion is lme4's REML criterion
 
 (``Sigma`` the relative covariance, ``rss`` the GLS residual sum of squares in the metric
 ``Sigma^-1``), i.e. the ML profiled deviance with ``n`` replaced by ``n - p`` and the term
-``log|X' Sigma^-1 X|`` added; the residual variance is then ``rss / (n - p)``. The objects below only evaluate the deviance; minimising it is
-:mod:`mcbi.stats.lmm.optimize`'s job.
+``log|X' Sigma^-1 X|`` added; the residual variance is then ``rss / (n - p)``. The objects
+below only evaluate the deviance; minimising it is :mod:`mcbi.stats.lmm.optimize`'s job.
 """
 
 from __future__ import annotations

@@ -174,10 +174,9 @@ class VarianceStructure:
         for X, y, G, Vi, T in parts:
             u = np.einsum("bij,bj->bi", Vi, y - X @ beta)  # V^-1 e
             H = np.matmul(G, Vi)  # G_m V^-1, (k, B, s, s)
-            O = np.matmul(G, T)  # G_m V^-1 X
-            P -= np.einsum("mbip,biq->mpq", O, T)
-            VO = np.matmul(Vi, O)
-            Q += np.einsum("mbip,lbiq->mlpq", O, VO)
+            GT = np.matmul(G, T)  # G_m V^-1 X
+            P -= np.einsum("mbip,biq->mpq", GT, T)
+            Q += np.einsum("mbip,lbiq->mlpq", GT, np.matmul(Vi, GT))
             ktrace += np.einsum("mbij,lbji->ml", H, H)
             trace += np.einsum("mbii->m", H)
             a = np.einsum("mbij,bj->mbi", G, u)  # G_m u
