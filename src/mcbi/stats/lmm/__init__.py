@@ -36,7 +36,8 @@ conditional on the variance components -- the same matrix as lme4's ``vcov()``. 
 linear contrast, :func:`contrast_test` (and ``contrasts(..., ddf=...)``) gives *t* tests
 with Satterthwaite's denominator df (lmerTest's method, ML or REML fits) or Kenward-Roger's
 adjusted covariance and df (pbkrtest's, REML fits): :mod:`~mcbi.stats.lmm.ddf`, on the
-covariance structure of :mod:`~mcbi.stats.lmm.varstruct`.
+covariance structure of :mod:`~mcbi.stats.lmm.varstruct`; :func:`contrast_ftest` tests
+several rows jointly (*F*; :mod:`~mcbi.stats.lmm.ftest`).
 
 The modules follow lme4's stages ``lFormula -> mkLmerDevfun -> optimizeLmer -> checkConv
 -> mkMerMod``: :mod:`~mcbi.stats.lmm.frame` (model frame and design matrix),
@@ -50,10 +51,12 @@ The modules follow lme4's stages ``lFormula -> mkLmerDevfun -> optimizeLmer -> c
 
 from mcbi.stats.lmm.ddf import contrast_test, kenward_roger, kr_ddf, satterthwaite_df
 from mcbi.stats.lmm.fit import fit_lmm
+from mcbi.stats.lmm.ftest import contrast_ftest
 from mcbi.stats.lmm.optimize import OptSummary
 from mcbi.stats.lmm.result import LMMResult
 from mcbi.stats.lmm.summaries import contrasts, icc, icc_by_time, marginal_means
 from mcbi.stats.multitest import holm
 
-__all__ = ["LMMResult", "OptSummary", "contrast_test", "contrasts", "fit_lmm", "holm", "icc",
-           "icc_by_time", "kenward_roger", "kr_ddf", "marginal_means", "satterthwaite_df"]
+__all__ = ["LMMResult", "OptSummary", "contrast_ftest", "contrast_test", "contrasts", "fit_lmm",
+           "holm", "icc", "icc_by_time", "kenward_roger", "kr_ddf", "marginal_means",
+           "satterthwaite_df"]
