@@ -289,3 +289,28 @@ def test_docstring_examples() -> None:
     mod = importlib.import_module("mcbi.stats.lmm.ddf")
     failures, tried = doctest.testmod(mod)
     assert tried > 0 and failures == 0
+
+
+def test_kr_df_is_infinite_when_the_variances_do_not_matter() -> None:
+    res = fit("small_nested")
+    _, P, W = kenward_roger(res)
+    phi = res.cov_fixed.to_numpy()
+    df, scaling = kr_ddf(np.eye(6)[:1], phi, np.zeros_like(P), W)
+    assert df == np.inf and scaling == 1.0
+
+
+def test_marginal_means_with_ddf() -> None:
+    from mcbi.stats.lmm import marginal_means
+
+    res = fit("small_clustertime")
+    z = marginal_means(res)
+    pd.testing.assert_frame_equal(z, marginal_means(res, ddf="z"))
+    assert "df" not in z.columns
+    kr = marginal_means(res, ddf="kenward-roger")
+    assert list(kr.columns) == ["outcome", "group", "time", "estimate", "se", "df", "ci_lower",
+                                "ci_upper", "n"]
+    np.testing.assert_allclose(kr["estimate"], z["estimate"], rtol=1e-12)
+    assert (kr["se"] >= z["se"] - 1e-12).all()  # KR's adjustment only widens
+    assert ((kr["ci_upper"] - kr["ci_lower"]) > (z["ci_upper"] - z["ci_lower"])).all()
+    with pytest.raises(ValueError, match="ddf must be one of"):
+        marginal_means(res, ddf="wald")

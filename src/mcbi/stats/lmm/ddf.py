@@ -217,7 +217,8 @@ def kr_ddf(L: np.ndarray, phi: np.ndarray, P: np.ndarray, W: np.ndarray) -> tupl
     Returns
     -------
     df : float
-        Denominator degrees of freedom (``Lb_ddf``; ``2 / A2`` for one row).
+        Denominator degrees of freedom (``Lb_ddf``; ``2 / A2`` for one row; ``inf`` when
+        ``A2 = 0``, where pbkrtest would divide by 0).
     scaling : float
         The F statistic's scaling factor (pbkrtest's ``F.scaling``; 1 if ``|df - 2| <
         0.01``).
@@ -229,6 +230,8 @@ def kr_ddf(L: np.ndarray, phi: np.ndarray, P: np.ndarray, W: np.ndarray) -> tupl
     tr = np.einsum("maa->m", u)
     A1 = float(tr @ W @ tr)
     A2 = float(np.einsum("ml,mab,lba->", W, u, u))
+    if not A2 > 0.0:  # the contrast's variance does not depend on the variances: df -> inf
+        return float("inf"), 1.0
     B = (A1 + 6.0 * A2) / (2.0 * q)
     g = ((q + 1) * A1 - (q + 4) * A2) / ((q + 2) * A2)
     den = 3 * q + 2 * (1 - g)

@@ -131,19 +131,29 @@ def contrasts(result: LMMResult, alpha: float = 0.05, sd: float | None = None,
     return out
 
 
-def marginal_means(result: LMMResult, alpha: float = 0.05) -> pd.DataFrame:
-    """Model-estimated mean of every group x time cell, with SE and Wald CI.
+def marginal_means(result: LMMResult, alpha: float = 0.05, ddf: str = "z") -> pd.DataFrame:
+    """Model-estimated mean of every group x time cell, with SE and CI.
 
     Parameters
     ----------
     result : LMMResult
     alpha : float, default 0.05
+    ddf : {"z", "satterthwaite", "kenward-roger"}, default "z"
+        Normal (Wald) intervals, or *t* intervals with Satterthwaite's or Kenward-Roger's
+        df (KR: adjusted SE; REML fits), as in :func:`contrasts`.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``outcome, group, time, estimate, se, ci_lower, ci_upper, n`` (``n`` =
-        observed outcomes in the cell), ordered by group then time level.
+        observed outcomes in the cell), ordered by group then time level; with ``ddf``
+        other than ``"z"`` also ``df`` (after ``se``).
+
+    Raises
+    ------
+    ValueError
+        ``alpha`` outside (0, 1), an unknown ``ddf``, or ``"kenward-roger"`` with an ML
+        fit.
 
     Examples
     --------
@@ -159,9 +169,17 @@ def marginal_means(result: LMMResult, alpha: float = 0.05) -> pd.DataFrame:
     rows = [(g, t) for g in result.group_levels for t in result.time_levels]
     out = pd.DataFrame(rows, columns=["group", "time"])
     out.insert(0, "outcome", result.outcome)
-    tab = _combine(result, _cell_means_matrix(result), alpha)
-    for key in ("estimate", "se", "ci_lower", "ci_upper"):
-        out[key] = tab[key].to_numpy()
+    key = ddf.lower() if isinstance(ddf, str) else ddf
+    if key not in DDF_METHODS:
+        raise ValueError(f"ddf must be one of {list(DDF_METHODS)}, got {ddf!r}")
+    if key == "z":
+        tab = _combine(result, _cell_means_matrix(result), alpha)
+        columns = ("estimate", "se", "ci_lower", "ci_upper")
+    else:
+        tab = contrast_test(result, _cell_means_matrix(result), ddf=key, alpha=alpha)
+        columns = ("estimate", "se", "df", "ci_lower", "ci_upper")
+    for col in columns:
+        out[col] = tab[col].to_numpy()
     counts = {(r.group, r.time): int(r.n) for r in result.cell_counts.itertuples()}
     out["n"] = [counts.get(key, 0) for key in rows]
     return out
