@@ -58,3 +58,19 @@ def test_docstring_examples_run() -> None:
     outcome = doctest.testmod(wald_module)
     assert outcome.attempted > 0
     assert outcome.failed == 0
+
+
+def test_wald_t_by_hand() -> None:
+    from mcbi.stats.wald import wald_t
+
+    tab = wald_t([2.0, -1.0, 1.0], [1.0, 0.5, 0.5], [5.0, 12.0, np.inf])
+    assert tuple(tab.columns) == WALD_COLUMNS
+    np.testing.assert_allclose(tab["pvalue"], [2 * stats.t.sf(2.0, 5), 2 * stats.t.sf(2.0, 12),
+                                               2 * stats.norm.sf(2.0)])
+    q = stats.t.ppf(0.975, 5)
+    assert tab.loc[0, "ci_lower"] == pytest.approx(2.0 - q)
+    assert tab.loc[2, "ci_upper"] == pytest.approx(1.0 + 0.5 * stats.norm.ppf(0.975))
+    bad = wald_t([1.0], [1.0], [0.0])  # no positive df: no p-value, no interval
+    assert np.isnan(bad.loc[0, "pvalue"]) and np.isnan(bad.loc[0, "ci_lower"])
+    with pytest.raises(ValueError, match="df must be numeric"):
+        wald_t([1.0, 2.0], [1.0, 1.0], [1.0, 2.0, 3.0])
