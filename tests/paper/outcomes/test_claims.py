@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from mcbi.paper.outcomes import claims
+from mcbi.paper.render.results import MdText
 
 
 def _row(outcome="bond", estimate=0.5, p_holm=0.01, contrast="between", status="ok",
@@ -38,13 +39,17 @@ def test_verdict_uses_holm_p_and_alpha() -> None:
 def test_summary_and_result_texts() -> None:
     row = _row(estimate=-0.28, p_holm=0.0123, d=-0.31)
     text = claims.summary(row, 0.10)
-    assert text == "\u22120.28 (90% CI \u22120.48 to \u22120.08; d = \u22120.31; " \
-                   "Holm-adjusted p = .012)"
-    assert claims.result(row, 0.10) == text + ", statistically significant, favouring " \
-                                              "the control arm"
+    assert text == ("\u22120.28, 90% CI [\u22120.48, \u22120.08], *d* = \u22120.31, "
+                    "Holm-adjusted *p* = .012")
+    assert isinstance(text, MdText)  # glued as Markdown: the symbols are italic
+    assert claims.result(row, 0.10) == ("\u22120.28 (90% CI [\u22120.48, \u22120.08], "
+                                        "*d* = \u22120.31, Holm-adjusted *p* = .012), "
+                                        "statistically significant, favouring the control arm")
     within = _row(contrast="within", estimate=-1.2, p_holm=0.0004, outcome="bsi_dep")
-    assert claims.summary(within, 0.05) == "\u22121.20, Holm-adjusted p < .001"
-    assert claims.within_text(within, 0.05).startswith("improved (")
+    # a within-arm change carries its interval too, and no d
+    assert claims.summary(within, 0.05) == ("\u22121.20, 95% CI [\u22121.40, \u22121.00], "
+                                            "Holm-adjusted *p* < .001")
+    assert claims.within_text(within, 0.05).startswith("improved (\u22121.20, 95% CI")
     assert claims.within_text(_row(contrast="within", estimate=-1.2, p_holm=0.01),
                               0.05).startswith("worsened (")
     assert claims.within_text(_row(contrast="within", p_holm=0.5), 0.05).startswith(
@@ -69,4 +74,27 @@ def test_waves_and_sentences() -> None:
     assert "not available" in claims.followup_sentence(["post"])
     text = claims.fit_sentence({"n_models": 9, "n_singular": 8, "n_fallback": 1,
                                 "n_not_estimable": 0, "n_estimable": 9})
-    assert text.startswith("Of the 9 models, 8 had") and "1 used a simpler" in text
+    assert text.startswith("1 of the 9 models used a simpler") and "8 of the 9 models had" \
+        in text
+    assert "estimated at all" not in text  # a zero count is left out
+
+
+def test_fit_sentence_never_says_zero() -> None:
+    none = claims.fit_sentence({"n_models": 16, "n_singular": 0, "n_fallback": 0,
+                                "n_not_estimable": 0, "n_estimable": 16})
+    assert none == ("All 16 models were estimated with the requested random-effects "
+                    "structure, and none had a variance component estimated at zero.")
+    all_failed = claims.fit_sentence({"n_models": 9, "n_singular": 0, "n_fallback": 0,
+                                      "n_not_estimable": 9, "n_estimable": 0})
+    assert all_failed.startswith("All 9 models could not be estimated")
+    for counts in ({"n_models": 3, "n_singular": 0, "n_fallback": 2, "n_not_estimable": 0},
+                   {"n_models": 0, "n_singular": 0, "n_fallback": 0, "n_not_estimable": 0}):
+        text = claims.fit_sentence({**counts, "n_estimable": 0})
+        assert " 0 " not in f" {text} " and "Of the 0" not in text
+
+
+def test_missing_within_change_reads_as_a_clause() -> None:
+    gone = _row(contrast="within", estimate=np.nan, p_holm=np.nan, status="not available",
+                note="follow-up not collected")
+    assert claims.within_text(gone, 0.05) == "was not available (follow-up not collected)"
+    assert claims.within_word(gone, 0.05) == "not estimable"

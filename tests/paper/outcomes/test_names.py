@@ -49,9 +49,9 @@ def test_contrast_texts(two_in_family) -> None:
         b = between(con, outcome, wave)
         assert texts[f"{outcome}_{short}_pholm_apa"] == fmt_p(b["p_holm"])
         assert texts[f"{outcome}_{short}_summary"].endswith(
-            f"Holm-adjusted p {fmt_p(b['p_holm'])})")
+            f"Holm-adjusted *p* {fmt_p(b['p_holm'])}")
         assert texts[f"{outcome}_{short}_result"].startswith(
-            texts[f"{outcome}_{short}_summary"])
+            texts[f"{outcome}_{short}_summary"].split(", ", 1)[0] + " (")
 
 
 def test_contrast_texts_flip_with_the_sign(two_in_family) -> None:
@@ -79,7 +79,7 @@ def test_contrast_texts_of_missing_waves() -> None:
                           "note": ["followup not collected"] * 3})
     texts = names.contrast_texts(table)
     assert texts["pms_fu_result"] == "not available (followup not collected)"
-    assert texts["pms_fu_mcbi_change_txt"] == "not available (followup not collected)"
+    assert texts["pms_fu_mcbi_change_txt"] == "was not available (followup not collected)"
     assert texts["pms_fu_pholm_apa"] == "—"
     values = names.contrast_values(table.assign(ci_lower=np.nan, ci_upper=np.nan, d=np.nan,
                                                 pvalue=np.nan))

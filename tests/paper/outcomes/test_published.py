@@ -55,17 +55,29 @@ def test_published_better(monkeypatch, outcome, est, p, text, agrees) -> None:
     assert row["published"] == "MCBI > control" and row["scale"] == outcome
 
 
-@pytest.mark.parametrize("kind", ["no clear difference", "not reported as maintained"])
 @pytest.mark.parametrize(("est", "p", "text", "agrees"), [
     (0.5, 0.40, "no clear difference", True),
     (-0.5, 0.40, "no clear difference", True),
     (0.5, 0.001, "MCBI > control", False),
     (-0.5, 0.001, "MCBI < control", False),
 ])
-def test_published_no_difference(monkeypatch, kind, est, p, text, agrees) -> None:
-    row = _compare(monkeypatch, "eus_p", "followup", kind, {"between": (est, p)})
+def test_published_no_difference(monkeypatch, est, p, text, agrees) -> None:
+    row = _compare(monkeypatch, "eus_p", "followup", "no clear difference",
+                   {"between": (est, p)})
     assert row["this_build"] == text
     assert bool(row["agrees"]) is agrees
+    assert row["contrast"] == "between"
+
+
+@pytest.mark.parametrize(("est", "p", "text"), [
+    (0.5, 0.40, "no clear difference"), (0.5, 0.001, "MCBI > control"),
+    (-0.5, 0.001, "MCBI < control")])
+def test_published_silence_is_not_agreement(monkeypatch, est, p, text) -> None:
+    """"not reported as maintained" states no finding: neither agreement nor difference."""
+    row = _compare(monkeypatch, "eus_p", "followup", "not reported as maintained",
+                   {"between": (est, p)})
+    assert row["this_build"] == text
+    assert row["agrees"] is None and row["agreement"] == "no finding stated"
 
 
 @pytest.mark.parametrize(("outcome", "mcbi", "text", "agrees"), [
@@ -86,20 +98,49 @@ def test_published_improved(monkeypatch, outcome, mcbi, text, agrees) -> None:
     assert row["estimate"] == mcbi[0] and row["p_holm"] == mcbi[1]
 
 
-@pytest.mark.parametrize(("kind", "mcbi", "text", "agrees"), [
-    ("maintained", (-2.0, 0.001), "maintained", True),
-    ("maintained", (-2.0, 0.30), "not maintained", False),
-    ("maintained", (2.0, 0.001), "not maintained", False),
-    ("not maintained", (-2.0, 0.30), "not maintained", True),
-    ("not maintained", (2.0, 0.001), "not maintained", True),
-    ("not maintained", (-2.0, 0.001), "maintained", False),
+_IMPROVED, _UNCLEAR, _WORSE = (-2.0, 0.001), (-2.0, 0.30), (2.0, 0.001)  # bsi_anx: lower is better
+
+
+@pytest.mark.parametrize(("kind", "post", "fu", "text", "agrees"), [
+    # a clear improvement at post: maintained or not
+    ("maintained", _IMPROVED, _IMPROVED, "maintained", True),
+    ("maintained", _IMPROVED, _UNCLEAR, "not maintained", False),
+    ("maintained", _IMPROVED, _WORSE, "not maintained", False),
+    ("not maintained", _IMPROVED, _UNCLEAR, "not maintained", True),
+    ("not maintained", _IMPROVED, _WORSE, "not maintained", True),
+    ("not maintained", _IMPROVED, _IMPROVED, "maintained", False),
+    # nothing at post: never "maintained" nor "not maintained"
+    ("maintained", _UNCLEAR, _IMPROVED, "emerged at follow-up", False),
+    ("maintained", _UNCLEAR, _UNCLEAR, "no clear change", False),
+    ("not maintained", _UNCLEAR, _UNCLEAR, "no clear change", False),
+    ("not maintained", _WORSE, _UNCLEAR, "no clear change", False),
+    ("maintained", _WORSE, _IMPROVED, "emerged at follow-up", False),
+    ("maintained", _UNCLEAR, _WORSE, "worsened", False),
 ])
-def test_published_maintained(monkeypatch, kind, mcbi, text, agrees) -> None:
-    row = _compare(monkeypatch, "bsi_anx", "followup", kind,
-                   {"MCBI": mcbi, "control": (-3.0, 0.0001), "between": (0.0, 1.0)})
+def test_published_maintained(monkeypatch, kind, post, fu, text, agrees) -> None:
+    monkeypatch.setattr(published, "PUBLISHED",
+                        (("patients", "label", "bsi_anx", "followup", kind),))
+    table = _table({("bsi_anx", "post"): {"MCBI": post, "control": (-3.0, 0.0001),
+                                          "between": (0.0, 1.0)},
+                    ("bsi_anx", "followup"): {"MCBI": fu, "control": (-3.0, 0.0001),
+                                              "between": (0.0, 1.0)}})
+    row = published.published_comparison(_table({}), table).iloc[0]
     assert row["this_build"] == text
     assert bool(row["agrees"]) is agrees
-    assert row["estimate"] == mcbi[0]
+    assert row["estimate"] == fu[0] and row["contrast"] == "within"
+
+
+@pytest.mark.parametrize(("post", "fu", "word"), [
+    ("improved", "improved", "maintained"), ("improved", "did not change clearly",
+                                             "not maintained"),
+    ("improved", "worsened", "not maintained"), ("did not change clearly", "improved",
+                                                 "emerged at follow-up"),
+    ("not estimable", "improved", "emerged at follow-up"),
+    ("did not change clearly", "did not change clearly", "no clear change"),
+    ("worsened", "worsened", "worsened"), ("not estimable", "not estimable",
+                                           "no clear change")])
+def test_followup_word_rules(post, fu, word) -> None:
+    assert published.followup_word(post, fu) == word
 
 
 def test_published_alpha_is_strict_and_configurable(monkeypatch) -> None:
@@ -123,20 +164,23 @@ def test_published_comparison_all_rows_agree() -> None:
             "maintained": {"MCBI": (sign * 1.0, 0.001)},
             "not maintained": {"MCBI": (sign * 0.2, 0.4)},
         }[kind]
-        (t_spec if who == "therapists" else p_spec)[(outcome, wave)] = parts
+        spec = t_spec if who == "therapists" else p_spec
+        spec[(outcome, wave)] = {**spec.get((outcome, wave), {}), **parts}
     out = published.published_comparison(_table(t_spec), _table(p_spec))
     assert len(out) == len(published.PUBLISHED)
     assert list(out.columns) == list(published.COLUMNS)
-    assert out["agrees"].all() and (out["agreement"] == "agrees").all()
-    assert (out["this_build"] == out["published"].replace(
-        {"not reported as maintained": "no clear difference"})).all()
+    stated = out["published"] != "not reported as maintained"
+    assert out.loc[stated, "agrees"].all() and (out.loc[stated, "agreement"] == "agrees").all()
+    assert out.loc[~stated, "agrees"].isna().all()
+    assert (out.loc[stated, "this_build"] == out.loc[stated, "published"]).all()
     # and flipping every estimate turns every directional finding into a disagreement
     flip = {k: {g: (-e, p) for g, (e, p) in v.items()} for k, v in p_spec.items()}
     flipped = published.published_comparison(_table(t_spec), _table(flip))
     pat = flipped[flipped["who"] == "patients"]
     directional = pat["published"].isin(["MCBI > control", "improved (MCBI)", "maintained"])
     assert not pat.loc[directional, "agrees"].any()
-    assert pat.loc[~directional, "agrees"].all()
+    # "not maintained" presupposes an improvement at post, which the flip removes
+    assert not pat.loc[pat["published"] == "not maintained", "agrees"].any()
 
 
 def test_published_not_available_is_not_comparable(monkeypatch) -> None:
@@ -153,7 +197,8 @@ def test_published_not_available_is_not_comparable(monkeypatch) -> None:
                          "status": "not available", "note": "followup not collected"})
     out = published.published_comparison(pd.DataFrame(), pd.DataFrame(rows))
     assert (out["this_build"] == "not available (followup not collected)").all()
-    assert out["agrees"].isna().all() and list(out["agreement"]) == ["not estimable"] * 2
+    assert out["agrees"].isna().all()
+    assert list(out["agreement"]) == ["could not be checked"] * 2
 
 
 def test_published_extra_rows_are_appended(monkeypatch) -> None:

@@ -69,14 +69,17 @@ def test_published_display() -> None:
         "who": ["patients", "patients"], "outcome": ["therapeutic bond", "anxiety"],
         "scale": ["bond", "bsi_anx"], "wave": ["post", "followup"],
         "published": ["MCBI > control", "maintained"],
-        "this_build": ["MCBI > control", "maintained"],
+        "this_build": ["MCBI > control", "maintained"], "contrast": ["between", "within"],
         "estimate": [0.456, -0.5], "p_holm": [0.0123, 0.0001], "agrees": [True, False],
         "agreement": ["agrees", "differs"]})
     out = tables.published_display(comparison)
     assert list(out.columns) == ["Who", "Outcome", "Wave", "Published", "This build",
-                                 "Estimate", "p (Holm)", "Agreement"]
+                                 "Contrast", "Estimate", "p (Holm)", "Agreement"]
     assert list(out.iloc[0]) == ["patients", "therapeutic bond", "post", "MCBI > control",
-                                 "MCBI > control", "0.46", ".012", "agrees"]
+                                 "MCBI > control", "Difference in change (MCBI − control)",
+                                 "0.46", ".012", "agrees"]
+    # the estimate is labelled by what it is: a within-arm change is not a difference
+    assert out.iloc[1]["Contrast"] == "Change from baseline (MCBI arm)"
     assert list(out.iloc[1][["Wave", "Estimate", "p (Holm)", "Agreement"]]) == [
         "follow-up", MINUS + "0.50", "< .001", "differs"]
 

@@ -2,8 +2,9 @@
 
 Every clause reads truthfully whatever the data: the direction words come from the sign of
 the estimate (:mod:`mcbi.paper.render.phrases`), the significance from the Holm-adjusted p that the
-tables show (``p_Holm``), and a contrast that could not be computed says why. Texts are plain
-(glued as text), so symbols are written plainly (``d``, "Holm-adjusted p").
+tables show (``p_Holm``), and a contrast that could not be computed says why. Texts with
+statistics are inline Markdown (:class:`~mcbi.paper.render.results.MdText`, glued as
+Markdown) so that the symbols are italic as APA asks (``*d*``, ``*p*``).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import pandas as pd
 
 from mcbi.paper.outcomes.families import LOWER_IS_BETTER
 from mcbi.paper.render import phrases
-from mcbi.paper.render.apa import ci_pct, fmt_num, fmt_p
+from mcbi.paper.render.apa import ci_pct, fmt_ci, fmt_num, fmt_p
+from mcbi.paper.render.results import MdText
 from mcbi.trial import design
 
 __all__ = ["fit_sentence", "followup_sentence", "more_or_less",
-           "result", "summary", "verdict", "waves_text", "within_text"]
+           "result", "summary", "verdict", "waves_text", "within_text", "within_word"]
 
 
 def _unavailable(row: pd.Series) -> str | None:
@@ -36,17 +38,18 @@ def _nan(value: object) -> bool:
 
 
 def summary(row: pd.Series, alpha: float) -> str:
-    """``"0.45 (95% CI 0.10 to 0.80; d = 0.52; Holm-adjusted p = .012)"`` for a between-arm
-    row; ``"-1.20, Holm-adjusted p < .001"`` for a within-arm row; or why it is missing."""
+    """``"0.45, 95% CI [0.10, 0.80], *d* = 0.52, Holm-adjusted *p* = .012"`` for a
+    between-arm row; ``"−1.20, 95% CI [−1.90, −0.50], Holm-adjusted *p* < .001"`` for a
+    within-arm row (Markdown); or why it is missing (plain)."""
     why = _unavailable(row)
     if why is not None:
         return why
-    p = f"Holm-adjusted p {fmt_p(row['p_holm'])}"
-    if row["contrast"] != "between":
-        return f"{fmt_num(row['estimate'])}, {p}"
-    d = "" if _nan(row.get("d")) else f"; d = {fmt_num(row['d'])}"
-    return (f"{fmt_num(row['estimate'])} ({ci_pct(alpha)}% CI {fmt_num(row['ci_lower'])} to "
-            f"{fmt_num(row['ci_upper'])}{d}; {p})")
+    p = f"Holm-adjusted *p* {fmt_p(row['p_holm'])}"
+    ci = ("" if _nan(row.get("ci_lower")) or _nan(row.get("ci_upper")) else
+          f", {ci_pct(alpha)}% CI {fmt_ci(row['ci_lower'], row['ci_upper'])}")
+    d = ("" if row["contrast"] != "between" or _nan(row.get("d"))
+         else f", *d* = {fmt_num(row['d'])}")
+    return MdText(f"{fmt_num(row['estimate'])}{ci}{d}, {p}")
 
 
 def verdict(row: pd.Series, alpha: float) -> str:
@@ -68,19 +71,32 @@ def verdict(row: pd.Series, alpha: float) -> str:
 
 
 def result(row: pd.Series, alpha: float) -> str:
-    """:func:`summary` followed by the :func:`verdict` (or only why it is missing)."""
+    """:func:`summary` followed by the :func:`verdict` (or only why it is missing);
+    Markdown."""
     text = summary(row, alpha)
-    return text if _unavailable(row) is not None else f"{text}, {verdict(row, alpha)}"
+    if _unavailable(row) is not None:
+        return MdText(text)
+    estimate, rest = text.split(", ", 1)
+    return MdText(f"{estimate} ({rest}), {verdict(row, alpha)}")
+
+
+def within_word(row: pd.Series, alpha: float) -> str:
+    """"improved", "worsened", "did not change clearly" (outcome's direction of
+    improvement) or :data:`~mcbi.paper.render.phrases.UNAVAILABLE`."""
+    if _unavailable(row) is not None:
+        return phrases.UNAVAILABLE
+    return phrases.change(row["estimate"], row["p_holm"], alpha,
+                          lower_is_better=row["outcome"] in LOWER_IS_BETTER)
 
 
 def within_text(row: pd.Series, alpha: float) -> str:
-    """A within-arm change: "improved (-1.20, Holm-adjusted p < .001)", "worsened (...)",
-    "did not change clearly (...)", in the outcome's direction of improvement."""
+    """A within-arm change: "improved (−1.20, 95% CI [...], Holm-adjusted *p* < .001)",
+    "worsened (...)", "did not change clearly (...)", in the outcome's direction of
+    improvement; "was not available (follow-up not collected)" without an estimate."""
     if _unavailable(row) is not None:
-        return summary(row, alpha)
-    word = phrases.change(row["estimate"], row["p_holm"], alpha,
-                          lower_is_better=row["outcome"] in LOWER_IS_BETTER)
-    return f"{word} ({summary(row, alpha)})"
+        return MdText(f"was {summary(row, alpha)}")
+    estimate, rest = summary(row, alpha).split(", ", 1)
+    return MdText(f"{within_word(row, alpha)} ({estimate}, {rest})")
 
 
 def more_or_less(row: pd.Series) -> str:
@@ -97,15 +113,33 @@ def waves_text(waves: list[str]) -> str:
 
 
 def fit_sentence(counts: dict[str, int]) -> str:
-    """One sentence on the fits: singular, simplified and not estimable models, counted."""
+    """One sentence on the fits: not estimable, simplified and singular models, counted.
+
+    Only the counts above zero are named ("8 of the 9 models had …"); when every count is
+    zero the sentence says so once ("All 16 models were estimated with the requested
+    random-effects structure, and none had a variance component estimated at zero.").
+    """
     n = counts["n_models"]
-    parts = [f"Of the {phrases.count_phrase(n, 'model')}, "
-             f"{counts['n_singular']} had at least one variance component estimated at zero "
-             "(a singular fit; the component is listed in the model notes)"]
-    parts.append(f"{counts['n_fallback']} used a simpler random-effects structure than "
-                 "requested because a term could not be estimated from these data")
-    parts.append(f"{counts['n_not_estimable']} could not be estimated at all")
-    return "; ".join(parts[:-1]) + " and " + parts[-1] + "."
+    if n == 0:
+        return "No model could be fitted to these data."
+    parts = []
+    if counts["n_not_estimable"]:
+        parts.append(f"{phrases.count_of(counts['n_not_estimable'], n, 'model')} could not "
+                     "be estimated at all (the reason is in the model notes)")
+    if counts["n_fallback"]:
+        parts.append(f"{phrases.count_of(counts['n_fallback'], n, 'model')} used a simpler "
+                     "random-effects structure than requested because a term could not be "
+                     "estimated from these data")
+    if counts["n_singular"]:
+        parts.append(f"{phrases.count_of(counts['n_singular'], n, 'model')} had at least one "
+                     "variance component estimated at zero (a singular fit; the component is "
+                     "named in the model notes)")
+    if not parts:
+        every = "The only model was" if n == 1 else f"All {n} models were"
+        return (f"{every} estimated with the requested random-effects structure, and none "
+                "had a variance component estimated at zero.")
+    text = parts[0] if len(parts) == 1 else "; ".join(parts[:-1]) + "; and " + parts[-1]
+    return text[0].upper() + text[1:] + "."
 
 
 def followup_sentence(waves: list[str]) -> str:
@@ -113,4 +147,4 @@ def followup_sentence(waves: list[str]) -> str:
     if "followup" in waves:
         return ""
     return ("Follow-up is not available in these data, so only the change from baseline to "
-            "post is reported; follow-up clauses below say so.")
+            "post is reported.")

@@ -39,24 +39,62 @@ PUBLISHED = (
 )
 """Published findings (direction and significance; shared/study.md, from the abstract)."""
 
-COLUMNS = ("who", "outcome", "scale", "wave", "published", "this_build", "estimate",
-           "p_holm", "agrees", "agreement")
+COLUMNS = ("who", "outcome", "scale", "wave", "published", "this_build", "contrast",
+           "estimate", "p_holm", "agrees", "agreement")
 """Columns of :func:`published_comparison` (and of a :func:`finding_row`)."""
 
 BETWEEN_KINDS = ("MCBI > control", "no clear difference", "not reported as maintained")
 
+SILENT = frozenset({"not reported as maintained"})
+"""Published "findings" that state nothing: the article does not report the contrast, so
+there is nothing to agree or disagree with (``agrees`` None, worded as not stated)."""
+
+MAINTAINED, NOT_MAINTAINED, EMERGED = "maintained", "not maintained", "emerged at follow-up"
+"""Words of a follow-up change relative to the post change (:func:`followup_word`)."""
+
 
 def finding_row(who: str, outcome: str, scale: str | None, wave: str, published: str,
                 this_build: str, estimate: float, p_holm: float,
-                agrees: bool | None) -> dict:
+                agrees: bool | None, contrast: str = "between") -> dict:
     """One row of the comparison (for rows other chapters add, e.g. the mechanism chain).
 
-    ``agrees`` is None when the finding could not be checked; ``agreement`` is worded by
-    :func:`mcbi.paper.render.phrases.agreement`.
+    ``agrees`` is None when the finding could not be checked or the article states none
+    (:data:`SILENT`); ``agreement`` is worded by :func:`mcbi.paper.render.phrases.agreement`
+    ("no finding stated" for a silent one). ``contrast`` says what ``estimate`` is:
+    ``"between"`` (MCBI − control difference in change) or ``"within"`` (the MCBI arm's
+    change from baseline).
     """
+    if contrast not in ("between", "within"):
+        raise ValueError(f"contrast must be 'between' or 'within', not {contrast!r}")
+    agreement = ("no finding stated" if published in SILENT else
+                 "could not be checked" if agrees is None else phrases.agreement(agrees))
     return {"who": who, "outcome": outcome, "scale": scale, "wave": wave,
-            "published": published, "this_build": this_build, "estimate": estimate,
-            "p_holm": p_holm, "agrees": agrees, "agreement": phrases.agreement(agrees)}
+            "published": published, "this_build": this_build, "contrast": contrast,
+            "estimate": estimate, "p_holm": p_holm, "agrees": agrees,
+            "agreement": agreement}
+
+
+def followup_word(post: str, followup: str) -> str:
+    """The follow-up finding of a within-arm change, relative to the post change.
+
+    ``post`` and ``followup`` are :func:`mcbi.paper.render.phrases.change` words
+    ("improved", "worsened", "did not change clearly", or :data:`phrases.UNAVAILABLE`).
+    "maintained" only when post was a clear improvement and follow-up still is; "not
+    maintained" only when post was a clear improvement and follow-up is not; "emerged at
+    follow-up" when post was not a clear improvement (or not available) and follow-up is;
+    otherwise the follow-up change itself ("worsened", "no clear change"). Never
+    "maintained" or "not maintained" when there was nothing at post.
+
+    >>> followup_word("did not change clearly", "improved")
+    'emerged at follow-up'
+    """
+    if post == "improved":
+        return MAINTAINED if followup == "improved" else NOT_MAINTAINED
+    if followup == "improved":
+        return EMERGED
+    if followup == "worsened":
+        return "worsened"
+    return "no clear change"
 
 
 def _missing(row: pd.Series) -> str | None:
@@ -72,7 +110,12 @@ def _missing(row: pd.Series) -> str | None:
 
 def _finding(table: pd.DataFrame, outcome: str, wave: str, kind: str,
              alpha: float) -> tuple[str, bool | None, float, float]:
-    """This build's finding for one published row: (text, agrees, estimate, p_holm)."""
+    """This build's finding for one published row: (text, agrees, estimate, p_holm).
+
+    ``agrees`` is True only where the article states the finding and this build finds the
+    same; None where the article states nothing (:data:`SILENT`) or this build cannot
+    check it.
+    """
     sign = improvement_sign(outcome)
     row = between(table, outcome, wave) if kind in BETWEEN_KINDS else within(table, outcome,
                                                                               wave)
@@ -84,17 +127,20 @@ def _finding(table: pd.DataFrame, outcome: str, wave: str, kind: str,
     if kind in BETWEEN_KINDS:
         text = phrases.compared(sign * est, p, alpha, higher="MCBI > control",
                                 lower="MCBI < control", unclear="no clear difference")
-        significant = phrases.is_clear(p, alpha)
-        agrees = text == "MCBI > control" if kind == "MCBI > control" else not significant
+        if kind in SILENT:
+            return text, None, est, p
+        agrees = text == kind
         return text, agrees, est, p
     word = phrases.change(sign * est, p, alpha)
-    improved = word == "improved"
     if kind == "improved (MCBI)":
         text = {"improved": "improved (MCBI)", "worsened": "worsened (MCBI)"}.get(
             word, "no clear change (MCBI)")
-        return text, improved, est, p
-    text = "maintained" if improved else "not maintained"
-    return text, (improved if kind == "maintained" else not improved), est, p
+        return text, word == "improved", est, p
+    post = within(table, outcome, "post")
+    post_word = (phrases.UNAVAILABLE if _missing(post) is not None else
+                 phrases.change(sign * float(post["estimate"]), float(post["p_holm"]), alpha))
+    text = followup_word(post_word, word)
+    return text, text == kind, est, p
 
 
 def common_alpha(*tables: pd.DataFrame) -> float:
@@ -126,7 +172,9 @@ def published_comparison(therapist_table: pd.DataFrame, patient_table: pd.DataFr
 
     Between-arm findings use the difference in change (MCBI - control); "improved" and
     "maintained" use the MCBI arm's within-arm change from baseline, in the direction of
-    improvement. Significance is the Holm-adjusted two-sided Wald test (``p_holm``, as in
+    improvement, and a follow-up change is worded relative to the post change
+    (:func:`followup_word`). A finding agrees only where the article states it and this
+    build finds the same; the article's silence (:data:`SILENT`) is not a finding. Significance is the Holm-adjusted two-sided Wald test (``p_holm``, as in
     the outcome tables) at ``alpha``. A finding whose contrast is not available or not
     estimable is kept with ``agrees`` None. ``extra_rows`` (:func:`finding_row` dicts) are
     appended.
@@ -141,7 +189,9 @@ def published_comparison(therapist_table: pd.DataFrame, patient_table: pd.DataFr
     for who, label, outcome, wave, published in PUBLISHED:
         table = therapist_table if who == "therapists" else patient_table
         text, agrees, est, p = _finding(table, outcome, wave, published, alpha)
-        rows.append(finding_row(who, label, outcome, wave, published, text, est, p, agrees))
+        contrast = "between" if published in BETWEEN_KINDS else "within"
+        rows.append(finding_row(who, label, outcome, wave, published, text, est, p, agrees,
+                                contrast))
     rows.extend(extra_rows)
     out = pd.DataFrame(rows, columns=list(COLUMNS))
     out["agrees"] = out["agrees"].astype(object).where(out["agrees"].notna(), None)

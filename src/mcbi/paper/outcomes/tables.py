@@ -80,13 +80,24 @@ def variance_display(variance: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+CONTRAST_WORDS = {"between": "Difference in change (MCBI − control)",
+                  "within": "Change from baseline (MCBI arm)"}
+"""What the estimate of a published-findings row is (its ``contrast``), in words."""
+
+
 def published_display(comparison: pd.DataFrame) -> pd.DataFrame:
-    """:func:`mcbi.paper.outcomes.published.published_comparison` formatted for the book."""
+    """:func:`mcbi.paper.outcomes.published.published_comparison` formatted for the book.
+
+    The estimate's column is labelled by what each row's estimate is (the ``Contrast``
+    column: a between-arm difference in change or the MCBI arm's own change), since the
+    two kinds are not on one footing.
+    """
     return comparison.assign(
+        contrast=comparison["contrast"].map(lambda c: CONTRAST_WORDS.get(c, str(c))),
         estimate=comparison["estimate"].map(lambda v: fmt_num(v, 2)),
         p_holm=comparison["p_holm"].map(p_cell),
         wave=comparison["wave"].map(lambda w: design.wave_label(w)),
     ).drop(columns=["scale", "agrees"]).rename(columns={
         "who": "Who", "outcome": "Outcome", "wave": "Wave", "published": "Published",
-        "this_build": "This build", "estimate": "Estimate", "p_holm": "p (Holm)",
-        "agreement": "Agreement"})
+        "this_build": "This build", "contrast": "Contrast", "estimate": "Estimate",
+        "p_holm": "p (Holm)", "agreement": "Agreement"})

@@ -106,11 +106,34 @@ def agreement(agrees: bool | None) -> str:
 
 
 def count_phrase(n: int, singular: str, plural: str | None = None) -> str:
-    """"1 therapist", "3 therapists" (APA: numerals for counts in running text)."""
+    """"1 therapist", "3 therapists", "no therapists" (APA: numerals for counts in running
+    text; a count of zero in words, never "0 therapists")."""
     if n < 0:
         raise ValueError(f"a count cannot be negative, got {n}")
     word = singular if n == 1 else (plural or singular + "s")
-    return f"{n} {word}"
+    return f"no {word}" if n == 0 else f"{n} {word}"
+
+
+def count_of(k: int, n: int, singular: str, plural: str | None = None) -> str:
+    """A part of a whole as a person says it: "none of the 16 models", "all 9 models",
+    "the only model", "3 of the 16 models".
+
+    A count of zero reads "none of the …" (or "no model" of one), so that no sentence says
+    "0 had".
+
+    >>> count_of(0, 16, "model"), count_of(9, 9, "model"), count_of(3, 16, "model")
+    ('none of the 16 models', 'all 9 models', '3 of the 16 models')
+    """
+    if n < 0 or k < 0 or k > n:
+        raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
+    many = plural or singular + "s"
+    if n == 1:
+        return f"the only {singular}" if k == 1 else f"no {singular}"
+    if k == 0:
+        return f"none of the {n} {many}"
+    if k == n:
+        return f"all {n} {many}"
+    return f"{k} of the {n} {many}"
 
 
 def reproduced(estimate: float | None, lower: float | None, upper: float | None,
