@@ -108,9 +108,11 @@ def test_fmt_p(p, expected) -> None:
     assert fmt_p(p) == expected
 
 
-def test_fmt_p_one_is_valid() -> None:
-    out = fmt_p(1.0)
-    assert out.startswith("= ") and "0." not in out
+@pytest.mark.parametrize("p", [1.0, 0.9996, 0.991])
+def test_fmt_p_near_one_is_above_99(p) -> None:
+    """APA: never "p = 1.000"; a p above .99 is "p > .99"."""
+    assert fmt_p(p) == "> .99" and p_cell(p) == "> .99"
+    assert fmt_p(0.99) == "= .990"
 
 
 @pytest.mark.parametrize("p", [-0.001, -1.0, 1.0001, 2.0])
@@ -142,7 +144,7 @@ def test_fmt_estimate_ci() -> None:
 
 
 @pytest.mark.parametrize(("p", "expected"), [(0.0004, "< .001"), (0.0341, ".034"),
-                                             (1.0, "1.000"), (None, "\u2014")])
+                                             (1.0, "> .99"), (None, "\u2014")])
 def test_p_cell_drops_the_equals_sign(p, expected) -> None:
     assert p_cell(p) == expected
 

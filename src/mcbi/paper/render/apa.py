@@ -104,10 +104,11 @@ def fmt_small(value: float | None, digits: int = 3, leading_zero: bool = True) -
 
 
 def fmt_p(p: float | None) -> str:
-    """APA p-value: ``< .001`` or ``= .034`` (no leading zero, three decimals).
+    """APA p-value: ``< .001``, ``= .034`` (no leading zero, three decimals) or ``> .99``
+    for a value above .99 (never "= 1.000").
 
-    >>> fmt_p(0.0341)
-    '= .034'
+    >>> fmt_p(0.0341), fmt_p(1.0)
+    ('= .034', '> .99')
     """
     if _finite(p) is None:
         return DASH
@@ -116,6 +117,8 @@ def fmt_p(p: float | None) -> str:
         raise ValueError(f"p-value out of range: {p}")
     if p < 0.001:
         return "< .001"
+    if p > 0.99:
+        return "> .99"
     return "= " + fmt_num(p, 3, leading_zero=False)
 
 
