@@ -33,10 +33,17 @@ def _model_estimates() -> pd.DataFrame:
 
 def test_warnings_note() -> None:
     none = mechanism_report.warnings_note([])
-    assert none.startswith(":::{note}") and "no problem" in none
-    two = mechanism_report.warnings_note(["first", "second"])
-    assert two.startswith(":::{admonition} The estimator flagged 2 problem(s)")
-    assert ":class: caution\n- first\n- second\n:::" in two
+    assert none.startswith(":::{note}") and "raised no warning" in none
+    assert "earlier" not in none
+    after = mechanism_report.warnings_note([], n_failed=2)
+    assert "2 earlier rungs of the ladder failed" in after  # no bare "no problem" after failures
+    two = mechanism_report.warnings_note(
+        ["not converged: ABNORMAL_TERMINATION_IN_LNSRCH; max|grad| = 2.4e+08",
+         "near-zero between-level variance som ~~ som (level 2) = 3.215 (SE 4.1)"])
+    assert two.startswith(":::{admonition} The reported model raised 2 warnings")
+    assert "- The optimiser did not converge." in two
+    assert "max|grad|" not in two and "ABNORMAL" not in two and "near zero" not in two
+    assert "(3.215) was smaller than its standard error (4.100)" in two
 
 
 def test_diagram_panels_edges_and_stars() -> None:
@@ -60,7 +67,7 @@ def test_diagram_panels_edges_and_stars() -> None:
 def test_paths_table() -> None:
     est = _model_estimates()
     out = mechanism_report.paths_table(est)
-    assert list(out.columns) == ["Level", "Label", "Path", "Estimate [CI]", "SE", "p"]
+    assert list(out.columns) == ["Level", "Symbol", "Path", "Estimate [CI]", "SE", "p"]
     assert len(out) == (est["op"] == "~").sum()
     assert set(out["Level"]) == {"within", "between"}
     first = out.iloc[0]
@@ -78,7 +85,7 @@ def test_indirect_table() -> None:
     out = mechanism_report.indirect_table(est, mc)
     assert list(out.columns) == ["Effect", "Definition", "Estimate", "Delta SE",
                                  "Monte Carlo CI"]
-    assert list(out.iloc[0]) == [mechanism.INDIRECT["pms_som"], "a*b*c1 + a*d1",
+    assert list(out.iloc[0]) == [mechanism.INDIRECT["pms_som"], "a × b × c₁ + a × d₁",
                                  MINUS + "0.046", "0.012", f"[{MINUS}0.100, 0.001]"]
     assert out.iloc[1]["Effect"] == "unknown"  # no description: the name itself
 
@@ -101,7 +108,7 @@ def test_truth_table() -> None:
                          "observed_estimate": [1.2345], "covered": [True],
                          "sign_agrees": [True]})
     out = mechanism_report.truth_table(comp)
-    assert list(out.columns) == ["Label", "Level", "Path", "True", "Latent changes [CI]",
+    assert list(out.columns) == ["Symbol", "Level", "Path", "True", "Latent changes [CI]",
                                  "Covered", "Observed scores"]
     assert list(out.iloc[0]) == ["a", "between",
                                  f"{mechanism.VARIABLES['pms']} → {mechanism.VARIABLES['eusp']}",
@@ -115,7 +122,7 @@ def test_single_level_table(single, ratio) -> None:
                          "se": [0.1], "single_estimate": [single[0]],
                          "single_se": [single[1]], "se_ratio": [single[1] / 0.1]})
     out = mechanism_report.single_level_table(side)
-    assert list(out.columns) == ["Label", "Path", "Two-level (between) est (SE)",
+    assert list(out.columns) == ["Symbol", "Path", "Two-level (between) est (SE)",
                                  "Single-level est (SE)", "SE ratio (single / two-level)"]
     assert out.iloc[0]["Two-level (between) est (SE)"] == "0.250 (0.100)"
     assert out.iloc[0]["SE ratio (single / two-level)"] == ratio
@@ -133,28 +140,32 @@ def _outcome(rung, passed, reasons=()):
 def test_ladder_table_lists_every_rung_with_its_outcome() -> None:
     from mcbi.paper.mechanism.ladder import RUNGS, LadderResult
 
-    first, second = _outcome(RUNGS[0], False, ["not converged", "inadmissible: x"]), \
+    first, second = _outcome(RUNGS[0], False, [
+        "not converged (CONVERGENCE: RELATIVE REDUCTION OF F <= FACTR*EPSMCH)",
+        "inadmissible: Heywood case: negative variance som ~~ som (level 2) = -0.1"]), \
         _outcome(RUNGS[1], True)
     out = mechanism_report.ladder_table(LadderResult([first, second], second))
-    assert list(out.columns) == ["Rung", "What it restricts", "Outcome", "Reason"]
-    assert list(out["Rung"]) == [r.name for r in RUNGS]
+    assert list(out.columns) == ["Rung", "Model", "Outcome", "Reason"]
+    assert list(out["Rung"]) == [str(i) for i in range(1, len(RUNGS) + 1)]
     assert list(out["Outcome"]) == ["failed", "passed: reported"] + ["not tried"] * (
         len(RUNGS) - 2)
-    assert out.loc[0, "Reason"] == "not converged; inadmissible: x"
+    assert out.loc[0, "Reason"].startswith("the optimiser did not converge; the between-")
+    assert "FACTR" not in out.loc[0, "Reason"] and "~~" not in out.loc[0, "Reason"]
     assert out.loc[1, "Reason"] == ""
-    assert (out["What it restricts"] != "").all()
+    assert not out["Model"].str.contains("_").any()
 
 
 def test_ladder_sentence_names_the_rung_or_says_none_passed() -> None:
     from mcbi.paper.mechanism.ladder import RUNGS, LadderResult
 
     first = _outcome(RUNGS[0], True)
-    assert "the first rung, full," in mechanism_report.ladder_sentence(
+    assert "the first rung: the full model as specified" in mechanism_report.ladder_sentence(
         LadderResult([first], first))
     fails = [_outcome(r, False, ["why"]) for r in RUNGS[:2]]
     third = _outcome(RUNGS[2], True)
     text = mechanism_report.ladder_sentence(LadderResult([*fails, third], third))
-    assert "after 2 rungs failed, diagonal_between" in text
+    assert "rung 3, after 2 earlier rungs failed: the full model with every variance" in text
+    assert "diagonal_between" not in text
     none = mechanism_report.ladder_sentence(LadderResult(fails, None))
     assert none.startswith("No rung passed")
     why = ["not identified: one patient each"]
@@ -186,6 +197,7 @@ def test_claims_table_and_verdicts() -> None:
     assert list(out["Verdict"]) == ["reproduced", "not reproduced", "not estimable"]
     assert list(out["Published direction"]) == ["positive", "negative", "negative"]
     assert out.loc[0, "Link of the chain"].endswith("(between, path a)")
+    assert "path c₁" in out.loc[1, "Link of the chain"]
     assert out.loc[2, "Link of the chain"] == "indirect: " + mechanism.INDIRECT["pms_som"]
     assert out.loc[0, "This build [CI]"] == "0.500 [0.100, 0.900]"
 

@@ -44,6 +44,7 @@ def test_contrast_texts(two_in_family) -> None:
     expected = {f"{s}_{k}" for s in stems for k in ("result", "summary", "verdict", "more",
                                                     "pholm_apa")}
     expected |= {f"{s}_{a}_change_txt" for s in stems for a in ("mcbi", "control")}
+    expected |= {f"{o}_fu_clause" for o in ("pms", "eus_t")}
     assert set(texts) == expected
     for outcome, wave, short in (("pms", "post", "post"), ("eus_t", "followup", "fu")):
         b = between(con, outcome, wave)

@@ -77,9 +77,9 @@ pairwise-coverage warning threshold)."""
 
 CHAIN_MODEL = """
 level: 1
-  bond ~ eusp
+  bond ~ b_w*eusp
 level: 2
-  pms ~ mcbi
+  pms ~ a0*mcbi
   eusp ~ a*pms
   bond ~ b*eusp
 pms_eusp_bond := a*b

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mcbi.paper.mechanism import names
+from mcbi.paper.mechanism.words import expression, reason_words, rung_words, symbol, warning_words
 from mcbi.paper.mechanism.compare import BOND_SYMPTOM, MechanismAnalysis, contract_values
 from mcbi.paper.mechanism.ladder import RUNGS, LadderResult, Rung
 from mcbi.paper.mechanism.model import INDIRECT, VARIABLES
@@ -39,14 +40,25 @@ def _path(frame: pd.DataFrame) -> pd.Series:
     return frame["rhs"].map(VARIABLES) + " → " + frame["lhs"].map(VARIABLES)
 
 
-def warnings_note(warnings: list[str]) -> str:
-    """A MyST admonition listing the estimator's warnings, or a note that there were none."""
-    if warnings:
-        items = "\n".join(f"- {w}" for w in warnings)
-        return (f":::{{admonition}} The estimator flagged {len(warnings)} problem(s)\n"
-                f":class: caution\n{items}\n:::\n")
-    return (":::{note}\nThe estimator flagged no problem (convergence, Heywood cases, "
-            "near-zero variances, non-positive-definite matrices).\n:::\n")
+def warnings_note(warnings: list[str], n_failed: int = 0) -> str:
+    """A MyST admonition listing the reported fit's warnings in a reader's words
+    (:func:`~mcbi.paper.mechanism.words.warning_words`), or a note that it raised none.
+
+    ``n_failed`` rungs failed before the reported one: the note then says that the absence
+    of warnings is the reported model's, not the ladder's.
+    """
+    items = list(dict.fromkeys(warning_words(w) for w in warnings))
+    if items:
+        head = ("The reported model raised one warning" if len(items) == 1 else
+                f"The reported model raised {len(items)} warnings")
+        listed = "\n".join(f"- {w[0].upper() + w[1:]}." for w in items)
+        return f":::{{admonition}} {head}\n:class: caution\n{listed}\n:::\n"
+    before = ("" if not n_failed else
+              f" ({count_phrase(n_failed, 'earlier rung')} of the ladder failed, for the "
+              "reasons in the ladder table)")
+    return (":::{note}\nThe reported model's fit raised no warning: it converged, with no "
+            "negative or poorly determined variance and positive-definite implied covariance "
+            f"matrices{before}.\n:::\n")
 
 
 def diagram_panels(estimates: pd.DataFrame, alpha: float) -> list[dict]:
@@ -74,7 +86,7 @@ def paths_table(estimates: pd.DataFrame) -> pd.DataFrame:
     paths = estimates[estimates["op"] == "~"]
     return pd.DataFrame({
         "Level": paths["level"].map(LEVELS),
-        "Label": paths["label"],
+        "Symbol": paths["label"].map(lambda v: "" if pd.isna(v) else symbol(v)),
         "Path": _path(paths),
         "Estimate [CI]": [fmt_estimate_ci(e, lo, hi) for e, lo, hi in
                           zip(paths["estimate"], paths["ci_lower"], paths["ci_upper"],
@@ -95,7 +107,7 @@ def indirect_table(estimates: pd.DataFrame, monte_carlo: pd.DataFrame) -> pd.Dat
     ind = monte_carlo.merge(defined, on="name", how="left", validate="one_to_one")
     return pd.DataFrame({
         "Effect": ind["name"].map(lambda n: INDIRECT.get(n, n)),
-        "Definition": ind["expression"],
+        "Definition": ind["expression"].map(expression),
         "Estimate": ind["estimate"].map(lambda v: fmt_num(v, 3)),
         "Delta SE": ind["se"].map(lambda v: fmt_num(v, 3)),
         "Monte Carlo CI": [fmt_ci(lo, hi, 3) for lo, hi in
@@ -117,7 +129,7 @@ def truth_table(comparison: pd.DataFrame) -> pd.DataFrame:
     """:func:`mcbi.paper.mechanism.compare.truth_comparison`, formatted."""
     c = comparison
     return pd.DataFrame({
-        "Label": c["label"],
+        "Symbol": c["label"].map(symbol),
         "Level": c["level"].map(LEVELS),
         "Path": _path(c),
         "True": c["true"].map(lambda v: fmt_num(v, 3)),
@@ -135,7 +147,7 @@ def single_level_table(side: pd.DataFrame) -> pd.DataFrame:
         return [f"{fmt_num(e, 3)} ({fmt_num(s, 3)})" for e, s in zip(est, se, strict=True)]
 
     return pd.DataFrame({
-        "Label": side["label"],
+        "Symbol": side["label"].map(symbol),
         "Path": _path(side),
         "Two-level (between) est (SE)": est_se(side["estimate"], side["se"]),
         "Single-level est (SE)": est_se(side["single_estimate"], side["single_se"]),
@@ -174,10 +186,10 @@ def ladder_table(ladder: LadderResult, rungs: tuple[Rung, ...] = RUNGS) -> pd.Da
         elif out.passed:
             outcome, reason = "passed: reported", ""
         else:
-            outcome, reason = "failed", "; ".join(out.reasons)
-        what = RUNG_RESTRICTIONS.get(rung.name, f"bounds: {rung.bounds or 'none'}")
-        rows.append((rung.name, what, outcome, reason))
-    return pd.DataFrame(rows, columns=["Rung", "What it restricts", "Outcome", "Reason"])
+            outcome, reason = "failed", reason_words(out.reasons)
+        rows.append((str(len(rows) + 1), rung_words(rung.name)[0].upper()
+                     + rung_words(rung.name)[1:], outcome, reason))
+    return pd.DataFrame(rows, columns=["Rung", "Model", "Outcome", "Reason"])
 
 
 def ladder_sentence(ladder: LadderResult) -> str:
@@ -190,12 +202,44 @@ def ladder_sentence(ladder: LadderResult) -> str:
         return ("No rung passed, so this build reports no estimate of the mechanism; the "
                 "reasons are listed below.")
     n = len(ladder.outcomes)
-    before = ("the first rung, " if n == 1 else
-              f"after {count_phrase(n - 1, 'rung')} failed, ")
-    what = RUNG_RESTRICTIONS.get(ladder.chosen.rung.name, "what its row of the table says")
-    return (f"The reported model is {before}{ladder.chosen.rung.name}, which restricts {what}. "
+    before = ("the first rung: " if n == 1 else
+              f"rung {n}, after {count_phrase(n - 1, 'earlier rung')} failed: ")
+    return (f"The reported model is {before}{rung_words(ladder.chosen.rung.name)}. "
             "Every number below (paths, indirect effects, fit, the comparison with the article "
-            "and the further checks) comes from this rung.")
+            "and the further checks) comes from this model.")
+
+
+def reason_sentence(ladder: LadderResult) -> str:
+    """Why no rung gave an estimate, in a reader's words ("" when one passed)."""
+    if ladder.chosen is not None:
+        return ""
+    if ladder.stopped:
+        return "No rung was fitted: " + "; ".join(ladder.stopped) + "."
+    return "Every rung failed. " + " ".join(
+        f"Rung {i} ({rung_words(o.rung.name)}): {reason_words(o.reasons)}."
+        for i, o in enumerate(ladder.outcomes, 1))
+
+
+def key_sentence(ladder: LadderResult, claims: pd.DataFrame) -> str:
+    """The Key results' sentence on the mechanism: which model, and how many of the
+    article's claims were estimable and reproduced (plain text; no zero counts)."""
+    if ladder.chosen is None:
+        return ("In this build no model of the ladder passed, so there is no estimate of the "
+                "mechanism; the chapter gives the reasons.")
+    verdicts = [phrases.reproduced(e, lo, hi, int(s)) for e, lo, hi, s in
+                zip(claims["estimate"], claims["ci_lower"], claims["ci_upper"],
+                    claims["sign"], strict=True)]
+    n = len(verdicts)
+    est = n - verdicts.count(phrases.UNAVAILABLE)
+    rep = verdicts.count("reproduced")
+    counted = (f"all {n} could be estimated" if est == n else
+               f"{est} could be estimated" if est else "none could be estimated")
+    reproduced = ("none was reproduced" if rep == 0 else
+                  f"{'all' if rep == est and est > 1 else rep} "
+                  f"{'was' if rep == 1 else 'were'} reproduced")
+    return (f"In this build that is {rung_words(ladder.chosen.rung.name)}. Of the article's "
+            f"{n} claims about the chain's paths and indirect effects, {counted} and "
+            f"{reproduced} (an interval that excludes zero in the published direction).")
 
 
 def no_estimate_note(reason: str) -> str:
@@ -214,7 +258,7 @@ def claims_table(claims: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     def link(label: str) -> str:
         if label in _CLAIM_TEXT:
             dst, src = _CLAIM_TEXT[label]
-            return f"{VARIABLES[src]} → {VARIABLES[dst]} (between, path {label})"
+            return f"{VARIABLES[src]} → {VARIABLES[dst]} (between, path {symbol(label)})"
         return f"indirect: {INDIRECT.get(label, label)}"
 
     return pd.DataFrame({
@@ -252,7 +296,7 @@ _PARAGRAPHS = {
                ":alt: Path diagram of the reported model in two panels, within therapists "
                "and between therapists: a box for each change score and an arrow for each "
                "regression path, labelled with its unstandardized estimate.\n\n"
-               "The reported model ({mechanism_model}) with unstandardized estimates (* two-sided "
+               "The reported model ({mechanism_model_txt}) with unstandardized estimates (* two-sided "
                "*p* below {alpha_text}). Variables are post − pre changes.\n:::\n\n"
                "{{numref}}`fig-msem` shows the reported model with its estimates."),
     "paths": ("{{numref}}`{table_label}` lists the regression paths of the reported model. "
@@ -304,7 +348,7 @@ def paragraph(section: str, values: dict) -> str:
 
 
 _TABLES = {
-    "ladder": ("The model ladder: rungs in the order tried, what each restricts, and why a rung "
+    "ladder": ("The model ladder: rungs in the order tried, the model of each, and why a rung "
                "failed.", "llll"),
     "paths": ("Regression paths of the reported model (unstandardized; Wald intervals from the "
               "observed information).", "lllrrr"),
@@ -335,6 +379,10 @@ def chapter_values(mech: MechanismAnalysis, n_draws: int, seed: int,
     """
     values = contract_values(mech.ladder, mech.monte_carlo, n_draws, seed, level)
     values["mechanism_sentence"] = ladder_sentence(mech.ladder)
+    values["mechanism_key_sentence"] = key_sentence(mech.ladder, mech.claims)
+    values["mechanism_reason_txt"] = reason_sentence(mech.ladder)
+    values["mechanism_model_txt"] = ("" if mech.ladder.chosen is None
+                                     else rung_words(mech.ladder.chosen.rung.name))
     if mech.msem is not None:
         values.update(names.msem_values(mech.msem, mech.monte_carlo))
     values.update(names.claims_values(mech.claims, BOND_SYMPTOM))
@@ -359,8 +407,8 @@ def section(name: str, mech: MechanismAnalysis, values: dict, label: str = "") -
         raise ValueError(f"section {name!r} makes a table: give its label")
     est, ok = mech.estimates, mech.msem is not None
     if name == "status":
-        return warnings_note(mech.msem.warnings) if ok else no_estimate_note(
-            values["mechanism_reason"])
+        return warnings_note(mech.msem.warnings, len(mech.ladder.outcomes) - 1) if ok else \
+            no_estimate_note(values["mechanism_reason_txt"])
     frames = {"ladder": lambda: ladder_table(mech.ladder),
               "claims": lambda: claims_table(mech.claims)}
     if ok:

@@ -20,7 +20,7 @@ from mcbi.paper.render.results import MdText
 from mcbi.trial import design
 
 __all__ = ["fit_sentence", "followup_sentence", "more_or_less",
-           "result", "summary", "verdict", "waves_text", "within_text", "within_word"]
+           "later_clause", "result", "summary", "verdict", "waves_text", "within_text", "within_word"]
 
 
 def _unavailable(row: pd.Series) -> str | None:
@@ -78,6 +78,15 @@ def result(row: pd.Series, alpha: float) -> str:
         return MdText(text)
     estimate, rest = text.split(", ", 1)
     return MdText(f"{estimate} ({rest}), {verdict(row, alpha)}")
+
+
+def later_clause(row: pd.Series, alpha: float) -> str:
+    """"; from baseline to follow-up it was <result>" for a between-arm row after post, or
+    "" when its wave was not collected (the chapter says that once, not per outcome)."""
+    if str(row.get("status", "ok")) == "not available":
+        return MdText("")
+    return MdText(f"; from baseline to {design.wave_label(str(row['time']))} it was "
+                  f"{result(row, alpha)}")
 
 
 def within_word(row: pd.Series, alpha: float) -> str:

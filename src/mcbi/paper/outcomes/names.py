@@ -54,8 +54,10 @@ def contrast_texts(table: pd.DataFrame, alpha: float = 0.05) -> dict[str, str]:
     Per between-arm contrast ``<outcome>_<post|fu>``: ``_result`` (summary and verdict),
     ``_summary`` (estimate, CI, d and
     p_Holm, or why it is missing), ``_verdict`` (significance after Holm and the arm it
-    favours), ``_more`` ("more"/"less") and ``_pholm_apa`` ("< .001", "= .034"). Per
-    within-arm change: ``<outcome>_<post|fu>_<arm>_change_txt``.
+    favours), ``_more`` ("more"/"less") and ``_pholm_apa`` ("< .001", "= .034"); after post
+    also ``_clause`` ("; from baseline to follow-up it was …", or "" when the wave was not
+    collected, which the chapter says once). Per within-arm change:
+    ``<outcome>_<post|fu>_<arm>_change_txt``.
     """
     out = {}
     for _, row in table.iterrows():
@@ -66,6 +68,8 @@ def contrast_texts(table: pd.DataFrame, alpha: float = 0.05) -> dict[str, str]:
             out[f"{key}_verdict"] = claims.verdict(row, alpha)
             out[f"{key}_more"] = claims.more_or_less(row)
             out[f"{key}_pholm_apa"] = fmt_p(row["p_holm"])
+            if str(row["time"]) != "post":
+                out[f"{key}_clause"] = claims.later_clause(row, alpha)
         else:
             out[f"{key}_{str(row['group']).lower()}_change_txt"] = claims.within_text(row, alpha)
     return out
