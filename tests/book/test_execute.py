@@ -27,3 +27,22 @@ def test_kernel_gets_one_blas_thread_unless_the_caller_set_it(
     execute_notebook(nb, tmp_path / "run.ipynb", {"out": str(seen)}, cwd=tmp_path)
     assert seen.read_text() == (preset or KERNEL_ENV["OPENBLAS_NUM_THREADS"])
     assert os.environ.get("OPENBLAS_NUM_THREADS") == preset  # this process: unchanged
+
+
+def test_hide_injected_tags_the_parameters_cell(tmp_path) -> None:
+    import nbformat
+
+    from mcbi.book.execute import hide_injected
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("alpha = 0.05", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("alpha = 0.1",
+                                          metadata={"tags": ["injected-parameters"]}),
+                nbformat.v4.new_code_cell("print(alpha)")]
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nb, str(path))
+    assert hide_injected(path) is True
+    back = nbformat.read(str(path), as_version=4)
+    assert back.cells[1].metadata["tags"] == ["injected-parameters", "remove-cell"]
+    assert "tags" not in back.cells[2].metadata
+    assert hide_injected(path) is False  # already hidden: untouched

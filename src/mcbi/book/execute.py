@@ -123,6 +123,29 @@ def execute_notebook(
                             line_number=number) from None
     except Exception as exc:  # kernel died, missing kernel, bad notebook: report, no traceback
         raise SectionFailed(source, None, "", f"{type(exc).__name__}: {exc}") from None
+    hide_injected(output)
+
+
+def hide_injected(notebook: Path) -> bool:
+    """Tag papermill's injected-parameters cell ``remove-cell`` so no page shows it (the
+    chapter's "Re-run this chapter" box states the parameters in words instead).
+
+    Returns True when the notebook was changed. Written aside, then swapped in.
+    """
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    changed = False
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+            changed = True
+    if changed:
+        tmp = notebook.with_suffix(notebook.suffix + ".tmp")
+        nbformat.write(nb, str(tmp))
+        os.replace(tmp, notebook)
+    return changed
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
