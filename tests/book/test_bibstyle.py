@@ -113,3 +113,16 @@ def test_the_book_uses_these_styles() -> None:
     config = (REPO / "_config.yml").read_text("utf-8")
     assert f"bibtex_reference_style: {bibstyle.REFERENCING}" in config
     assert f"bibtex_default_style: {bibstyle.FORMATTING}" in config
+
+
+def test_reference_entries_lose_their_bracketed_label() -> None:
+    from docutils import nodes
+
+    from mcbi.book.bibstyle import drop_entry_labels
+
+    entry = nodes.citation("", nodes.label("", "Baer et al., 2006"),
+                           nodes.paragraph("", "Baer, R. A. (2006). Title."), ids=["id4"])
+    doc = nodes.section("", entry)
+    drop_entry_labels(None, doc, "references")
+    assert doc.astext() == "Baer, R. A. (2006). Title."
+    assert entry["ids"] == ["id4"]  # in-text citations still link to the entry

@@ -111,3 +111,22 @@ def test_look_alike_text_nodes_are_handled_one_by_one() -> None:
     out = _typeset(nodes.Text(", "), nodes.Text("x"), nodes.Text("["), glued("1"),
                    nodes.Text(", "), glued("2"), nodes.Text("]"))
     assert out == ", x[1,~2]"
+
+
+def test_glued_statistics_are_set_in_italics() -> None:
+    from docutils import nodes
+
+    from mcbi.book.typography import GLUE_CLASS, italic_statistics, typeset
+
+    text = "0.46 (95% CI [0.27, 0.64], d = 0.83, Holm-adjusted p < .001)"
+    para = nodes.paragraph("", "", nodes.Text("was "),
+                           nodes.inline(text, text, classes=[GLUE_CLASS]))
+    doc = nodes.section("", para)
+    typeset(doc)
+    assert [e.astext() for e in doc.findall(nodes.emphasis)] == ["d", "p"]
+    assert doc.astext().replace("\u00a0", " ") == "was " + text
+    # words that merely contain the letters are left alone, and so is unglued prose
+    assert italic_statistics("p-values, step 2, d 3") == [("p-values, step 2, d 3", False)]
+    plain = nodes.section("", nodes.paragraph("", "", nodes.Text("so p = .05 here")))
+    typeset(plain)
+    assert not list(plain.findall(nodes.emphasis))

@@ -191,3 +191,14 @@ def register() -> None:
                                   force=True)
     sphinxcontrib.bibtex.plugin.register_plugin("sphinxcontrib.bibtex.style.referencing",
                                                 REFERENCING, ApaReferenceStyle, force=True)
+
+
+def drop_entry_labels(app: Any, doctree: Any, docname: str) -> None:
+    """``doctree-resolved`` hook: remove the bracketed label ("[Baer et al., 2006]") before
+    each entry of a reference list. APA reference lists have none; in-text citations link
+    to the entry by its id, not by the label, so they are unaffected."""
+    from docutils import nodes
+
+    for citation in list(doctree.findall(nodes.citation)):
+        for label in [c for c in citation.children if isinstance(c, nodes.label)]:
+            citation.remove(label)

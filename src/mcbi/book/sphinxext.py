@@ -60,5 +60,6 @@ def setup(app: Any) -> dict[str, Any]:
     """Register the page-context hook (after sphinx-book-theme's, priority 501)."""
     app.connect("html-page-context", _page_context, priority=900)
     bibstyle.register()  # APA-like citations and references (mcbi.book.bibstyle)
+    app.connect("doctree-resolved", bibstyle.drop_entry_labels)  # APA lists have no labels
     typography.setup(app)  # true minus signs in glued numbers (mcbi.book.typography)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

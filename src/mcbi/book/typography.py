@@ -12,7 +12,9 @@ hyphen-minus. Whatever their source, the hook sets them as APA asks:
   (U+00A0), also between an italic statistic (*p*, *d*) and the glued "= .034" that follows
   it, and between the glued bounds of an interval typed as "[{lower}, {upper}]". A table cell
   may set the interval on the line below its estimate, so that narrow columns stay narrow;
-* a glued *p*-value written with a leading zero ("*p* = {0.452}") loses it (".452").
+* a glued *p*-value written with a leading zero ("*p* = {0.452}") loses it (".452");
+* the symbols of statistics in glued text ("p = .034", "d = 0.45", "SE 0.12", "t(12) =",
+  "χ²(3) =") are set in italics (:func:`italic_statistics`), since glued text is plain.
 
 Code (literals, code blocks, math, raw HTML) is never touched.
 """
@@ -149,12 +151,57 @@ def _p_without_leading_zero(text: nodes.Text) -> None:
                 _replace(number, str(number)[1:])
 
 
+_STATISTIC = re.compile(
+    r"(?<![\w\u2212.-])(p|d|SE|SD|M|t|F|r|z|n|N|\u03c7\u00b2)"
+    r"(?=(?:\(\d+\))?[ \u00a0]*[<=>\u2264\u2265][ \u00a0]*[\d.\u2212-]|[ \u00a0]\d)")
+
+
+def italic_statistics(text: str) -> list[tuple[str, bool]]:
+    """Split ``text`` into (piece, italic) runs: a statistic's symbol directly before a
+    relation and a number (or, for *SE*, before a number) is italic.
+
+    >>> italic_statistics("0.46, Holm-adjusted p < .001, d = 0.83")
+    [('0.46, Holm-adjusted ', False), ('p', True), (' < .001, ', False), ('d', True), (' = 0.83', False)]
+    >>> italic_statistics("up to 5 p-values, a = 3")
+    [('up to 5 p-values, a = 3', False)]
+    """
+    out: list[tuple[str, bool]] = []
+    last = 0
+    for match in _STATISTIC.finditer(text):
+        if match.group(1) in ("n", "N", "p", "d", "M", "t", "F", "r", "z") and \
+                not re.match(r"(?:\(\d+\))?[ \u00a0]*[<=>\u2264\u2265]", text[match.end():]):
+            continue  # "d 3" is not a statistic; only SE/SD are written before a bare number
+        if match.start() > last:
+            out.append((text[last:match.start()], False))
+        out.append((match.group(1), True))
+        last = match.end()
+    if last < len(text):
+        out.append((text[last:], False))
+    return out
+
+
+def _italicize(text: nodes.Text) -> None:
+    runs = italic_statistics(str(text))
+    index = _index(text)
+    if index is None or not any(italic for _, italic in runs):
+        return
+    parent = text.parent
+    new = [nodes.emphasis(piece, piece) if italic else nodes.Text(piece)
+           for piece, italic in runs]
+    parent.children[index:index + 1] = []
+    for offset, node in enumerate(new):
+        parent.insert(index + offset, node)
+
+
 def typeset(doctree: nodes.Node) -> None:
     """Apply the minus sign and the non-breaking spaces to every text node of ``doctree``."""
     # first the numbers themselves (glued text and table cells), then the spaces around them
     for text in _texts(doctree):
         if _in(text, nodes.entry) or _in(text, nodes.inline, GLUE_CLASS):
             _replace(text, true_minus(fixed_notation(str(text))))
+    for text in _texts(doctree):
+        if _in(text, nodes.inline, GLUE_CLASS) and not _in(text, nodes.emphasis):
+            _italicize(text)
     for text in _texts(doctree):
         _p_without_leading_zero(text)
     for text in _texts(doctree):

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from mcbi.paper.outcomes import claims
-from mcbi.paper.render.results import MdText
 
 
 def _row(outcome="bond", estimate=0.5, p_holm=0.01, contrast="between", status="ok",
@@ -39,16 +38,15 @@ def test_verdict_uses_holm_p_and_alpha() -> None:
 def test_summary_and_result_texts() -> None:
     row = _row(estimate=-0.28, p_holm=0.0123, d=-0.31)
     text = claims.summary(row, 0.10)
-    assert text == ("\u22120.28, 90% CI [\u22120.48, \u22120.08], *d* = \u22120.31, "
-                    "Holm-adjusted *p* = .012")
-    assert isinstance(text, MdText)  # glued as Markdown: the symbols are italic
+    assert text == ("\u22120.28, 90% CI [\u22120.48, \u22120.08], d = \u22120.31, "
+                    "Holm-adjusted p = .012")
     assert claims.result(row, 0.10) == ("\u22120.28 (90% CI [\u22120.48, \u22120.08], "
-                                        "*d* = \u22120.31, Holm-adjusted *p* = .012), "
+                                        "d = \u22120.31, Holm-adjusted p = .012), "
                                         "statistically significant, favouring the control arm")
     within = _row(contrast="within", estimate=-1.2, p_holm=0.0004, outcome="bsi_dep")
     # a within-arm change carries its interval too, and no d
     assert claims.summary(within, 0.05) == ("\u22121.20, 95% CI [\u22121.40, \u22121.00], "
-                                            "Holm-adjusted *p* < .001")
+                                            "Holm-adjusted p < .001")
     assert claims.within_text(within, 0.05).startswith("improved (\u22121.20, 95% CI")
     assert claims.within_text(_row(contrast="within", estimate=-1.2, p_holm=0.01),
                               0.05).startswith("worsened (")

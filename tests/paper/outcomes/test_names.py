@@ -50,7 +50,7 @@ def test_contrast_texts(two_in_family) -> None:
         b = between(con, outcome, wave)
         assert texts[f"{outcome}_{short}_pholm_apa"] == fmt_p(b["p_holm"])
         assert texts[f"{outcome}_{short}_summary"].endswith(
-            f"Holm-adjusted *p* {fmt_p(b['p_holm'])}")
+            f"Holm-adjusted p {fmt_p(b['p_holm'])}")
         assert texts[f"{outcome}_{short}_result"].startswith(
             texts[f"{outcome}_{short}_summary"].split(", ", 1)[0] + " (")
 

@@ -155,17 +155,22 @@ def compare_with_truth(data_dir: str | Path, observed_estimates: pd.DataFrame,
 
 
 def fit_single_level(data: pd.DataFrame, model: str = SINGLE_LEVEL_MODEL) -> pd.DataFrame:
-    """Fit a one-level model with semopy (full-information ML) to every numeric column.
+    """Fit a one-level model with a mean structure by full-information ML (semopy).
 
-    The patient and therapist identifiers are dropped: the model treats rows as
-    independent. Returns the regressions as ``lhs, op, rhs, estimate, se, pvalue``.
+    semopy's ``ModelMeans`` with ``obj="ML"`` estimates every intercept and maximises the
+    casewise (FIML) likelihood, so rows with missing values contribute what they observe;
+    semopy's ``Model`` would fix every intercept at 0, which biases the paths of variables
+    whose means are not 0. Checked against lavaan's ``sem(..., missing = "fiml",
+    meanstructure = TRUE)`` (``tests/fixtures/lavaan/single_level.json``). The patient and
+    therapist identifiers are dropped: the model treats rows as independent. Returns the
+    regressions as ``lhs, op, rhs, estimate, se, pvalue``.
     """
     import semopy  # heavy import, only needed here
 
-    sem = semopy.Model(model)
-    sem.fit(data.drop(columns=[design.PATIENT_ID, CLUSTER], errors="ignore"), obj="FIML")
-    table = sem.inspect()
-    table = table[table["op"] == "~"].rename(columns={
+    sem = semopy.ModelMeans(model)
+    sem.fit(data.drop(columns=[design.PATIENT_ID, CLUSTER], errors="ignore"), obj="ML")
+    table = sem.inspect(information="observed")
+    table = table[(table["op"] == "~") & (table["rval"] != "1")].rename(columns={
         "lval": "lhs", "rval": "rhs", "Estimate": "estimate", "Std. Err": "se",
         "p-value": "pvalue"})
     out = table[["lhs", "op", "rhs", "estimate", "se", "pvalue"]].reset_index(drop=True)

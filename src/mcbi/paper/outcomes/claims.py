@@ -3,8 +3,8 @@
 Every clause reads truthfully whatever the data: the direction words come from the sign of
 the estimate (:mod:`mcbi.paper.render.phrases`), the significance from the Holm-adjusted p that the
 tables show (``p_Holm``), and a contrast that could not be computed says why. Texts with
-statistics are inline Markdown (:class:`~mcbi.paper.render.results.MdText`, glued as
-Markdown) so that the symbols are italic as APA asks (``*d*``, ``*p*``).
+statistics are plain text, glued as text (also into other pages); the book sets the symbols
+in italics (:mod:`mcbi.book.typography`), as APA asks.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import pandas as pd
 from mcbi.paper.outcomes.families import LOWER_IS_BETTER
 from mcbi.paper.render import phrases
 from mcbi.paper.render.apa import ci_pct, fmt_ci, fmt_num, fmt_p
-from mcbi.paper.render.results import MdText
 from mcbi.trial import design
 
 __all__ = ["fit_sentence", "followup_sentence", "more_or_less",
@@ -38,18 +37,18 @@ def _nan(value: object) -> bool:
 
 
 def summary(row: pd.Series, alpha: float) -> str:
-    """``"0.45, 95% CI [0.10, 0.80], *d* = 0.52, Holm-adjusted *p* = .012"`` for a
-    between-arm row; ``"−1.20, 95% CI [−1.90, −0.50], Holm-adjusted *p* < .001"`` for a
+    """``"0.45, 95% CI [0.10, 0.80], d = 0.52, Holm-adjusted p = .012"`` for a
+    between-arm row; ``"−1.20, 95% CI [−1.90, −0.50], Holm-adjusted p < .001"`` for a
     within-arm row (Markdown); or why it is missing (plain)."""
     why = _unavailable(row)
     if why is not None:
         return why
-    p = f"Holm-adjusted *p* {fmt_p(row['p_holm'])}"
+    p = f"Holm-adjusted p {fmt_p(row['p_holm'])}"
     ci = ("" if _nan(row.get("ci_lower")) or _nan(row.get("ci_upper")) else
           f", {ci_pct(alpha)}% CI {fmt_ci(row['ci_lower'], row['ci_upper'])}")
     d = ("" if row["contrast"] != "between" or _nan(row.get("d"))
-         else f", *d* = {fmt_num(row['d'])}")
-    return MdText(f"{fmt_num(row['estimate'])}{ci}{d}, {p}")
+         else f", d = {fmt_num(row['d'])}")
+    return f"{fmt_num(row['estimate'])}{ci}{d}, {p}"
 
 
 def verdict(row: pd.Series, alpha: float) -> str:
@@ -75,17 +74,17 @@ def result(row: pd.Series, alpha: float) -> str:
     Markdown."""
     text = summary(row, alpha)
     if _unavailable(row) is not None:
-        return MdText(text)
+        return text
     estimate, rest = text.split(", ", 1)
-    return MdText(f"{estimate} ({rest}), {verdict(row, alpha)}")
+    return f"{estimate} ({rest}), {verdict(row, alpha)}"
 
 
 def later_clause(row: pd.Series, alpha: float) -> str:
     """"; from baseline to follow-up it was <result>" for a between-arm row after post, or
     "" when its wave was not collected (the chapter says that once, not per outcome)."""
     if str(row.get("status", "ok")) == "not available":
-        return MdText("")
-    return MdText(f"; from baseline to {design.wave_label(str(row['time']))} it was "
+        return ""
+    return (f"; from baseline to {design.wave_label(str(row['time']))} it was "
                   f"{result(row, alpha)}")
 
 
@@ -99,13 +98,13 @@ def within_word(row: pd.Series, alpha: float) -> str:
 
 
 def within_text(row: pd.Series, alpha: float) -> str:
-    """A within-arm change: "improved (−1.20, 95% CI [...], Holm-adjusted *p* < .001)",
+    """A within-arm change: "improved (−1.20, 95% CI [...], Holm-adjusted p < .001)",
     "worsened (...)", "did not change clearly (...)", in the outcome's direction of
     improvement; "was not available (follow-up not collected)" without an estimate."""
     if _unavailable(row) is not None:
-        return MdText(f"was {summary(row, alpha)}")
+        return f"was {summary(row, alpha)}"
     estimate, rest = summary(row, alpha).split(", ", 1)
-    return MdText(f"{within_word(row, alpha)} ({estimate}, {rest})")
+    return f"{within_word(row, alpha)} ({estimate}, {rest})"
 
 
 def more_or_less(row: pd.Series) -> str:

@@ -6,7 +6,7 @@ does not repeat one frame per outcome, and a wave that was not collected is left
 (the page says once that it is missing). The symptom sentence follows the MCBI arm's own
 change and words the follow-up relative to post with
 :func:`mcbi.paper.outcomes.published.followup_word`. Every sentence is inline Markdown
-(:class:`~mcbi.paper.render.results.MdText`).
+(plain text; the book sets the statistics' symbols in italics, :mod:`mcbi.book.typography`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from mcbi.paper.outcomes import claims
 from mcbi.paper.outcomes.models import NOT_AVAILABLE, OK, between, within
 from mcbi.paper.outcomes.published import EMERGED, MAINTAINED, NOT_MAINTAINED, followup_word
 from mcbi.paper.render import phrases
-from mcbi.paper.render.results import MdText
 from mcbi.trial import design
 
 __all__ = ["agreement_sentence", "between_sentence", "key_values", "symptom_sentence"]
@@ -49,7 +48,7 @@ def _sentence(lead: str, parts: list[str]) -> str:
 
 
 def between_sentence(table: pd.DataFrame, outcomes: dict[str, str], wave: str,
-                     alpha: float) -> MdText:
+                     alpha: float) -> str:
     """One sentence on the between-arm differences in change of ``outcomes`` at ``wave``.
 
     Parameters
@@ -65,7 +64,7 @@ def between_sentence(table: pd.DataFrame, outcomes: dict[str, str], wave: str,
 
     Returns
     -------
-    MdText
+    str
         "" when the wave was not collected for any of the outcomes.
     """
     groups: dict[str, list[str]] = {"mcbi": [], "control": [], "unclear": [], "missing": []}
@@ -93,7 +92,7 @@ def between_sentence(table: pd.DataFrame, outcomes: dict[str, str], wave: str,
         parts.append("the arms did not differ clearly in " + _join(groups["unclear"]))
     if groups["missing"]:
         parts.append("the difference could not be estimated for " + _join(groups["missing"]))
-    return MdText(_sentence(_lead(wave), parts))
+    return _sentence(_lead(wave), parts)
 
 
 _POST = {"improved": "improved", "worsened": "worsened",
@@ -106,7 +105,7 @@ _FOLLOWUP = {MAINTAINED: "the improvement was maintained in",
 
 
 def symptom_sentence(table: pd.DataFrame, outcomes: dict[str, str], alpha: float,
-                     arm: str = design.TREATED) -> MdText:
+                     arm: str = design.TREATED) -> str:
     """The ``arm``'s own change in ``outcomes`` at post and, relative to it, at follow-up.
 
     Follow-up words follow :func:`~mcbi.paper.outcomes.published.followup_word`: never
@@ -141,7 +140,7 @@ def symptom_sentence(table: pd.DataFrame, outcomes: dict[str, str], alpha: float
                                                 for w, items in later.items()]))
     if missing:
         sentences.append(f"The change could not be estimated for {_join(missing)}.")
-    return MdText(" ".join(s for s in sentences if s))
+    return " ".join(s for s in sentences if s)
 
 
 def _of_them(k: int, n: int) -> str:
@@ -204,14 +203,14 @@ def key_values(therapists: pd.DataFrame, patients: pd.DataFrame,
         groups[group].setdefault(scale, _running(label))
     out = {}
     for who, table in (("therapists", therapists), ("patients", patients)):
-        out[f"kr_{who}"] = MdText(" ".join(
+        out[f"kr_{who}"] = (" ".join(
             s for s in (between_sentence(table, groups[who], w, alpha)
                         for w in design.WAVES[1:]) if s))
     symptoms = groups["symptoms"]
     against = between_sentence(patients, symptoms, "post", alpha)
     against = against.replace("After the intervention, ",
                               "As a difference in change at post, ", 1)
-    out["kr_symptoms"] = MdText(" ".join(s for s in (symptom_sentence(patients, symptoms, alpha),
+    out["kr_symptoms"] = (" ".join(s for s in (symptom_sentence(patients, symptoms, alpha),
                                                      against) if s))
     out["kr_agreement"] = agreement_sentence(comparison)
     return out

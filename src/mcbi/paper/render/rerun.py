@@ -10,7 +10,6 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from mcbi.paper.render.results import MdText
 
 __all__ = ["HIDDEN", "command", "parameters_text", "rerun_values"]
 
@@ -25,16 +24,16 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-def parameters_text(params: Mapping[str, Any]) -> MdText:
-    """``{name: value}`` as text: "`alpha` = 0.05, `data_dir` = data/trial" (build-set
+def parameters_text(params: Mapping[str, Any]) -> str:
+    """``{name: value}`` as text: "alpha = 0.05, data_dir = data/trial" (build-set
     parameters left out, :data:`HIDDEN`); "no parameters" when none is left."""
-    shown = [f"`{name}` = {_value(v)}" for name, v in params.items() if name not in HIDDEN]
+    shown = [f"{name} = {_value(v)}" for name, v in params.items() if name not in HIDDEN]
     if not shown:
-        return MdText("no parameters")
-    return MdText(", ".join(shown))
+        return "no parameters"
+    return ", ".join(shown)
 
 
-def command(section: str, params: Mapping[str, Any], example: str | None = None) -> MdText:
+def command(section: str, params: Mapping[str, Any], example: str | None = None) -> str:
     """The command that re-runs ``section`` with one parameter set to its current value.
 
     ``example`` names that parameter (default: the first parameter not in :data:`HIDDEN`
@@ -50,10 +49,10 @@ def command(section: str, params: Mapping[str, Any], example: str | None = None)
     words = ["python", "-m", "mcbi", "run", section]
     if example is not None:
         words += ["-p", example, _value(params[example])]
-    return MdText(f"`{shlex.join(words)}`")
+    return shlex.join(words)
 
 
-def rerun_values(section: str, params: Mapping[str, Any]) -> dict[str, MdText]:
+def rerun_values(section: str, params: Mapping[str, Any]) -> dict[str, str]:
     """``rerun_command`` and ``rerun_parameters`` for a chapter's closing box."""
     return {"rerun_command": command(section, params),
             "rerun_parameters": parameters_text(params)}

@@ -18,11 +18,6 @@ from typing import Any
 import pandas as pd
 
 
-class MdText(str):
-    """A string of inline MyST Markdown (``*p* < .001``): :meth:`Results.glue_all` glues it
-    as Markdown, and the prose pastes it with ``{glue:md}`name:myst```."""
-
-
 class Results:
     """Collector of a section's reported results.
 
@@ -62,27 +57,13 @@ class Results:
         _myst_glue(name, text)
         return text
 
-    def glue_md(self, name: str, text: str) -> str:
-        """Glue inline Markdown (pasted with ``{glue:md}`name:myst```) and record its text."""
-        text = str(text)
-        self._store(name, text)
-        try:
-            from IPython.display import Markdown
-        except ImportError:  # pragma: no cover - IPython comes with the kernel
-            return text
-        _myst_glue(name, Markdown(text))
-        return text
-
     def glue_all(self, values: Mapping[str, Any]) -> None:
-        """Glue and record every ``name -> value``: :class:`MdText` as Markdown, other
-        strings as text, the rest as numbers.
+        """Glue and record every ``name -> value``: strings as text, the rest as numbers.
 
         ``values`` typically comes from the chapters' ``names`` modules.
         """
         for name, value in values.items():
-            if isinstance(value, MdText):
-                self.glue_md(name, value)
-            elif isinstance(value, str):
+            if isinstance(value, str):
                 self.glue_text(name, value)
             else:
                 self.glue(name, value)
