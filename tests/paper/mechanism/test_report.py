@@ -216,17 +216,12 @@ def test_bond_symptom_sentence(ci, expected) -> None:
     assert expected in text
 
 
-def test_paragraph_formats_numbers_and_keeps_the_cross_reference() -> None:
-    values = {"path_a": 0.91234, "path_a_ci_lower": -0.1, "path_a_ci_upper": None,
-              "path_b": 0.5, "path_b_ci_lower": 0.2, "path_b_ci_upper": 0.8,
-              "ci_level": 90.0, "table_label": "tbl-p"}
-    text = mechanism_report.paragraph("paths", values)
-    assert text.startswith("{numref}`tbl-p`")
-    assert "0.91 units" in text and "90% CI −0.10 to —" in text
+def test_only_the_figure_has_a_paragraph_in_python() -> None:
+    """The chapter's paragraphs are Markdown in the notebook (glued sentences where they
+    depend on the data); only the figure's block is still made here."""
+    assert set(mechanism_report._PARAGRAPHS) == {"figure"}
     with pytest.raises(ValueError, match="no paragraph"):
-        mechanism_report.paragraph("nonsense", values)
-    with pytest.raises(KeyError):
-        mechanism_report.paragraph("fit", values)  # a value the paragraph needs is missing
+        mechanism_report.paragraph("paths", {})
 
 
 def test_diagram_panels_of_the_chain_rung() -> None:
@@ -287,9 +282,9 @@ def test_every_section_with_estimates_cites_only_what_it_shows(analysis) -> None
         cited = set(re.findall(r"\{numref\}`([\w-]+)`", text))
         shown = set(re.findall(r":name: ([\w-]+)", text))
         assert cited <= shown, name
-        assert text.strip(), name
+        assert text.strip() or name == "status", name  # the fit's checks: a glued sentence
     paths = mechanism_report.section("paths", analysis, values, "tbl-x")
-    assert "90% CI" in paths and "{numref}`tbl-x`" in paths and ":name: tbl-x\n" in paths
+    assert ":name: tbl-x\n" in paths and "{numref}" not in paths
     with pytest.raises(ValueError, match="no section"):
         mechanism_report.section("nonsense", analysis, values)
     with pytest.raises(ValueError, match="give its label"):

@@ -9,12 +9,12 @@ from __future__ import annotations
 import pandas as pd
 
 from mcbi.paper.mechanism import names
-from mcbi.paper.mechanism.words import expression, reason_words, rung_words, symbol, warning_words
 from mcbi.paper.mechanism.compare import BOND_SYMPTOM, MechanismAnalysis, contract_values
 from mcbi.paper.mechanism.ladder import RUNGS, LadderResult, Rung
 from mcbi.paper.mechanism.model import INDIRECT, VARIABLES
+from mcbi.paper.mechanism.words import expression, reason_words, rung_words, symbol, warning_words
 from mcbi.paper.render import phrases
-from mcbi.paper.render.apa import fmt_ci, fmt_estimate_ci, fmt_num, p_cell
+from mcbi.paper.render.apa import fmt_bounded, fmt_ci, fmt_estimate_ci, fmt_num, p_cell
 from mcbi.paper.render.phrases import count_phrase
 from mcbi.paper.render.tables import myst_table
 
@@ -34,6 +34,7 @@ _FIT_NAMES = {"logl": "log-likelihood", "npar": "free parameters", "chisq": "χ�
               "bic": "BIC", "ntotal": "patients (level 1)",
               "nclusters": "therapists (level 2)"}
 _COUNTS = ("npar", "df", "ntotal", "nclusters")
+_BOUNDED = ("pvalue", "cfi")
 
 
 def _path(frame: pd.DataFrame) -> pd.Series:
@@ -117,9 +118,14 @@ def indirect_table(estimates: pd.DataFrame, monte_carlo: pd.DataFrame) -> pd.Dat
 
 def fit_table(fit_measures: dict, icc: pd.Series) -> pd.DataFrame:
     """Fit measures and the intraclass correlations of the change scores, formatted."""
+    def value(key: str) -> str:
+        v = fit_measures.get(key)
+        if key in _BOUNDED:  # APA: no leading zero on a statistic that cannot exceed 1
+            return fmt_bounded(None if v is None else min(float(v), 1.0), 3)
+        return fmt_num(v, 0 if key in _COUNTS else 3)
+
     fit = pd.DataFrame({"Measure": list(_FIT_NAMES.values()),
-                        "Value": [fmt_num(fit_measures.get(k), 0 if k in _COUNTS else 3)
-                                  for k in _FIT_NAMES]})
+                        "Value": [value(k) for k in _FIT_NAMES]})
     iccs = pd.DataFrame({"Measure": [f"ICC {VARIABLES.get(v, v)}" for v in icc.index],
                          "Value": [fmt_num(v, 3) for v in icc]})
     return pd.concat([fit, iccs])
@@ -296,36 +302,10 @@ _PARAGRAPHS = {
                ":alt: Path diagram of the reported model in two panels, within therapists "
                "and between therapists: a box for each change score and an arrow for each "
                "regression path, labelled with its unstandardized estimate.\n\n"
-               "The reported model ({mechanism_model_txt}) with unstandardized estimates (* two-sided "
+               "The reported model ({mechanism_model_txt}) with unstandardized estimates "
+               "(* two-sided "
                "*p* below {alpha_text}). Variables are post − pre changes.\n:::\n\n"
                "{{numref}}`fig-msem` shows the reported model with its estimates."),
-    "paths": ("{{numref}}`{table_label}` lists the regression paths of the reported model. "
-              "Between therapists, a unit of ΔPMS went with {path_a} units of the "
-              "therapist-level Δ perceived empathy (path *a*; {ci_level}% CI {path_a_ci_lower} "
-              "to {path_a_ci_upper}), and a unit of that with {path_b} units of Δ bond (path "
-              "*b*; CI {path_b_ci_lower} to {path_b_ci_upper})."),
-    "indirect": ("{{numref}}`{table_label}` lists the defined effects of the reported "
-                 "model. The between-therapist indirect effect of ΔPMS on Δ bond through Δ "
-                 "perceived empathy, *a* × *b*, is {indirect_ab} ({ci_level}% Monte Carlo CI "
-                 "{indirect_ab_ci_lower} to {indirect_ab_ci_upper})."),
-    "fit": ("Against the saturated two-level model the chi-square is {fit_chisq} on {fit_df} "
-            "degrees of freedom (*p* {fit_papa}); CFI = {fit_cfi}, TLI = {fit_tli}, RMSEA = "
-            "{fit_rmsea}, SRMR {fit_srmr_within} within and {fit_srmr_between} between "
-            "({{numref}}`{table_label}`, with the intraclass correlations of the change "
-            "scores)."),
-    "single": ("*What the multilevel model changes.* {{numref}}`{table_label}` sets a "
-               "single-level model of the same paths beside the between-therapist paths of "
-               "the reported model. The single-level SE of path *a* is {se_ratio_a} times the "
-               "two-level one."),
-    "truth": ("*Against the generating process.* The data are synthetic, so the truth is "
-              "known. {{numref}}`{table_label}` compares the paths of the reported model "
-              "that the generating process contains (in the units of the latent changes) "
-              "with the same model fitted to the latent changes themselves (no measurement "
-              "error, no dropout) and with the estimates from the observed scale scores, "
-              "whose units differ and which carry measurement error. On the latent changes "
-              "{truth_covered} of {truth_n} true paths lie inside their {ci_level}% "
-              "intervals; on the observed scores {truth_sign_agree} of {truth_n} estimates "
-              "have the true sign."),
 }
 _DIGITS = {"ci_level": 0, "fit_df": 0, "truth_covered": 0, "truth_n": 0,
            "truth_sign_agree": 0, "fit_cfi": 3, "fit_tli": 3, "fit_rmsea": 3,
@@ -406,9 +386,8 @@ def section(name: str, mech: MechanismAnalysis, values: dict, label: str = "") -
     if name in _TABLES and not label:
         raise ValueError(f"section {name!r} makes a table: give its label")
     est, ok = mech.estimates, mech.msem is not None
-    if name == "status":
-        return warnings_note(mech.msem.warnings, len(mech.ladder.outcomes) - 1) if ok else \
-            no_estimate_note(values["mechanism_reason_txt"])
+    if name == "status":  # only without an estimate: the fit's own checks are a glued sentence
+        return "" if ok else no_estimate_note(values["mechanism_reason_txt"])
     frames = {"ladder": lambda: ladder_table(mech.ladder),
               "claims": lambda: claims_table(mech.claims)}
     if ok:
@@ -419,10 +398,6 @@ def section(name: str, mech: MechanismAnalysis, values: dict, label: str = "") -
             frames["single"] = lambda: single_level_table(mech.single)
         if mech.truth is not None:
             frames["truth"] = lambda: truth_table(mech.truth)
-    if name == "single" and ok and mech.single is None:
-        return f":::{{note}}\nNo single-level comparison: {mech.single_reason}.\n:::\n"
-    if name == "truth" and mech.truth_reason:
-        return f":::{{note}}\nNo comparison with the truth: {mech.truth_reason}.\n:::\n"
     text = paragraph(name, {**values, "table_label": label}) + "\n" if name in _PARAGRAPHS and (
         name in frames or (name == "figure" and ok)) else ""
     if name in frames:

@@ -19,7 +19,8 @@ from mcbi.paper.render.apa import ci_pct, fmt_ci, fmt_num, fmt_p
 from mcbi.trial import design
 
 __all__ = ["fit_sentence", "followup_sentence", "more_or_less",
-           "later_clause", "result", "summary", "verdict", "waves_text", "within_text", "within_word"]
+           "later_clause", "result", "summary", "verdict", "waves_text", "within_text",
+           "within_word"]
 
 
 def _unavailable(row: pd.Series) -> str | None:

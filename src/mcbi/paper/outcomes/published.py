@@ -174,8 +174,9 @@ def published_comparison(therapist_table: pd.DataFrame, patient_table: pd.DataFr
     "maintained" use the MCBI arm's within-arm change from baseline, in the direction of
     improvement, and a follow-up change is worded relative to the post change
     (:func:`followup_word`). A finding agrees only where the article states it and this
-    build finds the same; the article's silence (:data:`SILENT`) is not a finding. Significance is the Holm-adjusted two-sided Wald test (``p_holm``, as in
-    the outcome tables) at ``alpha``. A finding whose contrast is not available or not
+    build finds the same; the article's silence (:data:`SILENT`) is not a finding.
+    Significance is the Holm-adjusted two-sided Wald test (``p_holm``, as in the outcome
+    tables) at ``alpha``. A finding whose contrast is not available or not
     estimable is kept with ``agrees`` None. ``extra_rows`` (:func:`finding_row` dicts) are
     appended.
 

@@ -10,7 +10,6 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-
 __all__ = ["HIDDEN", "command", "parameters_text", "rerun_values"]
 
 HIDDEN = frozenset({"data_sha256", "synthetic", "out_dir", "sections_dir", "cache_dir",
