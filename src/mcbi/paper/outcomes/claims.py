@@ -80,10 +80,18 @@ def result(row: pd.Series, alpha: float) -> str:
     return f"{estimate} ({rest}), {verdict(row, alpha)}"
 
 
+def not_collected(row: pd.Series) -> bool:
+    """True for a contrast whose wave was not collected at all (its note says so), which a
+    page states once instead of per outcome; False for every other row, including a wave
+    observed in one arm only."""
+    return (str(row.get("status", "ok")) == "not available"
+            and str(row.get("note", "") or "").endswith("not collected"))
+
+
 def later_clause(row: pd.Series, alpha: float) -> str:
     """"; from baseline to follow-up it was <result>" for a between-arm row after post, or
     "" when its wave was not collected (the chapter says that once, not per outcome)."""
-    if str(row.get("status", "ok")) == "not available":
+    if not_collected(row):
         return ""
     return (f"; from baseline to {design.wave_label(str(row['time']))} it was "
                   f"{result(row, alpha)}")

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from mcbi.paper.outcomes import claims
-from mcbi.paper.outcomes.models import NOT_AVAILABLE, OK, between, within
+from mcbi.paper.outcomes.models import between, within
 from mcbi.paper.outcomes.published import EMERGED, MAINTAINED, NOT_MAINTAINED, followup_word
 from mcbi.paper.render import phrases
 from mcbi.trial import design
@@ -33,7 +33,7 @@ def _join(items: Sequence[str]) -> str:
 
 def _collected(row: pd.Series) -> bool:
     """False for a contrast whose wave was not collected (said once elsewhere)."""
-    return not (row.get("status", OK) == NOT_AVAILABLE)
+    return not claims.not_collected(row)
 
 
 def _lead(wave: str) -> str:
@@ -80,7 +80,8 @@ def between_sentence(table: pd.DataFrame, outcomes: dict[str, str], wave: str,
         elif verdict == "not statistically significant":
             groups["unclear"].append(f"{text} ({claims.summary(row, alpha)})")
         else:
-            groups["missing"].append(f"{text} ({claims.summary(row, alpha)})")
+            why = str(row.get("note", "") or "").strip() or "see the outcome chapter"
+            groups["missing"].append(f"{text} ({why})")
     parts = []
     if groups["mcbi"]:
         parts.append("the MCBI arm improved more than the control arm in "
