@@ -48,8 +48,8 @@ def test_a_wave_not_collected_is_left_out() -> None:
     # a wave observed in one arm only is not "not collected": it is named, with its reason
     one_arm = table.assign(note=table["note"].str.replace("not collected",
                                                           "observed in one arm only"))
-    assert "could not be estimated for the bond (follow-up observed in one arm only)" in highlights.between_sentence(one_arm, {"bond": "the bond"}, "followup",
-                                                    0.05)
+    text = highlights.between_sentence(one_arm, {"bond": "the bond"}, "followup", 0.05)
+    assert "could not be estimated for the bond (follow-up observed in one arm only)" in text
     # the other direction: a negative difference on a higher-is-better outcome
     flipped = table.assign(estimate=-table["estimate"])
     assert "the control arm improved more than the MCBI arm in the bond" in \
