@@ -127,6 +127,7 @@ def test_too_little_support_stops_the_ladder_before_any_fit():
     reasons = lad.outcomes[0].reasons
     assert any(r.startswith("too little data for path a") for r in reasons)
     assert any(r.startswith("too little data for path b") for r in reasons)
+    assert not any(" 0 of " in r for r in reasons)  # a zero count in words ("none of the")
     assert "too little data" in ladder.mechanism_values(lad)["mechanism_reason"]
 
 

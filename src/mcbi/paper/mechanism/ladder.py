@@ -263,9 +263,11 @@ def data_reasons(data: pd.DataFrame, model: str, cluster: str = CLUSTER) -> list
         if r.pairs < MIN_PAIRS or r.coverage < MIN_COVERAGE:
             reasons.append(
                 f"too little data for path {r.label}, {_name(r.rhs)} → {_name(r.lhs)}: "
-                f"{r.pairs} of "
-                f"{r.units} {r.unit} in the model ({100 * r.coverage:.0f} %) are observed on "
-                f"both; the ladder needs at least {MIN_PAIRS} and {100 * MIN_COVERAGE:.0f} %")
+                + (f"none of the {r.units} {r.unit} in the model is" if r.pairs == 0 else
+                   f"{r.pairs} of the {r.units} {r.unit} in the model "
+                   f"({100 * r.coverage:.0f}%) {'is' if r.pairs == 1 else 'are'}")
+                + f" observed on both; the ladder needs at least {MIN_PAIRS} and "
+                f"{100 * MIN_COVERAGE:.0f}%")
     return reasons
 
 
