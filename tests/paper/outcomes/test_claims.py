@@ -72,8 +72,7 @@ def test_waves_and_sentences() -> None:
     assert "not available" in claims.followup_sentence(["post"])
     text = claims.fit_sentence({"n_models": 9, "n_singular": 8, "n_fallback": 1,
                                 "n_not_estimable": 0, "n_estimable": 9})
-    assert text.startswith("1 of the 9 models used a simpler") and "8 of the 9 models had" \
-        in text
+    assert text.startswith("Of the 9 models, 1 used a simpler") and "; and 8 had" in text
     assert "estimated at all" not in text  # a zero count is left out
 
 
@@ -84,7 +83,10 @@ def test_fit_sentence_never_says_zero() -> None:
                     "structure, and none had a variance component estimated at zero.")
     all_failed = claims.fit_sentence({"n_models": 9, "n_singular": 0, "n_fallback": 0,
                                       "n_not_estimable": 9, "n_estimable": 0})
-    assert all_failed.startswith("All 9 models could not be estimated")
+    assert all_failed.startswith("None of the models could be estimated")
+    one = claims.fit_sentence({"n_models": 1, "n_singular": 1, "n_fallback": 0,
+                               "n_not_estimable": 0, "n_estimable": 1})
+    assert one.startswith("The only model had at least one variance component")
     for counts in ({"n_models": 3, "n_singular": 0, "n_fallback": 2, "n_not_estimable": 0},
                    {"n_models": 0, "n_singular": 0, "n_fallback": 0, "n_not_estimable": 0}):
         text = claims.fit_sentence({**counts, "n_estimable": 0})

@@ -139,24 +139,31 @@ def fit_sentence(counts: dict[str, int]) -> str:
     n = counts["n_models"]
     if n == 0:
         return "No model could be fitted to these data."
+    if counts["n_not_estimable"] == n:
+        return ("None of the models could be estimated (the reasons are in the model notes)."
+                if n > 1 else "The model could not be estimated (the reason is in the notes).")
+
+    def k(key: str) -> str:
+        return "" if n == 1 else "all" if counts[key] == n else str(counts[key])
+
     parts = []
     if counts["n_not_estimable"]:
-        parts.append(f"{phrases.count_of(counts['n_not_estimable'], n, 'model')} could not "
-                     "be estimated at all (the reason is in the model notes)")
+        parts.append(f"{k('n_not_estimable')} could not be estimated at all (the reason is in "
+                     "the model notes)")
     if counts["n_fallback"]:
-        parts.append(f"{phrases.count_of(counts['n_fallback'], n, 'model')} used a simpler "
-                     "random-effects structure than requested because a term could not be "
-                     "estimated from these data")
+        parts.append(f"{k('n_fallback')} used a simpler random-effects structure than requested "
+                     "because a term could not be estimated from these data")
     if counts["n_singular"]:
-        parts.append(f"{phrases.count_of(counts['n_singular'], n, 'model')} had at least one "
-                     "variance component estimated at zero (a singular fit; the component is "
-                     "named in the model notes)")
+        parts.append(f"{k('n_singular')} had at least one variance component estimated at zero "
+                     "(a singular fit; the component is named in the model notes)")
     if not parts:
         every = "The only model was" if n == 1 else f"All {n} models were"
         return (f"{every} estimated with the requested random-effects structure, and none "
                 "had a variance component estimated at zero.")
     text = parts[0] if len(parts) == 1 else "; ".join(parts[:-1]) + "; and " + parts[-1]
-    return text[0].upper() + text[1:] + "."
+    if n == 1:
+        return f"The only model{text}."
+    return f"Of the {n} models, {text}."
 
 
 def followup_sentence(waves: list[str]) -> str:
