@@ -16,7 +16,7 @@ from mcbi.trial.data import DEFAULT_DATA
 
 def test_validate_missing_folder_exit_code(tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["validate", str(tmp_path / "nope")]) == 1
+    assert main(["validate", str(tmp_path / "nope")]) == 2
     assert "rule 'folder exists' broken" in capsys.readouterr().out
 
 

@@ -73,7 +73,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     report = validate_package(Path(args.path))
     print(report.message())
-    return EXIT_OK if report.valid else EXIT_FAILED
+    return EXIT_OK if report.valid else EXIT_USER
 
 
 def _parse_params(pairs: list[list[str]] | None) -> dict[str, str]:
