@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from mcbi.errors import DataError
 
 MAX_ROWS_SHOWN = 5
+MAX_PROBLEMS_SHOWN = 40
 
 
 @dataclass
@@ -63,7 +64,10 @@ class ImportRefused(DataError):
 
     def __init__(self, problems: list[ImportProblem], what: str = "import refused") -> None:
         self.problems = merge(problems)
-        lines = [f"- {p.line()}" for p in self.problems]
+        lines = [f"- {p.line()}" for p in self.problems[:MAX_PROBLEMS_SHOWN]]
+        more = len(self.problems) - MAX_PROBLEMS_SHOWN
+        if more > 0:
+            lines.append(f"- and {more} more problem(s); correct these first")
         super().__init__("\n".join([f"{what} ({len(self.problems)} problem(s)):"] + lines))
 
 

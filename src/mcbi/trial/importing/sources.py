@@ -101,9 +101,10 @@ def _cell(value: Any) -> Any:
 
 
 def _cells(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.astype(object).map(_cell) if len(frame) else frame.astype(object)
-    out.columns = [str(c).strip() for c in out.columns]
-    return out.reset_index(drop=True)
+    values = [[_cell(v) for v in frame[c].tolist()] for c in frame.columns]
+    return pd.DataFrame({str(c).strip(): pd.Series(v, dtype=object)
+                         for c, v in zip(frame.columns, values, strict=True)},
+                        columns=[str(c).strip() for c in frame.columns])
 
 
 def kind(path: Path) -> str:
