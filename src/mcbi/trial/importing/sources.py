@@ -140,8 +140,12 @@ def read_sav(path: Path) -> SourceTable:
                     f"pyreadstat cannot read it ({exc}); open it in SPSS and save it "
                     "again as .sav") from None
     labels = {k: v for k, v in (meta.column_names_to_labels or {}).items() if v}
+    try:  # the declared codes are listed only when user-missing values are kept
+        _, declared = pyreadstat.read_sav(str(path), metadataonly=True, user_missing=True)
+    except Exception:  # pragma: no cover - the file was just read
+        declared = meta
     missing = {}
-    for col, ranges in (meta.missing_ranges or {}).items():
+    for col, ranges in (declared.missing_ranges or {}).items():
         codes = []
         for r in ranges:
             codes.extend([r["lo"]] if r["lo"] == r["hi"] else [r["lo"], r["hi"]])
