@@ -118,3 +118,54 @@ def write_xlsx(folder: Path) -> Path:
     return path
 
 
+
+
+def write_other(folder: Path) -> list[Path]:
+    """The same data kept otherwise: English names, arm 0/1 without labels, -99 not
+    declared as missing, therapists' responses long (time 1/2/3), patients in a wide
+    semicolon CSV with a BOM and CRLF line ends (wave suffixes _t1, _t2, _t3)."""
+    import pyreadstat
+
+    t = shipped()
+    th = t["therapists"]
+    orient = {o: i for i, o in enumerate(design.ORIENTATIONS, start=10)}
+    people = pd.DataFrame({
+        "therapist": th["therapist_id"], "tx": th["arm"].map({"control": 0, "MCBI": 1}),
+        "age": th["age"], "sex": th["gender"].map({"male": 0, "female": 1, "other": 2}),
+        "yrs_practice": th["experience_years"], "orient": th["orientation"].map(orient),
+        "notes": "ok"}).astype({"tx": float, "age": float, "sex": float,
+                                "yrs_practice": float, "orient": float})
+    pyreadstat.write_sav(
+        people, str(folder / "therapists.sav"),
+        column_labels={"orient": "Theoretical orientation"},
+        variable_value_labels={"sex": {0.0: "male", 1.0: "female", 2.0: "other"},
+                               "orient": {10.0: "CBT", 11.0: "Integrative",
+                                          12.0: "Humanistic", 13.0: "Psychodynamic",
+                                          14.0: "Systemic"}})
+    resp = t["therapist_responses"].copy()
+    items = {f"{ins.prefix.upper()}_{i:02d}": resp[col].astype(float).fillna(-99)
+             for ins in THERAPIST_INSTRUMENTS
+             for i, col in enumerate(ins.item_columns, start=1)}
+    long = pd.concat([pd.DataFrame({
+        "therapist": resp["therapist_id"],
+        "time": resp["wave"].map({"pre": 1.0, "post": 2.0, "followup": 3.0})}),
+        pd.DataFrame(items)], axis=1)
+    pyreadstat.write_sav(long, str(folder / "therapist_long.sav"),
+                         variable_value_labels={"time": {1.0: "baseline", 2.0: "post",
+                                                         3.0: "follow-up"}})
+    pa = t["patients"]
+    patients = pd.DataFrame({"patient": pa["patient_id"], "therapist": pa["therapist_id"],
+                             "age": pa["age"], "gender": pa["gender"].map(
+                                 {"female": "F", "male": "M", "other": "O"}),
+                             "problem": pa["problem"]})
+    stems = {ins.prefix: ins.prefix.upper() for ins in PATIENT_INSTRUMENTS}
+    wide = _wide_items(t["patient_responses"], "patient_id", pa["patient_id"],
+                       PATIENT_INSTRUMENTS, stems)
+    wide.columns = [c.replace("_pre", "_t1").replace("_post", "_t2").replace("_seg", "_t3")
+                    for c in wide.columns]
+    wide = wide.replace({-9.0: -99.0, 999.0: -99.0}).astype("Int64")
+    patients = pd.concat([patients, wide], axis=1)
+    text = patients.to_csv(index=False, sep=";", lineterminator="\r\n")
+    (folder / "patients.csv").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    return [folder / "therapists.sav", folder / "therapist_long.sav",
+            folder / "patients.csv"]

@@ -74,7 +74,7 @@ def _coded(value: Any, spec: FieldSpec, decimal: str, row: int, out: _Collector)
     known = ", ".join(f"{c} = {v}" for c, v in spec.codes.items())
     out.add("code map", "values {values} are not in the code map of " + f"'{spec.name}' "
             f"({known}); add them under 'codes' in the mapping (a code meaning "
-            "'missing' goes under 'missing')", row, value)
+            "'missing' goes under 'missing')", row, k)
     return None
 
 
@@ -104,7 +104,7 @@ def _typed(value: Any, canon: dict, decimal: str, row: int, out: _Collector) -> 
     if "enum" in c and text not in c["enum"]:
         out.add("allowed values", "values {values} are not allowed; " + f"'{canon['name']}'"
                 f" takes {', '.join(c['enum'])}: map the source's codes to them under "
-                "'codes' in the mapping", row, value)
+                "'codes' in the mapping", row, text)
         return None
     return text
 

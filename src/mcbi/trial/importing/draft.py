@@ -298,7 +298,8 @@ class _Writer:
             note = f"  # {label}" if str(label) != str(code) else ""
             if target is None:
                 self.todo += 1
-                note = f"  # TODO: {label!s}: one of {', '.join(allowed)}"
+                shown = code_key(label) if label == code else label
+                note = f"  # TODO: {shown}: one of {', '.join(allowed)}"
             self.add(f"{indent}    {_q(code)}: {_q(target) if target else TODO}{note}")
         if missing:
             self.add(f"{indent}  missing: [{', '.join(_q(m) for m in missing)}]"
