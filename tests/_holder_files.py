@@ -6,6 +6,7 @@ column suffixes, value labels (1 = MCBI, 2 = control), user-missing codes -9 and
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,8 @@ from mcbi.trial import design
 from mcbi.trial.instruments import PATIENT_INSTRUMENTS, THERAPIST_INSTRUMENTS
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "trial"
+EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "mapa-ejemplo.yaml"
+"""The documented example mapping (for the .sav files)."""
 SUFFIX = {"pre": "pre", "post": "post", "followup": "seg"}
 STEM = {"pms": "pms", "eust": "eut", "teca": "teca", "ffmq": "ffmq", "scs": "scs",
         "dass": "dass", "eusp": "eup", "watoci": "watoci", "bsi": "bsi", "phi": "phi"}
@@ -169,3 +172,23 @@ def write_other(folder: Path) -> list[Path]:
     (folder / "patients.csv").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     return [folder / "therapists.sav", folder / "therapist_long.sav",
             folder / "patients.csv"]
+
+
+def xlsx_mapping(tmp: Path) -> Path:
+    """The example mapping, for the workbook: sheets, and labels written as text."""
+    text = EXAMPLE.read_text("utf-8")
+    text = text.replace("source: terapeutas.sav", "source: datos.xlsx\n    sheet: Terapeutas")
+    text = text.replace("source: pacientes.sav", "source: datos.xlsx\n    sheet: Pacientes")
+    text = text.replace("{1: MCBI, 2: control}", "{MCBI: MCBI, Control: control}")
+    text = text.replace("{1: female, 2: male, 3: other}",
+                        "{Mujer: female, Hombre: male, Otro: other}")
+    text = re.sub(r"codes: \{1: cognitive.*?systemic\}",
+                  "codes: {Cognitivo-conductual: cognitive-behavioural, Integrador: "
+                  "integrative, Humanista: humanistic, Psicodinámico: psychodynamic, "
+                  "Sistémico: systemic}", text, flags=re.S)
+    text = text.replace("{1: anxiety, 2: depression, 3: relational, 4: adjustment, 5: other}",
+                        "{Ansiedad: anxiety, Depresión: depression, Relacional: relational,"
+                        " Adaptativo: adjustment, Otro: other}")
+    path = tmp / "mapa-xlsx.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path

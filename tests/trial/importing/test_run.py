@@ -4,11 +4,11 @@ shipped package (same content hash), valid, and never called synthetic."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 
+from _holder_files import xlsx_mapping
 from mcbi.synth.record import is_synthetic
 from mcbi.trial.data import DEFAULT_DATA, content_hash
 from mcbi.trial.importing.run import import_package
@@ -17,26 +17,6 @@ from mcbi.trial.validate import validate_package
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "docs" / "mapa-ejemplo.yaml"
 SHIPPED = content_hash(ROOT / DEFAULT_DATA)
-
-
-def xlsx_mapping(tmp: Path) -> Path:
-    """The example mapping, for the workbook: sheets, and labels written as text."""
-    text = EXAMPLE.read_text("utf-8")
-    text = text.replace("source: terapeutas.sav", "source: datos.xlsx\n    sheet: Terapeutas")
-    text = text.replace("source: pacientes.sav", "source: datos.xlsx\n    sheet: Pacientes")
-    text = text.replace("{1: MCBI, 2: control}", "{MCBI: MCBI, Control: control}")
-    text = text.replace("{1: female, 2: male, 3: other}",
-                        "{Mujer: female, Hombre: male, Otro: other}")
-    text = re.sub(r"codes: \{1: cognitive.*?systemic\}",
-                  "codes: {Cognitivo-conductual: cognitive-behavioural, Integrador: "
-                  "integrative, Humanista: humanistic, Psicodinámico: psychodynamic, "
-                  "Sistémico: systemic}", text, flags=re.S)
-    text = text.replace("{1: anxiety, 2: depression, 3: relational, 4: adjustment, 5: other}",
-                        "{Ansiedad: anxiety, Depresión: depression, Relacional: relational,"
-                        " Adaptativo: adjustment, Otro: other}")
-    path = tmp / "mapa-xlsx.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def _check(out: Path) -> None:

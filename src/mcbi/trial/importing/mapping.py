@@ -8,6 +8,7 @@ each instrument expanded); every problem is reported at once, naming the mapping
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,6 +120,7 @@ class _Checker:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.problems: list[ImportProblem] = []
+        self.unknown: set[str] = set()
 
     def add(self, where: str, rule: str, detail: str) -> None:
         self.problems.append(ImportProblem(self.path.name, key(where) if where else "",
@@ -133,9 +135,19 @@ class _Checker:
             return {}
         for k in value:
             if k not in allowed:
+                self.unknown.add(where)
+                close = difflib.get_close_matches(str(k), [a for a in allowed
+                                                           if a not in value], n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
                 self.add(f"{where}.{k}" if where else str(k), "known keys",
-                         f"'{k}' is not a key here; the keys are {', '.join(allowed)}")
+                         f"'{k}' is not a key here{hint}; the keys are {', '.join(allowed)}")
         return value
+
+    def unmapped(self, container: str, where: str, detail: str) -> None:
+        """A required key is absent (not reported when the container has an unknown key:
+        that problem names the cause)."""
+        if container not in self.unknown:
+            self.add(where, "required field", detail)
 
     def todo(self, value: Any, where: str) -> bool:
         if _is_todo(value):
@@ -327,13 +339,14 @@ def _item_spec(chk: _Checker, canon: dict, items: dict, where: str, layout: str,
     prefix, _, number = fname.rpartition("_")
     if not prefix or not number.isdigit() or prefix not in items and not any(
             ins.prefix == prefix for ins in _all_instruments()):
-        chk.add(where.rsplit(".", 1)[0] + f".fields.{fname}", "required field",
-                f"'{fname}' is not mapped; give the column it comes from")
+        table = where.rsplit(".", 1)[0]
+        chk.unmapped(f"{table}.fields", f"{table}.fields.{fname}",
+                     f"'{fname}' is not mapped; give the column it comes from")
         return None
     here = f"{where}.{prefix}"
     if prefix not in items:
-        chk.add(here, "required field", f"instrument '{prefix}' is not mapped: give the "
-                "pattern of its item columns, or write '~' if it was not collected")
+        chk.unmapped(where, here, f"instrument '{prefix}' is not mapped: give the pattern "
+                     "of its item columns, or write '~' if it was not collected")
         return None
     raw = items[prefix]
     if raw is None:
@@ -410,7 +423,7 @@ def load_mapping(path: str | Path) -> Mapping:
     tables = {}
     for name in TABLES:
         if name not in given:
-            chk.add(f"tables.{name}", "required field", f"table '{name}' is not mapped")
+            chk.unmapped("tables", f"tables.{name}", f"table '{name}' is not mapped")
             continue
         spec = _table(chk, name, given[name], raw, fields[name])
         if spec is not None:

@@ -150,15 +150,15 @@ def _table(source: SourceTable, spec: TableSpec, canon: list[dict],
     return frame[[*order, ROW]], problems
 
 
-def _duplicates(frame: pd.DataFrame, keys: list[str], name: str) -> list[ImportProblem]:
+def _duplicates(frame: pd.DataFrame, keys: list[str], name: str,
+                col: str) -> list[ImportProblem]:
     dup = frame[frame.duplicated(keys, keep=False) & frame[keys].notna().all(axis=1)]
     if dup.empty:
         return []
     shown = ", ".join(dict.fromkeys(" ".join(map(str, r)) for r in dup[keys].to_numpy()))
-    what = " and ".join(keys)
-    return [ImportProblem(name, column(keys[0]), "unique identifiers",
-                          f"{what} {shown} occur more than once" + (
-                              "" if len(keys) == 1 else " (one row per person and wave)"),
+    what = "person" if len(keys) == 1 else "person and wave"
+    return [ImportProblem(name, column(col), "unique identifiers",
+                          f"{shown} occur more than once; there is one row per {what}",
                           list(dup[ROW]))]
 
 
@@ -210,12 +210,20 @@ def build_tables(mapping: Mapping, paths: list[Path]) -> dict[str, pd.DataFrame]
             frames[name], names[name] = frame, source.name
     problems.extend(_unmapped(read))
     raise_if(problems)
+    broken: set[str] = set()
     for name, frame in frames.items():
-        keys = [mapping.tables[name].id_field] + (
-            [] if name in PERSON_TABLES else [design.WAVE])
-        problems.extend(_duplicates(frame, keys, names[name]))
+        spec = mapping.tables[name]
+        keys = [spec.id_field] + ([] if name in PERSON_TABLES else [design.WAVE])
+        person = {"therapist_responses": "therapists", "patient_responses": "patients"}
+        if person.get(name) in broken and mapping.tables[person[name]].source == spec.source:
+            continue  # the same rows of the same file: reported once, for the person table
+        found = _duplicates(frame, keys, names[name], spec.fields[spec.id_field].column
+                            or spec.id_field)
+        if found:
+            broken.add(name)
+        problems.extend(found)
         parent = PARENT.get(name)
-        if parent:
+        if parent and parent not in broken:
             fk = design.THERAPIST_ID if parent == "therapists" else design.PATIENT_ID
             known = set(frames[parent][fk])
             orphan = frame[~frame[fk].isin(known)]

@@ -1,0 +1,147 @@
+"""Sources: read as a data holder saved them, or refused with one clear message each."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from _holder_files import xlsx_mapping
+from mcbi.trial.importing import ImportRefused
+from mcbi.trial.importing.run import import_package
+from mcbi.trial.importing.sources import read_csv, read_xlsx
+
+ROOT = Path(__file__).resolve().parents[3]
+EXAMPLE = ROOT / "docs" / "mapa-ejemplo.yaml"
+
+
+def _refused(sources: list[Path], tmp_path: Path, mapping: Path = EXAMPLE) -> ImportRefused:
+    with pytest.raises(ImportRefused) as info:
+        import_package(sources, mapping, tmp_path / "pkg")
+    assert not (tmp_path / "pkg").exists()
+    return info.value
+
+
+def _copies(holder_files, tmp_path: Path) -> list[Path]:
+    return [Path(shutil.copy(p, tmp_path / p.name)) for p in holder_files["sav"]]
+
+
+def test_missing_source_file(holder_files, tmp_path: Path) -> None:
+    err = _refused([holder_files["sav"][0], tmp_path / "pacientes.sav"], tmp_path)
+    assert len(err.problems) == 1
+    assert err.problems[0].line().startswith(
+        "pacientes.sav: rule 'file exists' broken: there is no file")
+
+
+def test_unreadable_sav(holder_files, tmp_path: Path) -> None:
+    therapists, patients = _copies(holder_files, tmp_path)
+    patients.write_bytes(b"not an SPSS file at all")
+    err = _refused([therapists, patients], tmp_path)
+    assert len(err.problems) == 1
+    assert "pacientes.sav: rule 'readable SPSS file' broken" in err.problems[0].line()
+
+
+def test_unreadable_workbook(tmp_path: Path) -> None:
+    path = tmp_path / "datos.xlsx"
+    path.write_bytes(b"PK\x03\x04 broken zip")
+    with pytest.raises(Exception, match="rule 'readable Excel workbook' broken"):
+        read_xlsx(path, "Terapeutas")
+
+
+def test_wrong_sheet(holder_files, tmp_path: Path) -> None:
+    mapping = xlsx_mapping(tmp_path)
+    mapping.write_text(mapping.read_text("utf-8").replace("sheet: Pacientes",
+                                                          "sheet: Pacientes2024"), "utf-8")
+    err = _refused(holder_files["xlsx"], tmp_path, mapping)
+    assert len(err.problems) == 1
+    assert err.problems[0].line() == (
+        "datos.xlsx [Pacientes2024]: rule 'sheet exists' broken: the workbook has no sheet "
+        "'Pacientes2024'; its sheets are Terapeutas, Pacientes")
+
+
+def test_unknown_file_type(holder_files, tmp_path: Path) -> None:
+    therapists, patients = _copies(holder_files, tmp_path)
+    old = patients.rename(tmp_path / "pacientes.por")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(EXAMPLE.read_text("utf-8").replace("pacientes.sav", "pacientes.por"),
+                       "utf-8")
+    err = _refused([therapists, old], tmp_path, mapping)
+    assert len(err.problems) == 1
+    assert "pacientes.por: rule 'known file type' broken" in err.problems[0].line()
+
+
+def _edit_sav(path: Path, edit) -> None:
+    import pyreadstat
+
+    frame, meta = pyreadstat.read_sav(str(path), user_missing=True)
+    frame = edit(frame)
+    pyreadstat.write_sav(frame, str(path), variable_value_labels=meta.variable_value_labels,
+                         missing_ranges={c: [-9, 999] for c in frame if c.endswith(
+                             ("_pre", "_post", "_seg"))})
+
+
+def _set(frame: pd.DataFrame, rows: list[int], col: str, value) -> pd.DataFrame:
+    frame = frame.copy()
+    frame.loc[rows, col] = value
+    return frame
+
+
+@pytest.mark.parametrize("edit,expected", [
+    (lambda f: _set(f, [3, 9], "pms2_post", 7.0),
+     "terapeutas.sav, column 'pms2_post': rule 'range' broken (rows 4, 10): values \"7\" "
+     "are outside 1 to 5"),
+    (lambda f: _set(f, [0], "eut3_pre", 0.0),
+     "terapeutas.sav, column 'eut3_pre': rule 'allowed values' broken (rows 1): values "
+     "\"0\" are not allowed"),
+    (lambda f: _set(f, [5], "edad", 41.5),
+     "terapeutas.sav, column 'edad': rule 'whole number' broken (rows 6)"),
+    (lambda f: _set(f, [2], "terapeuta", "T01"),
+     "terapeutas.sav, column 'terapeuta': rule 'unique identifiers' broken (rows 1, 3): "
+     "T01 occur more than once; there is one row per person"),
+    (lambda f: f.assign(sede="Valencia"),
+     "terapeutas.sav: rule 'every column mapped or dropped' broken: columns sede are "
+     "neither mapped nor dropped"),
+])
+def test_bad_values_name_file_column_rows_and_rule(edit, expected, holder_files,
+                                                   tmp_path: Path) -> None:
+    therapists, patients = _copies(holder_files, tmp_path)
+    _edit_sav(therapists, edit)
+    err = _refused([therapists, patients], tmp_path)
+    lines = [p.line() for p in err.problems]
+    assert len(lines) == 1 and lines[0].startswith(expected), lines
+
+
+def test_dropped_column_is_accepted(holder_files, tmp_path: Path) -> None:
+    therapists, patients = _copies(holder_files, tmp_path)
+    _edit_sav(therapists, lambda f: f.assign(sede="Valencia", total_ffmq_pre=1.0))
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(EXAMPLE.read_text("utf-8").replace(
+        "      therapist_id: terapeuta\n      arm:",
+        "      therapist_id: terapeuta\n      arm:", 1).replace(
+        "  patients:\n", "    drop: [sede, \"total_*\"]\n  patients:\n", 1), "utf-8")
+    assert import_package([therapists, patients], mapping, tmp_path / "pkg").rows[
+        "therapists"] == 63
+
+
+def test_unknown_therapist_of_a_patient(holder_files, tmp_path: Path) -> None:
+    therapists, patients = _copies(holder_files, tmp_path)
+    _edit_sav(patients, lambda f: _set(f, [4], "terapeuta", "T99"))
+    err = _refused([therapists, patients], tmp_path)
+    (line,) = [p.line() for p in err.problems]
+    assert line == ("pacientes.sav, column 'terapeuta': rule 'known identifiers' broken "
+                    "(rows 5): therapist ids T99 are not in the therapists table "
+                    "(terapeutas.sav)")
+
+
+def test_excel_csv_semicolons_decimal_comma_and_windows_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "datos.csv"
+    path.write_bytes("código;edad;peso\r\nT01;41;70,5\r\nT02;;68\r\n".encode("cp1252"))
+    table = read_csv(path)
+    assert table.decimal == "," and list(table.frame.columns) == ["código", "edad", "peso"]
+    assert table.frame.iloc[1].tolist() == ["T02", None, "68"]
+    assert table.row_numbers() == [2, 3]
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbfid,edad\nT01,41\n")
+    assert list(read_csv(bom).frame.columns) == ["id", "edad"]
