@@ -145,3 +145,31 @@ def test_excel_csv_semicolons_decimal_comma_and_windows_encoding(tmp_path: Path)
     bom = tmp_path / "bom.csv"
     bom.write_bytes(b"\xef\xbb\xbfid,edad\nT01,41\n")
     assert list(read_csv(bom).frame.columns) == ["id", "edad"]
+
+
+def test_item_codes_and_an_instrument_not_collected(holder_files, tmp_path: Path) -> None:
+    """EUS items saved as 1-6 are recoded to -3..3 by the mapping; SCS-SF not collected."""
+    from mcbi.trial.data import DEFAULT_DATA, content_hash
+
+    therapists, patients = _copies(holder_files, tmp_path)
+
+    def shift(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.copy()
+        for c in [c for c in frame if c.startswith("eut")]:
+            v = frame[c]
+            frame[c] = v.where(~v.between(-3, 3), v.where(v > 0, v + 1) + 3)
+        return frame.drop(columns=[c for c in frame if c.startswith("scs")])
+
+    _edit_sav(therapists, shift)
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(EXAMPLE.read_text("utf-8").replace(
+        '      eust: "eut{item}_{wave}"',
+        '      eust:\n        pattern: "eut{item}_{wave}"\n'
+        "        codes: {1: -3, 2: -2, 3: -1, 4: 1, 5: 2, 6: 3}").replace(
+        '      scs: "scs{item}_{wave}"\n      dass', "      scs: ~\n      dass"), "utf-8")
+    out = import_package([therapists, patients], mapping, tmp_path / "pkg").path
+    shipped = pd.read_csv(ROOT / DEFAULT_DATA / "therapist_responses.csv")
+    got = pd.read_csv(out / "therapist_responses.csv")
+    assert got["eust_05"].equals(shipped["eust_05"])
+    assert got["scs_01"].isna().all() and got["pms_01"].equals(shipped["pms_01"])
+    assert content_hash(out) != content_hash(ROOT / DEFAULT_DATA)
