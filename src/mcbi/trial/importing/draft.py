@@ -361,13 +361,15 @@ class _Writer:
                     self.used[id(src)].add(col)
 
 
-def draft_mapping(sources: list[str | Path]) -> tuple[str, int]:
+def draft_mapping(sources: list[str | Path], name: str = "MAP.yaml") -> tuple[str, int]:
     """Write a draft mapping for ``sources``.
 
     Parameters
     ----------
     sources : list of str or Path
         The data holder's files.
+    name : str
+        The mapping's path, for the command the draft's header shows.
 
     Returns
     -------
@@ -384,8 +386,8 @@ def draft_mapping(sources: list[str | Path]) -> tuple[str, int]:
     waves = _waves(srcs)
     w = _Writer(srcs, waves)
     names = ", ".join(p.name for p in paths)
-    w.add(_HEADER.format(sources=names, args=" ".join(p.name for p in paths),
-                         mapping="MAP.yaml").rstrip("\n"))
+    w.add(_HEADER.format(sources=names, args=" ".join(str(p) for p in paths),
+                         mapping=name).rstrip("\n"))
     w.add(f"mcbi_mapping: {FORMAT}")
     w.add("")
     w.add("package:")
@@ -458,6 +460,6 @@ def write_draft(sources: list[str | Path], out: str | Path) -> tuple[Path, int]:
     if out.exists():
         raise UserError(f"{out} exists; the draft is not written over it (it may hold "
                         "your edits): remove it or choose another name")
-    text, todo = draft_mapping(sources)
+    text, todo = draft_mapping(sources, str(out))
     out.write_text(text, encoding="utf-8")
     return out, todo
