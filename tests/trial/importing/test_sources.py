@@ -173,3 +173,15 @@ def test_item_codes_and_an_instrument_not_collected(holder_files, tmp_path: Path
     assert got["eust_05"].equals(shipped["eust_05"])
     assert got["scs_01"].isna().all() and got["pms_01"].equals(shipped["pms_01"])
     assert content_hash(out) != content_hash(ROOT / DEFAULT_DATA)
+
+
+def test_pattern_that_matches_no_column(holder_files, tmp_path: Path) -> None:
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(EXAMPLE.read_text("utf-8").replace('"pms{item}_{wave}"',
+                                                          '"PMS{item}_{wave}"'), "utf-8")
+    err = _refused(holder_files["sav"], tmp_path, mapping)
+    (line,) = [p.line() for p in err.problems]
+    assert line == ("terapeutas.sav, key 'tables.therapist_responses.items.pms': rule "
+                    "'column exists' broken: no column PMS1_pre, PMS1_post, PMS1_seg, "
+                    "PMS2_pre, PMS2_post and 25 more in the file (did you mean pms1_pre?); "
+                    "correct the mapping")

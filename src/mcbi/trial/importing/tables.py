@@ -87,7 +87,7 @@ def _read(path: Path, sheet: str | None, mapping: Mapping) -> SourceTable:
     return read_csv(path, opts.get("delimiter"), opts.get("decimal"), opts.get("encoding"))
 
 
-def _missing_columns(source: SourceTable, spec: TableSpec, mapping: Mapping,
+def _missing_columns(source: SourceTable,
                      wanted: dict[str, list[str]]) -> list[ImportProblem]:
     have = [str(c) for c in source.frame.columns]
     problems = []
@@ -95,7 +95,9 @@ def _missing_columns(source: SourceTable, spec: TableSpec, mapping: Mapping,
         absent = [c for c in cols if c not in have]
         if not absent:
             continue
-        hint = difflib.get_close_matches(absent[0], have, n=3)
+        lower = {c.lower(): c for c in have}
+        hint = ([lower[absent[0].lower()]] if absent[0].lower() in lower
+                else difflib.get_close_matches(absent[0], have, n=3))
         shown = ", ".join(absent[:5]) + (f" and {len(absent) - 5} more" if len(absent) > 5
                                          else "")
         problems.append(ImportProblem(
@@ -106,7 +108,7 @@ def _missing_columns(source: SourceTable, spec: TableSpec, mapping: Mapping,
 
 
 def _table(source: SourceTable, spec: TableSpec, canon: list[dict],
-           mapping: Mapping, used: set[str]) -> tuple[pd.DataFrame, list[ImportProblem]]:
+           used: set[str]) -> tuple[pd.DataFrame, list[ImportProblem]]:
     """Convert one table; its frame keeps the source row numbers in :data:`ROW`."""
     by_name = {c["name"]: c for c in canon}
     id_field = spec.id_field
@@ -120,7 +122,7 @@ def _table(source: SourceTable, spec: TableSpec, canon: list[dict],
         if spec.fields[f].column is not None:
             wanted.setdefault(spec.fields[f].key, []).extend(
                 expand_wave(spec.fields[f].column, s) for s in spec.waves.values())
-    problems = _missing_columns(source, spec, mapping, wanted)
+    problems = _missing_columns(source, wanted)
     if problems:
         return pd.DataFrame(), problems
     for cols in wanted.values():
@@ -201,8 +203,7 @@ def build_tables(mapping: Mapping, paths: list[Path]) -> dict[str, pd.DataFrame]
         if source is None:
             continue
         read.drop.setdefault(src, []).extend(spec.drop)
-        frame, found = _table(source, spec, canon[name], mapping,
-                              read.used.setdefault(src, set()))
+        frame, found = _table(source, spec, canon[name], read.used.setdefault(src, set()))
         problems.extend(found)
         if any(p.rule == "column exists" for p in found):
             read.drop[src].append("*")  # the unmapped columns follow from that problem
