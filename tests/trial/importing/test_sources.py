@@ -99,7 +99,7 @@ def _set(frame: pd.DataFrame, rows: list[int], col: str, value) -> pd.DataFrame:
      "terapeutas.sav, column 'edad': rule 'whole number' broken (rows 6)"),
     (lambda f: _set(f, [2], "terapeuta", "T01"),
      "terapeutas.sav, column 'terapeuta': rule 'unique identifiers' broken (rows 1, 3): "
-     "T01 occur more than once; there is one row per person"),
+     "T01 occur more than once with different values; there is one row per person"),
     (lambda f: f.assign(sede="Valencia"),
      "terapeutas.sav: rule 'every column mapped or dropped' broken: columns sede are "
      "neither mapped nor dropped"),
@@ -185,3 +185,43 @@ def test_pattern_that_matches_no_column(holder_files, tmp_path: Path) -> None:
                     "'column exists' broken: no column PMS1_pre, PMS1_post, PMS1_seg, "
                     "PMS2_pre, PMS2_post and 25 more in the file (did you mean pms1_pre?); "
                     "correct the mapping")
+
+
+def test_therapists_taken_from_the_patients_file(holder_files, tmp_path: Path) -> None:
+    """A patient-level file repeating each therapist's columns gives one row per therapist;
+    rows of one therapist that disagree are refused."""
+    import pyreadstat
+
+    from mcbi.trial.data import DEFAULT_DATA, content_hash
+
+    therapists, patients = _copies(holder_files, tmp_path)
+    t_frame, t_meta = pyreadstat.read_sav(str(therapists))
+    p_frame, p_meta = pyreadstat.read_sav(str(patients), user_missing=True)
+    person = t_frame[["terapeuta", "grupo", "edad", "sexo", "experiencia", "orientacion"]]
+    merged = p_frame.merge(person.add_suffix("_t").rename(columns={"terapeuta_t":
+                                                                   "terapeuta"}),
+                           on="terapeuta", how="left")
+    pyreadstat.write_sav(merged, str(patients), variable_value_labels=p_meta.variable_value_labels,
+                         missing_ranges={c: [-9, 999] for c in merged if c.endswith(
+                             ("_pre", "_post", "_seg"))})
+    text = EXAMPLE.read_text("utf-8")
+    block = text[text.index("  therapists:\n"):text.index("  patients:\n")]
+    new = block.replace("source: terapeutas.sav", "source: pacientes.sav")
+    for col in ("grupo", "edad", "sexo", "experiencia", "orientacion"):
+        new = new.replace(f" {col}\n", f" {col}_t\n")
+    text = text.replace(block, new).replace(
+        "  therapist_responses:\n    source: terapeutas.sav\n",
+        "  therapist_responses:\n    source: terapeutas.sav\n"
+        "    drop: [grupo, edad, sexo, experiencia, orientacion]\n")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(text, "utf-8")
+    out = import_package([therapists, patients], mapping, tmp_path / "pkg").path
+    assert content_hash(out) == content_hash(ROOT / DEFAULT_DATA)
+    merged.loc[1, "edad_t"] = 77.0  # the second patient's therapist is T01, like the first's
+    pyreadstat.write_sav(merged, str(patients), variable_value_labels=p_meta.variable_value_labels,
+                         missing_ranges={c: [-9, 999] for c in merged if c.endswith(
+                             ("_pre", "_post", "_seg"))})
+    err = _refused([therapists, patients], tmp_path / "again", mapping)
+    (line,) = [p.line() for p in err.problems]
+    assert line.startswith("pacientes.sav, column 'terapeuta': rule 'unique identifiers' "
+                           "broken (rows 1, 2): T01 occur more than once with different values")

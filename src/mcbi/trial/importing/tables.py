@@ -160,7 +160,9 @@ def _duplicates(frame: pd.DataFrame, keys: list[str], name: str,
     shown = ", ".join(dict.fromkeys(" ".join(map(str, r)) for r in dup[keys].to_numpy()))
     what = "person" if len(keys) == 1 else "person and wave"
     return [ImportProblem(name, column(col), "unique identifiers",
-                          f"{shown} occur more than once; there is one row per {what}",
+                          f"{shown} occur more than once" + (
+                              " with different values" if len(keys) == 1 else "") +
+                          f"; there is one row per {what}",
                           list(dup[ROW]))]
 
 
@@ -208,6 +210,8 @@ def build_tables(mapping: Mapping, paths: list[Path]) -> dict[str, pd.DataFrame]
         if any(p.rule == "column exists" for p in found):
             read.drop[src].append("*")  # the unmapped columns follow from that problem
         if not found:
+            if name in PERSON_TABLES:  # rows repeating a person's values are one person
+                frame = frame.drop_duplicates(subset=[c["name"] for c in canon[name]])
             frames[name], names[name] = frame, source.name
     problems.extend(_unmapped(read))
     raise_if(problems)
