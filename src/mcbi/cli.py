@@ -1,4 +1,4 @@
-"""Command-line interface: ``python -m mcbi {simulate,validate,build,run,pdf,publish,plan}``.
+"""Command-line interface: ``python -m mcbi {simulate,validate,import,build,run,pdf,publish,plan}``.
 
 Each sub-command is a thin wrapper; the work lives in the package modules, which return
 results or raise. This module is the only one that prints and chooses exit codes: an error
@@ -106,6 +106,42 @@ def _check_parameters(section: str, values: dict) -> None:
     from mcbi.paper.parameters import check_all
 
     check_all(section, values)
+
+
+IMPORT_DESCRIPTION = """\
+Import a data holder's files (SPSS .sav, Excel .xlsx, CSV) into the trial's data package:
+--draft-mapping MAP.yaml writes a draft mapping from the files' variable names and labels
+(every field it could not match is marked TODO); --mapping MAP.yaml --out DIR reads the
+files as the mapping says, writes the four CSV files and datapackage.json aside, validates
+them and only then moves them into DIR. A refusal lists every problem with its file,
+column, rows and rule, and writes nothing. The mapping format: docs/mapping.md."""
+
+IMPORT_EPILOG = """\
+example:
+  python -m mcbi import terapeutas.sav pacientes.sav --draft-mapping mapa.yaml
+  (edit mapa.yaml: fill in every TODO)
+  python -m mcbi import terapeutas.sav pacientes.sav --mapping mapa.yaml --out data/real
+  python -m mcbi build --data data/real"""
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    if args.draft_mapping:
+        from mcbi.trial.importing.draft import write_draft
+
+        path, todo = write_draft(args.sources, args.draft_mapping)
+        print(f"wrote the draft mapping {path}: " + (
+            f"fill in its {todo} TODO mark(s), then" if todo else "check it, then")
+            + f" run: python -m mcbi import {' '.join(args.sources)} --mapping {path} "
+            "--out DIR")
+        return EXIT_OK
+    if not args.out:
+        raise UserError("--out DIR is required with --mapping: the folder of the package")
+    from mcbi.trial.importing.run import import_package
+
+    summary = import_package(args.sources, args.mapping, args.out)
+    print(f"wrote the data package {summary.path} ({summary.describe()}); it is valid. "
+          f"Build the book on it with: python -m mcbi build --data {summary.path}")
+    return EXIT_OK
 
 
 def _parse_params(pairs: list[list[str]] | None) -> dict[str, str]:
@@ -265,6 +301,18 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="validate a data package against its schemas")
     p.add_argument("path", help="folder holding datapackage.json")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("import", help="import SPSS, Excel or CSV files into a data package",
+                       description=IMPORT_DESCRIPTION, epilog=IMPORT_EPILOG,
+                       formatter_class=raw)
+    p.add_argument("sources", nargs="+", metavar="SOURCE",
+                   help="the data files (.sav, .xlsx, .csv)")
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--mapping", metavar="MAP.yaml", help="the mapping to import with")
+    how.add_argument("--draft-mapping", metavar="MAP.yaml",
+                     help="write a draft mapping for these files (not over an existing file)")
+    p.add_argument("--out", metavar="DIR", help="the package folder to write (with --mapping)")
+    p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("build", help="execute the notebooks that changed and build the book")
     p.add_argument("--force", action="store_true", help="re-execute every section")
