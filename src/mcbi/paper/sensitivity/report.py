@@ -202,11 +202,16 @@ def complete_values(table: pd.DataFrame) -> dict[str, Any]:
         share = pd.Series(dtype=float)
     else:
         share = (wide[COMPLETE] / wide[ALL_DATA]).dropna()
+    if not len(share):
+        text = "no complete-case model could be estimated"
+    elif fmt_num(100 * share.min(), 0) == fmt_num(100 * share.max(), 0):
+        text = f"{fmt_num(100 * share.min(), 0)}% of those the primary analysis uses"
+    else:
+        text = (f"between {fmt_num(100 * share.min(), 0)}% and {fmt_num(100 * share.max(), 0)}% "
+                "of those the primary analysis uses")
     return {"sens_cc_share_min": float(share.min()) if len(share) else None,
             "sens_cc_share_max": float(share.max()) if len(share) else None,
-            "sens_cc_share_txt": (f"between {fmt_num(100 * share.min(), 0)} % and "
-                                  f"{fmt_num(100 * share.max(), 0)} %" if len(share) else
-                                  "an unknown share")}
+            "sens_cc_share_txt": text}
 
 
 def finding_text(estimate: float, p: float, outcome: str, alpha: float) -> str:
