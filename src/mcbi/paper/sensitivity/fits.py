@@ -155,8 +155,13 @@ def between(f: Fit, alpha: float, ddf: str = "z") -> pd.DataFrame:
         rows[col] = np.nan
     rows["n_units"] = units(f.data, t) if f.data is not None else 0
     rows["status"], rows["note"] = NOT_ESTIMABLE, f.note
+    est = None
     if f.result is not None:
-        est = contrasts(f.result, alpha, ddf=ddf)
+        try:
+            est = contrasts(f.result, alpha, ddf=ddf)
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError) as err:
+            rows["note"] = f"the test could not be computed: {err}"
+    if est is not None:
         est = est[est["contrast"] == "between"].set_index("time")
         if "df" not in est.columns:
             est["df"] = np.inf
