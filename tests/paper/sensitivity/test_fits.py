@@ -47,7 +47,8 @@ def test_a_wave_not_collected_is_not_available(trial) -> None:
     rows = fits.between(f, 0.05).set_index("time")
     assert rows.loc["post", "status"] == OK
     assert rows.loc["followup", "status"] == NOT_AVAILABLE
-    assert "not observed in both arms" in rows.loc["followup", "note"]
+    assert rows.loc["followup", "note"] == "follow-up not collected"
+    assert not rows.loc["followup", "collected"] and rows.loc["post", "collected"]
 
 
 def test_a_model_that_cannot_be_fitted_is_reported_with_its_reason(trial) -> None:

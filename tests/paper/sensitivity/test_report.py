@@ -29,7 +29,8 @@ def _table(variants, estimates, pvalues, status=None) -> pd.DataFrame:
     return pd.DataFrame({"variant": variants, "outcome": "pms", "label": "PMS", "level":
                          "therapists", "time": "post", "estimate": estimates, "se": 0.1,
                          "df": 30.0, "pvalue": pvalues, "ci_lower": -1.0, "ci_upper": 1.0,
-                         "n_units": 10, "status": status or [OK] * n, "note": ""})
+                         "n_units": 10, "status": status or [OK] * n, "note": "",
+                         "collected": True})
 
 
 def test_agreement_sentence_names_what_differs() -> None:
@@ -42,10 +43,10 @@ def test_agreement_sentence_names_what_differs() -> None:
     assert report.agreement_sentence(none, "a", 0.05, "here") == "No contrast could be compared."
 
 
-def test_tables_show_estimable_and_not_estimable_but_drop_waves_not_collected() -> None:
+def test_tables_drop_waves_not_collected() -> None:
     table = pd.concat([_table(["ML", "REML"], [0.5, 0.5], [0.01, 0.01]),
                        _table(["ML", "REML"], [np.nan] * 2, [np.nan] * 2,
-                              [NOT_AVAILABLE] * 2).assign(time="followup")])
+                              [NOT_AVAILABLE] * 2).assign(time="followup", collected=False)])
     shown = report.reml_table(table)
     assert len(shown) == 1 and shown["SE ratio ML/REML"].iloc[0] == "1.000"
     assert report.reml_values(table)["sens_reml_n"] == 1

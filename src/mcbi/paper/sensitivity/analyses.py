@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mcbi.paper.outcomes.models import LADDER, OK
+from mcbi.paper.outcomes.models import LADDER, NOT_AVAILABLE, NOT_ESTIMABLE, OK
 from mcbi.paper.sensitivity.fits import DDF, DDF_LABEL, Fit, Target, between, fit
 from mcbi.trial import design
 
@@ -86,13 +86,17 @@ def complete_cases(primaries: list[Fit], alpha: float, ddf: str) -> pd.DataFrame
     parts = []
     for f in primaries:
         t = f.target
-        parts.append(_tagged(between(f, alpha, ddf), ALL_DATA))
+        primary = between(f, alpha, ddf)
+        parts.append(_tagged(primary, ALL_DATA))
         if f.result is None:
-            parts.append(_tagged(between(f, alpha, ddf), COMPLETE))
+            parts.append(_tagged(primary, COMPLETE))
             continue
         ladder = t.ladder[t.ladder.index(f.rung):]
-        cc = fit(t, ladder, data=complete_units(t.data, t, f.waves))
-        parts.append(_tagged(between(cc, alpha, ddf), COMPLETE))
+        rows = between(fit(t, ladder, data=complete_units(t.data, t, f.waves)), alpha, ddf)
+        rows["collected"] = primary["collected"].to_numpy()
+        lost = (primary["status"] == OK).to_numpy() & (rows["status"] == NOT_AVAILABLE)
+        rows.loc[lost, ["status", "note"]] = [NOT_ESTIMABLE, "too few complete cases"]
+        parts.append(_tagged(rows, COMPLETE))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -40,8 +40,9 @@ DDF = ("kenward-roger", "satterthwaite", "z")
 DDF_LABEL = {"z": "z", "satterthwaite": "Satterthwaite", "kenward-roger": "Kenward–Roger"}
 
 COLUMNS = ["outcome", "label", "level", "time", "estimate", "se", "df", "pvalue", "ci_lower",
-           "ci_upper", "n_units", "status", "note"]
-"""Columns of every contrast table of this chapter (one between-arm contrast per row)."""
+           "ci_upper", "n_units", "status", "note", "collected"]
+"""Columns of every contrast table of this chapter (one between-arm contrast per row;
+``collected``: whether the wave is in the outcome's table at all)."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ def analysed_waves(data: pd.DataFrame, outcome: str) -> list[str]:
 @dataclass
 class Fit:
     """A fit of one target: the result (None when none could be made), its rung, the
-    waves analysed and why a rung was left (or why nothing could be fitted)."""
+    waves analysed, why a rung was left (or why nothing could be fitted), the rows used and
+    the waves present in the data at all (``collected``)."""
 
     target: Target
     result: LMMResult | None
@@ -87,6 +89,7 @@ class Fit:
     waves: list[str]
     note: str = ""
     data: pd.DataFrame | None = None
+    collected: tuple[str, ...] = design.WAVES
 
 
 def _unidentified(seen: pd.DataFrame, rung: Structure, target: Target) -> str | None:
@@ -111,9 +114,10 @@ def fit(target: Target, rungs: tuple[Structure, ...] | None = None, reml: bool =
     target's table), by REML or ML."""
     data = target.data if data is None else data
     waves = analysed_waves(data, target.outcome)
+    collected = tuple(w for w in design.WAVES if (data[design.WAVE] == w).any())
     if design.WAVES[0] not in waves or len(waves) < 2:
         return Fit(target, None, None, waves, "no baseline and later wave observed in both arms",
-                   data)
+                   data, collected)
     used = data[data[design.WAVE].isin(waves)]
     seen = used[used[target.outcome].notna()]
     notes: list[str] = []
@@ -128,13 +132,13 @@ def fit(target: Target, rungs: tuple[Structure, ...] | None = None, reml: bool =
                                   group_levels=list(design.ARMS), time_levels=waves,
                                   cluster_time=rung.cluster_time, reml=reml)
                 if res.converged:
-                    return Fit(target, res, rung, waves, "; ".join(notes), used)
+                    return Fit(target, res, rung, waves, "; ".join(notes), used, collected)
                 why = "the fit did not converge"
             except (ValueError, np.linalg.LinAlgError, FloatingPointError) as err:
                 why = str(err)
         if why not in notes:
             notes.append(why)
-    return Fit(target, None, None, waves, "; ".join(notes), used)
+    return Fit(target, None, None, waves, "; ".join(notes), used, collected)
 
 
 def units(data: pd.DataFrame, target: Target) -> int:
@@ -170,8 +174,10 @@ def between(f: Fit, alpha: float, ddf: str = "z") -> pd.DataFrame:
                 for col in ("estimate", "se", "df", "pvalue", "ci_lower", "ci_upper"):
                     rows.loc[i, col] = float(est.loc[w, col])
                 rows.loc[i, ["status", "note"]] = [OK, ""]
+    present = set(f.collected)
+    rows["collected"] = rows["time"].isin(present)
     for i, w in enumerate(rows["time"]):
         if w not in f.waves:
-            rows.loc[i, ["status", "note"]] = [NOT_AVAILABLE,
-                                               f"{design.wave_label(w)} not observed in both arms"]
+            why = "not observed in both arms" if w in present else "not collected"
+            rows.loc[i, ["status", "note"]] = [NOT_AVAILABLE, f"{design.wave_label(w)} {why}"]
     return rows[COLUMNS]

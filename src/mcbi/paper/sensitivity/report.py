@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from mcbi.paper.outcomes.families import improvement_sign
-from mcbi.paper.outcomes.models import LADDER, NOT_AVAILABLE, OK
+from mcbi.paper.outcomes.models import LADDER, OK
 from mcbi.paper.render import phrases
 from mcbi.paper.render.apa import alpha_text, ci_pct, fmt_ci, fmt_num, fmt_p, p_cell
 from mcbi.paper.render.tables import myst_table
@@ -90,12 +90,13 @@ def _wide(table: pd.DataFrame, variants: list[str], cell) -> pd.DataFrame:
 
 
 def _shown(table: pd.DataFrame) -> pd.DataFrame:
-    """Rows of the outcome and wave pairs analysed by at least one variant (a wave not
-    observed in both arms is left out; a model that could not be estimated is shown)."""
+    """The rows of the waves collected (a wave not in the data at all is left out; a
+    contrast that could not be estimated, or not at a wave observed in one arm only, is
+    shown as such)."""
     if table.empty:
         return table
-    ok = table[table["status"] != NOT_AVAILABLE][["outcome", "time"]].drop_duplicates()
-    return table.merge(ok, on=["outcome", "time"])
+    keys = table[table["collected"].astype(bool)][["outcome", "time"]].drop_duplicates()
+    return table.merge(keys, on=["outcome", "time"])
 
 
 def show(frame: pd.DataFrame, caption: str, name: str, align: str | None = None) -> str:
