@@ -298,15 +298,23 @@ def impute_lmm(result: LMMResult, data: pd.DataFrame, m: int = 20,
     return out
 
 
+_LINEAR_MAPS: dict[tuple, np.ndarray] = {}
+
+
 def _linear_map(result: LMMResult, alpha: float) -> np.ndarray:
     """``L`` with ``contrasts(result)["estimate"] = L @ beta`` (the contrasts are linear in
-    the fixed effects: column ``j`` is the contrasts of the ``j``-th unit vector)."""
-    p = len(result.fixed)
-    cols = []
-    for j in range(p):
-        unit = result.fixed.assign(estimate=np.eye(p)[j])
-        cols.append(contrasts(dataclasses.replace(result, fixed=unit), alpha)["estimate"])
-    return np.column_stack(cols)
+    the fixed effects: column ``j`` is the contrasts of the ``j``-th unit vector). It depends
+    on the terms and levels only, so it is kept for the next fit of the same design."""
+    key = (tuple(result.fixed["term"]), result.group, result.time, result.group_levels,
+           result.time_levels)
+    if key not in _LINEAR_MAPS:
+        p = len(result.fixed)
+        cols = []
+        for j in range(p):
+            unit = result.fixed.assign(estimate=np.eye(p)[j])
+            cols.append(contrasts(dataclasses.replace(result, fixed=unit), alpha)["estimate"])
+        _LINEAR_MAPS[key] = np.column_stack(cols)
+    return _LINEAR_MAPS[key]
 
 
 def mi_contrasts(completed: pd.DataFrame, outcome: str, group: str, time: str, subject: str,
@@ -353,14 +361,15 @@ def mi_contrasts(completed: pd.DataFrame, outcome: str, group: str, time: str, s
             raise ValueError(f"column {col!r} not in the completed data")
     if completed[outcome].isna().any():
         raise ValueError(f"outcome column {outcome!r} has missing values: not completed data")
-    ids = list(pd.unique(completed[imputation]))
-    parts = [completed[completed[imputation] == i] for i in ids]
+    rows_of = completed.groupby(imputation, sort=False).indices
+    ids = list(rows_of)
     design_cols = [c for c in (cluster, subject, group, time) if c is not None]
-    first = parts[0][design_cols].reset_index(drop=True)
-    if any(len(p) != len(first) or not p[design_cols].reset_index(drop=True).equals(first)
-           for p in parts[1:]):
+    keys = pd.util.hash_pandas_object(completed[design_cols], index=False).to_numpy()
+    n = len(rows_of[ids[0]])
+    if (any(len(r) != n for r in rows_of.values())
+            or any((keys[r] != keys[rows_of[ids[0]]]).any() for r in rows_of.values())):
         raise ValueError("every imputation must have the same rows in the same order")
-    fit = fit_lmm(parts[0], outcome, group, time, subject, cluster, group_levels=group_levels,
+    fit = fit_lmm(completed.iloc[rows_of[ids[0]]], outcome, group, time, subject, cluster, group_levels=group_levels,
                   time_levels=time_levels, alpha=alpha, cluster_time=cluster_time, reml=reml)
     if not fit.converged:
         raise ValueError("the analysis model did not converge on the first completed data set")
@@ -369,13 +378,14 @@ def mi_contrasts(completed: pd.DataFrame, outcome: str, group: str, time: str, s
         base.insert(base.columns.get_loc("statistic") + 1, "df", np.inf)
     L = _linear_map(fit, alpha)
     p = fit.frame.X.shape[1]
-    xvx, xv = np.zeros((p, p)), np.zeros((p, len(first)))
+    xvx, xv = np.zeros((p, p)), np.zeros((p, n))
     for rows, V in _covariance_blocks(fit.frame, _psi(fit)):
         X = fit.frame.X[rows]
         T = np.linalg.solve(V, X)  # V^-1 X
         xvx += X.T @ T
         xv[:, rows] = T.T
-    Y = np.column_stack([part[outcome].to_numpy(dtype=float) for part in parts])
+    values = completed[outcome].to_numpy(dtype=float)
+    Y = np.column_stack([values[rows_of[i]] for i in ids])
     estimates = L @ np.linalg.solve(xvx, xv @ Y)  # (contrasts, imputations)
     n_con = len(base)
     tab = wald_t(estimates.T.ravel(), np.tile(base["se"].to_numpy(), len(ids)),

@@ -39,8 +39,8 @@ def test_tests_give_three_rows_per_contrast_with_finite_df_for_t(some) -> None:
 
 
 def test_structures_fit_every_rung_of_the_patients_ladder(some) -> None:
-    targets, _ = some
-    table = analyses.structures(targets, 0.05, "satterthwaite")
+    _, primaries = some
+    table = analyses.structures(primaries, 0.05, "satterthwaite")
     assert set(table["outcome"]) == {"bond"}
     assert list(dict.fromkeys(table["variant"])) == [r.key for r in LADDER]
 

@@ -63,11 +63,12 @@ def tests(primaries: list[Fit], alpha: float) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def structures(targets: list[Target], alpha: float, ddf: str) -> pd.DataFrame:
-    """Every rung of the patients' ladder fitted on its own (REML, test ``ddf``); an empty
-    table when no patient outcome is a target."""
-    parts = [_tagged(between(fit(t, (rung,)), alpha, ddf), rung.key)
-             for t in targets if t.level == "patients" for rung in LADDER]
+def structures(primaries: list[Fit], alpha: float, ddf: str) -> pd.DataFrame:
+    """Every rung of the patients' ladder fitted on its own (REML, test ``ddf``; the primary
+    fit stands for its own rung); an empty table when no patient outcome is a target."""
+    parts = [_tagged(between(f if f.rung == rung else fit(f.target, (rung,)), alpha, ddf),
+                     rung.key)
+             for f in primaries if f.target.level == "patients" for rung in LADDER]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
