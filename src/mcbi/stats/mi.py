@@ -369,8 +369,9 @@ def mi_contrasts(completed: pd.DataFrame, outcome: str, group: str, time: str, s
     if (any(len(r) != n for r in rows_of.values())
             or any((keys[r] != keys[rows_of[ids[0]]]).any() for r in rows_of.values())):
         raise ValueError("every imputation must have the same rows in the same order")
-    fit = fit_lmm(completed.iloc[rows_of[ids[0]]], outcome, group, time, subject, cluster, group_levels=group_levels,
-                  time_levels=time_levels, alpha=alpha, cluster_time=cluster_time, reml=reml)
+    fit = fit_lmm(completed.iloc[rows_of[ids[0]]], outcome, group, time, subject, cluster,
+                  group_levels=group_levels, time_levels=time_levels, alpha=alpha,
+                  cluster_time=cluster_time, reml=reml)
     if not fit.converged:
         raise ValueError("the analysis model did not converge on the first completed data set")
     base = contrasts(fit, alpha, ddf=ddf).drop(columns=["d", "d_ci_lower", "d_ci_upper"])
