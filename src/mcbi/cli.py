@@ -115,8 +115,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_pdf(args: argparse.Namespace) -> int:
     from mcbi.book.pdf import build_pdf
 
-    report = build_pdf(progress=_progress)
-    print(f"wrote {report.pdf} ({report.pages} pages; copy in {report.download})")
+    report = build_pdf(style=args.style, progress=_progress)
+    print(f"wrote {report.pdf} ({report.pages} pages, {report.style}; SHA-256 {report.sha256}; "
+          f"copy in {report.download})")
     return EXIT_OK
 
 
@@ -245,7 +246,10 @@ def make_parser() -> argparse.ArgumentParser:
                         "_build/runs/SECTION.ipynb; not inside book/)")
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("pdf", help="print the built book to one PDF (needs chromium)")
+    p = sub.add_parser("pdf", help="typeset the built book as an APA 7 article (Typst)")
+    p.add_argument("--style", choices=("journal", "manuscript"), default="journal",
+                   help="journal: a typeset article (default); manuscript: APA 7 manuscript "
+                        "for submission (double-spaced, tables and figures at the end)")
     p.set_defaults(func=_cmd_pdf)
 
     p = sub.add_parser("publish", help="pack the built book into a versioned archive")

@@ -34,6 +34,9 @@ JB_HTML_DIR = "_build/html"
 """Where jupyter-book itself writes the html under its ``--path-output`` folder."""
 JB_SINGLEHTML_DIR = "_build/singlehtml"
 """Where jupyter-book writes the one-page html (``--builder singlehtml``)."""
+TYPST_DIR = f"{BOOK_DIR}/typst"
+"""The PDF's Typst template (``apa7.typ``), statement and plan of the article (``paper.yml``)."""
+TYPST_TEMPLATE = f"{TYPST_DIR}/apa7.typ"
 PDF_DIR = f"{BUILD_DIR}/pdf"
 PDF_NAME = "mcbi-book.pdf"
 DOWNLOADS_DIR = "_downloads"
@@ -168,13 +171,23 @@ class Layout:
         return self.html / DOWNLOADS_DIR / PDF_NAME
 
     @property
+    def typst(self) -> Path:
+        """The pages of the last html build as Typst markup: ``_build/typst``."""
+        return self.build / "typst"
+
+    @property
+    def stage_typst(self) -> Path:
+        """Where the html build writes the pages' Typst markup (beside its html)."""
+        return self.stage_book / "_build" / "typst"
+
+    @property
     def stage_pdf(self) -> Path:
-        """The folder the one-page html and the PDF are built in before moving into place."""
+        """The folder the PDF is typeset in before it moves into place."""
         return self.stage / "pdf"
 
     @property
     def pdf_log(self) -> Path:
-        """The log of the last PDF build (jupyter-book singlehtml and Chromium)."""
+        """The log of the last PDF build (Typst's warnings)."""
         return self.log("pdf.log")
 
     @property

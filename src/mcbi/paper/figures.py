@@ -19,10 +19,16 @@ PALETTE = {"control": "#6c757d", "MCBI": "#1f6f8b"}
 
 
 def save(fig: plt.Figure, out_dir: str | Path, name: str) -> Path:
-    """Save ``fig`` as ``<out_dir>/figures/<name>.png`` (150 dpi), close it, return the path."""
+    """Save ``fig`` as ``<out_dir>/figures/<name>.png`` (150 dpi), close it, return the path.
+
+    A vector twin ``<name>.svg`` (text as paths, fixed ids, no date) is saved beside it for
+    the PDF.
+    """
     path = Path(out_dir) / "figures" / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=150, bbox_inches="tight", metadata={"Software": None})
+    with plt.rc_context({"svg.hashsalt": name, "svg.fonttype": "path"}):
+        fig.savefig(path.with_suffix(".svg"), bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     return path
 
