@@ -108,6 +108,7 @@ def make_toy_project(root: Path) -> Path:
     for name in ("reproducibility.md", "cite.md", "references.md", "references.bib"):
         shutil.copy(REPO / "book" / name, book / name)
     shutil.copytree(REPO / "book" / "_static", book / "_static")
+    shutil.copytree(REPO / "book" / "typst", book / "typst")  # the PDF's template
     data = root / "data" / "trial"
     data.mkdir(parents=True)
     (data / "values.csv").write_text("x\n1\n2\n3\n4.5\n", "utf-8")

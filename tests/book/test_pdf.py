@@ -1,7 +1,9 @@
-"""``python -m mcbi pdf`` (mcbi.book.pdf), repository buttons and the links of the built html."""
+"""``python -m mcbi pdf`` (Typst), repository buttons and the links of the built html."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import re
 import shutil
@@ -11,6 +13,7 @@ from urllib.parse import unquote
 
 import pytest
 import yaml
+from pypdf import PdfReader
 
 from conftest import REPO, BuiltToy, mcbi_cli
 from mcbi.book import pdf
@@ -43,68 +46,81 @@ def local_links(html: Path) -> tuple[int, list[str]]:
     return count, broken
 
 
-def chromium_or_skip() -> str:
-    try:
-        return pdf.find_chromium()
-    except UserError:
-        pytest.skip("no chromium on PATH")
+def pdf_pages(data: bytes) -> list[str]:
+    """The text of every page (pypdf), with hyphens and white space removed for matching."""
+    reader = PdfReader(io.BytesIO(data))
+    return [squash(page.extract_text()) for page in reader.pages]
 
 
-def pdf_title(data: bytes) -> str:
-    """The document title of the Info dictionary (literal or UTF-16 hex string)."""
-    found = re.search(rb"/Title\s*(\((?:\\.|[^\\)])*\)|<[0-9A-Fa-f]+>)", data)
-    if found is None:
-        return ""
-    raw = found.group(1)
-    if raw.startswith(b"<"):
-        return bytes.fromhex(raw[1:-1].decode()).decode("utf-16")
-    return re.sub(rb"\\(.)", rb"\1", raw[1:-1]).decode("latin-1")
+def squash(text: str) -> str:
+    """Drop white space and hyphens (line breaks and hyphenation differ from the source)."""
+    return re.sub(r"[\s\-\u00ad\u2010\u2011]", "", text)
+
+
+def outline_titles(reader: PdfReader) -> list[str]:
+    """Every title of the PDF's outline (bookmarks), depth first."""
+    titles = []
+
+    def walk(items: list) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                titles.append(item.title)
+    walk(reader.outline)
+    return titles
+
+
+def unembedded_fonts(reader: PdfReader) -> list[str]:
+    """Fonts of any page without an embedded font file."""
+    missing = []
+    for page in reader.pages:
+        fonts = (page.get("/Resources") or {}).get("/Font") or {}
+        for font in fonts.values():
+            font = font.get_object()
+            inner = font.get("/DescendantFonts")
+            descriptor = (inner[0].get_object() if inner else font).get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor else {}
+            if not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                missing.append(str(font.get("/BaseFont")))
+    return missing
 
 
 # ----------------------------------------------------------------------- small pieces
-def test_count_pages_reads_page_objects_and_refuses_a_non_pdf() -> None:
-    fake = b"%PDF-1.4\n1 0 obj <</Type /Pages /Kids [2 0 R 3 0 R]>>\n2 0 obj <</Type /Page >>\n" \
-           b"3 0 obj <</Type /Page/Parent 1 0 R>>\n%%EOF\n"
-    assert pdf.count_pages(fake) == 2
+def test_count_pages_refuses_a_non_pdf() -> None:
     with pytest.raises(pdf.PdfFailed, match="not a complete PDF"):
         pdf.count_pages(b"<html>not a pdf</html>")
     with pytest.raises(pdf.PdfFailed):
         pdf.count_pages(b"%PDF-1.4\n(truncated")
 
 
-def test_find_chromium_names_the_package_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(pdf.CHROMIUM_ENV, raising=False)
-    monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(UserError, match="apt-get install chromium"):
-        pdf.find_chromium()
-    monkeypatch.setenv(pdf.CHROMIUM_ENV, "/no/such/chromium")
-    with pytest.raises(UserError, match="not an executable"):
-        pdf.find_chromium()
-
-
-def test_title_page_has_title_authors_build_and_the_original_article() -> None:
+def test_metadata_has_title_authors_build_and_the_original_article(tmp_path: Path) -> None:
+    for name in ("_config.yml", "CITATION.cff", "requirements.txt"):
+        shutil.copy(REPO / name, tmp_path / name)
+    shutil.copytree(REPO / "book" / "typst", tmp_path / "book" / "typst")
+    manifest = {"version": "1.2.3", "commit": "abc1234", "build_date": "2026-01-02T03:04:05Z",
+                "data": {"path": "pkg", "sha256": "f" * 64, "synthetic": False}}
+    meta = pdf.paper_meta(Layout(tmp_path), manifest)
     config = yaml.safe_load((REPO / "_config.yml").read_text("utf-8"))
-    citation = yaml.safe_load((REPO / "CITATION.cff").read_text("utf-8"))
-    info = BuildInfo("1.2.3", "abc1234", "f" * 64, "2026-01-02T03:04:05Z")
-    html = pdf.title_page(config, citation, info, "Built from the synthetic package.")
-    assert config["title"] in html
-    assert "The MCBI reproducible-paper team" in html
-    assert "mcbi 1.2.3" in html and "abc1234" in html and "f" * 64 in html
-    assert "2026-01-02 03:04:05 UTC" in html and "Built from the synthetic package." in html
-    assert ("Garrote-Caparrós, E., Lecuona, Ó., Bellosta-Batalla, M., Moya-Albiol, L., "
-            "&amp; Cebolla, A. (2023).") in html
-    assert "<em>Psychotherapy, 60</em>(2), 182–193." in html
-    assert 'href="https://doi.org/10.1037/pst0000467"' in html
+    assert meta["title"] == config["title"]
+    assert meta["authors"] == ["The MCBI reproducible-paper team"]
+    assert "psychotherapy" in meta["keywords"] and len(meta["running_head"]) <= 50
+    assert (meta["version"], meta["commit"], meta["date"]) == ("1.2.3", "abc1234",
+                                                              [2026, 1, 2, 3, 4, 5])
+    assert meta["date_text"] == "2026-01-02 03:04 UTC" and meta["epoch"] == "1767323045"
+    assert meta["trial"]["authors"] == ("Garrote-Caparrós, E., Lecuona, Ó., Bellosta-Batalla, "
+                                        "M., Moya-Albiol, L., & Cebolla, A.")
+    assert (meta["trial"]["pages"], meta["trial"]["doi"]) == ("182–193", "10.1037/pst0000467")
+    assert meta["lock_file"] == "requirements.txt" and len(meta["lock_sha256"]) == 64
+    assert "synthetic" not in meta["data_note"] and "f" * 64 in meta["data_note"]
 
 
-def test_data_note_follows_the_builds_verdict_not_the_descriptor(tmp_path: Path) -> None:
-    layout = Layout(tmp_path)
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "datapackage.json").write_text('{"synthetic": true}')  # ignored
+def test_data_note_follows_the_builds_verdict_not_the_descriptor() -> None:
     real = {"data": {"path": "pkg", "sha256": "ab" * 32, "synthetic": False}}
-    assert pdf.data_note(layout, real) == "Built from the data package pkg (SHA-256 abababababab)."
+    assert pdf.data_note(real) == f"Built from the data package pkg (SHA-256 {'ab' * 32})."
     synthetic = {"data": {"path": "pkg", "sha256": "ab" * 32, "synthetic": True}}
-    assert "synthetic data package pkg" in pdf.data_note(layout, synthetic)
+    assert "synthetic data package pkg" in pdf.data_note(synthetic)
+    assert "synthetic" not in pdf.data_note({"data": {"path": "pkg", "sha256": "ab"}})
 
 
 def test_reveal_download_links_unhides_only_the_pdf_paragraph(tmp_path: Path) -> None:
@@ -118,9 +134,11 @@ def test_reveal_download_links_unhides_only_the_pdf_paragraph(tmp_path: Path) ->
                                 '<p class="other" hidden>stays hidden</p>')
 
 
-def test_build_pdf_refuses_an_unbuilt_book(tmp_path: Path) -> None:
+def test_build_pdf_refuses_an_unbuilt_book_and_an_unknown_style(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="has not been built"):
-        pdf.build_pdf(tmp_path, chromium="/bin/true")
+        pdf.build_pdf(tmp_path)
+    with pytest.raises(UserError, match="unknown PDF style 'poster'"):
+        pdf.build_pdf(tmp_path, style="poster")
     proc = mcbi_cli(tmp_path, "pdf")
     assert proc.returncode == 2 and "make book" in proc.stderr
 
@@ -159,48 +177,67 @@ def test_the_built_toy_shows_no_launch_button_and_every_link_resolves(
     assert '<p class="mcbi-pdf-download" hidden' in (html / "book" / "cite.html").read_text()
 
 
-# ----------------------------------------------------------------------- the toy printed
-def test_pdf_of_the_toy_book(built_toy: BuiltToy, tmp_path: Path) -> None:
-    chromium_or_skip()
+# ----------------------------------------------------------------------- the toy typeset
+def test_pdf_of_the_toy_book_in_both_styles(built_toy: BuiltToy, tmp_path: Path) -> None:
     root = shutil.copytree(built_toy.root, tmp_path / "toy", symlinks=True)
+    layout = Layout(root)
+    assert (layout.typst / "book.intro.typ").is_file()  # written by the html build
     proc = mcbi_cli(root, "pdf", timeout=600)
     assert proc.returncode == 0, proc.stderr
-    assert "[pdf] printed" in proc.stdout
-    layout = Layout(root)
+    assert "[pdf] typeset" in proc.stdout and "Typst warning" not in proc.stdout
     data = layout.pdf.read_bytes()
-    assert data.startswith(b"%PDF-") and len(data) > 10_000
-    pages = pdf.count_pages(data)
-    assert 2 <= pages < 40  # title page, contents, the chapters
+    reader = PdfReader(io.BytesIO(data))
     config = yaml.safe_load((root / "_config.yml").read_text("utf-8"))
-    assert config["title"] in pdf_title(data)
+    assert reader.metadata.title == config["title"]
+    assert "psychotherapy" in reader.metadata["/Keywords"]
     manifest = json.loads(layout.manifest.read_text("utf-8"))
     record = json.loads(layout.pdf_record.read_text("utf-8"))
-    assert (record["commit"], record["build_date"], record["pages"]) == (
-        manifest["commit"], manifest["build_date"], pages)
+    assert (record["commit"], record["build_date"], record["pages"], record["style"]) == (
+        manifest["commit"], manifest["build_date"], len(reader.pages), "journal")
+    assert record["sha256"] == hashlib.sha256(data).hexdigest()
     assert layout.pdf_download.read_bytes() == data
     assert not layout.stage_pdf.exists()
+    assert unembedded_fonts(reader) == []
+    titles = outline_titles(reader)
+    assert "Reproducibility Statement" in titles and "References" in titles
+    # the toy's results pages are not in the plan: shown after the body, not lost
+    text = "".join(pdf_pages(data))
+    assert squash(manifest["commit"]) in text and squash(manifest["data"]["sha256"]) in text
+    for value in manifest["results"].values():
+        if isinstance(value, str) and value.strip():
+            assert squash(value) in text, value
+    # the same build typeset again: the same bytes
+    again = mcbi_cli(root, "pdf", timeout=600)
+    assert again.returncode == 0 and layout.pdf.read_bytes() == data
     # the download link is shown now, and every link of the site resolves
     cite = (layout.html / "book" / "cite.html").read_text("utf-8")
-    assert '<p class="mcbi-pdf-download">' in cite and "mcbi-pdf-download\" hidden" not in cite
-    assert '<a href="../_downloads/mcbi-book.pdf" download>' in cite
+    assert '<p class="mcbi-pdf-download">' in cite and 'mcbi-pdf-download" hidden' not in cite
     assert local_links(layout.html)[1] == []
-    # the archive of this build holds the PDF
+    # the archive of this build holds the PDF and its record
     archive = publish(Path("dist"), root=root)
     with tarfile.open(archive) as tar:
         names = tar.getnames()
     assert any(n.endswith("/mcbi-book.pdf") and "/html/" not in n for n in names)
-    assert any(n.endswith("/html/_downloads/mcbi-book.pdf") for n in names)
+    assert any(n.endswith("/mcbi-book.json") for n in names)
+    # the manuscript layout: double-spaced, so more pages, and the same metadata
+    proc = mcbi_cli(root, "pdf", "--style", "manuscript", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    manuscript = PdfReader(io.BytesIO(layout.pdf.read_bytes()))
+    assert len(manuscript.pages) > len(reader.pages)
+    assert json.loads(layout.pdf_record.read_text("utf-8"))["style"] == "manuscript"
+    assert manuscript.metadata.title == config["title"]
 
 
-def test_a_failed_print_keeps_the_previous_pdf(built_toy: BuiltToy, tmp_path: Path) -> None:
+def test_a_failed_typesetting_keeps_the_previous_pdf(built_toy: BuiltToy, tmp_path: Path) -> None:
     root = shutil.copytree(built_toy.root, tmp_path / "toy", symlinks=True)
     layout = Layout(root)
     layout.pdf.parent.mkdir(parents=True, exist_ok=True)
     layout.pdf.write_bytes(b"%PDF-1.4 previous\n%%EOF\n")
-    with pytest.raises(pdf.PdfFailed, match="wrote no PDF"):
-        pdf.build_pdf(root, chromium="/bin/true")  # exits 0, prints nothing
+    page = layout.typst / "book.intro.typ"
+    page.write_text(page.read_text("utf-8") + "\n#no-such-function()\n", "utf-8")
+    with pytest.raises(pdf.PdfFailed, match="no-such-function"):
+        pdf.build_pdf(root)
     assert layout.pdf.read_bytes() == b"%PDF-1.4 previous\n%%EOF\n"
-    assert layout.pdf_log.is_file()
 
 
 def test_the_build_citation_names_a_repository_only_when_one_is_configured(

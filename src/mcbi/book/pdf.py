@@ -168,6 +168,18 @@ def _pages(layout: Layout, pages: list[str]) -> list[str]:
     return [p for p in pages if (layout.typst / fragment_name(p)).is_file()]
 
 
+def unplanned(layout: Layout, plan: dict[str, Any]) -> list[str]:
+    """Pages of the build that the plan neither places nor omits (sorted by name)."""
+    named = {*(plan.get("abstract") or []), plan.get("key_results"), plan.get("references"),
+             *(plan.get("appendices") or []), *(plan.get("omit") or [])}
+    for entry in plan.get("body") or []:
+        named.update(entry.get("pages") or [])
+    built = sorted(p.name[:-len(".typ")].replace(".", "/")
+                   for p in layout.typst.glob("*.typ"))
+    return [page for page in built if page not in named and fragment_name(page) and
+            (layout.typst / fragment_name(page)).is_file()]
+
+
 def article_source(layout: Layout, style: str) -> str:
     """Return the Typst source of the article (parts of :data:`PLAN`, in order)."""
     plan = read_plan(layout)
@@ -191,6 +203,8 @@ def article_source(layout: Layout, style: str) -> str:
     for entry in plan.get("body") or []:
         lead = [key] if key and abstract != key and entry.get("heading") == "Results" else []
         part(str(entry["heading"]), list(entry.get("pages") or []), lead)
+    for page in unplanned(layout, plan):  # a page the plan does not know: shown, not lost
+        part("", [page])
     lines.append("= Reproducibility Statement\n#reproducibility(meta)")
     refs = _pages(layout, [plan["references"]] if plan.get("references") else [])
     if refs:
