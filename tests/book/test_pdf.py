@@ -15,7 +15,7 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
-from conftest import REPO, BuiltToy, mcbi_cli
+from conftest import REPO, BuiltBook, BuiltToy, mcbi_cli
 from mcbi.book import pdf
 from mcbi.book.jupyterbook import REPOSITORY_ENV, repository_settings
 from mcbi.book.layout import Layout
@@ -254,3 +254,86 @@ def test_the_build_citation_names_a_repository_only_when_one_is_configured(
     text = citation_md(Layout(tmp_path), info)
     assert "  url     = {https://example.org/team/mcbi}," in text
     assert text.rstrip().endswith("[Computer software]. https://example.org/team/mcbi")
+
+
+# ----------------------------------------------------------------------- the real book
+_TABLE = re.compile(r'#apa-table\(label: "[^"]+", number: "([^"]+)", title: \[(.*?)\], '
+                    r'columns: \d+, aligns: \([^)]*\), header: \(\(\[(.*?)\]', re.S)
+_GLUE = re.compile(r"\{glue:text\}`sections/(\w+)\.ipynb::(\w+):([^`]*)`")
+_MARKUP = re.compile(r"#\w+(\([^)]*\))?\[|\];?|\\")
+
+
+def plain(markup: str) -> str:
+    """The text of a piece of the pages' Typst markup (calls and escapes dropped)."""
+    return _MARKUP.sub("", markup)
+
+
+def typeset_book(root: Path, style: str) -> bytes:
+    proc = mcbi_cli(root, "pdf", "--style", style, src=root / "src")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Typst warning" not in proc.stdout
+    return Layout(root).pdf.read_bytes()
+
+
+def test_pdf_of_the_book_holds_its_numbers_chapters_and_whole_tables(
+        built_book: BuiltBook) -> None:
+    root = built_book.root
+    layout = Layout(root)
+    data = typeset_book(root, "journal")
+    reader = PdfReader(io.BytesIO(data))
+    pages = pdf_pages(data)
+    text = "".join(pages)
+    manifest = json.loads(layout.manifest.read_text("utf-8"))
+    # the key results' numbers (every value the Key results page glues), as the manifest
+    # gives them, in the format the page asks for
+    roles = _GLUE.findall((root / "book" / "key_results.md").read_text("utf-8"))
+    assert len(roles) >= 30
+    missing = [f"{section}.{name}" for section, name, spec in roles if name != "data_note"
+               and squash(format(manifest["results"][f"{section}.{name}"], spec)) not in text]
+    assert squash(pdf.data_note(manifest)) in pages[0]  # the data note: on the title page
+    assert missing == []
+    # the outline lists the article's parts and every results chapter
+    titles = outline_titles(reader)
+    for title in ("Introduction", "Results", "Discussion", "Reproducibility Statement",
+                  "References"):
+        assert title in titles
+    for name in ("01_sample", "02_therapists", "03_patients", "05_mechanisms"):
+        head = re.search(r"#doc-title\[(.*?)\]\n",
+                         (layout.typst / f"book.sections.{name}.typ").read_text("utf-8"))
+        assert plain(head.group(1)) in titles
+    assert unembedded_fonts(reader) == []
+    assert "Fig." not in " ".join(page.extract_text() for page in reader.pages[:3])
+    # every numbered table: its caption and its header on one page
+    tables = [m for f in sorted(layout.typst.glob("*.typ"))
+              for m in _TABLE.findall(f.read_text("utf-8"))]
+    assert len(tables) >= 10
+    for number, title, first_header in tables:
+        caption = squash(f"Table {number}" + plain(title)[:40])
+        where = [i for i, page in enumerate(pages) if caption in page]
+        assert where, f"Table {number} is not in the PDF"
+        assert squash(plain(first_header)) in pages[where[0]], f"Table {number} split"
+    # the manuscript layout builds too, its tables after the references
+    manuscript = pdf_pages(typeset_book(root, "manuscript"))
+    references = next(i for i, page in enumerate(manuscript)
+                      if squash("References") in page and squash("Baer, R. A.") in page)
+    first_table = next(i for i, page in enumerate(manuscript) if squash("Table 1") in page[:80])
+    assert first_table > references
+
+
+@pytest.mark.slow
+def test_a_real_data_pdf_never_says_synthetic(tmp_path: Path) -> None:
+    from conftest import copy_work_tree
+    from mcbi.synth import variants
+
+    root = copy_work_tree(REPO, tmp_path / "repo")
+    variants.write_variant("unchanged", root / "data" / "real", REPO / "data" / "trial")
+    build = mcbi_cli(root, "build", "--data", "data/real", src=root / "src")
+    assert build.returncode == 0, build.stdout + build.stderr
+    manifest = json.loads(Layout(root).manifest.read_text("utf-8"))
+    assert manifest["data"]["synthetic"] is False
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(
+        typeset_book(root, "journal"))).pages]
+    body = pages[:next(i for i, p in enumerate(pages) if "Appendix A" in p)]
+    said = [line for page in body for line in page.splitlines() if "synthetic" in line.lower()]
+    assert said == []
+    assert manifest["data"]["sha256"] in squash(pages[0])
