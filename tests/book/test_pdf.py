@@ -123,6 +123,29 @@ def test_data_note_follows_the_builds_verdict_not_the_descriptor() -> None:
     assert "synthetic" not in pdf.data_note({"data": {"path": "pkg", "sha256": "ab"}})
 
 
+def test_figure_text_size_at_print_is_the_drawn_size_times_the_fit(tmp_path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from mcbi.paper.figures import save
+
+    layout = Layout(tmp_path)
+    for name, width in (("narrow", 4.0), ("wide", 13.0)):
+        fig, ax = plt.subplots(figsize=(width, 3))
+        ax.set_title("a title", fontsize=10)
+        ax.tick_params(labelsize=9)
+        save(fig, tmp_path / "book", name)
+    page = layout.typst / "book.x.typ"
+    page.parent.mkdir(parents=True)
+    page.write_text('#apa-figure(label: "a", number: "1", path: "/book/figures/narrow.svg")\n'
+                    '#apa-figure(label: "b", number: "2", path: "/book/figures/wide.svg")\n')
+    sizes = pdf.figure_text_sizes(layout, 'include "/_build/typst/book.x.typ"')
+    assert sizes["1"] == 9.0  # about 4 in wide: printed at its size
+    svg = (tmp_path / "book" / "figures" / "wide.svg").read_text("utf-8")
+    width = float(re.search(r'width="([\d.]+)pt"', svg).group(1))
+    assert width > 468 and sizes["2"] == round(9 * 468 / width, 1)  # shrunk to 6.5 in
+    assert sizes["2"] < pdf.MIN_TEXT_PT
+
+
 def test_reveal_download_links_unhides_only_the_pdf_paragraph(tmp_path: Path) -> None:
     page = tmp_path / "book" / "cite.html"
     page.parent.mkdir()
@@ -326,7 +349,7 @@ def test_a_real_data_pdf_never_says_synthetic(tmp_path: Path) -> None:
     from mcbi.synth import variants
 
     root = copy_work_tree(REPO, tmp_path / "repo")
-    variants.write_variant("unchanged", root / "data" / "real", REPO / "data" / "trial")
+    variants.write_variant("real_copy", root / "data" / "real", REPO / "data" / "trial")
     build = mcbi_cli(root, "build", "--data", "data/real", src=root / "src")
     assert build.returncode == 0, build.stdout + build.stderr
     manifest = json.loads(Layout(root).manifest.read_text("utf-8"))

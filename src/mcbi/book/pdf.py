@@ -49,6 +49,13 @@ STATEMENT = f"{TYPST_DIR}/statement.typ"
 PLAN = f"{TYPST_DIR}/paper.yml"
 _ANCHOR = re.compile(r'(?:#anchor\(|label: |#bib-entry\()"([^"]+)"')
 _INCLUDE = re.compile(r'include "/([^"]+)"')
+_FIGURE = re.compile(r'#apa-figure\(label: "[^"]*", number: "([^"]+)", path: "/([^"]+\.svg)"')
+_SVG_SIZE = re.compile(r'<svg[^>]*\swidth="([\d.]+)pt"[^>]*\sheight="([\d.]+)pt"')
+_SMALLEST = re.compile(r"smallest text ([\d.]+) pt")
+MIN_TEXT_PT = 8.0
+"""APA: no text of a figure smaller than 8 pt at print size."""
+TEXT_BOX_PT = (468.0, 518.4)
+"""Largest size of a figure in the template (6.5 in wide, 7.2 in high), in points."""
 _HIDDEN_LINK = re.compile(r'(<p class="mcbi-pdf-download")\s+hidden(="")?')
 
 Progress = Callable[[str], None]
@@ -227,6 +234,25 @@ def anchors(layout: Layout, source: str) -> list[str]:
     return sorted(found)
 
 
+def figure_text_sizes(layout: Layout, source: str) -> dict[str, float]:
+    """Smallest text of each vector figure at print size, in pt (figure number -> size).
+
+    The size a figure was drawn with (its SVG's description, written by
+    :func:`mcbi.paper.figures.save`) times the scale the template applies to fit it into
+    :data:`TEXT_BOX_PT`. Figures without that record are left out.
+    """
+    sizes = {}
+    for rel in _INCLUDE.findall(source):
+        for number, svg in _FIGURE.findall((layout.root / rel).read_text("utf-8")):
+            text = (layout.root / svg).read_text("utf-8")[:4000]
+            box, smallest = _SVG_SIZE.search(text), _SMALLEST.search(text)
+            if box and smallest:
+                scale = min(1.0, TEXT_BOX_PT[0] / float(box.group(1)),
+                            TEXT_BOX_PT[1] / float(box.group(2)))
+                sizes[number] = round(float(smallest.group(1)) * scale, 1)
+    return sizes
+
+
 def typeset(layout: Layout, source: Path, dest: Path, style: str) -> list[str]:
     """Compile the Typst file ``source`` (root: the project) to ``dest``; return warnings.
 
@@ -345,6 +371,10 @@ def build_pdf(root: Path | None = None, *, style: str = "journal",
     say(f"[pdf] typeset {pages} pages ({style}) in {seconds:.2f} s; SHA-256 {digest}")
     for warning in warnings:
         say(f"[pdf] Typst warning: {warning}")
+    for number, size in figure_text_sizes(layout, text).items():
+        if size < MIN_TEXT_PT:
+            say(f"[pdf] Figure {number}: smallest text {size:g} pt at print size "
+                f"(APA: at least {MIN_TEXT_PT:g} pt; draw it smaller or with larger text)")
     _replace(printed, layout.pdf)
     record = {"version": meta["version"], "commit": meta["commit"],
               "build_date": manifest.get("build_date"), "data_sha256": meta["data_sha256"],
