@@ -87,7 +87,12 @@ def unembedded_fonts(reader: PdfReader) -> list[str]:
 
 
 # ----------------------------------------------------------------------- small pieces
-def test_count_pages_refuses_a_non_pdf() -> None:
+def test_count_pages_reads_the_page_tree_and_refuses_a_non_pdf() -> None:
+    fake = (b"%PDF-1.7\n1 0 obj\n<</Type /Pages /Kids [2 0 R 3 0 R] /Count 2>>\nendobj\n"
+            b"4 0 obj\n<</Type /Outlines /Count 7>>\nendobj\n%%EOF\n")
+    assert pdf.count_pages(fake) == 2
+    with pytest.raises(pdf.PdfFailed, match="no page tree"):
+        pdf.count_pages(b"%PDF-1.7\n%%EOF\n")
     with pytest.raises(pdf.PdfFailed, match="not a complete PDF"):
         pdf.count_pages(b"<html>not a pdf</html>")
     with pytest.raises(pdf.PdfFailed):

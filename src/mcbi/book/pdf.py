@@ -56,6 +56,7 @@ MIN_TEXT_PT = 8.0
 """APA: no text of a figure smaller than 8 pt at print size."""
 TEXT_BOX_PT = (468.0, 518.4)
 """Largest size of a figure in the template (6.5 in wide, 7.2 in high), in points."""
+_PAGE_TREE = re.compile(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)")
 _HIDDEN_LINK = re.compile(r'(<p class="mcbi-pdf-download")\s+hidden(="")?')
 
 Progress = Callable[[str], None]
@@ -277,20 +278,22 @@ def typeset(layout: Layout, source: Path, dest: Path, style: str) -> list[str]:
 
 
 def count_pages(data: bytes) -> int:
-    """Return the number of pages of the PDF ``data``.
+    """Return the number of pages of the PDF ``data`` (the page tree's ``/Count``).
+
+    Typst writes its page tree uncompressed, so a byte search finds it (a PDF library
+    would take longer to import than Typst takes to typeset).
 
     Raises
     ------
     PdfFailed
-        If ``data`` is not a complete PDF.
+        If ``data`` is not a complete PDF or has no page tree.
     """
     if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-1024:]:
         raise PdfFailed("the typeset file is not a complete PDF")
-    from io import BytesIO
-
-    from pypdf import PdfReader
-
-    return len(PdfReader(BytesIO(data)).pages)
+    counts = [int(n) for n in _PAGE_TREE.findall(data)]
+    if not counts:
+        raise PdfFailed("the typeset PDF has no page tree")
+    return max(counts)
 
 
 # ----------------------------------------------------------------------------- pipeline
