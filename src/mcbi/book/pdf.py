@@ -38,7 +38,7 @@ import yaml
 
 from mcbi.book.layout import TYPST_DIR, TYPST_TEMPLATE, Layout
 from mcbi.book.provenance import sha256_file
-from mcbi.book.typst_markup import string
+from mcbi.book.typst_markup import label_name, string
 from mcbi.book.typst_sphinx import fragment_name
 from mcbi.errors import BuildFailed, UserError
 
@@ -169,7 +169,49 @@ def read_plan(layout: Layout) -> dict[str, Any]:
 
 
 def _include(layout: Layout, page: str) -> str:
-    return f"include {string('/' + layout.rel(layout.typst / fragment_name(page)))}"
+    cut = layout.stage_pdf / "pages" / fragment_name(page)
+    path = cut if cut.is_file() else layout.typst / fragment_name(page)
+    return f"include {string('/' + layout.rel(path))}"
+
+
+def without_sections(markup: str, anchors: list[str]) -> str:
+    """Return a page's markup without the sections whose anchor is in ``anchors``.
+
+    A section runs from its heading line (``==`` …, followed by its anchors) to the next
+    heading of the same or a higher level.
+    """
+    lines = markup.split("\n")
+    for name in anchors:
+        at = next((i for i, line in enumerate(lines) if f'#anchor({string(name)})' in line
+                   and i and lines[i - 1].startswith("=")), None)
+        if at is None:
+            continue
+        start = at - 1
+        level = len(lines[start]) - len(lines[start].lstrip("="))
+        end = next((j for j in range(at, len(lines)) if lines[j].startswith("=")
+                    and len(lines[j]) - len(lines[j].lstrip("=")) <= level), len(lines))
+        lines = lines[:start] + lines[end:]
+    return "\n".join(lines)
+
+
+def cut_pages(layout: Layout, plan: dict[str, Any]) -> list[str]:
+    """Write the pages that lose sections (``omit_sections``) to the stage; return them.
+
+    ``omit_sections`` names sections as ``page#id`` (the id of the html's anchor).
+    """
+    wanted: dict[str, list[str]] = {}
+    for entry in plan.get("omit_sections") or []:
+        page, _, ident = str(entry).partition("#")
+        wanted.setdefault(page, []).append(label_name(page, ident))
+    written = []
+    for page, anchors in sorted(wanted.items()):
+        source = layout.typst / fragment_name(page)
+        if source.is_file():
+            dest = layout.stage_pdf / "pages" / fragment_name(page)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(without_sections(source.read_text("utf-8"), anchors), "utf-8")
+            written.append(page)
+    return written
 
 
 def _pages(layout: Layout, pages: list[str]) -> list[str]:
@@ -189,8 +231,12 @@ def unplanned(layout: Layout, plan: dict[str, Any]) -> list[str]:
 
 
 def article_source(layout: Layout, style: str) -> str:
-    """Return the Typst source of the article (parts of :data:`PLAN`, in order)."""
+    """Return the Typst source of the article (parts of :data:`PLAN`, in order).
+
+    Pages that lose sections are written to the stage first (:func:`cut_pages`).
+    """
     plan = read_plan(layout)
+    cut_pages(layout, plan)
     abstract = next(iter(_pages(layout, list(plan.get("abstract") or []))), None)
     key = plan.get("key_results")
     lines = [f"#import {string('/' + TEMPLATE)}: *",
