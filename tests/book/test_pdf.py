@@ -151,6 +151,47 @@ def test_figure_text_size_at_print_is_the_drawn_size_times_the_fit(tmp_path: Pat
     assert sizes["2"] < pdf.MIN_TEXT_PT
 
 
+def fake_pages(root: Path, pages: dict[str, str]) -> Layout:
+    layout = Layout(root)
+    shutil.copytree(REPO / "book" / "typst", root / "book" / "typst")
+    layout.typst.mkdir(parents=True)
+    for page, body in pages.items():
+        (layout.typst / f"{page.replace('/', '.')}.typ").write_text(body, "utf-8")
+    return layout
+
+
+def test_the_article_follows_the_plan_and_shows_unplanned_pages(tmp_path: Path) -> None:
+    layout = fake_pages(tmp_path, {p: f"#doc-title[{p}]\n" for p in (
+        "book/intro", "book/methods", "book/key_results", "book/sections/01_sample",
+        "book/sections/02_therapists", "book/discussion", "book/references", "book/codebook",
+        "book/cite", "book/extra")})
+    source = pdf.article_source(layout, "journal")
+    order = [source.index(f'{p.replace("/", ".")}.typ"') for p in (
+        "book/intro", "book/methods", "book/sections/01_sample", "book/discussion",
+        "book/extra", "book/references", "book/codebook")]
+    assert order == sorted(order)
+    assert "abstract: [#include \"/_build/typst/book.key_results.typ\"]" in source
+    assert "= Results" in source and "book.cite" not in source  # website only: omitted
+    assert '#appendix("", include "/_build/typst/book.codebook.typ")' in source
+    # with an abstract page, the Key results open the Results
+    (layout.typst / "book.abstract.typ").write_text("#doc-title[Abstract]\nShort.\n")
+    source = pdf.article_source(layout, "manuscript")
+    assert "abstract: [#include \"/_build/typst/book.abstract.typ\"]" in source
+    results = source.index("= Results")
+    assert results < source.index("book.key_results.typ") < source.index("book.sections.01")
+
+
+def test_website_sections_are_cut_from_a_page() -> None:
+    markup = ("#doc-title[Intro]\n#anchor(\"book.intro:intro\")\n\nText.\n\n"
+              "== How to read\n#anchor(\"book.intro:how-to-read\")\n\nGuide.\n\n"
+              "=== Detail\n#anchor(\"book.intro:detail\")\n\nMore.\n\n"
+              "== Next\n#anchor(\"book.intro:next\")\n\nKept.\n")
+    cut = pdf.without_sections(markup, ["book.intro:how-to-read"])
+    assert "Guide." not in cut and "More." not in cut
+    assert "Text." in cut and "== Next" in cut and "Kept." in cut
+    assert pdf.without_sections(markup, ["book.intro:nowhere"]) == markup
+
+
 def test_reveal_download_links_unhides_only_the_pdf_paragraph(tmp_path: Path) -> None:
     page = tmp_path / "book" / "cite.html"
     page.parent.mkdir()
