@@ -235,7 +235,8 @@ class TypstWriter:
                     cells = []
                     for entry in row.children:
                         content = self.blocks(entry.children)
-                        if "text-right" in entry.get("classes", []):
+                        if (isinstance(part, nodes.tbody)
+                                and "text-right" in entry.get("classes", [])):
                             content = content.replace(" ", "\u00a0")  # a number never wraps
                         span = int(entry.get("morecols", 0)) + 1
                         cell = f"[{content}]" if span == 1 else (
