@@ -45,6 +45,54 @@ def test_d_only_with_a_named_sd() -> None:
     np.testing.assert_allclose(with_d["d_ci_lower"], tab["ci_lower"] / sd, rtol=1e-12)
     np.testing.assert_allclose(with_d["d_ci_upper"], tab["ci_upper"] / sd, rtol=1e-12)
     assert (with_d["d_sd"] == sd).all()
+
+
+def test_alpha_sets_interval_width() -> None:
+    res = fit("twolevel")
+    tab = contrasts(res, alpha=0.10)
+    np.testing.assert_allclose(tab["ci_upper"] - tab["estimate"], 1.6448536269514722 * tab["se"])
+    with pytest.raises(ValueError, match="alpha"):
+        contrasts(res, alpha=1.5)
+    with pytest.raises(ValueError, match="alpha"):
+        marginal_means(res, alpha=0.0)
+
+
+def test_marginal_means_equal_cell_means_when_balanced() -> None:
+    df = balanced()
+    levels = {"group_levels": ["b_ctl", "a_trt"], "time_levels": ["pre", "post", "fu"]}
+    res = fit_lmm(df, "y", "arm", "wave", "id", **levels)
+    mm = marginal_means(res).set_index(["group", "time"])
+    assert list(mm.columns) == ["outcome", "estimate", "se", "ci_lower", "ci_upper", "n"]
+    cell = df.groupby(["arm", "wave"])["y"].mean()
+    for (g, t), value in cell.items():
+        assert mm.loc[(g, t), "estimate"] == pytest.approx(value, rel=1e-9)
+        assert mm.loc[(g, t), "n"] == 30
+    assert list(mm.index.get_level_values("group").unique()) == ["b_ctl", "a_trt"]
+
+
+def test_three_groups_give_one_between_row_per_group_and_wave() -> None:
+    df = balanced()
+    df["arm"] = np.repeat(["a", "b", "c"], 60)
+    res = fit_lmm(df, "y", "arm", "wave", "id", time_levels=["pre", "post", "fu"])
+    tab = contrasts(res)
+    between = tab.query("contrast == 'between'")
+    assert between["group"].tolist() == ["b - a", "c - a", "b - a", "c - a"]
+    b = res.params
+    row = between.iloc[1]  # c - a at post
+    assert row["estimate"] == pytest.approx(b["arm[T.c]:wave[T.post]"], rel=1e-12)
+    assert len(tab.query("contrast == 'within'")) == 3 * 2
+
+
+def test_icc_twolevel_is_subject_share() -> None:
+    res = fit("twolevel")
+    vc = res.variance_components.set_index("component")["variance"]
+    assert icc(res) == pytest.approx(vc["subject"] / vc.sum(), rel=1e-12)
+    assert res.variance_components["proportion"].sum() == pytest.approx(1.0)
+
+
+def test_contrast_groups_are_strings() -> None:
+    tab = contrasts(fit("threelevel"))  # integer group levels 0 / 1
+    assert tab["group"].map(type).eq(str).all()
     assert tab["group"].tolist()[:3] == ["0", "1", "1 - 0"]
     assert isinstance(tab, pd.DataFrame)
 
