@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mcbi.paper.planning import PATIENT_TARGETS, THERAPIST_TARGETS, score
+from mcbi.paper.planning.replicates import PATIENT_TARGETS, THERAPIST_TARGETS, score
 from mcbi.stats.lmm import contrasts, fit_lmm
 from mcbi.synth.simulate import simulate
 from mcbi.trial import design
