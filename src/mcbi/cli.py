@@ -279,7 +279,15 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     finally:
         close()
     to_csv(result.table, Path(args.out))
-    print(f"wrote {args.out} ({len(result.table)} rows: designs x targets)")
+    from mcbi.book.provenance import git_commit
+    from mcbi.paper.planning.committed import write_meta
+
+    command = ("python -m mcbi plan --therapists " + " ".join(map(str, args.therapists))
+               + " --patients-per-therapist " + " ".join(map(str, args.patients_per_therapist))
+               + f" --reps {args.reps} --seed {args.seed} --effects {args.effects}"
+               + f" --out {Path(args.out).as_posix()}")
+    meta = write_meta(args.out, command, args.seed, args.reps, git_commit(layout.root))
+    print(f"wrote {args.out} ({len(result.table)} rows: designs x targets) and {meta}")
     return EXIT_OK
 
 
