@@ -40,10 +40,13 @@ DOWNLOADS_DIR = "_downloads"
 """Folder of the html site that holds downloadable files (the PDF)."""
 LICENSE_FILE = "LICENSE"
 README_FILE = "README.md"
+EVIDENCE_FILES = ("benchmarks/results/ladder.csv", "benchmarks/results/ladder.meta.json")
+"""Committed inputs of a results page (the mechanism chapter's simulation table)."""
 SOURCE_PATHS = ("src", "notebooks", "book", CONFIG_FILE, TOC_FILE, "Makefile", "pyproject.toml",
                 REQUIREMENTS_IN, REQUIREMENTS_TXT, README_FILE, LICENSE_FILE, CITATION_FILE,
-                ZENODO_FILE)
-"""What the publish archive holds as the source of the build (folders and files)."""
+                ZENODO_FILE, *EVIDENCE_FILES)
+"""What the publish archive holds as the source of the build (folders and files): all a
+rebuild reads besides the data (``python -m mcbi verify`` rebuilds from it)."""
 SOURCE_SKIP = (SECTIONS_DIR, GENERATED_DIR)
 """Build outputs inside the source folders (the archive holds them elsewhere)."""
 
