@@ -117,8 +117,8 @@ def summary_lines(result: Verification, reports: Mapping[str, Path] | None = Non
         lines += [check_line(check, result.where(check.name)) for check in bad[:SHOWN]]
         if len(bad) > SHOWN:
             lines.append(f"  ... and {len(bad) - SHOWN} more (see the report)")
-    lines.append("provenance (reported; differing bytes are not a failure when the numbers "
-                 "agree):")
+    lines.append("provenance that differs (reported; differing bytes are not a failure when "
+                 "the numbers agree):")
     same = [f.what for f in c.facts if f.same]
     for fact in c.facts:
         if fact.same:
@@ -126,7 +126,7 @@ def summary_lines(result: Verification, reports: Mapping[str, Path] | None = Non
         values = ("" if not (fact.published or fact.rebuilt) else
                   f"published {_hash(fact.published)}, rebuilt {_hash(fact.rebuilt)}")
         detail = "; ".join(fact.detail[:4]) + (" ..." if len(fact.detail) > 4 else "")
-        lines.append(f"  {fact.what} differs: " + "; ".join(x for x in (values, detail) if x))
+        lines.append(f"  {fact.what}: " + "; ".join(x for x in (values, detail) if x))
     if same:
         lines.append(f"  same in both: {_short(', '.join(same), 400)}")
     lines.append("verdict: every reported number matches" if result.ok else
