@@ -13,7 +13,6 @@ import csv
 import hashlib
 import io
 import json
-import shutil
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
