@@ -144,7 +144,8 @@ rebuilding. A summary is printed; JSON and HTML reports go to --report."""
 VERIFY_EPILOG = """\
 exit codes: 0 every reported number matches; 1 a number differs, is missing from one build,
 or the rebuild failed; 2 the archive cannot be used (not an archive, corrupted, no lock file,
-no data) or a usage error."""
+no data), its environment cannot be created (no uv, a pin not installable), or a usage
+error."""
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:

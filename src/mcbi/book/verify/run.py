@@ -27,6 +27,7 @@ from mcbi.book.verify.compare import (
 from mcbi.book.verify.glue import glue_formats
 from mcbi.book.verify.rebuild import LOG_NAME, rebuild
 from mcbi.book.verify.report import Verification, page_titles
+from mcbi.errors import UserError
 
 Progress = Callable[[str], None]
 
@@ -76,6 +77,8 @@ def verify_archive(archive: Path, *, data: Path | None = None,
 
     Raises
     ------
+    UserError
+        ``keep`` exists.
     ArchiveUnusable
         The archive cannot be used (a UserError: exit code 2).
     EnvironmentFailed
@@ -86,7 +89,9 @@ def verify_archive(archive: Path, *, data: Path | None = None,
     say = progress or (lambda line: None)
     if keep is not None:
         keep = Path(keep).resolve()
-        keep.mkdir(parents=True, exist_ok=False)
+        if keep.exists():
+            raise UserError(f"--keep {keep}: the folder exists; name a new one")
+        keep.mkdir(parents=True)
     work = keep or Path(tempfile.mkdtemp(prefix="mcbi-verify-"))
     try:
         unpacked = work / "archive"
