@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mcbi.book.publish import checksum_list
-from mcbi.book.verify.archive import ArchiveUnusable, open_archive
+from mcbi.book.verify.archive import ArchiveUnusable, inconsistent_results, open_archive
 from mcbi.book.verify.rebuild import data_argument
 from mcbi.cli import main
 
@@ -22,6 +22,7 @@ def members(data: bool = True, lock: bool = True) -> dict[str, bytes]:
                 "data": {"path": "data/trial", "sha256": "0" * 64, "files": {}},
                 "sections": {}, "results": {"01_sample.n": 3.0}}
     files = {"manifest.json": json.dumps(manifest).encode(), "html/index.html": b"<html/>",
+             "notebooks/01_sample.results.json": b'{"n": 3.0}',
              "source/pyproject.toml": b"[project]\nname = 'mcbi'\n"}
     if lock:
         files["source/requirements.txt"] = b"numpy==2.4.6\n"
@@ -56,21 +57,21 @@ def test_an_unpacked_folder_opens_and_is_copied(folder: Path, tmp_path: Path) ->
     work = tmp_path / "work"
     work.mkdir()
     opened = open_archive(folder, work)
-    assert opened.files == 6 and opened.data_from_archive
+    assert opened.files == 7 and opened.data_from_archive
     assert opened.top == work / TOP and opened.lock == work / TOP / "source/requirements.txt"
     assert opened.data == work / TOP / "data" / "trial"
     assert opened.manifest["results"] == {"01_sample.n": 3.0}
     # its parent folder opens too (one sub-folder holding SHA256SUMS)
     again = tmp_path / "again"
     again.mkdir()
-    assert open_archive(folder.parent, again).files == 6
+    assert open_archive(folder.parent, again).files == 7
 
 
 def test_a_tar_gz_opens_and_its_outer_checksum_is_checked(folder: Path, tmp_path: Path) -> None:
     archive = write_tar(tmp_path / f"{TOP}.tar.gz", folder)
     work = tmp_path / "work"
     work.mkdir()
-    assert open_archive(archive, work).files == 6
+    assert open_archive(archive, work).files == 7
     digest = hashlib.sha256(b"something else").hexdigest()
     (tmp_path / "SHA256SUMS").write_text(f"{digest}  {archive.name}\n", "utf-8")
     with pytest.raises(ArchiveUnusable, match="corrupted: its SHA-256 differs"):
@@ -142,3 +143,17 @@ def test_cli_exits_2_on_a_corrupted_archive(folder: Path, tmp_path: Path,
     assert code == 2
     err = capsys.readouterr().err
     assert "corrupted: data/trial/values.csv does not match its checksum" in err
+
+
+def test_a_manifest_edited_after_the_build_disagrees_with_the_results_files(
+        tmp_path: Path) -> None:
+    files = members()
+    (tmp_path / "w1").mkdir()
+    assert inconsistent_results(open_archive(write_folder(tmp_path / "a", files),
+                                             tmp_path / "w1")) == []
+    manifest = json.loads(files["manifest.json"])
+    manifest["results"] = {"01_sample.n": 4.0, "01_sample.extra": 1.0, "02_other.x": 1.0}
+    files["manifest.json"] = json.dumps(manifest).encode()
+    (tmp_path / "w2").mkdir()
+    opened = open_archive(write_folder(tmp_path / "b", files), tmp_path / "w2")
+    assert inconsistent_results(opened) == ["01_sample.extra", "01_sample.n"]

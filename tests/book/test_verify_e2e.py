@@ -77,6 +77,7 @@ def test_the_untouched_archive_verifies(verified: Verified) -> None:
     assert counts["compared"] == len(published["results"]) > 100
     assert counts["differing"] == counts["missing"] == 0
     assert "verdict: every reported number matches" in verified.stdout
+    assert "disagrees with the archive's results files" not in verified.stdout
     assert "data: the archive's own data package, the one the published build used" \
         in verified.stdout
     facts = {f["what"]: f for f in verified.report["provenance"]}

@@ -190,6 +190,29 @@ def _data_folder(top: Path, manifest: dict[str, Any], data: Path | None,
     return chosen[0], True
 
 
+def inconsistent_results(opened: OpenedArchive) -> list[str]:
+    """Results whose value in ``manifest.json`` differs from the archive's results files.
+
+    The build writes every section's ``notebooks/<section>.results.json`` and collects them
+    into the manifest, so in an archive as published both agree; a name listed here was
+    changed in one of them after the build (found without rebuilding).
+    """
+    files: dict[str, object] = {}
+    for path in sorted((opened.top / "notebooks").glob("*.results.json")):
+        try:
+            values = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        section = path.name.removesuffix(".results.json")
+        if isinstance(values, dict):
+            files.update({f"{section}.{name}": value for name, value in values.items()})
+    recorded = opened.manifest["results"]
+    sections = {name.split(".", 1)[0] for name in files}
+    names = set(files) | {n for n in recorded if n.split(".", 1)[0] in sections}
+    return sorted(n for n in names if n not in files or n not in recorded
+                  or files[n] != recorded[n])
+
+
 def open_archive(path: Path, work: Path, data: Path | None = None) -> OpenedArchive:
     """Unpack or copy the archive at ``path`` into ``work`` and check it.
 

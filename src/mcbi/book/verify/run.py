@@ -15,7 +15,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mcbi.book.provenance import hash_tree, sha256_file
-from mcbi.book.verify.archive import OpenedArchive, load_manifest, open_archive
+from mcbi.book.verify.archive import (
+    OpenedArchive,
+    inconsistent_results,
+    load_manifest,
+    open_archive,
+)
 from mcbi.book.verify.compare import (
     DEFAULT_TOLERANCE,
     Fact,
@@ -98,8 +103,13 @@ def verify_archive(archive: Path, *, data: Path | None = None,
         unpacked.mkdir()
         opened = open_archive(Path(archive), unpacked, data)
         notes = [f"archive: {opened.files} files match its SHA256SUMS", _data_note(opened)]
-        say(f"[verify] {notes[0]}")
-        say(f"[verify] {notes[1]}")
+        edited = inconsistent_results(opened)
+        if edited:
+            notes.append(f"manifest.json disagrees with the archive's results files on "
+                         f"{len(edited)} results ({', '.join(edited[:3])}"
+                         f"{', ...' if len(edited) > 3 else ''}): edited after the build")
+        for note in notes:
+            say(f"[verify] {note}")
         formats = glue_formats(opened.source / "notebooks", opened.source / "book")
         try:
             rebuilt = rebuild(opened, work, jobs=jobs, extra_packages=extra_packages,
