@@ -42,10 +42,15 @@ DOWNLOADS_DIR = "_downloads"
 """Folder of the html site that holds downloadable files (the PDF)."""
 LICENSE_FILE = "LICENSE"
 README_FILE = "README.md"
+EVIDENCE_FILES = tuple(f"benchmarks/results/{name}{ext}" for name in ("ladder", "type1", "plan")
+                       for ext in (".csv", ".meta.json"))
+"""Committed inputs of results pages (the simulations the book reads instead of running:
+the mechanism ladder's, the type-I error study, the full-size planning run)."""
 SOURCE_PATHS = ("src", "notebooks", "book", CONFIG_FILE, TOC_FILE, "Makefile", "pyproject.toml",
                 REQUIREMENTS_IN, REQUIREMENTS_TXT, README_FILE, LICENSE_FILE, CITATION_FILE,
-                ZENODO_FILE)
-"""What the publish archive holds as the source of the build (folders and files)."""
+                ZENODO_FILE, *EVIDENCE_FILES)
+"""What the publish archive holds as the source of the build (folders and files): all a
+rebuild reads besides the data (``python -m mcbi verify`` rebuilds from it)."""
 SOURCE_SKIP = (SECTIONS_DIR, GENERATED_DIR)
 """Build outputs inside the source folders (the archive holds them elsewhere)."""
 
