@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from mcbi.paper.apa import DASH
+
 from mcbi.paper.precision import digits, is_p_value, printed
 
 
