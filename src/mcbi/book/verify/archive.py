@@ -17,7 +17,6 @@ archive and what is wrong.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tarfile
@@ -26,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mcbi.book.provenance import sha256_file
 from mcbi.book.verify.compare import check_manifest
 from mcbi.errors import UserError
+from mcbi.hashing import sha256_file
 
 SUMS = "SHA256SUMS"
 MANIFEST = "manifest.json"
@@ -164,7 +163,7 @@ def check_sums(top: Path, label: str) -> int:
     present.discard(SUMS)
     problems = [f"{name} is missing" for name in sorted(set(listed) - present)]
     problems += [f"{name} does not match its checksum" for name in sorted(set(listed) & present)
-                 if hashlib.sha256((top / name).read_bytes()).hexdigest() != listed[name]]
+                 if sha256_file(top / name) != listed[name]]
     problems += [f"{name} is not listed in {SUMS}" for name in sorted(present - set(listed))]
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""

@@ -14,7 +14,6 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mcbi.book.provenance import hash_tree, sha256_file
 from mcbi.book.verify.archive import (
     OpenedArchive,
     inconsistent_results,
@@ -33,6 +32,7 @@ from mcbi.book.verify.glue import glue_formats
 from mcbi.book.verify.rebuild import LOG_NAME, rebuild
 from mcbi.book.verify.report import Verification, page_titles
 from mcbi.errors import UserError
+from mcbi.hashing import hash_tree, sha256_file
 
 Progress = Callable[[str], None]
 
