@@ -61,6 +61,7 @@ benchmark: install
 	$(PY) benchmarks/bench_build.py
 	$(PY) benchmarks/bench_msem.py
 	$(PY) benchmarks/bench_pdf.py
+	$(PY) benchmarks/bench_verify.py
 
 clean:
 	rm -rf _build book/sections book/_generated

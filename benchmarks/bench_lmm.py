@@ -6,11 +6,11 @@ Usage (from the repository root)::
 
 Prints medians over ``--reps`` repetitions (after one warm-up run; import time excluded) of
 
-(a) :func:`mcbi.paper.models.analyse_outcomes` on the shipped data ``data/trial`` for each
+(a) :func:`mcbi.paper.outcomes.models.analyse_outcomes` on the shipped data ``data/trial`` for each
     outcome family (therapist families: therapist intercepts; patient families: the
     requested ``"by_time"`` rung), and the total of the ``fit_lmm`` calls inside them;
 (b) one planning replicate's eight mixed models (63 therapists, 2 patients each, seed 1,
-    the arm x wave models of :class:`mcbi.paper.planning.TrialReplicate`): the eight
+    the arm x wave models of :class:`mcbi.paper.planning.replicates.TrialReplicate`): the eight
     ``analyse_outcomes`` calls as the replicate makes them, and the eight ``fit_lmm`` calls
     inside them replayed on their own.
 
@@ -36,8 +36,9 @@ from pathlib import Path
 from _timing import code_version, median_times
 
 import mcbi
-from mcbi.paper import models, planning
-from mcbi.paper.outcomes import PATIENT_FAMILIES, THERAPIST_FAMILIES
+from mcbi.paper.outcomes import models
+from mcbi.paper.outcomes.families import PATIENT_FAMILIES, THERAPIST_FAMILIES
+from mcbi.paper.planning import replicates as planning
 from mcbi.trial import design
 from mcbi.trial.data import load
 
@@ -46,7 +47,7 @@ DESIGN = (63, 2)
 
 
 class _Recorder:
-    """Stands in for ``mcbi.paper.models.fit_lmm``: times and records every call."""
+    """Stands in for ``mcbi.paper.outcomes.models.fit_lmm``: times and records every call."""
 
     def __init__(self, fit):
         self.fit, self.calls, self.seconds, self.cpu = fit, [], 0.0, 0.0

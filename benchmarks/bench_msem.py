@@ -9,9 +9,9 @@ standard errors, saturated and baseline models and fit measures — in Python
 ``mcbi.stats.msem.fit`` (after one warm-up call; import time excluded) and, when ``Rscript`` with
 lavaan is available, ``lavaan::sem(..., cluster=, fixed.x = FALSE, missing=)`` inside
 ``system.time`` (after one warm-up call). The book's mechanism model on the shipped data
-(:func:`mcbi.paper.mechanism.change_data` of ``data/trial``) is timed too: one ``fit`` with
+(:func:`mcbi.paper.mechanism.model.change_data` of ``data/trial``) is timed too: one ``fit`` with
 the ladder's options (``starts="multi"``, ``saturated=False``, ``max_iter=MAX_ITER``) and
-the whole :func:`mcbi.paper.ladder.fit_ladder` (no lavaan counterpart). Medians over
+the whole :func:`mcbi.paper.mechanism.ladder.fit_ladder` (no lavaan counterpart). Medians over
 ``--reps`` repetitions, wall-clock and CPU (process) time, are reported in
 benchmarks/results/<out>.txt and <out>.json (``--out``, default ``msem``), with the
 machine's load average at the start and the end (wall-clock times on a loaded machine are
@@ -34,8 +34,8 @@ from pathlib import Path
 import pandas as pd
 from _timing import median_times
 
-from mcbi.paper.ladder import MAX_ITER, fit_ladder
-from mcbi.paper.mechanism import CLUSTER, MODEL, change_data
+from mcbi.paper.mechanism.ladder import MAX_ITER, fit_ladder
+from mcbi.paper.mechanism.model import CLUSTER, MODEL, change_data
 from mcbi.stats.msem import fit
 from mcbi.trial.data import load
 

@@ -6,12 +6,13 @@ Usage (from the repository root)::
 
 Prints
 
-* the median time of the trial-sized mechanism fit (:func:`mcbi.paper.ladder.fit_ladder`
+* the median time of the trial-sized mechanism fit (:func:`mcbi.paper.mechanism.ladder.fit_ladder`
   on the change data of a simulated 63-therapist trial, after one warm-up fit), and of one
-  whole replicate (:class:`mcbi.paper.planning.TrialReplicate`: simulation, scoring, eight
-  mixed models, the ladder);
-* replicates per second of :func:`mcbi.paper.planning.plan` on a LocalCluster with 1 worker
-  (a thread of this process, see :func:`mcbi.paper.power.dask_client`) and with 2 worker
+  whole replicate (:class:`~mcbi.paper.planning.replicates.TrialReplicate`: simulation,
+  scoring, eight mixed models, the ladder);
+* replicates per second of :func:`~mcbi.paper.planning.replicates.plan` on a LocalCluster
+  with 1 worker (a thread of this process, see :func:`mcbi.stats.montecarlo.dask_client`)
+  and with 2 worker
   processes (one thread and one BLAS thread each, no cache, one replicate per task; the
   clusters are started before the clock runs and warmed up by one replicate per worker) and
   their ratio.
@@ -30,9 +31,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mcbi.paper import planning, power
-from mcbi.paper.ladder import fit_ladder
-from mcbi.paper.mechanism import change_data
+from mcbi.paper.mechanism.ladder import fit_ladder
+from mcbi.paper.mechanism.model import change_data
+from mcbi.paper.planning import replicates as planning
+from mcbi.stats import montecarlo as power
 from mcbi.synth.simulate import simulate
 
 RESULTS = Path(__file__).resolve().parent / "results" / "planning.txt"

@@ -7,10 +7,11 @@ Usage (from the repository root)::
 
 ``--summary`` writes the per-kind table (:func:`summarize`) as CSV and, beside it,
 ``<name>.meta.json`` with the command, seeds, counts, date and code commit; the book's
-appendix reads both (:mod:`mcbi.paper.ladder_evidence`).
+appendix reads both (:mod:`mcbi.paper.mechanism.evidence`).
 
 Data sets scored (each through :func:`mcbi.trial.data.load` on a written package, then
-:func:`mcbi.paper.mechanism.change_data`, then :func:`mcbi.paper.ladder.fit_ladder`):
+:func:`~mcbi.paper.mechanism.model.change_data`, then
+:func:`~mcbi.paper.mechanism.ladder.fit_ladder`):
 
 - ``synthetic``: fresh synthetic trials, ``simulate(seed)`` for seeds 5000, 5001, ...;
 - perturbed copies of the shipped package ``data/trial`` (``--reps`` each): ``noise5``
@@ -19,7 +20,7 @@ Data sets scored (each through :func:`mcbi.trial.data.load` on a written package
   of item cells blanked), ``one_per_therapist`` (one randomly chosen patient per therapist).
 
 Truth. The generator's paths are defined on latent change scores
-(:func:`mcbi.paper.mechanism.true_paths`). The model is fitted to observed scale-score
+(:func:`mcbi.paper.mechanism.model.true_paths`). The model is fitted to observed scale-score
 changes, whose units (response scale × mean loading) and measurement error (which
 attenuates the between-only ΔPMS) differ, so the latent values are not what the estimator
 estimates. The reference for bias and coverage is therefore the *pseudo-true value*: the
@@ -54,8 +55,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from mcbi.paper import mechanism  # noqa: E402
-from mcbi.paper.ladder import RUNGS, fit_ladder, mechanism_values  # noqa: E402
+from mcbi.paper.mechanism import model as mechanism  # noqa: E402
+from mcbi.paper.mechanism.ladder import RUNGS, fit_ladder, mechanism_values  # noqa: E402
 from mcbi.stats.msem import fit  # noqa: E402
 from mcbi.synth.simulate import write_package  # noqa: E402
 from mcbi.trial import design  # noqa: E402

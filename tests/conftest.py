@@ -66,7 +66,7 @@ def alpha_notebook(path: Path, extra: str = "") -> Path:
     return make_notebook(path, [
         ("markdown", "# Alpha\n\nThe mean is {glue:text}`mean:.2f`.", []),
         ("code", PARAMS + "bins = 3\n", ["parameters"]),
-        ("code", "import csv, pathlib\nfrom mcbi.paper.results import Results\n"
+        ("code", "import csv, pathlib\nfrom mcbi.paper.render.results import Results\n"
                  "rows = list(csv.DictReader(open(pathlib.Path(data_dir) / 'values.csv')))\n"
                  "values = [float(r['x']) for r in rows]" + extra, []),
         ("code", "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
@@ -86,7 +86,7 @@ def beta_notebook(path: Path, body: str = "total = scale * sum(values)") -> Path
     return make_notebook(path, [
         ("markdown", "# Beta\n\nThe scaled total is {glue:text}`total:.1f`.", []),
         ("code", PARAMS + "scale = 2\nlabel = 'toy'\n", ["parameters"]),
-        ("code", "import csv, pathlib\nfrom mcbi.paper.results import Results\n"
+        ("code", "import csv, pathlib\nfrom mcbi.paper.render.results import Results\n"
                  "values = [float(r['x']) for r in "
                  "csv.DictReader(open(pathlib.Path(data_dir) / 'values.csv'))]", []),
         ("code", body, []),
@@ -110,9 +110,11 @@ def make_toy_project(root: Path) -> Path:
     shutil.copytree(REPO / "book" / "_static", book / "_static")
     shutil.copytree(REPO / "book" / "typst", book / "typst")  # the PDF's template
     data = root / "data" / "trial"
-    data.mkdir(parents=True)
+    # the shipped package (valid, so the command line's door lets it in) plus the toy values
+    shutil.copytree(REPO / "data" / "trial", data)
+    descriptor = json.loads((data / "datapackage.json").read_text("utf-8"))
+    (data / "datapackage.json").write_text(json.dumps({**descriptor, "name": "toy"}), "utf-8")
     (data / "values.csv").write_text("x\n1\n2\n3\n4.5\n", "utf-8")
-    (data / "datapackage.json").write_text('{"name": "toy"}\n', "utf-8")
     # a stand-in for the package code, so that its hash is stable and can be changed
     (root / "src" / "mcbi").mkdir(parents=True)
     (root / "src" / "mcbi" / "__init__.py").write_text('"""toy"""\n', "utf-8")
@@ -137,7 +139,7 @@ class BuiltToy:
 def build_in_process(root: Path, lines: list[str] | None = None, **kwargs) -> tuple:
     """Run ``pipeline.build`` on ``root`` (default data folder, no page generator).
 
-    The toy data package is not the trial's, so ``mcbi.paper.pages`` cannot describe it.
+    The toy data package is not the trial's, so ``mcbi.paper.appendix.pages`` cannot describe it.
     Progress lines are appended to ``lines`` (kept when the build raises). Returns
     ``(BuildReport, progress text)``.
     """

@@ -11,13 +11,14 @@ from _datafixtures import snapshot
 from mcbi.cli import main, make_parser
 from mcbi.errors import BuildFailed, DataError, ParameterError, SectionError
 from mcbi.synth.simulate import DEFAULT_SEED
-from mcbi.trial.data import DEFAULT_DATA
+from mcbi.trial.content import content_hash
+from mcbi.trial.design import DEFAULT_DATA
 
 
 def test_validate_missing_folder_exit_code(tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["validate", str(tmp_path / "nope")]) == 1
-    assert "rule 'folder exists' broken" in capsys.readouterr().out
+    assert main(["validate", str(tmp_path / "nope")]) == 2
+    assert "rule 'folder exists' broken" in capsys.readouterr().err
 
 
 def test_simulate_with_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -65,7 +66,7 @@ def test_errors_map_to_exit_codes(error: Exception, code: int, monkeypatch: pyte
     assert out == "" and err == f"error: {error}\n"
 
 
-def test_build_passes_the_default_data_folder_and_prints_progress(
+def test_build_checks_the_default_data_at_the_door_and_prints_progress(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seen = {}
@@ -76,12 +77,17 @@ def test_build_passes_the_default_data_folder_and_prints_progress(
 
     monkeypatch.setattr("mcbi.book.pipeline.build", fake_build)
     assert main(["build", "--force"]) == 0
-    assert seen["data"] == DEFAULT_DATA and seen["force"] is True
+    checked = seen["checked"]
+    assert seen["data"] == checked.path == (Path.cwd() / DEFAULT_DATA).resolve()
+    assert checked.typed == DEFAULT_DATA and checked.synthetic is True
+    assert checked.sha256 == content_hash(DEFAULT_DATA) and seen["force"] is True
     assert capsys.readouterr().out == "[book] up to date\n"
-    assert main(["build", "--data", "other"]) == 0
-    assert seen["data"] == "other"
     assert seen["jobs"] == (os.cpu_count() or 1)
     assert main(["build", "--jobs", "1"]) == 0 and seen["jobs"] == 1
+    seen.clear()
+    assert main(["build", "--data", "other"]) == 2
+    assert not seen  # refused at the door: the build never started
+    assert "data package folder not found: other" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("bad", ["0", "two"])
@@ -162,7 +168,8 @@ def _plan_argv(out: Path, *extra: str) -> list[str]:
 
 def test_plan_same_csv_local_and_external_cluster(tmp_path: Path, monkeypatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    from mcbi.paper import planning, power
+    from mcbi.paper.planning import replicates as planning
+    from mcbi.stats import montecarlo as power
 
     # the engine and the CLI as they are; the trial's replicate swapped for the fast
     # closed-form one so that the check of the machinery stays quick
@@ -227,7 +234,8 @@ def test_plan_effects_build_reach_the_replicates(tmp_path: Path, monkeypatch) ->
     import pandas as pd
 
     from _plan_helpers import results, write
-    from mcbi.paper import planning, power
+    from mcbi.paper.planning import replicates as planning
+    from mcbi.stats import montecarlo as power
 
     seen = []
 
@@ -267,3 +275,24 @@ def test_plan_effects_build_end_to_end(tmp_path: Path,
     assert len(table) == 2 * 12 and set(table["effects"]) == {"build"}
     assert (table.loc[table["target"] == "pms", "effect_latent"] == 1.2).all()
     assert table["reps"].eq(2).all()
+
+
+def test_import_refusal_exits_2_with_the_problems(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    example = Path(__file__).resolve().parents[1] / "docs" / "mapa-ejemplo.yaml"
+    code = main(["import", str(tmp_path / "terapeutas.sav"), str(tmp_path / "pacientes.sav"),
+                 "--mapping", str(example), "--out", str(tmp_path / "pkg")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("error: import refused (2 problem(s)):")
+    assert "- terapeutas.sav: rule 'file exists' broken: there is no file" in err
+    assert "Traceback" not in err and not (tmp_path / "pkg").exists()
+
+
+def test_import_with_mapping_needs_out(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import", "a.sav", "--mapping", "m.yaml"]) == 2
+    assert "--out DIR is required" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:  # --mapping or --draft-mapping, not both
+        main(["import", "a.sav", "--mapping", "m.yaml", "--draft-mapping", "d.yaml"])
+    assert info.value.code == 2

@@ -1,4 +1,5 @@
-"""Command-line interface: ``python -m mcbi {simulate,validate,build,run,pdf,publish,plan}``.
+"""Command-line interface: ``python -m mcbi {simulate,validate,import,build,run,pdf,publish,
+verify,plan}``.
 
 Each sub-command is a thin wrapper; the work lives in the package modules, which return
 results or raise. This module is the only one that prints and chooses exit codes: an error
@@ -10,12 +11,13 @@ printed as one message without a traceback and exits with 2, a failed build
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
 
-from mcbi.errors import BuildFailed, UserError
-from mcbi.trial.data import DEFAULT_DATA
+from mcbi.errors import BuildFailed, DataError, UserError
+from mcbi.trial.design import DEFAULT_DATA
 
 EXIT_OK, EXIT_FAILED, EXIT_USER = 0, 1, 2
 
@@ -72,8 +74,75 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from mcbi.trial.validate import validate_package
 
     report = validate_package(Path(args.path))
+    if not report.valid:
+        raise DataError(report.message())
     print(report.message())
-    return EXIT_OK if report.valid else EXIT_FAILED
+    return EXIT_OK
+
+
+def _validate(path: Path) -> None:
+    """The door's validator: the trial's validation, one DataError naming ``path``."""
+    from mcbi.trial.validate import validate_package
+
+    report = validate_package(path)
+    if not report.valid:
+        raise DataError(report.message())
+
+
+def _is_synthetic(path: Path) -> bool:
+    from mcbi.synth.record import is_synthetic
+
+    return is_synthetic(path)
+
+
+def _check_data(typed: str | Path):
+    """Validate, hash and judge a data package at the door (:func:`mcbi.book.door.check_data`)."""
+    from mcbi.book.door import check_data
+    from mcbi.book.layout import Layout
+
+    return check_data(Layout(Path.cwd()), typed, _validate, _is_synthetic)
+
+
+def _check_parameters(section: str, values: dict) -> None:
+    from mcbi.paper.parameters import check_all
+
+    check_all(section, values)
+
+
+IMPORT_DESCRIPTION = """\
+Import a data holder's files (SPSS .sav, Excel .xlsx, CSV) into the trial's data package:
+--draft-mapping MAP.yaml writes a draft mapping from the files' variable names and labels
+(every field it could not match is marked TODO); --mapping MAP.yaml --out DIR reads the
+files as the mapping says, writes the four CSV files and datapackage.json aside, validates
+them and only then moves them into DIR. A refusal lists every problem with its file,
+column, rows and rule, and writes nothing. The mapping format: docs/mapping.md."""
+
+IMPORT_EPILOG = """\
+example:
+  python -m mcbi import terapeutas.sav pacientes.sav --draft-mapping mapa.yaml
+  (edit mapa.yaml: fill in every TODO)
+  python -m mcbi import terapeutas.sav pacientes.sav --mapping mapa.yaml --out data/real
+  python -m mcbi build --data data/real"""
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    if args.draft_mapping:
+        from mcbi.trial.importing.draft import write_draft
+
+        path, todo = write_draft(args.sources, args.draft_mapping)
+        print(f"wrote the draft mapping {path}: " + (
+            f"fill in its {todo} TODO mark(s), then" if todo else "check it, then")
+            + f" run: python -m mcbi import {' '.join(args.sources)} --mapping {path} "
+            "--out DIR")
+        return EXIT_OK
+    if not args.out:
+        raise UserError("--out DIR is required with --mapping: the folder of the package")
+    from mcbi.trial.importing.run import import_package
+
+    summary = import_package(args.sources, args.mapping, args.out)
+    print(f"wrote the data package {summary.path} ({summary.describe()}); it is valid. "
+          f"Build the book on it with: python -m mcbi build --data {summary.path}")
+    return EXIT_OK
 
 
 def _parse_params(pairs: list[list[str]] | None) -> dict[str, str]:
@@ -97,18 +166,20 @@ def _progress(line: str) -> None:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from mcbi.book.pipeline import build
-    from mcbi.paper.pages import generate_pages
-    from mcbi.synth.record import is_synthetic
+    from mcbi.paper.appendix import generate_pages
 
-    build(args.data or DEFAULT_DATA, force=args.force, page_generators=(generate_pages,),
-          progress=_progress, is_synthetic=is_synthetic, jobs=args.jobs)
+    checked = _check_data(args.data or DEFAULT_DATA)  # before any kernel starts
+    build(checked.path, force=args.force, page_generators=(generate_pages,),
+          progress=_progress, checked=checked, jobs=args.jobs)
     return EXIT_OK
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from mcbi.book.pipeline import run_section
+    from mcbi.paper.parameters import SET_BY_COMMAND
 
-    run_section(args.section, _parse_params(args.p), output=args.output, progress=_progress)
+    run_section(args.section, _parse_params(args.p), output=args.output, progress=_progress,
+                check=_check_parameters, data_check=_check_data, protected=SET_BY_COMMAND)
     return EXIT_OK
 
 
@@ -127,6 +198,54 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     path = publish(out_dir=Path(args.out))
     print(f"wrote {path}")
     return EXIT_OK
+
+
+VERIFY_DESCRIPTION = """\
+Check a published build number by number. ARCHIVE is what `mcbi publish` writes (a .tar.gz
+or its unpacked folder): it is unpacked into a temporary folder and checked against its
+SHA256SUMS, its environment is created from its own lock file (source/requirements.txt)
+with uv, and its book is rebuilt from its source and data (--data PATH for an archive that
+does not carry its data). Every result of the rebuilt manifest is then compared with the
+published one: equal when both print the same as the book prints them (its decimals, APA p
+values), or within --rtol/--atol, or, for a Monte Carlo quantity with a recorded MCSE and
+the same seed, within --mc-z MCSEs. Data hash, commit, packages and the hashes of the
+executed notebooks and the PDF are reported; differing bytes are no failure when the
+numbers agree. --manifests PUBLISHED REBUILT compares two manifest files without
+rebuilding. A summary is printed; JSON and HTML reports go to --report."""
+
+VERIFY_EPILOG = """\
+exit codes: 0 every reported number matches; 1 a number differs, is missing from one build,
+or the rebuild failed; 2 the archive cannot be used (not an archive, corrupted, no lock file,
+no data), its environment cannot be created (no uv, a pin not installable), or a usage
+error."""
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from mcbi.book.verify.compare import Tolerance
+    from mcbi.book.verify.report import summary_lines, write_reports
+    from mcbi.book.verify.run import verify_archive, verify_manifests
+    from mcbi.paper.precision import printed
+
+    if (args.archive is None) == (args.manifests is None):
+        raise UserError("give either ARCHIVE or --manifests PUBLISHED REBUILT")
+    try:
+        tolerance = Tolerance(args.rtol, args.atol, args.mc_z)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    report_dir = Path(args.report)
+    if args.manifests is not None:
+        result = verify_manifests(Path(args.manifests[0]), Path(args.manifests[1]),
+                                  tolerance=tolerance, printer=printed,
+                                  source=None if args.source is None else Path(args.source))
+    else:
+        result = verify_archive(
+            Path(args.archive), data=None if args.data is None else Path(args.data),
+            tolerance=tolerance, printer=printed, jobs=args.jobs,
+            extra_packages=args.with_ or (), log_dir=report_dir,
+            keep=None if args.keep is None else Path(args.keep), progress=_progress)
+    paths = write_reports(result, report_dir)
+    print("\n".join(summary_lines(result, paths)))
+    return EXIT_OK if result.ok else EXIT_FAILED
 
 
 PLAN_DESCRIPTION = """\
@@ -180,30 +299,45 @@ def _progress_bar(total_hint: str = "replicates"):
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from mcbi.paper.planning import DEFAULT_CACHE, check_grid, plan
-    from mcbi.paper.power import dask_client, to_csv
+    from mcbi.book.layout import Layout
+    from mcbi.paper.planning.replicates import check_grid, plan
+    from mcbi.stats.montecarlo import dask_client, to_csv
+
+    layout = Layout(Path.cwd())
 
     check_grid(args.therapists, args.patients_per_therapist, args.reps, args.effects)
     if args.workers < 1 or args.chunk_size < 1:
         raise UserError("--workers and --chunk-size must be at least 1")
-    manifest = None if args.manifest is None else Path(args.manifest)
+    manifest = layout.manifest if args.manifest is None else Path(args.manifest)
     if args.effects == "build":  # read (and refused) before a cluster is started
-        from mcbi.paper.planning import simulated_effects
+        from mcbi.paper.planning.replicates import simulated_effects
 
         effects = simulated_effects("build", manifest)
         print("effects from the build (latent SD units; standardized paths): " + ", ".join(
             f"{name} {value:.3f}" for name, value in effects.items()), flush=True)
-    cache = None if args.no_cache else DEFAULT_CACHE
+    cache = None if args.no_cache else layout.plan_cache
     update, close = _progress_bar()
     try:
-        with dask_client(args.scheduler, args.workers) as client:
+        with contextlib.ExitStack() as stack:
+            try:
+                client = stack.enter_context(dask_client(args.scheduler, args.workers))
+            except ValueError as exc:  # the general engine's word for an unreachable cluster
+                raise UserError(str(exc)) from None
             result = plan(args.therapists, args.patients_per_therapist, args.reps, args.seed,
                           client, effects=args.effects, chunk_size=args.chunk_size,
                           cache_dir=cache, progress=update, manifest=manifest)
     finally:
         close()
     to_csv(result.table, Path(args.out))
-    print(f"wrote {args.out} ({len(result.table)} rows: designs x targets)")
+    from mcbi.book.provenance import git_commit
+    from mcbi.paper.planning.committed import write_meta
+
+    command = ("python -m mcbi plan --therapists " + " ".join(map(str, args.therapists))
+               + " --patients-per-therapist " + " ".join(map(str, args.patients_per_therapist))
+               + f" --reps {args.reps} --seed {args.seed} --effects {args.effects}"
+               + f" --out {Path(args.out).as_posix()}")
+    meta = write_meta(args.out, command, args.seed, args.reps, git_commit(layout.root))
+    print(f"wrote {args.out} ({len(result.table)} rows: designs x targets) and {meta}")
     return EXIT_OK
 
 
@@ -226,10 +360,22 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("path", help="folder holding datapackage.json")
     p.set_defaults(func=_cmd_validate)
 
+    p = sub.add_parser("import", help="import SPSS, Excel or CSV files into a data package",
+                       description=IMPORT_DESCRIPTION, epilog=IMPORT_EPILOG,
+                       formatter_class=raw)
+    p.add_argument("sources", nargs="+", metavar="SOURCE",
+                   help="the data files (.sav, .xlsx, .csv)")
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--mapping", metavar="MAP.yaml", help="the mapping to import with")
+    how.add_argument("--draft-mapping", metavar="MAP.yaml",
+                     help="write a draft mapping for these files (not over an existing file)")
+    p.add_argument("--out", metavar="DIR", help="the package folder to write (with --mapping)")
+    p.set_defaults(func=_cmd_import)
+
     p = sub.add_parser("build", help="execute the notebooks that changed and build the book")
     p.add_argument("--force", action="store_true", help="re-execute every section")
     p.add_argument("--data", default=None,
-                   help=f"data package folder (default: {DEFAULT_DATA.as_posix()})")
+                   help=f"data package folder (default: {DEFAULT_DATA})")
     p.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
                    help="sections executed at the same time, each in its own process "
                         "(default: the number of CPUs, here %(default)s)")
@@ -255,6 +401,39 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("publish", help="pack the built book into a versioned archive")
     p.add_argument("--out", default="dist", help="output folder (default: dist)")
     p.set_defaults(func=_cmd_publish)
+
+    p = sub.add_parser("verify", help="rebuild a published archive and compare its numbers",
+                       description=VERIFY_DESCRIPTION, epilog=VERIFY_EPILOG,
+                       formatter_class=raw)
+    p.add_argument("archive", nargs="?", default=None,
+                   help="the archive (.tar.gz) or its unpacked folder")
+    p.add_argument("--manifests", nargs=2, metavar=("PUBLISHED", "REBUILT"), default=None,
+                   help="compare two manifest.json files instead (no rebuild)")
+    p.add_argument("--data", default=None, metavar="PATH",
+                   help="data package to rebuild with (default: the archive's own)")
+    p.add_argument("--rtol", type=float, default=1e-6,
+                   help="relative tolerance for numbers that print differently "
+                        "(default %(default)g)")
+    p.add_argument("--atol", type=float, default=1e-9,
+                   help="absolute tolerance (default %(default)g)")
+    p.add_argument("--mc-z", type=float, default=2.0,
+                   help="Monte Carlo quantities may differ by this many MCSEs when the seed "
+                        "is the same (default %(default)g)")
+    p.add_argument("--report", default="verify-report", metavar="DIR",
+                   help="folder for verify-report.json, verify-report.html and the "
+                        "rebuild's log (default: %(default)s)")
+    p.add_argument("--source", default=None, metavar="DIR",
+                   help="with --manifests: project folder whose notebooks give the prose's "
+                        "number formats")
+    p.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
+                   help="sections the rebuild executes at the same time (default: the "
+                        "number of CPUs, here %(default)s)")
+    p.add_argument("--with", dest="with_", action="append", metavar="REQUIREMENT",
+                   help="install this requirement over the archive's lock, e.g. "
+                        "numpy==2.3.5 (repeatable): verify in a second environment")
+    p.add_argument("--keep", default=None, metavar="DIR",
+                   help="work in this new folder and keep it (default: a temporary folder)")
+    p.set_defaults(func=_cmd_verify)
 
     p = sub.add_parser("plan", help="Monte Carlo power of the trial's contrasts and mechanism",
                        description=PLAN_DESCRIPTION, epilog=PLAN_EPILOG, formatter_class=raw)

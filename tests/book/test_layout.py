@@ -74,9 +74,9 @@ def test_book_modules_spell_no_build_path() -> None:
 
 
 def test_one_default_data_folder_in_src() -> None:
-    """``data/trial`` is defined once, in mcbi.trial.data (the CLI passes it to build)."""
+    """``data/trial`` is defined once, in mcbi.trial.design (the CLI passes it to build)."""
     hits = [path.relative_to(REPO).as_posix()
             for path in sorted((REPO / "src" / "mcbi").rglob("*.py"))
             if re.search(r"""Path\(["']data/trial["']\)|=\s*["']data/trial["']""",
                          path.read_text("utf-8"))]
-    assert hits == ["src/mcbi/trial/data.py"]
+    assert hits == ["src/mcbi/trial/design.py"]

@@ -192,7 +192,7 @@ def test_cli_maps_a_failed_build_to_exit_1(
     capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(toy_project)
-    monkeypatch.setattr("mcbi.paper.pages.generate_pages", lambda data: {})
+    monkeypatch.setattr("mcbi.paper.appendix.pages.generate_pages", lambda data, root: {})
     fakes.fail_section = "01_alpha"
     assert main(["build", "--jobs", "1"]) == 1
     out, err = capsys.readouterr()
@@ -282,21 +282,35 @@ def test_state_records_the_four_input_hashes(toy_project: Path, fakes: Fakes) ->
     _build(toy_project)
     state = load_state(toy_project / "_build" / "state.json")
     record = state["sections"]["02_beta"]
-    assert set(record["inputs"]) == {"notebook", "parameters", "data", "code"}
+    assert set(record["inputs"]) == {"notebook", "parameters", "data", "data_files", "code"}
     assert record["parameters"]["scale"] == 2
     assert state["book"]
 
 
-def test_page_generators_receive_the_data_folder(toy_project: Path, fakes: Fakes) -> None:
-    seen: list[Path] = []
+def test_page_generators_receive_the_data_folder_and_run_only_when_inputs_change(
+    toy_project: Path, fakes: Fakes
+) -> None:
+    seen: list[tuple[Path, Path]] = []
+    extra = toy_project / "evidence.csv"
+    extra.write_text("a\n1\n", "utf-8")
 
-    def generate(data: Path) -> dict[str, str]:
-        seen.append(data)
+    def generate(data: Path, root: Path) -> dict[str, str]:
+        seen.append((data, root))
         return {"lead.md": "# Lead\n"}
 
+    generate.inputs = lambda root: [root / "evidence.csv"]  # type: ignore[attr-defined]
     _build(toy_project, page_generators=(generate,))
-    assert seen == [toy_project / "data" / "trial"]
-    assert (toy_project / "book" / "_generated" / "lead.md").read_text("utf-8") == "# Lead\n"
+    assert seen == [(toy_project / "data" / "trial", toy_project)]
+    lead = toy_project / "book" / "_generated" / "lead.md"
+    assert lead.read_text("utf-8") == "# Lead\n"
+    _build(toy_project, page_generators=(generate,))
+    assert len(seen) == 1  # nothing it reads changed: not run again
+    extra.write_text("a\n2\n", "utf-8")
+    _build(toy_project, page_generators=(generate,))
+    assert len(seen) == 2  # a file it names changed
+    lead.write_text("edited\n", "utf-8")
+    _build(toy_project, page_generators=(generate,))
+    assert len(seen) == 3 and lead.read_text("utf-8") == "# Lead\n"  # a page was changed
 
 
 def test_generated_pages_list_parameters_environment_and_citation(

@@ -12,7 +12,8 @@ import pytest
 
 import mcbi
 from mcbi.book.manifest import build_manifest, collect_results, write_manifest
-from mcbi.book.provenance import BuildInfo, git_commit, hash_tree, list_files, sha256_file
+from mcbi.book.provenance import BuildInfo, git_commit
+from mcbi.hashing import hash_tree, list_files, sha256_file
 
 
 def _write(path: Path, text: str) -> Path:

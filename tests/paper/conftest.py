@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from _datafixtures import DATA
-from mcbi.paper import models
+from mcbi.paper.outcomes import models
 from mcbi.trial import design
 from mcbi.trial.data import TrialData, load
 

@@ -1,7 +1,7 @@
 """The section notebooks stay thin: they call mcbi.paper, display and glue.
 
 Each notebook has at most 60 code lines (not counting blanks and comments), takes its
-outcome lists from :mod:`mcbi.paper.outcomes`, and every figure and table of the book is
+outcome lists from :mod:`mcbi.paper.outcomes.families`, and every figure and table of the book is
 made by exactly one notebook.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mcbi.paper import outcomes
+from mcbi.paper.outcomes import families as outcomes
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 MAX_CODE_LINES = 60

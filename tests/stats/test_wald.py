@@ -9,12 +9,13 @@ import pytest
 from scipy import stats
 
 from mcbi.stats import wald as wald_module
-from mcbi.stats.wald import WALD_COLUMNS, check_alpha, wald
+from mcbi.stats.wald import check_alpha, wald
 
 
 def test_wald_by_hand() -> None:
     tab = wald([2.0, -1.0, 0.0], [1.0, 0.5, 0.3])
-    assert tuple(tab.columns) == WALD_COLUMNS
+    assert tuple(tab.columns) == ("estimate", "se", "statistic", "pvalue", "ci_lower",
+                                  "ci_upper")
     np.testing.assert_allclose(tab["statistic"], [2.0, -2.0, 0.0])
     np.testing.assert_allclose(tab["pvalue"], [0.04550026389635842] * 2 + [1.0])
     z = 1.959963984540054
@@ -57,3 +58,19 @@ def test_docstring_examples_run() -> None:
     outcome = doctest.testmod(wald_module)
     assert outcome.attempted > 0
     assert outcome.failed == 0
+
+
+def test_wald_t_by_hand() -> None:
+    from mcbi.stats.wald import wald_t
+
+    tab = wald_t([2.0, -1.0, 1.0], [1.0, 0.5, 0.5], [5.0, 12.0, np.inf])
+    assert tuple(tab.columns) == ("estimate", "se", "statistic", "pvalue", "ci_lower", "ci_upper")
+    np.testing.assert_allclose(tab["pvalue"], [2 * stats.t.sf(2.0, 5), 2 * stats.t.sf(2.0, 12),
+                                               2 * stats.norm.sf(2.0)])
+    q = stats.t.ppf(0.975, 5)
+    assert tab.loc[0, "ci_lower"] == pytest.approx(2.0 - q)
+    assert tab.loc[2, "ci_upper"] == pytest.approx(1.0 + 0.5 * stats.norm.ppf(0.975))
+    bad = wald_t([1.0], [1.0], [0.0])  # no positive df: no p-value, no interval
+    assert np.isnan(bad.loc[0, "pvalue"]) and np.isnan(bad.loc[0, "ci_lower"])
+    with pytest.raises(ValueError, match="df must be numeric"):
+        wald_t([1.0, 2.0], [1.0, 1.0], [1.0, 2.0, 3.0])

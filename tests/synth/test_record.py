@@ -10,7 +10,7 @@ import pytest
 import mcbi.synth.record as record
 from _datafixtures import DATA, copy_package, edit_descriptor, set_cell
 from mcbi.synth.simulate import DEFAULT_SEED, package_files, write_package
-from mcbi.trial.data import content_hash, hash_files
+from mcbi.trial.content import content_hash, hash_files
 
 T, PR, DESC = "therapists.csv", "patient_responses.csv", "datapackage.json"
 

@@ -271,7 +271,7 @@ def test_written_record_carries_the_content_hash(tmp_path: Path) -> None:
     import json
 
     from mcbi.synth.simulate import package_files, write_package
-    from mcbi.trial.data import content_hash, hash_files
+    from mcbi.trial.content import content_hash, hash_files
 
     out = write_package(tmp_path / "pkg", seed=4)
     generator = json.loads((out / "datapackage.json").read_text("utf-8"))["generator"]

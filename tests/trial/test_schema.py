@@ -11,9 +11,9 @@ from _datafixtures import DATA
 from mcbi import __version__
 from mcbi.synth.simulate import DEFAULT_SEED
 from mcbi.trial import design
-from mcbi.trial.data import content_hash
+from mcbi.trial.content import PACKAGE_FILES, content_hash
 from mcbi.trial.instruments import PATIENT_INSTRUMENTS, THERAPIST_INSTRUMENTS, Instrument
-from mcbi.trial.schema import ID_PATTERN, PACKAGE_FILES, package_descriptor
+from mcbi.trial.schema import ID_PATTERN, package_descriptor
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,8 @@ STAGE_DIR = f"{BUILD_DIR}/stage"
 FAILED_DIR = f"{BUILD_DIR}/failed"
 RUNS_DIR = f"{BUILD_DIR}/runs"
 LOGS_DIR = f"{BUILD_DIR}/logs"
+PLAN_CACHE_DIR = f"{BUILD_DIR}/plan-cache"
+DOOR_FILE = f"{BUILD_DIR}/data-checks.json"
 BOOK_DIR = "book"
 SECTIONS_DIR = f"{BOOK_DIR}/sections"
 GENERATED_DIR = f"{BOOK_DIR}/_generated"
@@ -43,10 +45,15 @@ DOWNLOADS_DIR = "_downloads"
 """Folder of the html site that holds downloadable files (the PDF)."""
 LICENSE_FILE = "LICENSE"
 README_FILE = "README.md"
+EVIDENCE_FILES = tuple(f"benchmarks/results/{name}{ext}" for name in ("ladder", "type1", "plan")
+                       for ext in (".csv", ".meta.json"))
+"""Committed inputs of results pages (the simulations the book reads instead of running:
+the mechanism ladder's, the type-I error study, the full-size planning run)."""
 SOURCE_PATHS = ("src", "notebooks", "book", CONFIG_FILE, TOC_FILE, "Makefile", "pyproject.toml",
                 REQUIREMENTS_IN, REQUIREMENTS_TXT, README_FILE, LICENSE_FILE, CITATION_FILE,
-                ZENODO_FILE)
-"""What the publish archive holds as the source of the build (folders and files)."""
+                ZENODO_FILE, *EVIDENCE_FILES)
+"""What the publish archive holds as the source of the build (folders and files): all a
+rebuild reads besides the data (``python -m mcbi verify`` rebuilds from it)."""
 SOURCE_SKIP = (SECTIONS_DIR, GENERATED_DIR)
 """Build outputs inside the source folders (the archive holds them elsewhere)."""
 
@@ -91,6 +98,8 @@ class Layout:
     zenodo: Path = field(init=False)
     requirements_in: Path = field(init=False)
     requirements_txt: Path = field(init=False)
+    plan_cache: Path = field(init=False)
+    door: Path = field(init=False)
 
     def __post_init__(self) -> None:
         root = Path(self.root).expanduser().resolve()
@@ -101,7 +110,8 @@ class Layout:
             "generated": GENERATED_DIR, "notebooks": NOTEBOOKS_DIR, "code": CODE_DIR,
             "config": CONFIG_FILE, "toc": TOC_FILE, "citation": CITATION_FILE,
             "zenodo": ZENODO_FILE, "requirements_in": REQUIREMENTS_IN,
-            "requirements_txt": REQUIREMENTS_TXT,
+            "requirements_txt": REQUIREMENTS_TXT, "plan_cache": PLAN_CACHE_DIR,
+            "door": DOOR_FILE,
         }
         for name, rel in paths.items():
             object.__setattr__(self, name, root if name == "root" else root / rel)

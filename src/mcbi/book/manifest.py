@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mcbi.book.provenance import BuildInfo, package_versions, python_version, sha256_file
+from mcbi.book.provenance import BuildInfo, package_versions, python_version
 from mcbi.errors import BuildFailed
+from mcbi.hashing import sha256_file
 
 SCHEMA = 1
 

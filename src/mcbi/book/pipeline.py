@@ -30,31 +30,39 @@ from typing import Any
 
 import yaml
 
+from mcbi.book.door import CheckedData
 from mcbi.book.jupyterbook import BookFailed, derived_config, run_jupyter_book, swap_in
-from mcbi.book.layout import SECTIONS_DIR, Layout
+from mcbi.book.layout import PLAN_CACHE_DIR, SECTIONS_DIR, Layout
 from mcbi.book.lock import build_lock
 from mcbi.book.manifest import build_manifest, write_manifest
 from mcbi.book.pages import write_build_pages, write_pages
-from mcbi.book.provenance import BuildInfo, code_dir, hash_tree
+from mcbi.book.provenance import BuildInfo, code_dir
 from mcbi.book.rerun import RunReport, run_section
 from mcbi.book.runner import TIMES_KEY, SectionOutcome, Stale, execute_sections
 from mcbi.book.sections import Section, discover, merge_parameters
 from mcbi.book.state import (
     book_key,
+    canonical,
     is_up_to_date,
     load_state,
     save_state,
     section_inputs,
 )
 from mcbi.errors import BuildFailed, DataError, SectionError
+from mcbi.hashing import hash_tree, sha256_file, sha256_text
+from mcbi.trial.content import content_hash
 
 __all__ = ["BuildReport", "RunReport", "SectionOutcome", "build", "run_section"]
 
 Progress = Callable[[str], None]
 """Receives one progress line at a time (e.g. ``print``)."""
 
-PageGenerator = Callable[[Path], dict[str, str]]
-"""Takes the data folder, returns ``{file name: Markdown}`` for ``Layout.generated``."""
+PageGenerator = Callable[[Path, Path], dict[str, str]]
+"""Takes the data folder and the project root, returns ``{file name: Markdown}`` for
+``Layout.generated``. It may carry an attribute ``inputs(root) -> list of Path`` naming the
+files it reads besides the data and the package code (they decide when it runs again)."""
+PAGES_KEY = "pages"
+"""Key of the build state recording the generated pages and what they were made from."""
 
 
 def _silent(line: str) -> None:
@@ -182,20 +190,41 @@ def check_toc(layout: Layout, sections: list[Section]) -> None:
 
 
 def generate_lead_pages(
-    layout: Layout, generators: Sequence[PageGenerator] = ()
+    layout: Layout, generators: Sequence[PageGenerator] = (), state: dict | None = None,
+    inputs: str = "",
 ) -> list[Path]:
-    """Write the pages each generator returns for ``layout.data`` into ``layout.generated``."""
+    """Write the pages each generator returns for ``layout.data`` into ``layout.generated``.
+
+    With a build ``state`` and the hash of the ``inputs`` (data and code), the generators
+    run only when those, the files a generator names in its ``inputs(root)`` attribute, or
+    the pages already written changed (generators import the analysis stack: seconds).
+    """
+    extra = [p for g in generators for p in getattr(g, "inputs", lambda root: [])(layout.root)]
+    key = sha256_text(canonical([inputs, [(str(p), sha256_file(p) if Path(p).is_file() else None)
+                                           for p in extra]]))
+    recorded = (state or {}).get(PAGES_KEY) or {}
+    if (state is not None and inputs and recorded.get("key") == key
+            and recorded.get("pages") == _page_hashes(layout, recorded.get("pages", {}))):
+        return [layout.generated / name for name in recorded["pages"]]
     pages: dict[str, str] = {}
     for generate in generators:
-        pages.update(generate(layout.data))
-    return write_pages(layout.generated, pages) if pages else []
+        pages.update(generate(layout.data, layout.root))
+    written = write_pages(layout.generated, pages) if pages else []
+    if state is not None:
+        state[PAGES_KEY] = {"key": key, "pages": _page_hashes(layout, pages)}
+    return written
+
+
+def _page_hashes(layout: Layout, names) -> dict[str, str | None]:
+    return {name: sha256_file(layout.generated / name)
+            if (layout.generated / name).is_file() else None for name in names}
 
 
 # ----------------------------------------------------------------------------- build
 def build(
     data: str | Path, *, force: bool = False, root: Path | None = None,
     page_generators: Sequence[PageGenerator] = (), progress: Progress | None = None,
-    is_synthetic: Callable[[Path], bool] | None = None, jobs: int = 1,
+    checked: CheckedData | None = None, jobs: int = 1,
 ) -> BuildReport:
     """Execute the sections whose inputs changed, then build the book if anything changed.
 
@@ -209,14 +238,18 @@ def build(
     root : Path, optional
         Project root (default: the working directory).
     page_generators : sequence of callables
-        Each takes the data folder and returns ``{file name: Markdown}`` for
-        ``Layout.generated`` (the codebook and the appendix; see :mod:`mcbi.paper.pages`).
+        Each takes the data folder and the project root and returns ``{file name: Markdown}`` for
+        ``Layout.generated`` (the codebook and the appendix; see :mod:`mcbi.paper.appendix.pages`).
     progress : callable, optional
         Receives the progress lines (default: nothing is shown).
-    is_synthetic : callable, optional
-        Decides whether the data folder is the generator's synthetic output (the command
-        line passes :func:`mcbi.synth.record.is_synthetic`); recorded as the manifest's
-        ``data.synthetic`` (``False`` when not given), which ``publish`` relies on.
+    checked : CheckedData, optional
+        The package as checked at the door (:func:`mcbi.book.door.check_data`: validated,
+        its content hash and its synthetic verdict decided once; the command line always
+        passes it). The verdict is recorded as the manifest's ``data.synthetic``, which
+        ``publish`` relies on, and the hash and verdict are passed to the notebooks
+        (``data_sha256``, ``synthetic``), which then neither validate nor regenerate.
+        Without it the package is hashed here (:func:`_unchecked_hash`), not validated,
+        and counted as not synthetic.
     jobs : int
         Sections executed at the same time, each in its own worker process (default 1:
         one after the other; see :mod:`mcbi.book.runner`).
@@ -252,9 +285,8 @@ def build(
         state["status"] = "running"
         save_state(layout.state, state)
         try:
-            synthetic = bool(is_synthetic(layout.data)) if is_synthetic else False
             report = _build_locked(layout, sections, state, force, page_generators, say,
-                                   synthetic, jobs)
+                                   checked, jobs)
         except BaseException:
             state["status"] = "failed"
             save_state(layout.state, state)
@@ -264,45 +296,102 @@ def build(
         return report
 
 
-def section_overrides(section: Section, data_value: str) -> dict[str, Any]:
-    """Return what the pipeline injects: ``data_dir`` and ``out_dir`` (``book/sections``).
+def _unchecked_hash(folder: Path, tree_sha: str) -> str:
+    """The hash of a package nobody checked: its content hash when its files are there,
+    else the hash of the whole folder (a test's toy package)."""
+    try:
+        return content_hash(folder)
+    except DataError:
+        return tree_sha
+
+
+def section_waves(sections: list[Section]) -> list[list[Section]]:
+    """Group ``sections`` so that each runs after the sections it needs
+    (:meth:`~mcbi.book.sections.Section.needs`): every wave needs only earlier waves.
+
+    Raises
+    ------
+    SectionError
+        A section needs an unknown section, or the needs form a cycle.
+    """
+    names = {s.name for s in sections}
+    needs = {s.name: set(s.needs()) for s in sections}
+    for name, wanted in needs.items():
+        unknown = sorted(wanted - names)
+        if unknown:
+            raise SectionError(f"section {name} needs {', '.join(unknown)}, which the "
+                               f"notebooks folder does not have")
+    waves, placed = [], set()
+    while len(placed) < len(sections):
+        wave = [s for s in sections if s.name not in placed and needs[s.name] <= placed]
+        if not wave:
+            left = sorted(names - placed)
+            raise SectionError(f"sections {', '.join(left)} need each other (a cycle)")
+        waves.append(wave)
+        placed |= {s.name for s in wave}
+    return waves
+
+
+def needed_outputs(section: Section, state: dict[str, Any]) -> dict[str, str]:
+    """The recorded outputs of the sections ``section`` needs, as one input hash
+    (``{"needs": sha256}``; empty when it needs none): a change of their records, results
+    or pages re-executes it."""
+    wanted = section.needs()
+    if not wanted:
+        return {}
+    recorded = {name: (state["sections"].get(name) or {}).get("outputs") for name in wanted}
+    return {"needs": sha256_text(canonical(recorded))}
+
+
+def section_overrides(section: Section, data_value: str, data_sha: str = "",
+                      synthetic: bool = False) -> dict[str, Any]:
+    """Return what the pipeline injects: ``data_dir``, ``out_dir`` (``book/sections``),
+    ``cache_dir`` (the Monte Carlo cache, ``_build/plan-cache``), and the door's
+    ``data_sha256`` and ``synthetic`` (``"yes"``/``"no"``).
 
     Both are passed explicitly whenever the notebook declares them, so the book never
     depends on a notebook's defaults (a notebook's default ``out_dir`` should be a scratch
     folder, so that a run by hand never writes into the book).
     """
     defaults = section.defaults()
-    wanted = {"data_dir": data_value, "out_dir": SECTIONS_DIR}
+    wanted = {"data_dir": data_value, "out_dir": SECTIONS_DIR, "cache_dir": PLAN_CACHE_DIR,
+              "sections_dir": SECTIONS_DIR, "data_sha256": data_sha,
+              "synthetic": "yes" if synthetic else "no"}
     return {name: value for name, value in wanted.items() if name in defaults}
 
 
 def _build_locked(
     layout: Layout, sections: list[Section], state: dict[str, Any], force: bool,
-    page_generators: Sequence[PageGenerator], say: Progress, synthetic: bool = False,
-    jobs: int = 1,
+    page_generators: Sequence[PageGenerator], say: Progress,
+    checked: CheckedData | None = None, jobs: int = 1,
 ) -> BuildReport:
     """The body of :func:`build`, run while holding the build lock."""
-    data_sha, data_files = hash_tree(layout.data)
+    tree_sha, data_files = hash_tree(layout.data)
+    data_sha = checked.sha256 if checked is not None else _unchecked_hash(layout.data, tree_sha)
+    synthetic = checked.synthetic if checked is not None else False
     data_value = data_argument(layout, data_sha)
     code_sha, _ = hash_tree(code_dir(layout.code), "*.py")
     layout.sections.mkdir(parents=True, exist_ok=True)
 
     outcomes: dict[str, SectionOutcome] = {}
-    stale = []
-    for section in sections:
-        overrides = section_overrides(section, data_value)
-        params = merge_parameters(section, overrides)
-        inputs = section_inputs(section, params, data_sha, code_sha)
-        record = state["sections"].get(section.name)
-        page, results = layout.page(section.name), layout.results(section.name)
-        if not force and is_up_to_date(record, inputs, page, results):
-            say(f"[{section.name}] up to date")
-            outcomes[section.name] = SectionOutcome(section.name, "up to date", None,
-                                                    results.is_file())
-        else:
-            stale.append(Stale(section, overrides, {"inputs": inputs, "parameters": params}))
-    for outcome in execute_sections(layout, stale, state, say, jobs):
-        outcomes[outcome.name] = outcome
+    for wave in section_waves(sections):
+        stale = []
+        for section in wave:
+            overrides = section_overrides(section, data_value, data_sha, synthetic)
+            params = merge_parameters(section, overrides)
+            inputs = {**section_inputs(section, params, data_sha, code_sha),
+                      "data_files": tree_sha, **needed_outputs(section, state)}
+            record = state["sections"].get(section.name)
+            page, results = layout.page(section.name), layout.results(section.name)
+            if not force and is_up_to_date(record, inputs, page, results):
+                say(f"[{section.name}] up to date")
+                outcomes[section.name] = SectionOutcome(section.name, "up to date", None,
+                                                        results.is_file())
+            else:
+                stale.append(Stale(section, overrides,
+                                   {"inputs": inputs, "parameters": params}))
+        for outcome in execute_sections(layout, stale, state, say, jobs):
+            outcomes[outcome.name] = outcome
 
     names = {s.name for s in sections}
     state["sections"] = {k: v for k, v in state["sections"].items() if k in names}
@@ -328,7 +417,8 @@ def _build_book(
     Returns ``("up to date", None)`` or ``("built", seconds)``; raises :class:`BookFailed`.
     """
     info = BuildInfo.collect(layout.root, data["sha256"])
-    generate_lead_pages(layout, page_generators)
+    generate_lead_pages(layout, page_generators, state,
+                        sha256_text(canonical([data["files"], code_sha])))
     write_build_pages(layout, sections, info)
     key = book_key(layout, info, code_sha)
     if not force and state["book"] == key and (layout.html / "index.html").is_file():

@@ -1,19 +1,12 @@
 """Provenance of a build: content hashes, git commit, package versions, build date.
 
-The data package hash is defined so that it can be checked with coreutils alone::
-
-    cd <data package folder>
-    find . -type f ! -path '*/.*' -printf '%P\\n' | LC_ALL=C sort | xargs sha256sum | sha256sum
-
-that is: every regular file below the folder (paths containing a component that starts
-with ``.`` are skipped), ordered by the bytes of its POSIX relative path, listed as
-``<sha256>  <path>`` lines (the ``sha256sum`` format), and the SHA-256 of that listing.
-The same rule hashes the package code (``src/mcbi``, ``*.py`` only).
+Hashes come from :mod:`mcbi.hashing`: the package
+code is hashed as a folder (``src/mcbi``, ``*.py`` only); the data package's one hash is
+its content hash (:func:`mcbi.trial.content.content_hash`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import os
 import subprocess
@@ -23,69 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import mcbi
-
-_CHUNK = 1 << 20
-
-
-def sha256_file(path: Path) -> str:
-    """Return the hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def sha256_text(text: str) -> str:
-    """Return the hex SHA-256 of a UTF-8 string."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def list_files(folder: Path, pattern: str = "*") -> list[str]:
-    """Return the POSIX relative paths of the files below ``folder``, in hashing order.
-
-    Paths with a component starting with ``.`` and ``__pycache__`` folders are skipped;
-    the order is that of the UTF-8 bytes of the path (``LC_ALL=C sort``).
-    """
-    folder = Path(folder)
-    names = []
-    for path in folder.rglob(pattern):
-        rel = path.relative_to(folder)
-        if any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
-            continue
-        if path.is_file():
-            names.append(rel.as_posix())
-    return sorted(names, key=lambda name: name.encode("utf-8"))
-
-
-def hash_tree(folder: Path, pattern: str = "*") -> tuple[str, dict[str, str]]:
-    """Hash a folder: return the package hash and the per-file hashes.
-
-    Parameters
-    ----------
-    folder : Path
-        Folder to hash.
-    pattern : str
-        Glob pattern of the files to include (``"*.py"`` for code).
-
-    Returns
-    -------
-    total : str
-        SHA-256 of the ``sha256sum``-style listing (see the module docstring).
-    files : dict
-        Relative POSIX path -> SHA-256, in hashing order.
-
-    Raises
-    ------
-    ValueError
-        If ``folder`` is not a directory.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ValueError(f"not a folder: {folder}")
-    files = {name: sha256_file(folder / name) for name in list_files(folder, pattern)}
-    listing = "".join(f"{digest}  {name}\n" for name, digest in files.items())
-    return sha256_text(listing), files
 
 
 def code_dir(local: Path) -> Path:
@@ -129,10 +59,23 @@ def package_versions() -> dict[str, str]:
     """Return ``{distribution: version}`` of every installed distribution, sorted by name."""
     versions = {}
     for dist in importlib.metadata.distributions():
-        name = dist.metadata["Name"]
-        if name:
-            versions[name] = dist.version
+        name, version = _name_version(dist.read_text("METADATA") or dist.read_text("PKG-INFO"))
+        if name and version:
+            versions[name] = version
     return dict(sorted(versions.items(), key=lambda item: item[0].lower()))
+
+
+def _name_version(text: str | None) -> tuple[str | None, str | None]:
+    """``Name`` and ``Version`` of a core-metadata text, read from its header lines only
+    (the email parser of ``importlib.metadata`` costs half a second for an environment)."""
+    found: dict[str, str] = {}
+    for line in (text or "").splitlines():
+        if not line.strip():
+            break
+        key, sep, value = line.partition(":")
+        if sep and key in ("Name", "Version") and key not in found:
+            found[key] = value.strip()
+    return found.get("Name"), found.get("Version")
 
 
 def python_version() -> str:

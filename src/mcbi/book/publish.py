@@ -28,7 +28,6 @@ archive's own checksum (``sha256sum -c SHA256SUMS`` in ``<out_dir>`` checks it).
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import json
 import tarfile
@@ -40,9 +39,9 @@ import yaml
 
 from mcbi.book.layout import Layout
 from mcbi.book.lock import build_lock
-from mcbi.book.provenance import sha256_file
 from mcbi.book.state import load_state
 from mcbi.errors import UserError
+from mcbi.hashing import listing, sha256_bytes, sha256_file
 
 _NOT_BUILT = ("the book has not been built: run `make book` (python -m mcbi build) "
               "before publishing")
@@ -109,7 +108,7 @@ def data_decision(layout: Layout, manifest: dict[str, Any]) -> tuple[dict[str, P
                     "hash with manifest.json.")
     changed = [name for name, digest in sorted(recorded.items())
                if not (folder / name).is_file()
-               or hashlib.sha256((folder / name).read_bytes()).hexdigest() != digest]
+               or sha256_file(folder / name) != digest]
     if changed:
         return {}, (f"The data package ({path}) is not included: {', '.join(changed)} no "
                     "longer match the hashes the manifest recorded for this build.")
@@ -207,8 +206,7 @@ def collect_members(layout: Layout, manifest: dict) -> dict[str, Path]:
 
 def checksum_list(members: dict[str, bytes]) -> str:
     """Return the ``sha256sum``-format listing of ``{path: content}``."""
-    return "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n"
-                   for name, data in sorted(members.items()))
+    return listing((name, sha256_bytes(data)) for name, data in sorted(members.items()))
 
 
 def _tar_gz(top: str, members: dict[str, bytes], mtime: int) -> bytes:
@@ -288,5 +286,5 @@ def _publish(layout: Layout, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{top}.tar.gz"
     path.write_bytes(archive)
-    _update_sums(out_dir / "SHA256SUMS", path.name, hashlib.sha256(archive).hexdigest())
+    _update_sums(out_dir / "SHA256SUMS", path.name, sha256_bytes(archive))
     return path

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mcbi.book.door import CheckedData
 from mcbi.book.execute import SectionFailed, execute_notebook, relativize
 from mcbi.book.layout import Layout
 from mcbi.book.lock import build_lock
@@ -23,6 +24,8 @@ from mcbi.book.sections import find_section, parse_overrides
 from mcbi.errors import ParameterError
 
 Progress = Callable[[str], None]
+ParameterCheck = Callable[[str, dict[str, Any]], None]
+DataCheck = Callable[[str], CheckedData]
 
 
 def _silent(line: str) -> None:
@@ -43,6 +46,8 @@ class RunReport:
 def run_section(
     section: str, params: dict[str, str], *, output: str | None = None,
     root: Path | None = None, progress: Progress | None = None,
+    check: ParameterCheck | None = None, data_check: DataCheck | None = None,
+    protected: frozenset[str] = frozenset(),
 ) -> RunReport:
     """Re-execute one section with other parameters, outside the book.
 
@@ -61,6 +66,17 @@ def run_section(
         Project root (default: the working directory).
     progress : callable, optional
         Receives the progress lines (default: nothing is shown).
+    check : callable, optional
+        ``check(section, parameters)`` raises :class:`~mcbi.errors.ParameterError` for a
+        value out of range (the command line passes :func:`mcbi.paper.parameters.check_all`);
+        called on the merged parameters before any kernel starts.
+    data_check : callable, optional
+        ``data_check(data_dir)`` validates the data package the section will read (its
+        ``data_dir``, as given or by default) and returns its
+        :class:`~mcbi.book.door.CheckedData`, whose hash and verdict are then passed as
+        ``data_sha256`` and ``synthetic`` when the notebook declares them.
+    protected : frozenset of str
+        Parameters a user may not set (those the command sets from the data).
 
     Returns
     -------
@@ -82,6 +98,17 @@ def run_section(
     layout = Layout(root or Path.cwd())
     found = find_section(layout.notebooks, section)
     overrides = parse_overrides(found, params)
+    refused = sorted(protected & set(overrides))
+    if refused:
+        raise ParameterError(f"parameter {', '.join(refused)} of {found.name} is set by the "
+                             "command from the data package it checks; leave it out")
+    defaults = found.defaults()
+    if check is not None:
+        check(found.name, {**defaults, **overrides})
+    if data_check is not None and "data_dir" in defaults:
+        checked = data_check(str(overrides.get("data_dir", defaults["data_dir"])))
+        door = {"data_sha256": checked.sha256, "synthetic": "yes" if checked.synthetic else "no"}
+        overrides.update({k: v for k, v in door.items() if k in defaults})
     target = Path(output) if output else layout.run_output(found.name)
     target = (target if target.is_absolute() else (Path.cwd() / target)).resolve()
     if "out_dir" in found.defaults() and "out_dir" not in overrides:

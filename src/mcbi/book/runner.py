@@ -28,7 +28,7 @@ from mcbi.book.execute import SectionFailed, execute_notebook, relativize
 from mcbi.book.layout import Layout
 from mcbi.book.outputs import OutputLeak, check_outputs
 from mcbi.book.sections import Section
-from mcbi.book.state import output_hashes, save_state
+from mcbi.book.state import output_hashes, record_files, save_state
 
 __all__ = ["SectionOutcome", "Stale", "execute_sections", "start_order"]
 
@@ -115,6 +115,8 @@ def execute_sections(layout: Layout, stale: list[Stale], state: dict[str, Any],
     for item in stale:
         state["sections"].pop(item.section.name, None)
         layout.results(item.section.name).unlink(missing_ok=True)
+        for record in record_files(layout.results(item.section.name)):
+            record.unlink()
     state["book"] = None
     save_state(layout.state, state)  # a failure below leaves these sections out of date
     order = {item.section.name: i for i, item in enumerate(stale)}

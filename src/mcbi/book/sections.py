@@ -31,6 +31,18 @@ class Section:
         """Return the parameters declared in the notebook's ``parameters`` cell."""
         return read_parameters(self.notebook)
 
+    def needs(self) -> tuple[str, ...]:
+        """The sections whose records this one reads (notebook metadata ``mcbi.needs``).
+
+        A build executes them first and re-executes this one when their outputs change.
+        """
+        meta = json.loads(Path(self.notebook).read_text("utf-8")).get("metadata", {})
+        needs = (meta.get("mcbi") or {}).get("needs", [])
+        if not isinstance(needs, list) or not all(isinstance(n, str) for n in needs):
+            raise SectionError(f"{self.notebook}: metadata mcbi.needs must be a list of "
+                               "section names")
+        return tuple(needs)
+
 
 def discover(folder: Path) -> list[Section]:
     """Return the sections (notebooks) of ``folder``, sorted by name; empty if none."""

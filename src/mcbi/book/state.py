@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from mcbi.book.layout import Layout
-from mcbi.book.provenance import BuildInfo, hash_tree, sha256_file, sha256_text
+from mcbi.book.provenance import BuildInfo
 from mcbi.book.sections import Section
+from mcbi.hashing import hash_tree, sha256_file, sha256_listing, sha256_text
 
 
 def load_state(path: Path) -> dict[str, Any]:
@@ -61,9 +62,21 @@ def section_inputs(
 
 
 def output_hashes(page: Path, results: Path) -> dict[str, str | None]:
-    """Return the SHA-256 of the executed page and of the results file (None if absent)."""
-    return {"page": sha256_file(page) if page.is_file() else None,
-            "results": sha256_file(results) if results.is_file() else None}
+    """Return the SHA-256 of the executed page, of the results file (None if absent) and,
+    when the section wrote record tables (``<section>.<name>.csv`` beside the results
+    file, read by other sections), of their listing."""
+    out = {"page": sha256_file(page) if page.is_file() else None,
+           "results": sha256_file(results) if results.is_file() else None}
+    records = record_files(results)
+    if records:
+        out["records"] = sha256_listing((p.name, sha256_file(p)) for p in records)
+    return out
+
+
+def record_files(results: Path) -> list[Path]:
+    """The record tables a section wrote beside its results file ``<section>.results.json``."""
+    section = results.name.removesuffix(".results.json")
+    return sorted(results.parent.glob(f"{section}.*.csv"))
 
 
 def is_up_to_date(record: dict[str, Any] | None, inputs: dict[str, str], page: Path,

@@ -1,6 +1,6 @@
 """APA typography of numbers in the rendered book (a Sphinx ``doctree-resolved`` hook).
 
-Numbers reach the pages in two ways: formatted by :mod:`mcbi.paper.apa` (tables, preformatted
+Numbers reach the pages in two ways: formatted by :mod:`mcbi.paper.render.apa` (tables, preformatted
 glue) or by a format spec in a ``{glue:text}`` role (``key:.2f``), which Python writes with a
 hyphen-minus. Whatever their source, the hook sets them as APA asks:
 
@@ -24,7 +24,7 @@ from typing import Any
 
 from docutils import nodes
 
-from mcbi.paper.apa import fmt_num, fmt_small
+from mcbi.paper.render.apa import fmt_num, fmt_small
 
 MINUS = "\u2212"
 NBSP = "\u00a0"

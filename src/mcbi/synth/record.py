@@ -22,10 +22,10 @@ from typing import Any
 from mcbi.errors import DataError
 from mcbi.synth.simulate import package_files
 from mcbi.trial import design
-from mcbi.trial.data import content_hash, hash_files
+from mcbi.trial.content import content_hash, hash_files
 from mcbi.trial.descriptor import read_descriptor
 
-__all__ = ["content_hash", "data_note", "generator_record", "is_synthetic",
+__all__ = ["content_hash", "data_note", "generator_record", "is_synthetic", "verdict",
            "regenerated_hash"]
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -104,13 +104,17 @@ def _package_name(path: str | Path) -> str:
     return design.PACKAGE_NAME
 
 
-def data_note(path: str | Path) -> str:
+def data_note(path: str | Path, synthetic: str | bool = "auto") -> str:
     """One sentence telling the reader where the results on a page come from.
 
     Parameters
     ----------
     path : str or Path
         The package folder.
+    synthetic : {"auto", "yes", "no"} or bool
+        Whether the package is the generator's synthetic output, as decided once by the
+        build (``"yes"``/``"no"`` or a bool); ``"auto"`` decides here (:func:`is_synthetic`,
+        which regenerates the package: about a second).
 
     Returns
     -------
@@ -119,7 +123,7 @@ def data_note(path: str | Path) -> str:
         synthetic data, with the seed. Otherwise a neutral note naming the package and the
         first 12 hex digits of its content hash. Never a filesystem path.
     """
-    if is_synthetic(path):
+    if verdict(path, synthetic):
         seed = generator_record(path)["seed"]  # type: ignore[index]
         return ("These results come from synthetic data generated with the trial's design "
                 f"by mcbi's documented, seeded process (seed {seed}; see the appendix); "
@@ -131,3 +135,16 @@ def data_note(path: str | Path) -> str:
         digest = "unavailable"
     return (f"These results come from the data package '{_package_name(path)}' "
             f"(content SHA-256 {digest}).")
+
+
+def verdict(path: str | Path, synthetic: str | bool) -> bool:
+    """The synthetic verdict: given (a bool, ``"yes"`` or ``"no"``) or decided (``"auto"``).
+
+    A given ``True`` still needs the generator record (for the seed the note names).
+    """
+    if synthetic == "auto":
+        return is_synthetic(path)
+    if isinstance(synthetic, bool) or synthetic in ("yes", "no"):
+        given = synthetic is True or synthetic == "yes"
+        return given and generator_record(path) is not None
+    raise ValueError(f"synthetic must be 'auto', 'yes', 'no' or a bool, got {synthetic!r}")

@@ -372,9 +372,9 @@ def package_files(seed: int = DEFAULT_SEED) -> dict[str, bytes]:
 
     The descriptor carries the generator record (``generator``: name, version, seed,
     command and ``content_sha256``, the content hash of the CSV files,
-    :func:`mcbi.trial.data.hash_files`).
+    :func:`mcbi.trial.content.hash_files`).
     """
-    from mcbi.trial.data import hash_files
+    from mcbi.trial.content import hash_files
     from mcbi.trial.schema import DESCRIPTOR_FILE, package_descriptor
 
     trial = simulate(seed)

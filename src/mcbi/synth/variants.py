@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -276,7 +275,3 @@ def write_variant(name: str, out: str | Path, source: str | Path, seed: int = 1)
         json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", "utf-8")
     return out
 
-
-def copy_package(source: str | Path, out: str | Path) -> Path:
-    """Copy a package folder unchanged (the descriptor included)."""
-    return Path(shutil.copytree(source, out))

@@ -1,6 +1,6 @@
 """The codebook as data: one row per field of a resource, and the scoring key.
 
-Rendering to Markdown is the paper layer's job (:mod:`mcbi.paper.pages`).
+Rendering to Markdown is the paper layer's job (:mod:`mcbi.paper.appendix.pages`).
 """
 
 from __future__ import annotations

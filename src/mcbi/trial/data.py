@@ -12,8 +12,6 @@ validated: the canonical file names in the package folder, with the canonical di
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,16 +19,17 @@ import pandas as pd
 
 from mcbi.errors import DataError
 from mcbi.trial import design
+from mcbi.trial.content import content_hash
 from mcbi.trial.instruments import (
     PATIENT_INSTRUMENTS,
     THERAPIST_INSTRUMENTS,
     scale_names,
     score_instruments,
 )
-from mcbi.trial.schema import DIALECT, PACKAGE_FILES
+from mcbi.trial.schema import DIALECT
 from mcbi.trial.validate import require_valid
 
-DEFAULT_DATA = Path("data/trial")
+DEFAULT_DATA = Path(design.DEFAULT_DATA)
 """Default location of the data package, relative to the repository root.
 
 The one place this folder is named: ``python -m mcbi build`` passes it to the book
@@ -114,13 +113,25 @@ def change_scores(long: pd.DataFrame, id_cols: list[str], scales: list[str]) -> 
     return out.reset_index()
 
 
-def load(path: str | Path = DEFAULT_DATA) -> TrialData:
+def load(path: str | Path = DEFAULT_DATA, sha256: str = "") -> TrialData:
     """Validate the data package at ``path`` and return the trial's tidy tables.
+
+    Parameters
+    ----------
+    path : str or Path
+        The package folder.
+    sha256 : str, optional
+        The package's content hash (:func:`content_hash`) as validated before, e.g. by the
+        command line at the door of a build. When given and the files still have it, the
+        package is not validated again; when the files changed since, a ``DataError``
+        says so. Empty (the default): the package is validated here.
 
     Raises
     ------
     mcbi.trial.validate.DataValidationError
         (a ``ValueError``) naming the file, column and rule, if the package is invalid.
+    mcbi.errors.DataError
+        If the files no longer have the content hash ``sha256``.
 
     Examples
     --------
@@ -129,7 +140,11 @@ def load(path: str | Path = DEFAULT_DATA) -> TrialData:
     >>> trial.therapists.groupby(["arm", "wave"], observed=True)["pms"].mean()  # doctest: +SKIP
     """
     path = Path(path)
-    require_valid(path)
+    if not sha256:
+        require_valid(path)
+    elif content_hash(path) != sha256:
+        raise DataError(f"{path}: the data package changed since it was validated (content "
+                        f"SHA-256 is no longer {sha256[:12]}); run the build again")
     return from_tables(_read(path, design.THERAPISTS_FILE), _read(path, design.PATIENTS_FILE),
                        _read(path, design.THERAPIST_RESPONSES_FILE),
                        _read(path, design.PATIENT_RESPONSES_FILE), path)
@@ -169,44 +184,3 @@ def from_tables(therapists: pd.DataFrame, patients: pd.DataFrame,
                              scale_names("patient"))
     return TrialData(t_long, p_long, t_change, p_change, t_info, p_info, t_items, p_items,
                      Path(path))
-
-
-def hash_files(contents: Mapping[str, bytes]) -> str:
-    """Content hash of the package's four CSV files given as ``{file name: bytes}``.
-
-    SHA-256 of the ``sha256sum``-style manifest (``"<hex>  <name>\\n"`` per file, files in
-    canonical order, :data:`mcbi.trial.schema.PACKAGE_FILES`); in the package folder,
-    ``sha256sum therapists.csv patients.csv therapist_responses.csv
-    patient_responses.csv | sha256sum`` gives the same hex digest.
-
-    Raises
-    ------
-    ValueError
-        If one of the four files is not in ``contents``.
-    """
-    missing = [name for name in PACKAGE_FILES if name not in contents]
-    if missing:
-        raise ValueError(f"contents lacks {', '.join(missing)}")
-    manifest = "".join(f"{hashlib.sha256(contents[name]).hexdigest()}  {name}\n"
-                       for name in PACKAGE_FILES)
-    return hashlib.sha256(manifest.encode("utf-8")).hexdigest()
-
-
-def content_hash(path: str | Path = DEFAULT_DATA) -> str:
-    """Content hash (SHA-256 hex) of the four CSV files of the package at ``path``.
-
-    See :func:`hash_files`. The descriptor is not part of it: metadata may change, the
-    data not.
-
-    Raises
-    ------
-    mcbi.errors.DataError
-        If one of the four files cannot be read.
-    """
-    contents = {}
-    for name in PACKAGE_FILES:
-        try:
-            contents[name] = (Path(path) / name).read_bytes()
-        except OSError as exc:
-            raise DataError(f"{name}: cannot read it ({exc.strerror or exc})") from None
-    return hash_files(contents)

@@ -284,6 +284,11 @@ def find_scale(name: str) -> tuple[Instrument, Scale]:
     raise ValueError(f"unknown scale {name!r}")
 
 
+def scale_label(name: str) -> str:
+    """The reader's label of the scale called ``name`` (``ValueError`` if unknown)."""
+    return find_scale(name)[1].label
+
+
 def keyed_items(responses: pd.DataFrame, instrument: Instrument, scale: Scale) -> pd.DataFrame:
     """Return the scale's item columns with its reverse keys applied (``low + high - x``)."""
     cols = [item_column(instrument.prefix, i) for i in scale.items]

@@ -18,10 +18,6 @@ from mcbi.trial.instruments import PATIENT_INSTRUMENTS, THERAPIST_INSTRUMENTS, I
 DESCRIPTOR_FILE = "datapackage.json"
 """Name of the descriptor file in a package folder."""
 
-PACKAGE_FILES: tuple[str, ...] = (design.THERAPISTS_FILE, design.PATIENTS_FILE,
-                                  design.THERAPIST_RESPONSES_FILE,
-                                  design.PATIENT_RESPONSES_FILE)
-"""The package's CSV files, in canonical order."""
 
 ID_PATTERN = r"\S+"
 """Identifiers: any non-empty code without whitespace (``T01``, ``TH-001``, ``p_17``)."""

@@ -159,3 +159,51 @@ def test_undefined_gradient_is_infinite_deviance() -> None:
     *_, common, _ = crossed_deviances("clustertime", (0, 1, 2))
     dev, grad = common.deviance_and_gradient(np.array([np.nan, 1.0, 1.0]))
     assert dev == np.inf and np.all(grad == 0.0)
+
+
+@pytest.mark.parametrize("name", ["clustertime", BY_TIME])
+def test_reml_crossed_gradient_matches_finite_differences(name: str) -> None:
+    """The REML gradient (``n - p`` and the ``log|X' Sigma^-1 X|`` term) is the central
+    finite-difference gradient of the REML criterion."""
+    levels = ("pre", "post", "followup") if name == BY_TIME else (0, 1, 2)
+    X, y, clus, subj, tcode = crossed_inputs(name, levels)
+    rng = np.random.default_rng(5)
+    for by_time in (False, True):
+        devfun = CrossedDeviance(X, y, subj, clus, tcode, len(levels), by_time, reml=True)
+        for theta in rng.uniform(0.05, 2.0, size=(3, devfun.k)):
+            dev, grad = devfun.deviance_and_gradient(theta)
+            assert dev == pytest.approx(devfun.parts(theta)[0], abs=1e-9)
+            h = 1e-6
+            fd = [(devfun(theta + h * e) - devfun(theta - h * e)) / (2 * h)
+                  for e in np.eye(devfun.k)]
+            np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["threelevel", "clustertime"])
+def test_reml_criterion_matches_dense_computation(name: str) -> None:
+    """REML criterion = log|Sigma| + log|X' Sigma^-1 X| + (n - p)(1 + log(2 pi rss/(n-p)))
+    by dense algebra; sigma^2 = rss / (n - p)."""
+    X, y, clus, subj, tcode = crossed_inputs(name, (0, 1, 2))
+    n, p = X.shape
+    theta = np.array([0.7, 0.9, 0.4]) if name == "clustertime" else np.array([0.7, 0.9])
+    sigma = np.eye(n) + theta[0] ** 2 * same(clus) + theta[1] ** 2 * same(subj)
+    if name == "clustertime":
+        devfun = CrossedDeviance(X, y, subj, clus, tcode, 3, reml=True)
+        sigma += theta[2] ** 2 * same(clus * 3 + tcode)
+    else:
+        devfun = NestedDeviance(X, y, subj, clus, reml=True)
+    ml_dev, beta, s2_ml, xvx_inv = dense_profile(sigma, X, y)
+    rss = s2_ml * n
+    dense = (np.linalg.slogdet(sigma)[1] - np.linalg.slogdet(xvx_inv)[1]
+             + (n - p) * (1 + np.log(2 * np.pi * rss / (n - p))))
+    dev, b, s2, _ = devfun.parts(theta)
+    assert dev == pytest.approx(dense, abs=1e-8)
+    assert devfun.deviance(theta) == pytest.approx(dense, abs=1e-8)
+    assert s2 == pytest.approx(rss / (n - p), rel=1e-10)
+    np.testing.assert_allclose(b, beta, rtol=1e-9)
+
+
+def test_reml_needs_more_observations_than_fixed_effects() -> None:
+    X = np.eye(3)
+    with pytest.raises(ValueError, match="REML needs more observations"):
+        NestedDeviance(X, np.ones(3), np.array([0, 0, 1]), None, reml=True)

@@ -1,4 +1,4 @@
-"""Linear mixed models for group x time designs, fitted by maximum likelihood.
+"""Linear mixed models for group x time designs, fitted by maximum likelihood or REML.
 
 General helpers: a long-format DataFrame and column names in, tidy DataFrames out. The model
 is ``outcome ~ group * time`` (treatment coding; the first group level and the first time
@@ -14,7 +14,8 @@ level -- the baseline -- are the references) with random intercepts
   lme4 ``(1 | cluster) + (1 | cluster:subject) + (0 + dummy(time, "<t>") | cluster)`` for
   every wave ``t`` (independent terms, so no covariances).
 
-Estimation is full maximum likelihood (not REML), as ``lmer(..., REML = FALSE)``: the
+Estimation is full maximum likelihood by default, as ``lmer(..., REML = FALSE)``, or
+restricted maximum likelihood with ``reml=True`` (lme4's REML criterion): the
 fixed effects and the residual variance are profiled out and the deviance is minimised over
 the relative standard deviations ``theta`` (random-effect SD / residual SD), exactly
 lme4's parameterisation. The nested compound-symmetry covariance has a closed-form inverse
@@ -28,11 +29,15 @@ factor per cluster, batched over clusters. A variance component may land on the 
 Rows with a missing outcome are dropped; every subject with at least one observed wave
 contributes (intention to treat under missing at random).
 
-Inference is Wald-type with the normal reference distribution (z statistics, two-sided
-p-values, normal confidence intervals; :func:`mcbi.stats.wald.wald`); no denominator
-degrees of freedom are used. The fixed-effect covariance is ``sigma^2 (X' Sigma^-1 X)^-1``
-evaluated at the ML estimates, conditional on the variance components -- the same matrix
-as lme4's ``vcov()``.
+Inference is by default Wald-type with the normal reference distribution (z statistics,
+two-sided p-values, normal confidence intervals; :func:`mcbi.stats.wald.wald`). The
+fixed-effect covariance is ``sigma^2 (X' Sigma^-1 X)^-1`` evaluated at the estimates,
+conditional on the variance components -- the same matrix as lme4's ``vcov()``. For any
+linear contrast, :func:`contrast_test` (and ``contrasts(..., ddf=...)``) gives *t* tests
+with Satterthwaite's denominator df (lmerTest's method, ML or REML fits) or Kenward-Roger's
+adjusted covariance and df (pbkrtest's, REML fits): :mod:`~mcbi.stats.lmm.ddf`, on the
+covariance structure of :mod:`~mcbi.stats.lmm.varstruct`; :func:`contrast_ftest` tests
+several rows jointly (*F*; :mod:`~mcbi.stats.lmm.ftest`).
 
 The modules follow lme4's stages ``lFormula -> mkLmerDevfun -> optimizeLmer -> checkConv
 -> mkMerMod``: :mod:`~mcbi.stats.lmm.frame` (model frame and design matrix),
@@ -44,11 +49,14 @@ The modules follow lme4's stages ``lFormula -> mkLmerDevfun -> optimizeLmer -> c
 :func:`holm` is :func:`mcbi.stats.multitest.holm`, re-exported.
 """
 
+from mcbi.stats.lmm.ddf import contrast_test, kenward_roger, kr_ddf, satterthwaite_df
 from mcbi.stats.lmm.fit import fit_lmm
+from mcbi.stats.lmm.ftest import contrast_ftest
 from mcbi.stats.lmm.optimize import OptSummary
 from mcbi.stats.lmm.result import LMMResult
 from mcbi.stats.lmm.summaries import contrasts, icc, icc_by_time, marginal_means
 from mcbi.stats.multitest import holm
 
-__all__ = ["LMMResult", "OptSummary", "contrasts", "fit_lmm", "holm", "icc", "icc_by_time",
-           "marginal_means"]
+__all__ = ["LMMResult", "OptSummary", "contrast_ftest", "contrast_test", "contrasts", "fit_lmm",
+           "holm", "icc", "icc_by_time", "kenward_roger", "kr_ddf", "marginal_means",
+           "satterthwaite_df"]

@@ -1,9 +1,15 @@
-"""The profiled ML deviance as a function of theta (lme4's ``mkLmerDevfun`` stage).
+"""The profiled ML or REML deviance as a function of theta (lme4's ``mkLmerDevfun`` stage).
 
 ``theta`` holds the relative standard deviations of the random effects (random-effect SD /
 residual SD), lme4's parameterisation; the fixed effects and the residual variance are
-profiled out. The objects below only evaluate the deviance; minimising it is
-:mod:`mcbi.stats.lmm.optimize`'s job.
+profiled out. With ``reml=True`` the criterion is lme4's REML criterion
+
+    log|Sigma| + log|X' Sigma^-1 X| + (n - p) (1 + log(2 pi rss / (n - p))),
+
+(``Sigma`` the relative covariance, ``rss`` the GLS residual sum of squares in the metric
+``Sigma^-1``), i.e. the ML profiled deviance with ``n`` replaced by ``n - p`` and the term
+``log|X' Sigma^-1 X|`` added; the residual variance is then ``rss / (n - p)``. The objects
+below only evaluate the deviance; minimising it is :mod:`mcbi.stats.lmm.optimize`'s job.
 """
 
 from __future__ import annotations
@@ -19,29 +25,40 @@ _LOG_2PI = float(np.log(2.0 * np.pi))
 _ERRORS = (linalg.LinAlgError, FloatingPointError, ValueError)
 
 
-def _profile_out(Q: np.ndarray, logdet: float, p: int, n: int,
-                 beta0: np.ndarray) -> tuple[float, np.ndarray, float, np.ndarray]:
+def _profile_out(Q: np.ndarray, logdet: float, p: int, n: int, beta0: np.ndarray,
+                 reml: bool = False) -> tuple[float, np.ndarray, float, np.ndarray]:
     """Profile beta and sigma^2 out of the Gram matrix ``Q = [X y]' V^-1 [X y]``.
 
-    Returns the ML deviance, beta, sigma^2 and ``(X' V^-1 X)^-1`` (relative scale).
+    Returns the ML (or REML) deviance, beta, sigma^2 and ``(X' V^-1 X)^-1`` (relative scale).
     """
-    dev, sigma2, chol, delta = _profiled_deviance(Q, logdet, p, n)
+    dev, sigma2, chol, delta = _profiled_deviance(Q, logdet, p, n, reml)
     xvx_inv = linalg.cho_solve(chol, np.eye(p))
     return dev, beta0 + delta, sigma2, xvx_inv
 
 
-def _profiled_deviance(Q: np.ndarray, logdet: float, p: int, n: int) -> tuple:
-    """The ML deviance, sigma^2, the Cholesky factor of ``Q[:p, :p]`` and beta - beta0."""
+def _criterion(logdet: float, logdet_x: float, rss: float, p: int, n: int,
+               reml: bool) -> float:
+    """ML deviance or REML criterion from ``log|Sigma|``, ``log|X' Sigma^-1 X|`` and rss."""
+    if reml:
+        m = n - p
+        return logdet + logdet_x + m * (1.0 + _LOG_2PI + np.log(rss / m))
+    return logdet + n * (1.0 + _LOG_2PI + np.log(rss / n))
+
+
+def _profiled_deviance(Q: np.ndarray, logdet: float, p: int, n: int,
+                       reml: bool = False) -> tuple:
+    """The deviance, sigma^2, the Cholesky factor of ``Q[:p, :p]`` and beta - beta0."""
     chol = linalg.cho_factor(Q[:p, :p])
     delta = linalg.cho_solve(chol, Q[:p, p])
     rss = max(float(Q[p, p] - Q[:p, p] @ delta), np.finfo(float).tiny)
-    sigma2 = rss / n
-    dev = logdet + n * (1.0 + _LOG_2PI + np.log(sigma2))
+    logdet_x = 2.0 * float(np.sum(np.log(np.diagonal(chol[0])))) if reml else 0.0
+    sigma2 = rss / (n - p if reml else n)
+    dev = _criterion(logdet, logdet_x, rss, p, n, reml)
     return dev, sigma2, chol, delta
 
 
 class NestedDeviance:
-    """Profiled ML deviance of the nested random-intercept model.
+    """Profiled ML (or REML) deviance of the nested random-intercept model.
 
     With ``Sigma = I + a * sum_c J_c + b * sum_s J_s`` (``a = theta_cluster^2``,
     ``b = theta_subject^2``; ``J`` all-ones blocks), ``Sigma^-1`` and ``log|Sigma|`` follow
@@ -55,11 +72,17 @@ class NestedDeviance:
         Design matrix and outcomes.
     subj, clus : numpy.ndarray
         Integer codes from 0 of subjects (unique over clusters) and clusters (or None).
+    reml : bool, default False
+        REML criterion instead of the ML deviance (see the module docstring).
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, subj: np.ndarray,
-                 clus: np.ndarray | None):
+                 clus: np.ndarray | None, reml: bool = False):
         self.X, self.n, self.p = X, X.shape[0], X.shape[1]
+        self.reml = bool(reml)
+        if self.reml and self.n <= self.p:
+            raise ValueError(f"REML needs more observations ({self.n}) than fixed effects "
+                             f"({self.p})")
         # Work with OLS residuals in place of y: same profiled deviance, less cancellation.
         self.beta0 = np.linalg.lstsq(X, y, rcond=None)[0]
         M = np.column_stack([X, y - X @ self.beta0])
@@ -95,16 +118,17 @@ class NestedDeviance:
     def parts(self, theta: np.ndarray) -> tuple[float, np.ndarray, float, np.ndarray]:
         """Deviance, beta, sigma^2 and ``(X' Sigma^-1 X)^-1`` at ``theta``."""
         Q, logdet = self._gram(theta)
-        return _profile_out(Q, logdet, self.p, self.n, self.beta0)
+        return _profile_out(Q, logdet, self.p, self.n, self.beta0, self.reml)
 
     def deviance(self, theta: np.ndarray) -> float:
-        """ML deviance (``-2 log L`` with beta and sigma^2 profiled out); inf if undefined.
+        """ML deviance (``-2 log L`` with beta and sigma^2 profiled out) or REML criterion;
+        inf if undefined.
 
         The same arithmetic as ``parts(theta)[0]``, without beta's covariance.
         """
         try:
             Q, logdet = self._gram(theta)
-            return _profiled_deviance(Q, logdet, self.p, self.n)[0]
+            return _profiled_deviance(Q, logdet, self.p, self.n, self.reml)[0]
         except _ERRORS:
             return np.inf
 
@@ -113,7 +137,8 @@ class NestedDeviance:
 
 
 class CrossedDeviance(NestedDeviance):
-    """Profiled ML deviance with a cluster x time intercept as well (``cluster_time``).
+    """Profiled ML (or REML) deviance with a cluster x time intercept as well
+    (``cluster_time``).
 
     ``Sigma = A + sum_j W_j D W_j'`` with ``A = I + b * sum_s J_s`` (subjects; inverted in
     closed form as in :class:`NestedDeviance`) and, per cluster ``j``, ``W_j = [1, E_j]``: a
@@ -143,13 +168,15 @@ class CrossedDeviance(NestedDeviance):
         Number of waves.
     by_time : bool, default False
         One cluster x time variance per wave.
+    reml : bool, default False
+        REML criterion instead of the ML deviance.
     """
 
     def __init__(
         self, X: np.ndarray, y: np.ndarray, subj: np.ndarray, clus: np.ndarray,
-        tcode: np.ndarray, n_times: int, by_time: bool = False,
+        tcode: np.ndarray, n_times: int, by_time: bool = False, reml: bool = False,
     ):
-        super().__init__(X, y, subj, clus)
+        super().__init__(X, y, subj, clus, reml)
         M = np.column_stack([X, y - X @ self.beta0])
         n_subj, P = self.SM.shape
         K = 1 + n_times
@@ -225,20 +252,29 @@ class CrossedDeviance(NestedDeviance):
         return Q - YR.T @ YR, logdet, (g, GR[:, :, :K], GR[:, :, K:], B, V.reshape(-1, K, K))
 
     def deviance(self, theta: np.ndarray) -> float:
-        """ML deviance at ``theta``; inf if undefined."""
-        # The last diagonal entry of the Cholesky factor of Q is sqrt(rss): one call, no
-        # beta and no inverse (the optimiser only needs the deviance).
+        """ML deviance (or REML criterion) at ``theta``; inf if undefined."""
+        # The last diagonal entry of the Cholesky factor of Q is sqrt(rss), the first p
+        # give log|X' Sigma^-1 X|: one call, no beta and no inverse (the optimiser only
+        # needs the deviance).
         try:
             Q, logdet = self._gram(theta)
-            rss = float(np.linalg.cholesky(Q)[-1, -1]) ** 2
+            LQ = np.linalg.cholesky(Q)
+            rss = float(LQ[-1, -1]) ** 2
         except _ERRORS:
             return super().deviance(theta)  # e.g. a perfect fit: rss = 0
         if not rss > 0.0:
             return super().deviance(theta)
-        return logdet + self.n * (1.0 + _LOG_2PI + np.log(rss / self.n))
+        return _criterion(logdet, self._logdet_x(LQ), rss, self.p, self.n, self.reml)
+
+    def _logdet_x(self, LQ: np.ndarray) -> float:
+        """``log|X' Sigma^-1 X|`` from the Cholesky factor of ``Q`` (0 for ML)."""
+        if not self.reml:
+            return 0.0
+        return 2.0 * float(np.sum(np.log(np.diagonal(LQ)[:self.p])))
 
     def deviance_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        """ML deviance and its gradient in theta; ``(inf, 0)`` if undefined.
+        """ML deviance (or REML criterion) and its gradient in theta; ``(inf, 0)`` if
+        undefined.
 
         With ``e`` the GLS residual (beta profiled out), ``rss = e' Sigma^-1 e`` and ``v_k =
         theta_k^2`` the variance whose all-ones-like blocks ``z z'`` (one per cluster,
@@ -248,6 +284,8 @@ class CrossedDeviance(NestedDeviance):
 
         (the derivative of ``log|Sigma|`` plus that of ``n log(rss)``; beta's dependence on
         theta drops out at its optimum) and ``d dev / d theta_k = 2 theta_k d dev / d v_k``.
+        For REML, ``n`` becomes ``n - p`` and the derivative of ``log|X' Sigma^-1 X|``,
+        ``-sum_z z' Sigma^-1 X (X' Sigma^-1 X)^-1 X' Sigma^-1 z``, is added.
         """
         theta = np.asarray(theta, dtype=float)
         dev, grad_v = self.variance_gradient(theta)
@@ -272,9 +310,9 @@ class CrossedDeviance(NestedDeviance):
         rss = float(LQ[p, p]) ** 2
         if not rss > 0.0:
             raise FloatingPointError("zero residual sum of squares")
-        dev = logdet + self.n * (1.0 + _LOG_2PI + np.log(rss / self.n))
+        dev = _criterion(logdet, self._logdet_x(LQ), rss, p, self.n, self.reml)
         u = np.append(-np.linalg.solve(LQ[:p, :p].T, LQ[p, :p]), 1.0)  # [-delta, 1]
-        scale = self.n / rss
+        scale = (self.n - p if self.reml else self.n) / rss
         # columns of W: sum over clusters of diag(W' Sigma^-1 W) - scale (W' Sigma^-1 e)^2,
         # with W' Sigma^-1 W = G - G B G and W' Sigma^-1 e = R u - G B R u
         Re = R @ u
@@ -287,15 +325,23 @@ class CrossedDeviance(NestedDeviance):
         # 1_s' Sigma^-1 e = g_s (1_s' r - w_s' B R u), r the residual column of M
         es = g * (self.SM @ u - np.einsum("sk,sk->s", self.w_s, BRe[self.subj_clus]))
         gb = float(self.n_s @ g - np.einsum("jkl,jkl->", B, V) - scale * (es @ es))
+        if self.reml:  # d log|X' Sigma^-1 X| / d v = -sum_z z' Sigma^-1 X A^-1 X' Sigma^-1 z
+            Li = linalg.solve_triangular(LQ[:p, :p], np.eye(p), lower=True)  # A = L L'
+            RX = R[:, :, :p]
+            SX = RX - np.matmul(G, np.matmul(B, RX))  # W' Sigma^-1 X per cluster
+            gw = gw - np.einsum("jki,jki->k", *(2 * [SX @ Li.T]))
+            BRX = np.matmul(B, RX)[self.subj_clus]  # per subject: B R_X of its cluster
+            ex = g[:, None] * (self.SM[:, :p] - np.einsum("sk,skq->sq", self.w_s, BRX))
+            gb -= float(np.sum((ex @ Li.T) ** 2))
         gv = np.empty(len(theta))
         gv[0], gv[1] = gw[0], gb
         gv[2:] = gw[1:] if self.by_time else np.sum(gw[1:])
         return dev, gv
 
-def make_deviance(frame: ModelFrame) -> NestedDeviance:
+def make_deviance(frame: ModelFrame, reml: bool = False) -> NestedDeviance:
     """The profiled deviance of ``frame``'s model: a :class:`NestedDeviance` or, with
     ``cluster_time``, a :class:`CrossedDeviance` (theta in the order of
-    ``frame.theta_names``).
+    ``frame.theta_names``); the REML criterion with ``reml=True``.
 
     Examples
     --------
@@ -312,5 +358,5 @@ def make_deviance(frame: ModelFrame) -> NestedDeviance:
     if frame.cluster_time:
         return CrossedDeviance(frame.X, frame.y, frame.subject_code, frame.cluster_code,
                                frame.time_code, len(frame.time_levels),
-                               by_time=frame.cluster_time == "by_time")
-    return NestedDeviance(frame.X, frame.y, frame.subject_code, frame.cluster_code)
+                               by_time=frame.cluster_time == "by_time", reml=reml)
+    return NestedDeviance(frame.X, frame.y, frame.subject_code, frame.cluster_code, reml)

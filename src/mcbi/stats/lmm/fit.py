@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mcbi.stats.lmm.deviance import make_deviance
@@ -27,8 +28,9 @@ def fit_lmm(
     time_levels: Any = None,
     alpha: float = 0.05,
     cluster_time: bool | str = False,
+    reml: bool = False,
 ) -> LMMResult:
-    """Fit ``outcome ~ group * time`` with nested random intercepts by maximum likelihood.
+    """Fit ``outcome ~ group * time`` with nested random intercepts by ML or REML.
 
     Parameters
     ----------
@@ -60,6 +62,10 @@ def fit_lmm(
         ``cluster_time[<t>]``), for clusters that differ more in their change at some
         waves than at others. It nests ``True`` (all per-wave variances equal), so its
         log-likelihood is at least as large.
+    reml : bool, default False
+        Restricted maximum likelihood (lme4's ``REML = TRUE`` criterion) instead of full
+        maximum likelihood. ``loglik``, ``aic`` and ``bic`` are then the REML ones (as
+        lme4's ``logLik`` of a REML fit), not comparable across fixed-effect structures.
 
     Returns
     -------
@@ -74,7 +80,9 @@ def fit_lmm(
         random effects, ``alpha`` outside (0, 1), a ``cluster_time`` other than False,
         True or ``"by_time"``, ``cluster_time`` without ``cluster``, or as many cluster x
         time cells as observations (then cluster x time and residual variance are
-        confounded; checked for ``"by_time"`` too, where lme4 itself would not stop).
+        confounded; checked for ``"by_time"`` too, where lme4 itself would not stop), a
+        ``reml`` other than True or False, or (REML) no more observations than fixed
+        effects.
 
     See Also
     --------
@@ -97,9 +105,11 @@ def fit_lmm(
     ('Nelder-Mead', True)
     """
     check_alpha(alpha)
+    if not isinstance(reml, (bool, np.bool_)):
+        raise ValueError(f"reml must be True or False, got {reml!r}")
     frame = model_frame(data, outcome, group, time, subject, cluster,
                         group_levels=group_levels, time_levels=time_levels,
                         cluster_time=cluster_time)
-    devfun = make_deviance(frame)
+    devfun = make_deviance(frame, reml=bool(reml))
     opt = optimize_theta(devfun, frame.theta_names)
     return build_result(frame, devfun, opt, alpha)

@@ -37,7 +37,8 @@ class LMMResult:
     cov_fixed : pandas.DataFrame
         Covariance matrix of the fixed effects (rows and columns named by term).
     loglik, aic, bic : float
-        Maximised log-likelihood and the information criteria (parameters counted as in
+        Maximised log-likelihood (REML: minus half lme4's REML criterion) and the
+        information criteria (parameters counted as in
         lme4: fixed effects plus variance components including the residual).
     nobs, n_subjects, n_clusters : int
         Observations used, subjects (within clusters) and clusters (0 for two-level).
@@ -58,6 +59,12 @@ class LMMResult:
     optsummary : OptSummary or None
         The optimisation record: starts, initial and final theta, deviance, evaluations,
         tolerances, convergence message.
+    reml : bool
+        Whether the fit is REML (else ML); ``loglik``, ``aic`` and ``bic`` are then the
+        REML criterion's.
+    frame : ModelFrame or None
+        The model frame the fit was made from (design, codes); used by the small-sample
+        inference of :mod:`mcbi.stats.lmm.ddf`.
     """
 
     fixed: pd.DataFrame
@@ -81,6 +88,8 @@ class LMMResult:
     cell_counts: pd.DataFrame = field(default_factory=pd.DataFrame)
     cluster_time: bool | str = False
     optsummary: OptSummary | None = None
+    reml: bool = False
+    frame: ModelFrame | None = field(default=None, compare=False)
 
     @property
     def params(self) -> pd.Series:
@@ -102,6 +111,7 @@ class LMMResult:
 
     def __repr__(self) -> str:
         levels = "three-level" if self.cluster is not None else "two-level"
+        levels += ", REML" if self.reml else ""
         if self.cluster_time == "by_time":
             levels += " + cluster x time by wave"
         elif self.cluster_time:
@@ -176,4 +186,6 @@ def build_result(frame: ModelFrame, devfun: NestedDeviance, opt: OptSummary,
         cell_counts=frame.cell_counts,
         cluster_time=frame.cluster_time,
         optsummary=opt,
+        reml=bool(getattr(devfun, "reml", False)),
+        frame=frame,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mcbi.stats.lmm.ddf import DDF_METHODS, contrast_test
 from mcbi.stats.lmm.result import LMMResult
 from mcbi.stats.wald import wald
 
@@ -39,42 +40,48 @@ def _combine(result: LMMResult, L: np.ndarray, alpha: float) -> pd.DataFrame:
     return wald(L @ beta, se, alpha)
 
 
-def contrasts(result: LMMResult, alpha: float = 0.05, sd: float | None = None) -> pd.DataFrame:
+def contrasts(result: LMMResult, alpha: float = 0.05, sd: float | None = None,
+              ddf: str = "z") -> pd.DataFrame:
     """Within-group changes from baseline and between-group differences in change.
 
     For every non-baseline wave ``t``: the change ``t - baseline`` in each group
     (``contrast == 'within'``, ``group`` = the level) and, for each non-reference group
     ``k``, the difference in change ``k - reference`` (``contrast == 'between'``,
     ``group`` = ``'<k> - <reference>'``). Each is a linear combination ``L beta`` of the
-    fixed effects with SE ``sqrt(L V L')`` (Wald z, normal CI).
+    fixed effects with SE ``sqrt(L V L')`` (Wald z, normal CI) by default; with
+    ``ddf="satterthwaite"`` a *t* test with Satterthwaite's df, with
+    ``ddf="kenward-roger"`` (REML fits) a *t* test with Kenward-Roger's adjusted SE and df
+    (see :func:`mcbi.stats.lmm.ddf.contrast_test`).
 
-    Cohen's ``d`` is ``estimate / SD``. With ``sd`` given (e.g. the observed pooled
-    baseline SD, Feingold 2009) that is the SD; by default ``SD = sqrt(result.total_variance)``,
-    the model-implied outcome SD at baseline: the sum of all variance components, including
-    ``cluster_time`` when the model has it (with random intercepts only it is the same at
-    every wave); with ``cluster_time="by_time"`` the baseline wave's component
-    ``cluster_time[<baseline>]`` only, i.e. ``cluster + subject + cluster_time[<baseline>]
-    + residual`` (the other waves' components are not part of a baseline observation's
-    variance). Its interval is the estimate's CI divided by the same SD, which treats SD as
-    fixed (known).
+    With ``sd`` given, Cohen's ``d = estimate / sd`` is added with its interval (the
+    estimate's CI divided by the same SD, which treats the SD as known), and the column
+    ``d_sd`` names that SD. Which SD standardises a growth-model d is the caller's choice
+    (e.g. the observed pooled baseline SD, Feingold 2009, or ``sqrt(result.total_variance)``,
+    the model-implied baseline SD); without ``sd`` no d is computed.
 
     Parameters
     ----------
     result : LMMResult
     alpha : float, default 0.05
     sd : float, optional
-        Standardiser of ``d`` (positive, finite); default the model-implied baseline SD.
+        Standardiser of ``d`` (positive, finite); without it the table has no d.
+    ddf : {"z", "satterthwaite", "kenward-roger"}, default "z"
+        Reference distribution of the tests and intervals.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``outcome, contrast, group, time, estimate, se, statistic, pvalue,
-        ci_lower, ci_upper, d, d_ci_lower, d_ci_upper``; ``group`` holds strings.
+        ci_lower, ci_upper`` (and ``d, d_ci_lower, d_ci_upper, d_sd`` with ``sd``);
+        ``group`` holds strings. With
+        ``ddf`` other than ``"z"``, also ``df`` (after ``statistic``) and ``method``
+        (``"Satterthwaite"`` or ``"Kenward-Roger"``, last); the ``"z"`` table is unchanged.
 
     Raises
     ------
     ValueError
-        ``alpha`` outside (0, 1), or ``sd`` not a positive finite number.
+        ``alpha`` outside (0, 1), ``sd`` not a positive finite number, an unknown ``ddf``,
+        or ``"kenward-roger"`` with an ML fit.
 
     Examples
     --------
@@ -89,6 +96,9 @@ def contrasts(result: LMMResult, alpha: float = 0.05, sd: float | None = None) -
     """
     if sd is not None and not (np.isfinite(sd) and sd > 0):
         raise ValueError(f"sd must be a positive finite number, got {sd!r}")
+    key = ddf.lower() if isinstance(ddf, str) else ddf
+    if key not in DDF_METHODS:
+        raise ValueError(f"ddf must be one of {list(DDF_METHODS)}, got {ddf!r}")
     glev, tlev = result.group_levels, result.time_levels
     cell = _cell_means_matrix(result).reshape(len(glev), len(tlev), -1)
     change = cell[:, 1:, :] - cell[:, :1, :]  # (group, time, p): t - baseline
@@ -102,29 +112,46 @@ def contrasts(result: LMMResult, alpha: float = 0.05, sd: float | None = None) -
             L.append(change[i, j] - change[0, j])
     out = pd.DataFrame(rows, columns=["contrast", "group", "time"])
     out.insert(0, "outcome", result.outcome)
-    tab = _combine(result, np.array(L), alpha)
-    for key in tab.columns:
-        out[key] = tab[key].to_numpy()
-    sd = np.sqrt(result.total_variance) if sd is None else float(sd)
-    out["d"] = out["estimate"] / sd
-    out["d_ci_lower"] = out["ci_lower"] / sd
-    out["d_ci_upper"] = out["ci_upper"] / sd
+    if key == "z":
+        tab = _combine(result, np.array(L), alpha)
+    else:
+        tab = contrast_test(result, np.array(L), ddf=key, alpha=alpha)
+        method = tab.pop("method").iloc[0]
+    for col in tab.columns:
+        out[col] = tab[col].to_numpy()
+    if sd is not None:
+        out["d"] = out["estimate"] / float(sd)
+        out["d_ci_lower"] = out["ci_lower"] / float(sd)
+        out["d_ci_upper"] = out["ci_upper"] / float(sd)
+        out["d_sd"] = float(sd)
+    if key != "z":
+        out["method"] = method
     return out
 
 
-def marginal_means(result: LMMResult, alpha: float = 0.05) -> pd.DataFrame:
-    """Model-estimated mean of every group x time cell, with SE and Wald CI.
+def marginal_means(result: LMMResult, alpha: float = 0.05, ddf: str = "z") -> pd.DataFrame:
+    """Model-estimated mean of every group x time cell, with SE and CI.
 
     Parameters
     ----------
     result : LMMResult
     alpha : float, default 0.05
+    ddf : {"z", "satterthwaite", "kenward-roger"}, default "z"
+        Normal (Wald) intervals, or *t* intervals with Satterthwaite's or Kenward-Roger's
+        df (KR: adjusted SE; REML fits), as in :func:`contrasts`.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``outcome, group, time, estimate, se, ci_lower, ci_upper, n`` (``n`` =
-        observed outcomes in the cell), ordered by group then time level.
+        observed outcomes in the cell), ordered by group then time level; with ``ddf``
+        other than ``"z"`` also ``df`` (after ``se``).
+
+    Raises
+    ------
+    ValueError
+        ``alpha`` outside (0, 1), an unknown ``ddf``, or ``"kenward-roger"`` with an ML
+        fit.
 
     Examples
     --------
@@ -140,9 +167,17 @@ def marginal_means(result: LMMResult, alpha: float = 0.05) -> pd.DataFrame:
     rows = [(g, t) for g in result.group_levels for t in result.time_levels]
     out = pd.DataFrame(rows, columns=["group", "time"])
     out.insert(0, "outcome", result.outcome)
-    tab = _combine(result, _cell_means_matrix(result), alpha)
-    for key in ("estimate", "se", "ci_lower", "ci_upper"):
-        out[key] = tab[key].to_numpy()
+    key = ddf.lower() if isinstance(ddf, str) else ddf
+    if key not in DDF_METHODS:
+        raise ValueError(f"ddf must be one of {list(DDF_METHODS)}, got {ddf!r}")
+    if key == "z":
+        tab = _combine(result, _cell_means_matrix(result), alpha)
+        columns = ("estimate", "se", "ci_lower", "ci_upper")
+    else:
+        tab = contrast_test(result, _cell_means_matrix(result), ddf=key, alpha=alpha)
+        columns = ("estimate", "se", "df", "ci_lower", "ci_upper")
+    for col in columns:
+        out[col] = tab[col].to_numpy()
     counts = {(r.group, r.time): int(r.n) for r in result.cell_counts.itertuples()}
     out["n"] = [counts.get(key, 0) for key in rows]
     return out

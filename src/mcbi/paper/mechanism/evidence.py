@@ -1,0 +1,152 @@
+"""The ladder's simulation evidence: the committed table of ``benchmarks/ladder.py``.
+
+``benchmarks/ladder.py --summary benchmarks/results/ladder.csv`` scores the mechanism
+ladder (:mod:`mcbi.paper.mechanism.ladder`) on fresh synthetic trials and on perturbed copies of the
+shipped package, and writes one row per family of data sets plus a sidecar
+``ladder.meta.json`` (command, seeds, date, code commit). The simulation is slow (about
+20 minutes), so the book does not re-run it: it reads the committed files, renders them as
+an APA table for the appendix (:func:`evidence_markdown`) and records every number through
+:class:`mcbi.paper.render.results.Results` (:func:`evidence_values`), saying in the caption where
+the table comes from and when it was made.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from mcbi.paper.mechanism import EVIDENCE
+from mcbi.paper.mechanism.ladder import MIN_COVERAGE, MIN_PAIRS, mechanism_values
+from mcbi.paper.render.apa import fmt_num
+from mcbi.paper.render.tables import myst_table
+
+__all__ = ["EVIDENCE", "KINDS", "read_evidence", "evidence_table", "evidence_caption",
+           "evidence_markdown", "evidence_values", "find_evidence"]
+
+
+KINDS = {
+    "synthetic": "fresh synthetic trials",
+    "noise5": "shipped package, 5 % of item answers replaced",
+    "drop13": "shipped package, 13 therapists removed",
+    "missing10": "shipped package, 10 % of item cells blank",
+    "missing20": "shipped package, 20 % of item cells blank",
+    "missing30": "shipped package, 30 % of item cells blank",
+    "one_per_therapist": "shipped package, one patient per therapist",
+}
+"""Families of data sets of ``benchmarks/ladder.py``, in words."""
+
+_PATHS = (("a", "a"), ("b", "b"), ("a×b", "ab"))
+_RUNGS = ("full", "full_bounded", "diagonal_between", "chain")
+_COLUMNS = ("kind", "n", "estimate_%", *_RUNGS, "none", "none_reason", "a_bias", "b_bias",
+            "ab_bias", "a_cover%", "b_cover%", "ab_cover%")
+
+
+def find_evidence(root: str | Path) -> Path | None:
+    """:data:`EVIDENCE` under the project ``root``, or None when the checkout lacks it."""
+    path = Path(root) / EVIDENCE
+    return path if path.is_file() else None
+
+
+def read_evidence(path: str | Path) -> tuple[pd.DataFrame, dict]:
+    """The summary CSV and its ``.meta.json`` sidecar (empty dict when absent).
+
+    Raises
+    ------
+    ValueError
+        If the CSV lacks a column of the table.
+    """
+    path = Path(path)
+    summary = pd.read_csv(path, keep_default_na=True)
+    missing = [c for c in _COLUMNS if c not in summary.columns]
+    if missing:
+        raise ValueError(f"{path} lacks the columns {missing}")
+    summary["none_reason"] = summary["none_reason"].fillna("")
+    meta_path = path.with_suffix(".meta.json")
+    meta = json.loads(meta_path.read_text("utf-8")) if meta_path.is_file() else {}
+    return summary, meta
+
+
+def _pct(value: float) -> str:
+    return "" if not math.isfinite(value) else fmt_num(value, 1)
+
+
+def evidence_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """The APA table: per family, data sets, share with an estimate, rungs used, bias and
+    coverage of a, b and a×b (coverage for the synthetic draws only)."""
+    rows = []
+    for r in summary.to_dict("records"):
+        used = ", ".join(f"{rung.replace('_', ' ')} {int(r[rung])}" for rung in _RUNGS
+                         if int(r[rung]) > 0)
+        none = int(r["none"])
+        if none:
+            used += ("; " if used else "") + f"none {none} ({r['none_reason']})"
+        rows.append({
+            "Data sets": KINDS.get(r["kind"], r["kind"]), "n": str(int(r["n"])),
+            "With estimate (%)": _pct(float(r["estimate_%"])), "Rung used (count)": used,
+            **{f"Bias {p}": fmt_num(float(r[f"{k}_bias"]), 3)
+               if math.isfinite(float(r[f"{k}_bias"])) else "" for p, k in _PATHS},
+            **{f"Coverage {p} (%)": _pct(float(r[f"{k}_cover%"])) for p, k in _PATHS},
+        })
+    return pd.DataFrame(rows)
+
+
+def evidence_caption(meta: dict, path: str | Path = EVIDENCE) -> str:
+    """Where the table comes from and when it was made."""
+    made = meta.get("date_utc", "an unrecorded date")
+    commit = str(meta.get("code_commit", "unrecorded"))[:12]
+    cmd = meta.get("command", "benchmarks/ladder.py")
+    seeds = meta.get("synthetic_seeds")
+    seed_text = f" (synthetic seeds {seeds}; perturbation seeds " \
+                f"{meta.get('perturbation_seeds', '?')})" if seeds else ""
+    return (f"Read from the committed file `{Path(path).as_posix()}`, written on {made} UTC "
+            f"by `{cmd}` at code commit `{commit}`{seed_text}; the book does not re-run "
+            "the simulation.")
+
+
+def evidence_markdown(path: str | Path | None) -> str:
+    """The appendix section: a note on the method, the table and its source."""
+    if path is None or not Path(path).is_file():
+        return ("*This checkout has no simulation table of the ladder "
+                f"(`{EVIDENCE.as_posix()}`): run `benchmarks/ladder.py --summary "
+                f"{EVIDENCE.as_posix()}` to make it.*\n")
+    summary, meta = read_evidence(path)
+    table = evidence_table(summary)
+    level = 100 * inspect.signature(mechanism_values).parameters["level"].default
+    note = (
+        f"*Note.* {evidence_caption(meta, EVIDENCE)} Fresh synthetic trials: bias is the mean "
+        "of estimate − pseudo-true value (the same rung's model fitted to "
+        f"{meta.get('truth_draws', 'further')} other draws pooled), coverage the share of "
+        f"{level:.0f} % intervals (Wald for *a* and *b*, Monte Carlo for *a*×*b*) that "
+        "contain it. Perturbed copies of the shipped package share one underlying draw: "
+        "bias is the mean shift from the estimate on the unperturbed package, and coverage "
+        "is not defined. Reasons: *too little data* = path *a* or *b* had fewer than "
+        f"{MIN_PAIRS} units or {100 * MIN_COVERAGE:.0f} % of the units observed on both of "
+        "its variables; *not identified* = no therapist with two patients.\n")
+    caption = ("The mechanism ladder on data of known origin: share of data sets with an "
+               "estimate, rung reported, bias and coverage of a, b and a×b")
+    return myst_table(table, caption, "tbl-ladder-simulation", "lrrl" + "r" * 6) + "\n" + note
+
+
+def evidence_values(path: str | Path | None) -> dict[str, float | str]:
+    """Every number of the table as ``ladder_sim_<kind>_<column>`` (plus the date and
+    commit), for :meth:`mcbi.paper.render.results.Results.glue_all`. Without the file, the
+    synthetic family's ``n``, ``estimated_pct`` and ``ab_cover_pct`` (which the chapter's
+    prose cites) are NaN and the date says that there is no table."""
+    if path is None or not Path(path).is_file():
+        return {"ladder_sim_date": "no simulation table in this checkout",
+                **{f"ladder_sim_synthetic_{k}": float("nan")
+                   for k in ("n", "estimated_pct", "ab_cover_pct")}}
+    summary, meta = read_evidence(path)
+    out: dict[str, float | str] = {"ladder_sim_date": str(meta.get("date_utc", "")),
+                                   "ladder_sim_commit": str(meta.get("code_commit", ""))}
+    cols = {"n": "n", "estimate_%": "estimated_pct", "none": "none", **{r: r for r in _RUNGS},
+            **{f"{p}_bias": f"{p}_bias" for p in ("a", "b", "ab")},
+            **{f"{p}_cover%": f"{p}_cover_pct" for p in ("a", "b", "ab")}}
+    for r in summary.to_dict("records"):
+        for col, name in cols.items():
+            out[f"ladder_sim_{r['kind']}_{name}"] = float(r[col])
+    return out

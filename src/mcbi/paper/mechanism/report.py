@@ -1,0 +1,385 @@
+"""The mechanism chapter's displays: formatted tables, notes and the path-diagram layout.
+
+Tidy results in (the estimates of :mod:`mcbi.stats.msem`, the comparisons of
+:mod:`mcbi.paper.mechanism.compare`), strings out.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mcbi.paper.mechanism import names
+from mcbi.paper.mechanism.compare import BOND_SYMPTOM, MechanismAnalysis, contract_values
+from mcbi.paper.mechanism.ladder import RUNGS, LadderResult, Rung
+from mcbi.paper.mechanism.model import INDIRECT, VARIABLES
+from mcbi.paper.render import phrases
+from mcbi.paper.render.apa import fmt_ci, fmt_estimate_ci, fmt_num, p_cell
+from mcbi.paper.render.phrases import count_phrase
+from mcbi.paper.render.tables import myst_table
+
+LEVELS = {1: "within", 2: "between"}
+
+_BETWEEN_NODES = {"mcbi": (0.08, 0.85, "arm"), "pms": (0.08, 0.45, "ΔPMS"),
+                  "eusp": (0.36, 0.45, "ΔEUS-P"), "bond": (0.5, 0.9, "Δbond"),
+                  "som": (0.92, 0.8, "Δsom"), "dep": (0.92, 0.45, "Δdep"),
+                  "anx": (0.92, 0.1, "Δanx")}
+_WITHIN_NODES = {"eusp": (0.15, 0.5, "ΔEUS-P"), "bond": (0.5, 0.5, "Δbond"),
+                 "som": (0.88, 0.75, "Δsom"), "dep": (0.88, 0.5, "Δdep"),
+                 "anx": (0.88, 0.25, "Δanx")}
+
+_FIT_NAMES = {"logl": "log-likelihood", "npar": "free parameters", "chisq": "χ²", "df": "df",
+              "pvalue": "p (χ²)", "cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA",
+              "srmr_within": "SRMR within", "srmr_between": "SRMR between", "aic": "AIC",
+              "bic": "BIC", "ntotal": "patients (level 1)",
+              "nclusters": "therapists (level 2)"}
+_COUNTS = ("npar", "df", "ntotal", "nclusters")
+
+
+def _path(frame: pd.DataFrame) -> pd.Series:
+    return frame["rhs"].map(VARIABLES) + " → " + frame["lhs"].map(VARIABLES)
+
+
+def warnings_note(warnings: list[str]) -> str:
+    """A MyST admonition listing the estimator's warnings, or a note that there were none."""
+    if warnings:
+        items = "\n".join(f"- {w}" for w in warnings)
+        return (f":::{{admonition}} The estimator flagged {len(warnings)} problem(s)\n"
+                f":class: caution\n{items}\n:::\n")
+    return (":::{note}\nThe estimator flagged no problem (convergence, Heywood cases, "
+            "near-zero variances, non-positive-definite matrices).\n:::\n")
+
+
+def diagram_panels(estimates: pd.DataFrame, alpha: float) -> list[dict]:
+    """The two panels of the model's path diagram (:func:`mcbi.paper.render.figures.path_diagram`).
+
+    One arrow per regression of ``estimates`` (so any rung of the ladder can be drawn),
+    carrying its estimate, starred if its p is below ``alpha``; only the variables that a
+    regression names are drawn.
+    """
+    def panel(level: int, title: str, layout: dict, extra: dict) -> dict:
+        rows = estimates[(estimates["op"] == "~") & (estimates["level"] == level)]
+        edges = [(r.rhs, r.lhs, fmt_num(r.estimate, 2)
+                  + ("*" if pd.notna(r.pvalue) and r.pvalue < alpha else ""))
+                 for r in rows.itertuples(index=False)]
+        used = {v for src, dst, _ in edges for v in (src, dst)}
+        return {"title": title, "nodes": {k: v for k, v in layout.items() if k in used},
+                "edges": edges, **extra}
+
+    return [panel(2, "Between therapists (level 2)", _BETWEEN_NODES, {"label_position": 0.4}),
+            panel(1, "Within therapists (level 1)", _WITHIN_NODES, {})]
+
+
+def paths_table(estimates: pd.DataFrame) -> pd.DataFrame:
+    """The regression paths: level, label, path, estimate [CI], SE and p."""
+    paths = estimates[estimates["op"] == "~"]
+    return pd.DataFrame({
+        "Level": paths["level"].map(LEVELS),
+        "Label": paths["label"],
+        "Path": _path(paths),
+        "Estimate [CI]": [fmt_estimate_ci(e, lo, hi) for e, lo, hi in
+                          zip(paths["estimate"], paths["ci_lower"], paths["ci_upper"],
+                              strict=True)],
+        "SE": paths["se"].map(lambda v: fmt_num(v, 3)),
+        "p": paths["pvalue"].map(p_cell),
+    })
+
+
+def indirect_table(estimates: pd.DataFrame, monte_carlo: pd.DataFrame) -> pd.DataFrame:
+    """The defined (indirect) effects: definition, estimate, delta-method SE, Monte Carlo CI.
+
+    ``monte_carlo`` has one row per defined parameter (``name, expression, estimate,
+    ci_lower, ci_upper``); the SE comes from the ``:=`` rows of ``estimates``.
+    """
+    defined = estimates.loc[estimates["op"] == ":=", ["lhs", "se"]].rename(
+        columns={"lhs": "name"})
+    ind = monte_carlo.merge(defined, on="name", how="left", validate="one_to_one")
+    return pd.DataFrame({
+        "Effect": ind["name"].map(lambda n: INDIRECT.get(n, n)),
+        "Definition": ind["expression"],
+        "Estimate": ind["estimate"].map(lambda v: fmt_num(v, 3)),
+        "Delta SE": ind["se"].map(lambda v: fmt_num(v, 3)),
+        "Monte Carlo CI": [fmt_ci(lo, hi, 3) for lo, hi in
+                           zip(ind["ci_lower"], ind["ci_upper"], strict=True)],
+    })
+
+
+def fit_table(fit_measures: dict, icc: pd.Series) -> pd.DataFrame:
+    """Fit measures and the intraclass correlations of the change scores, formatted."""
+    fit = pd.DataFrame({"Measure": list(_FIT_NAMES.values()),
+                        "Value": [fmt_num(fit_measures.get(k), 0 if k in _COUNTS else 3)
+                                  for k in _FIT_NAMES]})
+    iccs = pd.DataFrame({"Measure": [f"ICC {VARIABLES.get(v, v)}" for v in icc.index],
+                         "Value": [fmt_num(v, 3) for v in icc]})
+    return pd.concat([fit, iccs])
+
+
+def truth_table(comparison: pd.DataFrame) -> pd.DataFrame:
+    """:func:`mcbi.paper.mechanism.compare.truth_comparison`, formatted."""
+    c = comparison
+    return pd.DataFrame({
+        "Label": c["label"],
+        "Level": c["level"].map(LEVELS),
+        "Path": _path(c),
+        "True": c["true"].map(lambda v: fmt_num(v, 3)),
+        "Latent changes [CI]": [fmt_estimate_ci(e, lo, hi, 3) for e, lo, hi in
+                                zip(c["latent_estimate"], c["latent_ci_lower"],
+                                    c["latent_ci_upper"], strict=True)],
+        "Covered": c["covered"].map({True: "yes", False: "no"}),
+        "Observed scores": c["observed_estimate"].map(lambda v: fmt_num(v, 3)),
+    })
+
+
+def single_level_table(side: pd.DataFrame) -> pd.DataFrame:
+    """:func:`mcbi.paper.mechanism.compare.single_level_comparison`, formatted."""
+    def est_se(est: pd.Series, se: pd.Series) -> list[str]:
+        return [f"{fmt_num(e, 3)} ({fmt_num(s, 3)})" for e, s in zip(est, se, strict=True)]
+
+    return pd.DataFrame({
+        "Label": side["label"],
+        "Path": _path(side),
+        "Two-level (between) est (SE)": est_se(side["estimate"], side["se"]),
+        "Single-level est (SE)": est_se(side["single_estimate"], side["single_se"]),
+        "SE ratio (single / two-level)": side["se_ratio"].map(lambda v: fmt_num(v, 2)),
+    })
+
+
+# --- the ladder, the claim and the conditional paragraphs -------------------------------
+
+RUNG_RESTRICTIONS = {
+    "full": "nothing (the model as specified, unrestricted maximum likelihood)",
+    "full_bounded": "every variance at or above 0",
+    "diagonal_between": ("every variance at or above 0; between-therapist residual "
+                         "covariances of the outcomes fixed at 0"),
+    "chain": ("every variance at or above 0; the arm → ΔPMS → ΔEUS-P → Δbond chain alone "
+              "(no symptoms)"),
+}
+"""What each rung of :data:`mcbi.paper.mechanism.ladder.RUNGS` restricts, in words."""
+
+
+def ladder_table(ladder: LadderResult, rungs: tuple[Rung, ...] = RUNGS) -> pd.DataFrame:
+    """One row per rung of the ladder: name, what it restricts, outcome and reason.
+
+    Rungs after the reported one are listed as not tried; when the data's structure rules
+    every rung out (``ladder.stopped``), each is listed as not fitted and the reason is
+    given once, in the no-estimate note.
+    """
+    tried = {o.rung.name: o for o in ladder.outcomes}
+    rows = []
+    for rung in rungs:
+        out = tried.get(rung.name)
+        if out is None:
+            outcome, reason = "not tried", "an earlier rung passed"
+        elif ladder.stopped:
+            outcome, reason = "not fitted", "the data rule every rung out (see below)"
+        elif out.passed:
+            outcome, reason = "passed: reported", ""
+        else:
+            outcome, reason = "failed", "; ".join(out.reasons)
+        what = RUNG_RESTRICTIONS.get(rung.name, f"bounds: {rung.bounds or 'none'}")
+        rows.append((rung.name, what, outcome, reason))
+    return pd.DataFrame(rows, columns=["Rung", "What it restricts", "Outcome", "Reason"])
+
+
+def ladder_sentence(ladder: LadderResult) -> str:
+    """Which rung is reported, or that none passed (plain text for glue)."""
+    if ladder.chosen is None:
+        if ladder.stopped:
+            return ("No rung was fitted: which cells of these data are observed rules the "
+                    "model out (the reason is given below), so this build reports no estimate "
+                    "of the mechanism.")
+        return ("No rung passed, so this build reports no estimate of the mechanism; the "
+                "reasons are listed below.")
+    n = len(ladder.outcomes)
+    before = ("the first rung, " if n == 1 else
+              f"after {count_phrase(n - 1, 'rung')} failed, ")
+    what = RUNG_RESTRICTIONS.get(ladder.chosen.rung.name, "what its row of the table says")
+    return (f"The reported model is {before}{ladder.chosen.rung.name}, which restricts {what}. "
+            "Every number below (paths, indirect effects, fit, the comparison with the article "
+            "and the further checks) comes from this rung.")
+
+
+def no_estimate_note(reason: str) -> str:
+    """The MyST admonition shown when no rung of the ladder passed."""
+    return (":::{admonition} No estimate of the mechanism\n:class: caution\n"
+            "No rung of the ladder gave an estimate, so the paths, indirect effects, fit measures "
+            f"and comparisons that need estimates are not shown. {reason}\n:::\n")
+
+
+_CLAIM_TEXT = {"a": ("eusp", "pms"), "b": ("bond", "eusp"), "c1": ("som", "bond"),
+               "c2": ("dep", "bond"), "c3": ("anx", "bond")}
+
+
+def claims_table(claims: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """:func:`mcbi.paper.mechanism.compare.claims_comparison`, formatted, with the phrase."""
+    def link(label: str) -> str:
+        if label in _CLAIM_TEXT:
+            dst, src = _CLAIM_TEXT[label]
+            return f"{VARIABLES[src]} → {VARIABLES[dst]} (between, path {label})"
+        return f"indirect: {INDIRECT.get(label, label)}"
+
+    return pd.DataFrame({
+        "Link of the chain": claims["label"].map(link),
+        "Published direction": claims["sign"].map({1: "positive", -1: "negative"}),
+        "This build [CI]": [fmt_estimate_ci(e, lo, hi, digits) for e, lo, hi in
+                            zip(claims["estimate"], claims["ci_lower"], claims["ci_upper"],
+                                strict=True)],
+        "Verdict": [phrases.reproduced(e, lo, hi, int(s)) for e, lo, hi, s in
+                    zip(claims["estimate"], claims["ci_lower"], claims["ci_upper"],
+                        claims["sign"], strict=True)],
+    })
+
+
+def bond_symptom_sentence(claims: pd.DataFrame, labels: tuple[str, ...] = BOND_SYMPTOM) -> str:
+    """Whether the between-therapist Δbond → symptom paths are reproduced (plain text)."""
+    rows = claims[claims["label"].isin(labels)]
+    verdicts = [phrases.reproduced(r.estimate, r.ci_lower, r.ci_upper, int(r.sign))
+                for r in rows.itertuples(index=False)]
+    names = [VARIABLES[_CLAIM_TEXT[lab][0]] for lab in rows["label"]]
+    k, n = verdicts.count("reproduced"), len(verdicts)
+    head = "Between therapists, the paths from Δ bond to the symptom changes are"
+    if verdicts.count(phrases.UNAVAILABLE) == n:
+        return f"{head} {phrases.UNAVAILABLE}: this build has no estimate of them."
+    if k == n:
+        return f"{head} {verdicts[0]} for all {n} symptoms."
+    if k == 0 and phrases.UNAVAILABLE not in verdicts:
+        return f"{head} {verdicts[0]} for any of the {n} symptoms."
+    listed = "; ".join(f"{nm}: {v}" for nm, v in zip(names, verdicts, strict=True))
+    return f"{head} reproduced for {k} of {n} symptoms ({listed})."
+
+
+_PARAGRAPHS = {
+    "figure": (":::{{figure}} figures/05_msem.png\n:name: fig-msem\n"
+               ":alt: Path diagram of the reported model in two panels, within therapists "
+               "and between therapists: a box for each change score and an arrow for each "
+               "regression path, labelled with its unstandardized estimate.\n\n"
+               "The reported model ({mechanism_model}) with unstandardized estimates (* two-sided "
+               "*p* below {alpha_text}). Variables are post − pre changes.\n:::\n\n"
+               "{{numref}}`fig-msem` shows the reported model with its estimates."),
+    "paths": ("{{numref}}`{table_label}` lists the regression paths of the reported model. "
+              "Between therapists, a unit of ΔPMS went with {path_a} units of the "
+              "therapist-level Δ perceived empathy (path *a*; {ci_level}% CI {path_a_ci_lower} "
+              "to {path_a_ci_upper}), and a unit of that with {path_b} units of Δ bond (path "
+              "*b*; CI {path_b_ci_lower} to {path_b_ci_upper})."),
+    "indirect": ("{{numref}}`{table_label}` lists the defined effects of the reported "
+                 "model. The between-therapist indirect effect of ΔPMS on Δ bond through Δ "
+                 "perceived empathy, *a* × *b*, is {indirect_ab} ({ci_level}% Monte Carlo CI "
+                 "{indirect_ab_ci_lower} to {indirect_ab_ci_upper})."),
+    "fit": ("Against the saturated two-level model the chi-square is {fit_chisq} on {fit_df} "
+            "degrees of freedom (*p* {fit_papa}); CFI = {fit_cfi}, TLI = {fit_tli}, RMSEA = "
+            "{fit_rmsea}, SRMR {fit_srmr_within} within and {fit_srmr_between} between "
+            "({{numref}}`{table_label}`, with the intraclass correlations of the change "
+            "scores)."),
+    "single": ("*What the multilevel model changes.* {{numref}}`{table_label}` sets a "
+               "single-level model of the same paths beside the between-therapist paths of "
+               "the reported model. The single-level SE of path *a* is {se_ratio_a} times the "
+               "two-level one."),
+    "truth": ("*Against the generating process.* The data are synthetic, so the truth is "
+              "known. {{numref}}`{table_label}` compares the paths of the reported model "
+              "that the generating process contains (in the units of the latent changes) "
+              "with the same model fitted to the latent changes themselves (no measurement "
+              "error, no dropout) and with the estimates from the observed scale scores, "
+              "whose units differ and which carry measurement error. On the latent changes "
+              "{truth_covered} of {truth_n} true paths lie inside their {ci_level}% "
+              "intervals; on the observed scores {truth_sign_agree} of {truth_n} estimates "
+              "have the true sign."),
+}
+_DIGITS = {"ci_level": 0, "fit_df": 0, "truth_covered": 0, "truth_n": 0,
+           "truth_sign_agree": 0, "fit_cfi": 3, "fit_tli": 3, "fit_rmsea": 3,
+           "fit_srmr_within": 3, "fit_srmr_between": 3}
+
+
+def paragraph(section: str, values: dict) -> str:
+    """The paragraph of ``section`` (a key of :data:`_PARAGRAPHS`) with ``values`` filled in.
+
+    Shown only when the section's table or figure is displayed, so that no ``{numref}``
+    points to a missing label. Numbers are formatted with :func:`~mcbi.paper.render.apa.fmt_num`
+    (2 decimals unless listed in ``_DIGITS``; a missing one prints as a dash); strings are
+    inserted as given.
+    """
+    if section not in _PARAGRAPHS:
+        raise ValueError(f"no paragraph named {section!r}")
+    text = {k: v if isinstance(v, str) else fmt_num(v, _DIGITS.get(k, 2))
+            for k, v in values.items()}
+    return _PARAGRAPHS[section].format(**text) + "\n"
+
+
+_TABLES = {
+    "ladder": ("The model ladder: rungs in the order tried, what each restricts, and why a rung "
+               "failed.", "llll"),
+    "paths": ("Regression paths of the reported model (unstandardized; Wald intervals from the "
+              "observed information).", "lllrrr"),
+    "indirect": ("Indirect effects with delta-method SEs and Monte Carlo confidence "
+                 "intervals.", "llrrr"),
+    "fit": ("Fit measures of the reported model and intraclass correlations of the change "
+            "scores.", "lr"),
+    "claims": ("The article's mechanism claim and this build: each link of the chain, its "
+               "published direction, this build's estimate and interval, and the verdict.",
+               "llrl"),
+    "single": ("Between-therapist paths of the reported model beside a single-level model "
+               "that ignores the nesting.", "llrrr"),
+    "truth": ("True paths of the generating process, the reported model fitted to the latent "
+              "changes, and the estimates from the observed scores.", "lllrrlr"),
+}
+
+
+def chapter_values(mech: MechanismAnalysis, n_draws: int, seed: int,
+                   level: float) -> dict:
+    """Every glued value of the mechanism chapter (see :mod:`mcbi.paper.mechanism.names`).
+
+    The stable contract of :func:`mcbi.paper.mechanism.compare.contract_values`
+    (``mechanism_model``, ``path_a``, ``path_b``, ``indirect_ab``, their intervals,
+    ``mechanism_reason``), ``mechanism_sentence``, the reported fit's
+    :func:`~mcbi.paper.mechanism.names.msem_values` (only when a rung passed), the claim's
+    :func:`~mcbi.paper.mechanism.names.claims_values` with ``mech_bond_sentence``, and the truth and
+    single-level values.
+    """
+    values = contract_values(mech.ladder, mech.monte_carlo, n_draws, seed, level)
+    values["mechanism_sentence"] = ladder_sentence(mech.ladder)
+    if mech.msem is not None:
+        values.update(names.msem_values(mech.msem, mech.monte_carlo))
+    values.update(names.claims_values(mech.claims, BOND_SYMPTOM))
+    values["mech_bond_sentence"] = bond_symptom_sentence(mech.claims)
+    values.update(names.truth_values(mech.truth))
+    if mech.single is not None:
+        values.update(names.single_level_values(mech.single))
+    return values
+
+
+def section(name: str, mech: MechanismAnalysis, values: dict, label: str = "") -> str:
+    """The MyST of one display of the chapter: a paragraph and/or its numbered table.
+
+    ``ladder`` and ``claims`` are always shown; ``status`` is the estimator's warnings or,
+    without a passing rung, :func:`no_estimate_note`; the other sections (``figure``,
+    ``paths``, ``indirect``, ``fit``, ``single``, ``truth``) are empty without estimates
+    (``truth`` also on real data), so no cross-reference can point to a missing table.
+    ``values`` are the glued values plus :func:`mcbi.paper.mechanism.names.paragraph_values`;
+    ``label`` names the section's table (the notebook that makes a table names it).
+    """
+    if name in _TABLES and not label:
+        raise ValueError(f"section {name!r} makes a table: give its label")
+    est, ok = mech.estimates, mech.msem is not None
+    if name == "status":
+        return warnings_note(mech.msem.warnings) if ok else no_estimate_note(
+            values["mechanism_reason"])
+    frames = {"ladder": lambda: ladder_table(mech.ladder),
+              "claims": lambda: claims_table(mech.claims)}
+    if ok:
+        frames.update(paths=lambda: paths_table(est),
+                      indirect=lambda: indirect_table(est, mech.monte_carlo),
+                      fit=lambda: fit_table(mech.msem.fit_measures, mech.msem.icc))
+        if mech.single is not None:
+            frames["single"] = lambda: single_level_table(mech.single)
+        if mech.truth is not None:
+            frames["truth"] = lambda: truth_table(mech.truth)
+    if name == "single" and ok and mech.single is None:
+        return f":::{{note}}\nNo single-level comparison: {mech.single_reason}.\n:::\n"
+    if name == "truth" and mech.truth_reason:
+        return f":::{{note}}\nNo comparison with the truth: {mech.truth_reason}.\n:::\n"
+    text = paragraph(name, {**values, "table_label": label}) + "\n" if name in _PARAGRAPHS and (
+        name in frames or (name == "figure" and ok)) else ""
+    if name in frames:
+        caption, align = _TABLES[name]
+        text += myst_table(frames[name](), caption, label, align)
+    if name not in _TABLES and name not in _PARAGRAPHS:
+        raise ValueError(f"no section named {name!r}")
+    return text

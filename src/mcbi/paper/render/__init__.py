@@ -1,0 +1,1 @@
+"""Rendering shared by every chapter: APA numbers, phrases, tables, figures, glue records."""

@@ -1,0 +1,1 @@
+"""Chapter 1, the sample: participant flow (CONSORT), baseline tables, reliability."""

@@ -1,0 +1,70 @@
+"""mcbi.paper.outcomes.figures: trajectories by arm."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from mcbi.paper.outcomes import figures  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_all():
+    yield
+    plt.close("all")
+
+
+def _texts(fig: plt.Figure) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+# --- save ------------------------------------------------------------------------------
+
+
+def _means(outcomes: list[str]) -> pd.DataFrame:
+    rows = []
+    for k, outcome in enumerate(outcomes):
+        for g, group in enumerate(("control", "MCBI")):
+            for t, time in enumerate(("pre", "post", "followup")):
+                est = k + 0.5 * g * t + 0.1 * t
+                rows.append({"outcome": outcome, "group": group, "time": time,
+                             "estimate": est, "ci_lower": est - 0.2, "ci_upper": est + 0.3})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(("n", "ncols"), [(1, 3), (3, 3), (4, 3), (5, 2)])
+def test_trajectories_one_visible_axis_per_outcome(n, ncols) -> None:
+    outcomes = [f"y{i}" for i in range(n)]
+    titles = {o: f"Title {o}" for o in outcomes}
+    fig = figures.trajectories(_means(outcomes), outcomes, titles, ncols=ncols)
+    visible = [ax for ax in fig.axes if ax.axison]
+    assert len(visible) == n
+    assert len(fig.axes) == ncols * int(np.ceil(n / ncols))
+    assert [ax.get_title() for ax in visible] == [titles[o] for o in outcomes]
+
+
+def test_trajectories_plots_the_estimates() -> None:
+    means = _means(["a", "b"])
+    fig = figures.trajectories(means, ["b"], {})
+    ax = next(ax for ax in fig.axes if ax.axison)
+    assert ax.get_title() == "b"  # falls back to the outcome name
+    assert len(ax.containers) == 2  # one error-bar series per arm
+    for container, group in zip(ax.containers, ("control", "MCBI"), strict=True):
+        sub = means[(means["outcome"] == "b") & (means["group"] == group)]
+        np.testing.assert_allclose(np.asarray(container.lines[0].get_ydata(), dtype=float),
+                                   sub["estimate"].to_numpy())
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["pre", "post", "followup"]
+
+
+def test_trajectories_unknown_outcome() -> None:
+    with pytest.raises(ValueError, match="no means for: zz"):
+        figures.trajectories(_means(["a"]), ["a", "zz"], {})
+
+
+# --- path_diagram ----------------------------------------------------------------------
