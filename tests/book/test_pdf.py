@@ -135,7 +135,7 @@ def test_data_note_follows_the_builds_verdict_not_the_descriptor() -> None:
 def test_figure_text_size_at_print_is_the_drawn_size_times_the_fit(tmp_path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    from mcbi.paper.figures import save
+    from mcbi.paper.render.figures import save
 
     layout = Layout(tmp_path)
     for name, width in (("narrow", 4.0), ("wide", 13.0)):

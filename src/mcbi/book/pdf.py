@@ -287,7 +287,7 @@ def figure_text_sizes(layout: Layout, source: str) -> dict[str, float]:
     """Smallest text of each vector figure at print size, in pt (figure number -> size).
 
     The size a figure was drawn with (its SVG's description, written by
-    :func:`mcbi.paper.figures.save`) times the scale the template applies to fit it into
+    :func:`mcbi.paper.render.figures.save`) times the scale the template applies to fit it into
     :data:`TEXT_BOX_PT`. Figures without that record are left out.
     """
     sizes = {}
