@@ -108,6 +108,7 @@ def make_toy_project(root: Path) -> Path:
     for name in ("reproducibility.md", "cite.md", "references.md", "references.bib"):
         shutil.copy(REPO / "book" / name, book / name)
     shutil.copytree(REPO / "book" / "_static", book / "_static")
+    shutil.copytree(REPO / "book" / "typst", book / "typst")  # the PDF's template
     data = root / "data" / "trial"
     # the shipped package (valid, so the command line's door lets it in) plus the toy values
     shutil.copytree(REPO / "data" / "trial", data)

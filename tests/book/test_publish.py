@@ -221,13 +221,19 @@ def test_publish_includes_the_pdf_of_this_build_only(tmp_path: Path) -> None:
     pdf_dir = root / "_build" / "pdf"
     pdf_dir.mkdir()
     (pdf_dir / "mcbi-book.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
-    record = {"version": "9.9.9", "commit": "abc1234", "build_date": "2026-01-02T03:04:05Z"}
+    record = {"version": "9.9.9", "commit": "abc1234", "build_date": "2026-01-02T03:04:05Z",
+              "sha256": hashlib.sha256(b"%PDF-1.4\n%%EOF\n").hexdigest()}
     (pdf_dir / "mcbi-book.json").write_text(json.dumps(record))
     files = _archive(publish(root / "a", root=root))
     assert files["mcbi-book.pdf"] == b"%PDF-1.4\n%%EOF\n"
+    assert json.loads(files["mcbi-book.json"])["sha256"] == record["sha256"]
     assert "`mcbi-book.pdf`: the whole book" in files["README.md"].decode()
     (pdf_dir / "mcbi-book.json").write_text(json.dumps({**record, "commit": "0ld0ld0"}))
     assert "mcbi-book.pdf" not in _archive(publish(root / "b", root=root))
+    # a PDF changed after it was recorded is not this build's
+    (pdf_dir / "mcbi-book.json").write_text(json.dumps(record))
+    (pdf_dir / "mcbi-book.pdf").write_bytes(b"%PDF-1.4\nother\n%%EOF\n")
+    assert "mcbi-book.pdf" not in _archive(publish(root / "c", root=root))
 
 
 def test_publish_is_deterministic(tmp_path: Path) -> None:

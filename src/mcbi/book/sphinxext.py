@@ -8,13 +8,14 @@
   ``SyntaxError: Identifier 'THEBE_JS_URL' has already been declared`` on every page.
 * APA-like citation and reference-list styles (:mod:`mcbi.book.bibstyle`) and true minus
   signs in glued numbers (:mod:`mcbi.book.typography`).
+* Each resolved page also written as Typst markup for the PDF (:mod:`mcbi.book.typst_sphinx`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from mcbi.book import bibstyle, typography
+from mcbi.book import bibstyle, typography, typst_sphinx
 from mcbi.book.layout import NOTEBOOKS_DIR, SECTIONS_DIR
 
 SECTIONS = f"{SECTIONS_DIR}/"
@@ -61,4 +62,5 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("html-page-context", _page_context, priority=900)
     bibstyle.register()  # APA-like citations and references (mcbi.book.bibstyle)
     typography.setup(app)  # true minus signs in glued numbers (mcbi.book.typography)
+    typst_sphinx.setup(app)  # each page as Typst markup for the PDF (mcbi.book.typst_sphinx)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

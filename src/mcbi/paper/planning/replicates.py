@@ -425,10 +425,22 @@ def plan_values(table: pd.DataFrame, needed: pd.DataFrame) -> dict[str, float | 
                 "plan_mechanism_full"):
         if key in out:
             out[f"{key}_pct"] = 100.0 * float(out[key])  # prose shows shares as percentages
+    out["plan_failed_text"] = _failed_text(float(out["plan_failed_contrasts"]),
+                                           float(out["plan_failed_mechanism"]))
     sel = needed[needed["patients_per_therapist"] == per].set_index("target")["text"]
     for target, text in sel.items():
         out[f"plan_needed_{target}"] = text
     return out
+
+
+def _failed_text(contrasts: float, mechanism: float) -> str:
+    """How many fits failed, in words ("none of ..." when none did)."""
+    def part(share: float, what: str) -> str:
+        if not share > 0:
+            return f"none of {what} failed"
+        return f"up to {100 * share:.0f}% of {what} failed"
+    return (f"{part(contrasts, 'the mixed models of a contrast')} and "
+            f"{part(mechanism, 'the mechanism fits')}")
 
 
 def _count(rungs: str, name: str) -> int:
