@@ -118,6 +118,8 @@ def test_sensitivity_parameters_are_checked_and_offer_the_tests() -> None:
     assert {"data_dir", "data_sha256", "synthetic", "out_dir", "alpha", "ddf", "imputations",
             "deltas", "seed"} <= set(values)
     assert parameter_choices(read_parameter_comments(path)["ddf"]) == list(DDF)
+    from mcbi.paper.outcomes.models import INFERENCE
+    assert values["ddf"] == INFERENCE  # the outcome chapters' test is the primary one
     for name in ("alpha", "imputations", "deltas", "seed"):
         assert RULES[name].accepts(values[name]), name
     assert not RULES["deltas"].accepts([0.5, 0.5]) and not RULES["imputations"].accepts(1)

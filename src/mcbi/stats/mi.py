@@ -374,7 +374,8 @@ def mi_contrasts(completed: pd.DataFrame, outcome: str, group: str, time: str, s
                   cluster_time=cluster_time, reml=reml)
     if not fit.converged:
         raise ValueError("the analysis model did not converge on the first completed data set")
-    base = contrasts(fit, alpha, ddf=ddf).drop(columns=["d", "d_ci_lower", "d_ci_upper"])
+    base = contrasts(fit, alpha, ddf=ddf)
+    base = base.drop(columns=[c for c in base.columns if c.startswith("d_") or c == "d"])
     if "df" not in base.columns:
         base.insert(base.columns.get_loc("statistic") + 1, "df", np.inf)
     L = _linear_map(fit, alpha)

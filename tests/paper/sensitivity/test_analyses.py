@@ -62,9 +62,10 @@ def test_findings_and_their_agreement() -> None:
     assert analyses.same_finding((1, False), (-1, False)) is True
     assert analyses.same_finding((1, True), (-1, True)) is False
     assert analyses.same_finding((1, True), (1, False)) is False
+    assert analyses.finding(0.4, 0.01, 0.05, sufficient=False) == (1, False)
     table = pd.DataFrame({
         "variant": ["a", "b", "a", "b"], "outcome": ["x"] * 4, "label": ["X"] * 4,
         "time": ["post", "post", "followup", "followup"], "estimate": [0.5, 0.4, 0.5, -0.5],
-        "pvalue": [0.01, 0.02, 0.01, 0.30], "status": [OK] * 4})
+        "pvalue": [0.01, 0.02, 0.01, 0.30], "status": [OK] * 4, "sufficient": True})
     agree = analyses.agreement(table, "a", 0.05).set_index("time")["agrees"]
     assert agree["post"] == True and agree["followup"] == False  # noqa: E712

@@ -39,6 +39,19 @@ def test_fit_and_between_match_the_general_contrasts(trial) -> None:
     assert rows["df"].to_numpy() == pytest.approx(ref["df"].to_numpy())
     assert (rows["status"] == OK).all() and list(rows.columns) == fits.COLUMNS
     assert rows["n_units"].iloc[0] == trial.therapists["therapist_id"].nunique()
+    assert rows["sufficient"].all()
+
+
+def test_too_few_observed_changes_are_flagged(trial) -> None:
+    t = _target(trial, "pms")
+    data = t.data.copy()
+    keep = data.loc[data[design.ARM] == design.TREATED, t.subject].unique()[:3]
+    drop = ((data[design.ARM] == design.TREATED) & (data[design.WAVE] == "post")
+            & ~data[t.subject].isin(keep))
+    data.loc[drop, "pms"] = float("nan")  # at most 3 MCBI therapists with a change to post
+    rows = fits.between(fits.fit(t, data=data), 0.05).set_index("time")
+    assert not rows.loc["post", "sufficient"] and rows.loc["followup", "sufficient"]
+    assert "at least 5 per arm" in rows.loc["post", "note"]
 
 
 def test_a_wave_not_collected_is_not_available(trial) -> None:

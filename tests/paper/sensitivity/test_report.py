@@ -22,6 +22,7 @@ def test_finding_text_follows_the_numbers_and_the_outcome_direction() -> None:
     assert report.finding_text(-0.5, 0.01, "bsi_som", 0.05).endswith("the MCBI arm")
     assert report.finding_text(0.5, 0.2, "pms", 0.05) == "not statistically significant"
     assert report.finding_text(np.nan, 0.2, "pms", 0.05) == "not estimable"
+    assert report.finding_text(0.5, 0.001, "pms", 0.05, sufficient=False).startswith("not tested")
 
 
 def _table(variants, estimates, pvalues, status=None) -> pd.DataFrame:
@@ -30,7 +31,7 @@ def _table(variants, estimates, pvalues, status=None) -> pd.DataFrame:
                          "therapists", "time": "post", "estimate": estimates, "se": 0.1,
                          "df": 30.0, "pvalue": pvalues, "ci_lower": -1.0, "ci_upper": 1.0,
                          "n_units": 10, "status": status or [OK] * n, "note": "",
-                         "collected": True})
+                         "collected": True, "sufficient": True})
 
 
 def test_agreement_sentence_names_what_differs() -> None:

@@ -57,7 +57,8 @@ def _tip_rows(pvalues: list[float], estimates: list[float]) -> pd.DataFrame:
 
 def test_tipping_points_find_the_smallest_shift() -> None:
     primary = pd.DataFrame({"outcome": ["x"], "label": ["X"], "time": ["post"],
-                            "estimate": [0.5], "pvalue": [0.01], "status": [OK]})
+                            "estimate": [0.5], "pvalue": [0.01], "status": [OK],
+                            "sufficient": [True]})
     tip = _tip_rows([0.2, 0.04, 0.01, 0.001, 0.0001], [0.1, 0.3, 0.5, 0.7, 0.9])
     got = tipping.tipping_points(tip, primary, 0.05).iloc[0]
     assert got["tip_delta"] == -1.0 and got["tip_text"] == "1.00 SD against the MCBI arm"
@@ -68,3 +69,11 @@ def test_tipping_points_find_the_smallest_shift() -> None:
     assert tipping.tipping_points(tip, primary, 0.05)["tip_text"].iloc[0] == "already at δ = 0"
     flipped = _tip_rows([0.01] * 5, [-0.5, 0.5, 0.5, 0.5, 0.5])
     assert tipping.tipping_points(flipped, primary, 0.05)["tip_delta"].iloc[0] == -1.0
+
+
+def test_a_contrast_failing_the_sufficiency_rule_never_tips() -> None:
+    primary = pd.DataFrame({"outcome": ["x"], "label": ["X"], "time": ["post"],
+                            "estimate": [0.5], "pvalue": [0.01], "status": [OK],
+                            "sufficient": [False]})
+    tip = _tip_rows([0.2, 0.04, 0.01, 0.001, 0.0001], [0.1, 0.3, 0.5, 0.7, 0.9])
+    assert np.isnan(tipping.tipping_points(tip, primary, 0.05)["tip_delta"].iloc[0])

@@ -101,11 +101,13 @@ def complete_cases(primaries: list[Fit], alpha: float, ddf: str) -> pd.DataFrame
     return pd.concat(parts, ignore_index=True)
 
 
-def finding(estimate: float, p: float, alpha: float) -> tuple[int, bool] | None:
-    """``(sign, significant)`` of a contrast; None when it is missing."""
+def finding(estimate: float, p: float, alpha: float,
+            sufficient: bool = True) -> tuple[int, bool] | None:
+    """``(sign, significant)`` of a contrast; None when it is missing. A contrast that fails
+    the data-sufficiency rule (``sufficient`` False) is never significant."""
     if estimate is None or p is None or not (np.isfinite(estimate) and np.isfinite(p)):
         return None
-    return int(np.sign(estimate)), bool(p < alpha)
+    return int(np.sign(estimate)), bool(p < alpha) and bool(sufficient)
 
 
 def same_finding(a: tuple[int, bool] | None, b: tuple[int, bool] | None) -> bool | None:
@@ -131,9 +133,10 @@ def agreement(table: pd.DataFrame, reference: str, alpha: float) -> pd.DataFrame
         ref = sub[sub["variant"] == reference]
         if ref.empty or ref["status"].iloc[0] != OK:
             continue
-        base = finding(ref["estimate"].iloc[0], ref["pvalue"].iloc[0], alpha)
+        base = finding(ref["estimate"].iloc[0], ref["pvalue"].iloc[0], alpha,
+                       ref["sufficient"].iloc[0])
         others = sub[(sub["variant"] != reference) & (sub["status"] == OK)]
-        verdicts = [same_finding(base, finding(r.estimate, r.pvalue, alpha))
+        verdicts = [same_finding(base, finding(r.estimate, r.pvalue, alpha, r.sufficient))
                     for r in others.itertuples()]
         rows.append({"outcome": outcome, "label": ref["label"].iloc[0], "time": time,
                      "compared": len(verdicts),

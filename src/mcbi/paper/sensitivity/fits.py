@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from mcbi.paper.outcomes.models import (
+    INFERENCES,
     LADDER,
     NOT_AVAILABLE,
     NOT_ESTIMABLE,
@@ -25,6 +26,7 @@ from mcbi.paper.outcomes.models import (
     THERAPIST_STRUCTURE,
     Structure,
 )
+from mcbi.paper.outcomes.sufficiency import MIN_UNITS, change_support, too_few_note
 from mcbi.stats.lmm import LMMResult, contrasts, fit_lmm
 from mcbi.trial import design
 from mcbi.trial.data import TrialData
@@ -35,14 +37,16 @@ KEY_THERAPIST: tuple[str, ...] = ("pms", "eus_t", "teca")
 KEY_PATIENT: tuple[str, ...] = ("eus_p", "bond", "bsi_som", "bsi_dep", "bsi_anx")
 """The patients' key outcomes: perceived empathy, bond and the three BSI-18 symptom scales."""
 
-DDF = ("kenward-roger", "satterthwaite", "z")
-"""Reference distributions a test may use (:func:`mcbi.stats.lmm.contrasts`)."""
+DDF: tuple[str, ...] = INFERENCES
+"""Reference distributions a test may use (the outcome chapters' choices, theirs first)."""
 DDF_LABEL = {"z": "z", "satterthwaite": "Satterthwaite", "kenward-roger": "Kenward–Roger"}
 
 COLUMNS = ["outcome", "label", "level", "time", "estimate", "se", "df", "pvalue", "ci_lower",
-           "ci_upper", "n_units", "status", "note", "collected"]
+           "ci_upper", "n_units", "status", "note", "collected", "sufficient"]
 """Columns of every contrast table of this chapter (one between-arm contrast per row;
-``collected``: whether the wave is in the outcome's table at all)."""
+``collected``: whether the wave is in the outcome's table at all; ``sufficient``: whether
+the contrast passes the outcome chapters' data-sufficiency rule
+(:mod:`mcbi.paper.outcomes.sufficiency`), without which it is never called significant)."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,14 @@ def between(f: Fit, alpha: float, ddf: str = "z") -> pd.DataFrame:
                 for col in ("estimate", "se", "df", "pvalue", "ci_lower", "ci_upper"):
                     rows.loc[i, col] = float(est.loc[w, col])
                 rows.loc[i, ["status", "note"]] = [OK, ""]
+    rows["sufficient"] = True
+    if f.data is not None:
+        for i, w in enumerate(rows["time"]):
+            counts = change_support(f.data, t.outcome, t.subject, t.cluster, design.WAVES[0], w)
+            if min(counts.values()) < MIN_UNITS:
+                rows.loc[i, "sufficient"] = False
+                if rows.loc[i, "status"] == OK:
+                    rows.loc[i, "note"] = too_few_note(counts, w, t.cluster is not None)
     present = set(f.collected)
     rows["collected"] = rows["time"].isin(present)
     for i, w in enumerate(rows["time"]):

@@ -14,6 +14,7 @@ import pandas as pd
 
 from mcbi.paper.outcomes.families import improvement_sign
 from mcbi.paper.outcomes.models import LADDER, OK
+from mcbi.paper.outcomes.sufficiency import MIN_UNITS
 from mcbi.paper.render import phrases
 from mcbi.paper.render.apa import alpha_text, ci_pct, fmt_ci, fmt_num, fmt_p, p_cell
 from mcbi.paper.render.tables import myst_table
@@ -68,12 +69,16 @@ def agreement_sentence(table: pd.DataFrame, reference: str, alpha: float, across
     return text + "."
 
 
+FEW = " (too few observed changes)"
+"""Marks a contrast that fails the data-sufficiency rule."""
+
+
 def _cell(row: Any, alpha: float, with_df: bool = False) -> str:
     if row.status != OK:
         return str(row.status)
     df = f"; df = {fmt_num(row.df, 1)}" if with_df and np.isfinite(row.df) else ""
     return (f"{fmt_num(row.estimate)} {fmt_ci(row.ci_lower, row.ci_upper)}{df}; "
-            f"p {fmt_p(row.pvalue)}")
+            f"p {fmt_p(row.pvalue)}{'' if row.sufficient else FEW}")
 
 
 def _wide(table: pd.DataFrame, variants: list[str], cell) -> pd.DataFrame:
@@ -215,12 +220,16 @@ def complete_values(table: pd.DataFrame) -> dict[str, Any]:
             "sens_cc_share_txt": text}
 
 
-def finding_text(estimate: float, p: float, outcome: str, alpha: float) -> str:
+def finding_text(estimate: float, p: float, outcome: str, alpha: float,
+                 sufficient: bool = True) -> str:
     """"statistically significant, favouring the MCBI arm" / "... the control arm" / "not
-    statistically significant" / "not estimable"."""
-    f = finding(estimate, p, alpha)
+    statistically significant" / "not tested: too few observed changes" / "not
+    estimable"."""
+    f = finding(estimate, p, alpha, sufficient)
     if f is None:
         return phrases.UNAVAILABLE
+    if not sufficient:
+        return "not tested: too few observed changes"
     if not f[1]:
         return phrases.significance(p, alpha)
     favour = phrases.direction(f[0] * improvement_sign(outcome), "the MCBI arm",
@@ -241,7 +250,8 @@ def tipping_table(tip: pd.DataFrame, points: pd.DataFrame, primary: pd.DataFrame
         ref = primary[(primary["outcome"] == k.outcome) & (primary["time"] == k.time)]
         r = ref.iloc[0] if len(ref) else None
         row = {"Outcome": k.label, "Wave": design.wave_label(str(k.time)),
-               "Primary finding": (finding_text(r["estimate"], r["pvalue"], k.outcome, alpha)
+               "Primary finding": (finding_text(r["estimate"], r["pvalue"], k.outcome, alpha,
+                                                bool(r["sufficient"]))
                                    if r is not None else phrases.UNAVAILABLE)}
         sub = tip[(tip["outcome"] == k.outcome) & (tip["time"] == k.time)].set_index("delta")
         for d in deltas:
@@ -270,7 +280,7 @@ def tipping_values(tip: pd.DataFrame, points: pd.DataFrame, primary: pd.DataFram
         values[f"{key}_tip"] = p.tip_text
         values[f"{key}_tip_delta"] = p.tip_delta
         r = primary[(primary["outcome"] == p.outcome) & (primary["time"] == p.time)].iloc[0]
-        f = finding(r["estimate"], r["pvalue"], alpha)
+        f = finding(r["estimate"], r["pvalue"], alpha, bool(r["sufficient"]))
         (sig if f is not None and f[1] else other).append((p, _name(p)))
     values["sens_tip_n_sig"] = len(sig)
     values["sens_tip_n"] = len(points)
@@ -301,7 +311,7 @@ def _tip_list(items: list[tuple[Any, str]]) -> str:
 
 def method_values(alpha: float, ddf: str, deltas: list[float], m: int) -> dict[str, Any]:
     """Words and numbers of the chapter's methods paragraph."""
-    return {"ci_pct": ci_pct(alpha), "alpha_txt": alpha_text(alpha),
+    return {"ci_pct": ci_pct(alpha), "alpha_txt": alpha_text(alpha), "sens_min_units": MIN_UNITS,
             "sens_test_txt": {"z": "Wald z tests", "satterthwaite":
                               "t tests with Satterthwaite's degrees of freedom",
                               "kenward-roger": "t tests with Kenward–Roger's adjusted standard "

@@ -157,11 +157,11 @@ def tipping_points(tip: pd.DataFrame, primary: pd.DataFrame, alpha: float) -> pd
                   & (tip["status"] == OK)]
         if sub.empty:
             continue
-        ref = finding(r.estimate, r.pvalue, alpha)
+        ref = finding(r.estimate, r.pvalue, alpha, r.sufficient)
         order = sub.assign(size=sub["delta"].abs()).sort_values(["size", "delta"])
         tip_delta = np.nan
-        for s in order.itertuples():
-            if not same_finding(ref, finding(s.estimate, s.pvalue, alpha)):
+        for s in order.itertuples():  # the rule rests on the observed changes: the primary's
+            if not same_finding(ref, finding(s.estimate, s.pvalue, alpha, r.sufficient)):
                 tip_delta = float(s.delta)
                 break
         grid_max = float(order["size"].max())
