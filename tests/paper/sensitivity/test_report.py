@@ -14,6 +14,7 @@ def test_of_phrase() -> None:
     assert report.of_phrase(0, 16) == "none of the 16 contrasts"
     assert report.of_phrase(3, 16) == "3 of the 16 contrasts"
     assert report.of_phrase(1, 1) == "the one contrast"
+    assert report.of_phrase(2, 2) == "both contrasts"
 
 
 def test_finding_text_follows_the_numbers_and_the_outcome_direction() -> None:
@@ -62,5 +63,20 @@ def test_tipping_sentence_for_no_significant_finding() -> None:
     primary = _table(["p"], [0.1], [0.3])
     values = report.tipping_values(pd.DataFrame(), points, primary, 0.05)
     assert values["sens_tip_n_sig"] == 0
-    assert values["sens_tip_sentence"].startswith("The one key contrast is not")
+    assert values["sens_tip_sentence"].startswith("The one key contrast tested is not")
     assert values["pms_post_tip_delta"] == 0.5
+
+
+def test_tipping_sentence_when_nothing_can_be_tested() -> None:
+    points = pd.DataFrame({"outcome": ["pms", "pms"], "label": ["PMS", "PMS"],
+                           "time": ["post", "followup"], "tip_delta": [np.nan, np.nan],
+                           "tip_text": ["not tested: too few observed changes"] * 2,
+                           "grid_max": [1.0, 1.0]})
+    primary = pd.concat([_table(["p"], [0.1], [0.001]),
+                         _table(["p"], [0.1], [0.3]).assign(time="followup")])
+    primary["sufficient"] = False
+    values = report.tipping_values(pd.DataFrame(), points, primary, 0.05)
+    assert values["sens_tip_sentence"].startswith("Both key contrasts rest on too few")
+    primary["sufficient"] = [True, False]
+    text = report.tipping_values(pd.DataFrame(), points, primary, 0.05)["sens_tip_sentence"]
+    assert "the smallest shift" in text and "The test of PMS at follow-up rests" in text

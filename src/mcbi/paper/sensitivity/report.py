@@ -32,13 +32,13 @@ from mcbi.trial.design import WAVE_SHORT
 
 
 def of_phrase(k: int, n: int, noun: str = "contrasts") -> str:
-    """"all 16 contrasts", "none of the 16 contrasts", "3 of the 16 contrasts", "the one
-    contrast" (``noun`` plural; a trailing "s" is dropped for one)."""
+    """"all 16 contrasts", "both contrasts", "none of the 16 contrasts", "3 of the 16
+    contrasts", "the one contrast" (``noun`` plural; a trailing "s" is dropped for one)."""
     single = noun[:-1] if noun.endswith("s") else noun
     if n == 1:
         return f"the one {single}" if k == 1 else f"not the one {single}"
     if k == n:
-        return f"all {n} {noun}"
+        return f"both {noun}" if n == 2 else f"all {n} {noun}"
     if k == 0:
         return f"none of the {n} {noun}"
     return f"{k} of the {n} {noun}"
@@ -274,35 +274,52 @@ def tipping_values(tip: pd.DataFrame, points: pd.DataFrame, primary: pd.DataFram
     (text) and ``..._tip_delta`` (NaN when no δ of the grid changes the finding).
     """
     values: dict[str, Any] = {}
-    sig, other = [], []
+    sig, other, few = [], [], []
     for p in points.itertuples():
         key = f"{p.outcome}_{WAVE_SHORT[str(p.time)]}"
         values[f"{key}_tip"] = p.tip_text
         values[f"{key}_tip_delta"] = p.tip_delta
         r = primary[(primary["outcome"] == p.outcome) & (primary["time"] == p.time)].iloc[0]
         f = finding(r["estimate"], r["pvalue"], alpha, bool(r["sufficient"]))
-        (sig if f is not None and f[1] else other).append((p, _name(p)))
+        group = sig if f is not None and f[1] else other if r["sufficient"] else few
+        group.append((p, _name(p)))
     values["sens_tip_n_sig"] = len(sig)
     values["sens_tip_n"] = len(points)
+    values["sens_tip_n_few"] = len(few)
+    tested = len(points) - len(few)
     if not len(points):
-        values["sens_tip_sentence"] = ("No key contrast could be analysed by multiple "
-                                       "imputation.")
+        text = "No key contrast could be analysed by multiple imputation."
+    elif not tested:
+        text = (f"{_cap(of_phrase(len(few), len(points), 'key contrasts'))} "
+                f"{'rests' if len(few) == 1 else 'rest'} on too few observed changes to be "
+                "tested, so no shift of the missing scores can change a finding.")
     elif not sig:
-        subject = ("The one key contrast" if len(points) == 1
-                   else f"None of the {len(points)} key contrasts")
-        verb = "is not" if len(points) == 1 else "is"
-        values["sens_tip_sentence"] = (
-            f"{subject} {verb} statistically significant in the primary analysis, so the "
-            f"question is which shift would make {'it' if len(points) == 1 else 'one'} so: "
-            + _tip_list(other) + ".")
+        subject = ("The one key contrast tested" if tested == 1
+                   else f"None of the {tested} key contrasts tested")
+        verb = "is not" if tested == 1 else "is"
+        text = (f"{subject} {verb} statistically significant in the primary analysis, so the "
+                f"question is which shift would make {'it' if tested == 1 else 'one'} so: "
+                f"{_tip_list(other)}.{_few_sentence(few)}")
     else:
         n = len(sig)
-        values["sens_tip_sentence"] = (
-            f"In the primary analysis, {of_phrase(n, len(points), 'key contrasts')} "
-            f"{'is' if n == 1 else 'are'} statistically significant; the smallest shift of the "
-            f"grid that changes {'that finding' if n == 1 else 'each of these findings'} is: "
-            f"{_tip_list(sig)}.")
+        text = (f"In the primary analysis, {of_phrase(n, len(points), 'key contrasts')} "
+                f"{'is' if n == 1 else 'are'} statistically significant; the smallest shift of "
+                f"the grid that changes {'that finding' if n == 1 else 'each of these findings'}"
+                f" is: {_tip_list(sig)}.{_few_sentence(few)}")
+    values["sens_tip_sentence"] = text
     return values
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _few_sentence(few: list[tuple[Any, str]]) -> str:
+    if not few:
+        return ""
+    names = _listing([name for _, name in few])
+    return (f" The test of {names} rests on too few observed changes, so no shift can make "
+            f"{'it' if len(few) == 1 else 'them'} statistically significant.")
 
 
 def _tip_list(items: list[tuple[Any, str]]) -> str:

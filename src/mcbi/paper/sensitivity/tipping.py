@@ -147,8 +147,9 @@ def tipping_points(tip: pd.DataFrame, primary: pd.DataFrame, alpha: float) -> pd
     -------
     DataFrame
         ``outcome, label, time, tip_delta`` (signed; NaN when no δ of the grid changes the
-        finding), ``tip_text`` ("0.50 SD against the MCBI arm", "none within ±1.00 SD"
-        or "already at δ = 0") and ``grid_max`` (the largest |δ| estimated), for every
+        finding), ``tip_text`` ("0.50 SD against the MCBI arm", "none within ±1.00 SD",
+        "already at δ = 0" or, for a contrast failing the data-sufficiency rule, "not
+        tested: too few observed changes") and ``grid_max`` (the largest |δ| estimated), for every
         outcome and wave with a primary result and at least one pooled result.
     """
     rows = []
@@ -165,7 +166,9 @@ def tipping_points(tip: pd.DataFrame, primary: pd.DataFrame, alpha: float) -> pd
                 tip_delta = float(s.delta)
                 break
         grid_max = float(order["size"].max())
-        if np.isnan(tip_delta):
+        if not r.sufficient:
+            text = "not tested: too few observed changes"
+        elif np.isnan(tip_delta):
             text = f"none within ±{fmt_num(grid_max)} SD".replace("±", "\u00b1")
         elif tip_delta == 0:
             text = "already at δ = 0"
