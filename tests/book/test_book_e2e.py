@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import BuiltBook, toc_files
+from conftest import BuiltBook, abstract_words, toc_files
 
 pytestmark = pytest.mark.e2e
 
@@ -168,7 +168,7 @@ def test_table_cells_show_model_definitions_literally(built_book: BuiltBook) -> 
 
 def test_key_results_page(built_book: BuiltBook) -> None:
     """The structured abstract: right after the introduction, every part, the data note."""
-    assert toc_files(built_book.root)[:2] == ["book/intro", "book/key_results"]
+    assert toc_files(built_book.root)[:3] == ["book/intro", "book/abstract", "book/key_results"]
     manifest = json.loads((built_book.root / "_build" / "manifest.json").read_text("utf-8"))
     soup = _soup(built_book, "book/key_results")
     text = " ".join(soup.find("main").get_text(" ").split())
@@ -176,6 +176,14 @@ def test_key_results_page(built_book: BuiltBook) -> None:
         assert part in text
     assert " ".join(manifest["results"]["01_sample.data_note"].split()) in text
     assert len(soup.select("span.pasted-text")) >= 40
+
+
+def test_abstract_is_a_page_of_at_most_250_words_in_apa_parts(built_book: BuiltBook) -> None:
+    html = built_book.root / "_build" / "html"
+    assert 100 <= abstract_words(html) <= 250
+    text = " ".join(_soup(built_book, "book/abstract").find("main").get_text(" ").split())
+    for part in ("Objective.", "Method.", "Results.", "Conclusions."):
+        assert part in text
 
 
 def test_every_figure_image_has_real_alt_text_without_javascript(built_book: BuiltBook) -> None:
