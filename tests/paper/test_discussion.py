@@ -62,8 +62,12 @@ def test_pilot_fit_with_few_df_and_few_therapists_carries_cautions() -> None:
                            "few_therapists_claims"]
     text = d.render(TEMPLATE.read_text("utf-8"), d.choose(res))
     assert "RMSEA was .343" in text and "χ²(3) = 8.29" in text
-    assert "12 therapists were randomized, and 12 of them entered" in text
-    assert "3 of the 9 mechanism claims" in text
+    assert "12 therapists were randomized, and all of them entered" in text
+    assert "to the 3 of the 9 mechanism claims that this build reproduced" in text
+    res["05_mechanisms"].update(mech_therapists_used=11.0, mech_claims_reproduced=1.0)
+    text = d.render(TEMPLATE.read_text("utf-8"), d.choose(res))
+    assert "and 11 of them entered" in text
+    assert "the one mechanism claim (of 9 estimable) that this build reproduced" in text
 
 
 def test_singular_fits_are_counted_without_zero_counts() -> None:
@@ -73,6 +77,8 @@ def test_singular_fits_are_counted_without_zero_counts() -> None:
     res = results(**{"03_patients": {"n_singular": 8.0}, "02_therapists": {"n_singular": 1.0}})
     assert dict(d.choose(res))["singular"]["singular_list"] == (
         "8 of the 9 models of patient outcomes and 1 of the 16 models of therapist outcomes")
+    res = results(**{"03_patients": {"n_singular": 9.0}})
+    assert dict(d.choose(res))["singular"]["singular_list"] == "all 9 models of patient outcomes"
 
 
 def test_wrong_sign_paths_are_named_with_their_standard_errors() -> None:
@@ -104,7 +110,11 @@ def test_a_rung_below_the_full_model_says_what_was_simplified(rung: str, block: 
 
 def test_unchecked_findings_are_counted() -> None:
     res = results(**{"04_published": {"n_compared": 10.0}})
-    assert dict(d.choose(res))["unchecked"] == {"n_unchecked": "6", "n_findings": "16"}
+    values = dict(d.choose(res))["unchecked"]
+    assert (values["n_unchecked"], values["n_findings"]) == ("6", "16")
+    assert values["why"] == "a model that could not be estimated"
+    res["01_sample"].update(t_fu_pct=None, p_fu_pct=None)
+    assert "follow-up was not collected" in dict(d.choose(res))["unchecked"]["why"]
 
 
 def test_template_blocks_cover_every_choice_and_render_refuses_unknown_ones() -> None:

@@ -60,20 +60,20 @@ def post_verdicts(results: dict[str, dict[str, Any]], alpha: float = 0.05
 
 
 def verdict_sentence(verdicts: dict[str, list[str]]) -> str:
-    """One sentence naming the outcomes whose difference at post was clear, and how."""
+    """One sentence naming, for each kind of result at post, the outcomes that had it."""
     parts = []
     if verdicts["favours"]:
-        parts.append("favoured the MCBI clearly for " + join_words(verdicts["favours"]))
+        parts.append("the MCBI was clearly better at post for " + join_words(verdicts["favours"]))
     if verdicts["against"]:
-        parts.append("favoured the control clearly for " + join_words(verdicts["against"]))
+        parts.append("the control was clearly better for " + join_words(verdicts["against"]))
     if verdicts["unclear"]:
-        parts.append("was not clear for " + join_words(verdicts["unclear"]))
-    if not parts:
-        return "No difference at post could be estimated."
-    text = "After Holm adjustment, the difference at post " + "; it ".join(parts)
+        parts.append("the difference was unclear for " + join_words(verdicts["unclear"]))
     if verdicts["missing"]:
-        text += "; it could not be estimated for " + join_words(verdicts["missing"])
-    return text + "."
+        parts.append("it could not be estimated for " + join_words(verdicts["missing"]))
+    if not any(verdicts[kind] for kind in ("favours", "against", "unclear")):
+        return "No difference at post could be estimated."
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:]
 
 
 def mechanism_sentence(mech: dict[str, Any], ci_pct: str) -> str:
@@ -83,10 +83,9 @@ def mechanism_sentence(mech: dict[str, Any], ci_pct: str) -> str:
     if not mech.get("mechanism_model") or est is None or lo is None or hi is None:
         return "The two-level mechanism model could not be estimated on these data."
     excludes = lo > 0 or hi < 0
-    return ("In the two-level model, the indirect path from therapists’ change in mindfulness "
-            "skills through perceived empathy to the bond was "
-            f"{fmt_num(est)}, {ci_pct}% CI [{fmt_num(lo)}, {fmt_num(hi)}], an interval that "
-            + ("excludes" if excludes else "includes") + " zero.")
+    return ("The indirect path from therapists’ mindfulness skills through perceived empathy "
+            f"to the bond was {fmt_num(est)}, {ci_pct}% CI [{fmt_num(lo)}, {fmt_num(hi)}], "
+            + ("excluding" if excludes else "including") + " zero.")
 
 
 def conclusion_sentence(synthetic: bool, verdicts: dict[str, list[str]]) -> str:
@@ -95,9 +94,8 @@ def conclusion_sentence(synthetic: bool, verdicts: dict[str, list[str]]) -> str:
         return ("Because these data are synthetic, the results test the analysis, not the "
                 "intervention.")
     if verdicts["favours"] and not verdicts["against"]:
-        return ("On these data, training psychotherapists in mindfulness and compassion went "
-                "with clearer gains for " + join_words(verdicts["favours"]) +
-                " than the active control; replication in larger samples of therapists is "
+        return ("On these data, the MCBI outperformed the active control on "
+                + join_words(verdicts["favours"]) + "; replications with more therapists are "
                 "needed.")
     if verdicts["against"]:
         return ("On these data, the control arm did better on " + join_words(verdicts["against"])

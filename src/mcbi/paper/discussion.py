@@ -165,6 +165,11 @@ def _wrong_sign_values(paths: list[dict[str, Any]], alpha: float) -> dict[str, s
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
+def _share(n: int, total: int, noun: str) -> str:
+    """"8 of the 9 <noun>", or "all 9 <noun>" when n == total."""
+    return f"all {total} {noun}" if n == total else f"{n} of the {total} {noun}"
+
+
 def _count_words(n: int, noun: str) -> str:
     """APA: words below 10 at the start of a phrase, numerals from 10 ("two paths")."""
     word = NUMBER_WORDS[n] if 0 <= n < 10 else str(n)
@@ -207,24 +212,32 @@ def choose(results: dict[str, dict[str, Any]], alpha: float = 0.05) -> list[tupl
         chosen.append((RUNG_BLOCKS[model], {"reason": reason or "no rung of the ladder passed"}))
     singular = _count(ther, "n_singular") + _count(pat, "n_singular")
     if singular:
-        parts = [f"{_count(v, 'n_singular')} of the {_count(v, 'n_models')} models of {who} "
-                 "outcomes" for v, who in ((pat, "patient"), (ther, "therapist"))
-                 if _count(v, "n_singular")]
+        parts = [_share(_count(v, "n_singular"), _count(v, "n_models"),
+                        f"models of {who} outcomes")
+                 for v, who in ((pat, "patient"), (ther, "therapist")) if _count(v, "n_singular")]
         chosen.append(("singular", {"singular_list": join_words(parts)}))
     if few_therapists(sample, mech):
         used = _num(mech, "mech_therapists_used") if model else None
         chosen.append(("few_therapists", {
             "n_therapists": fmt_num(_num(sample, "n_therapists"), 0),
-            "in_model": (f", and {fmt_num(used, 0)} of them entered the mechanism model"
-                         if used is not None else "")}))
+            "in_model": ("" if used is None else
+                         ", and all of them entered the mechanism model"
+                         if used == _num(sample, "n_therapists") else
+                         f", and {fmt_num(used, 0)} of them entered the mechanism model")}))
         if model and _count(mech, "mech_claims_reproduced"):
-            chosen.append(("few_therapists_claims", {
-                "n_reproduced": str(_count(mech, "mech_claims_reproduced")),
-                "n_estimable": str(_count(mech, "mech_claims_estimable"))}))
+            n, of = _count(mech, "mech_claims_reproduced"), _count(mech, "mech_claims_estimable")
+            chosen.append(("few_therapists_claims", {"reproduced": (
+                f"the one mechanism claim (of {of} estimable) that this build reproduced"
+                if n == 1 else f"the {_share(n, of, 'mechanism claims')} that this build "
+                "reproduced")}))
     unchecked = _count(pub, "n_findings") - _count(pub, "n_compared")
     if unchecked > 0:
-        chosen.append(("unchecked", {"n_unchecked": str(unchecked),
-                                     "n_findings": str(_count(pub, "n_findings"))}))
+        followup = any((_num(sample, k) or 0) > 0 for k in ("t_fu_pct", "p_fu_pct"))
+        chosen.append(("unchecked", {
+            "n_unchecked": str(unchecked), "n_findings": str(_count(pub, "n_findings")),
+            "why": ("a model that could not be estimated" if followup else
+                    "the follow-up was not collected, so whether changes were maintained "
+                    "cannot be judged")}))
     return chosen
 
 
