@@ -62,7 +62,7 @@ def normalize_doi(text: str, source: str) -> str:
 
 
 def identifiers(config: dict, environ: dict[str, str] | None = None,
-                source: str = "_config.yml") -> Identifiers:
+                source: str = "the book configuration") -> Identifiers:
     """The build's :class:`Identifiers` from a parsed config and the environment.
 
     ``environ=None`` reads ``os.environ``; pass ``{}`` for the committed setting alone.
@@ -84,8 +84,9 @@ def identifiers(config: dict, environ: dict[str, str] | None = None,
 
 
 def read_identifiers(config_file: Path, environ: dict[str, str] | None = None) -> Identifiers:
-    """:func:`identifiers` of the config file ``config_file``."""
-    config = yaml.safe_load(Path(config_file).read_text("utf-8")) or {}
+    """:func:`identifiers` of the config file ``config_file`` (none when it does not exist)."""
+    path = Path(config_file)
+    config = (yaml.safe_load(path.read_text("utf-8")) if path.is_file() else None) or {}
     return identifiers(config, environ, Path(config_file).name)
 
 
