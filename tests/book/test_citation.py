@@ -54,7 +54,8 @@ def test_malformed_settings_are_refused_naming_their_source(env: dict, message: 
 def test_set_identifiers_go_into_the_page_the_cff_and_zenodo() -> None:
     ids = c.Identifiers("https://github.com/o/r", "10.5281/zenodo.7")
     md = c.repository_md(ids)
-    assert "<https://github.com/o/r>" in md and "<https://doi.org/10.5281/zenodo.7>" in md
+    assert "[github.com/o/r](https://github.com/o/r)" in md
+    assert "[doi.org/10.5281/zenodo.7](https://doi.org/10.5281/zenodo.7)" in md
     cff = yaml.safe_load(c.cff_text((REPO / "CITATION.cff").read_text("utf-8"), ids))
     assert cff["repository-code"] == ids.url and cff["doi"] == ids.doi
     assert cff["preferred-citation"]["doi"] == "10.1037/pst0000467"

@@ -93,11 +93,17 @@ def read_identifiers(config_file: Path, environ: dict[str, str] | None = None) -
 def repository_md(ids: Identifiers) -> str:
     """Markdown naming the source and the archive of the book; "" when neither is set."""
     lines = []
+    # link text without the scheme: the html theme would shorten a bare GitHub URL to
+    # "owner/name", which cannot be typed from a printout
     if ids.url:
-        lines.append(f"Source code and data package: <{ids.url}>.")
+        lines.append(f"Source code: [{_bare(ids.url)}]({ids.url}).")
     if ids.doi:
-        lines.append(f"Archived version: <{ids.doi_url}> (DOI {ids.doi}).")
+        lines.append(f"Archived version: [{_bare(ids.doi_url)}]({ids.doi_url}).")
     return " ".join(lines) + "\n" if lines else ""
+
+
+def _bare(url: str) -> str:
+    return re.sub(r"^https?://", "", url)
 
 
 _CFF_KEYS = ("repository-code", "doi")
