@@ -141,9 +141,12 @@ def test_citations_are_author_year_in_round_brackets(built_book: BuiltBook) -> N
         if bad:
             found[doc] = bad
     assert found == {}
+    abstract = [c.get_text("") for c in _soup(built_book, "book/abstract").select(
+        "span.bibtex-citation")]
+    assert "(Garrote-Caparrós et al., 2023)" in abstract
     intro = [c.get_text("") for c in _soup(built_book, "book/intro").select(
         "span.bibtex-citation")]
-    assert "(Garrote-Caparrós et al., 2023)" in intro
+    assert "(Elliott et al., 2018; Flückiger et al., 2018)" in intro
 
 
 def test_glued_numbers_are_typeset(built_book: BuiltBook) -> None:
