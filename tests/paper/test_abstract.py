@@ -30,7 +30,7 @@ def test_verdicts_use_the_direction_of_improvement() -> None:
     assert v["missing"] == ["the bond"]
     sentence = a.verdict_sentence(v)
     assert sentence.startswith(
-        "The MCBI was clearly better at post for therapists’ mindfulness skills and somatization")
+        "At post, the MCBI was clearly better for therapists’ mindfulness skills and somatization")
     assert "the control was clearly better for depression" in sentence
     assert sentence.endswith("could not be estimated for the bond.")
 
@@ -54,3 +54,10 @@ def test_conclusion_is_about_the_software_only_on_synthetic_data() -> None:
     assert "no clear advantage" in none
     nothing = {"favours": [], "against": [], "unclear": [], "missing": ["the bond"]}
     assert a.verdict_sentence(nothing) == "No difference at post could be estimated."
+
+
+def test_few_therapists_add_a_caution_to_the_conclusion() -> None:
+    v = a.post_verdicts(results({"pms": (0.46, 0.001)}))
+    assert a.conclusion_sentence(False, v, 10.0).endswith(
+        "With 10 therapists, every estimate is imprecise.")
+    assert "imprecise" not in a.conclusion_sentence(False, v, 63.0)

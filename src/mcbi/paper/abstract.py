@@ -63,7 +63,7 @@ def verdict_sentence(verdicts: dict[str, list[str]]) -> str:
     """One sentence naming, for each kind of result at post, the outcomes that had it."""
     parts = []
     if verdicts["favours"]:
-        parts.append("the MCBI was clearly better at post for " + join_words(verdicts["favours"]))
+        parts.append("the MCBI was clearly better for " + join_words(verdicts["favours"]))
     if verdicts["against"]:
         parts.append("the control was clearly better for " + join_words(verdicts["against"]))
     if verdicts["unclear"]:
@@ -72,8 +72,7 @@ def verdict_sentence(verdicts: dict[str, list[str]]) -> str:
         parts.append("it could not be estimated for " + join_words(verdicts["missing"]))
     if not any(verdicts[kind] for kind in ("favours", "against", "unclear")):
         return "No difference at post could be estimated."
-    text = "; ".join(parts) + "."
-    return text[0].upper() + text[1:]
+    return "At post, " + "; ".join(parts) + "."
 
 
 def mechanism_sentence(mech: dict[str, Any], ci_pct: str) -> str:
@@ -88,8 +87,21 @@ def mechanism_sentence(mech: dict[str, Any], ci_pct: str) -> str:
             + ("excluding" if excludes else "including") + " zero.")
 
 
-def conclusion_sentence(synthetic: bool, verdicts: dict[str, list[str]]) -> str:
-    """What a reader may conclude: on synthetic data, nothing about the intervention."""
+FEW_THERAPISTS = 30
+"""Fewer randomized therapists than this: the conclusion says the estimates are imprecise."""
+
+
+def conclusion_sentence(synthetic: bool, verdicts: dict[str, list[str]],
+                        n_therapists: float | None = None) -> str:
+    """What a reader may conclude: on synthetic data, nothing about the intervention; with
+    fewer than :data:`FEW_THERAPISTS` therapists, a caution follows."""
+    text = _conclusion(synthetic, verdicts)
+    if n_therapists is not None and n_therapists < FEW_THERAPISTS:
+        text += f" With {fmt_num(n_therapists, 0)} therapists, every estimate is imprecise."
+    return text
+
+
+def _conclusion(synthetic: bool, verdicts: dict[str, list[str]]) -> str:
     if synthetic:
         return ("Because these data are synthetic, the results test the analysis, not the "
                 "intervention.")
@@ -113,5 +125,6 @@ def abstract_values(results: dict[str, dict[str, Any]], synthetic: bool,
         "abs_waves": waves_phrase(results["01_sample"]),
         "abs_verdicts": verdict_sentence(verdicts),
         "abs_mechanism": mechanism_sentence(results["05_mechanisms"], ci_pct),
-        "abs_conclusion": conclusion_sentence(synthetic, verdicts),
+        "abs_conclusion": conclusion_sentence(synthetic, verdicts,
+                                              _num(results["01_sample"], "n_therapists")),
     }
