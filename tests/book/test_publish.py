@@ -266,3 +266,21 @@ def test_publish_cli_refuses_clearly(tmp_path: Path) -> None:
     proc = mcbi_cli(tmp_path, "publish")
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: the book has not been built")
+
+
+def test_published_citation_carries_the_builds_repository_and_doi(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The archive's CITATION.cff has the address and DOI of the build's setting (here from
+    the environment); the committed copy under source/ is left as it is."""
+    root = _fake_build(tmp_path / "p")
+    (root / "CITATION.cff").write_text("cff-version: 1.2.0\nversion: 9.9.9\n")
+    monkeypatch.setenv("MCBI_REPOSITORY_URL", "https://github.com/o/r")
+    monkeypatch.setenv("MCBI_DOI", "10.5281/zenodo.7")
+    files = _archive(publish(Path("dist"), root=root))
+    cff = yaml.safe_load(files["CITATION.cff"])
+    assert cff["repository-code"] == "https://github.com/o/r"
+    assert cff["doi"] == "10.5281/zenodo.7"
+    monkeypatch.delenv("MCBI_REPOSITORY_URL")
+    monkeypatch.delenv("MCBI_DOI")
+    unset = yaml.safe_load(_archive(publish(Path("dist2"), root=root))["CITATION.cff"])
+    assert "repository-code" not in unset and "doi" not in unset

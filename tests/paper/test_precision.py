@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
-from mcbi.paper.apa import DASH
 
 from mcbi.paper.precision import digits, is_p_value, printed
+from mcbi.paper.render.apa import DASH
 
 
 @pytest.mark.parametrize("name, expected", [

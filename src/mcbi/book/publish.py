@@ -37,6 +37,7 @@ from typing import Any
 
 import yaml
 
+from mcbi.book.citation import cff_text, read_identifiers, zenodo_text
 from mcbi.book.layout import Layout
 from mcbi.book.lock import build_lock
 from mcbi.book.state import load_state
@@ -276,6 +277,10 @@ def _publish(layout: Layout, out_dir: Path) -> Path:
     contents = {name: path.read_bytes()
                 for name, path in members.items()}
     statement = data_decision(layout, manifest)[1]
+    ids = read_identifiers(layout.config)  # this build's setting, environment included
+    for name, rewrite in ((layout.citation.name, cff_text), (layout.zenodo.name, zenodo_text)):
+        if name in contents:
+            contents[name] = rewrite(contents[name].decode("utf-8"), ids).encode("utf-8")
     contents["README.md"] = archive_readme(top, manifest, sorted(contents), statement,
                                            _about(layout.citation)).encode("utf-8")
     contents["SHA256SUMS"] = checksum_list(contents).encode("utf-8")

@@ -1,14 +1,14 @@
 """How the book prints each recorded result: the form a reader sees, for comparing builds.
 
 Every number the book reports is recorded by name in the build's manifest
-(:mod:`mcbi.paper.results`). Two builds report the same number when it *prints* the same,
+(:mod:`mcbi.paper.render.results`). Two builds report the same number when it *prints* the same,
 so a comparison needs the precision at which each result is printed:
 
 - text results (preformatted sentences, ``*_apa`` p values) are their printed form;
 - a number glued into prose with a format (``{glue:text}`name:.0f```) prints with that
   format (``spec``; found by the caller in the pages' Markdown);
 - p values (names ending ``_p``, ``_pholm``, ``_pvalue``) print in APA style
-  (:func:`mcbi.paper.apa.fmt_p`: ``< .001``, ``= .034``);
+  (:func:`mcbi.paper.render.apa.fmt_p`: ``< .001``, ``= .034``);
 - the mechanism's estimates, standard errors and intraclass correlations (chapter
   ``05_mechanisms``) and fit indices (CFI, TLI, RMSEA, SRMR) print with three decimals;
 - every other number prints with two decimals (APA's default).
@@ -20,7 +20,7 @@ import math
 import re
 from typing import Any
 
-from mcbi.paper.apa import DASH, fmt_num, fmt_p
+from mcbi.paper.render.apa import DASH, fmt_num, fmt_p
 
 P_TAILS = ("_p", "_pholm", "_pvalue", "_p_holm")
 """Name endings of p values (``fit_pvalue``, ``pms_post_diff_pholm``)."""
