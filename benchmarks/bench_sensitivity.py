@@ -1,4 +1,4 @@
-"""CPU time of the chapter "Sensitivity analyses" (``notebooks/07_sensitivity.ipynb``).
+"""CPU time of the chapter "Sensitivity analyses" (``notebooks/08_sensitivity.ipynb``).
 
 Usage (from the repository root)::
 
@@ -65,7 +65,7 @@ def notebook_cpu() -> float:
     digest = content_hash(ROOT / "data" / "trial")
     with tempfile.TemporaryDirectory() as tmp:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run([sys.executable, "-m", "papermill", "notebooks/07_sensitivity.ipynb",
+        subprocess.run([sys.executable, "-m", "papermill", "notebooks/08_sensitivity.ipynb",
                         f"{tmp}/out.ipynb", "-p", "data_sha256", digest, "-p", "synthetic",
                         "yes", "-p", "out_dir", tmp, "--log-level", "ERROR"], cwd=ROOT,
                        check=True, capture_output=True,

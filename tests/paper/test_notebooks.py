@@ -80,7 +80,7 @@ def _products(pattern: str) -> dict[str, list[str]]:
 
 
 def test_each_figure_made_by_one_notebook() -> None:
-    made = _products(r"figures\.save\([^)]*?\"([\w-]+)\"\)")
+    made = _products(r"save_figure\([^)]*?\"([\w-]+)\"\)")
     assert made, "no figure found"
     assert {name: stems for name, stems in made.items() if len(stems) > 1} == {}
 
@@ -113,7 +113,7 @@ def test_sensitivity_parameters_are_checked_and_offer_the_tests() -> None:
     from mcbi.paper.parameters import RULES
     from mcbi.paper.sensitivity.fits import DDF
 
-    path = next(p for p in NOTEBOOKS if p.stem == "07_sensitivity")
+    path = next(p for p in NOTEBOOKS if p.stem == "08_sensitivity")
     values = read_parameters(path)
     assert {"data_dir", "data_sha256", "synthetic", "out_dir", "alpha", "ddf", "imputations",
             "deltas", "seed"} <= set(values)
