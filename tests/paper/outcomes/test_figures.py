@@ -59,7 +59,9 @@ def test_trajectories_plots_the_estimates() -> None:
         sub = means[(means["outcome"] == "b") & (means["group"] == group)]
         np.testing.assert_allclose(np.asarray(container.lines[0].get_ydata(), dtype=float),
                                    sub["estimate"].to_numpy())
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["pre", "post", "followup"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Pre", "Post", "Follow-up"]
+    assert ax.get_xlabel() == "Wave"
+    assert ax.get_ylabel() == "Estimated mean"  # not a scale of the trial: a plain label
 
 
 def test_trajectories_unknown_outcome() -> None:
@@ -68,3 +70,27 @@ def test_trajectories_unknown_outcome() -> None:
 
 
 # --- path_diagram ----------------------------------------------------------------------
+
+
+def test_score_label() -> None:
+    assert figures.score_label("pms") == "Mean score (1–5)"
+    assert figures.score_label("bsi_som") == "Sum score (0–24)"  # 6 items of 0–4
+    assert figures.score_label("eus_t") == "Mean score (\u22123 to 3)"
+    assert figures.score_label("nonsense") == "Estimated mean"
+
+
+def test_trajectories_legible_when_printed() -> None:
+    """Every text at least 9 pt at the printed width; y labels, x label and one legend."""
+    from mcbi.paper.outcomes import families
+    from mcbi.paper.render.figures import MIN_PRINT_PT, min_font_pt, print_font_pt
+
+    for shown in (list(families.THERAPIST_FIGURE), list(families.PATIENT_FIGURE)):
+        fig = figures.trajectories(_means(shown), shown, families.labels(shown))
+        width = fig.get_size_inches()[0]
+        assert print_font_pt(min_font_pt(fig), width) >= MIN_PRINT_PT
+        visible = [ax for ax in fig.axes if ax.axison]
+        assert all(ax.get_ylabel() for ax in visible[::3])  # each row says its score
+        assert {ax.get_xlabel() for ax in visible[-3:]} == {"Wave"}
+        assert len(fig.legends) == 1
+        assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Control", "MCBI"]
+        plt.close(fig)
