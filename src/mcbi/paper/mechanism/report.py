@@ -276,8 +276,8 @@ _PARAGRAPHS = {
                "tests ({alpha_text}) or not available. Arm: MCBI (1) or control (0). "
                "Every other box is a post − pre change (Δ): Mindfulness skills (PMS), "
                "the therapist's psychotherapeutic mindfulness skills; Perceived empathy "
-               "(EUS-P), the patient's rating of the therapist's empathy; Therapeutic bond, the bond "
-               "subscale of the WATOCI; Somatization, Depression and Anxiety, the BSI-18 "
+               "(EUS-P), the patient's rating of the therapist's empathy; Therapeutic "
+               "bond, the bond subscale of the WATOCI; Somatization, Depression and Anxiety, the BSI-18 "
                "subscales.\n:::\n\n"
                "{{numref}}`fig-msem` shows the reported model with its estimates."),
     "paths": ("{{numref}}`{table_label}` lists the regression paths of the reported model. "
