@@ -277,8 +277,8 @@ _PARAGRAPHS = {
                "Every other box is a post − pre change (Δ): Mindfulness skills (PMS), "
                "the therapist's psychotherapeutic mindfulness skills; Perceived empathy "
                "(EUS-P), the patient's rating of the therapist's empathy; Therapeutic "
-               "bond, the bond subscale of the WATOCI; Somatization, Depression and Anxiety, the BSI-18 "
-               "subscales.\n:::\n\n"
+               "bond, the bond subscale of the WATOCI; Somatization, Depression and "
+               "Anxiety, the BSI-18 subscales.\n:::\n\n"
                "{{numref}}`fig-msem` shows the reported model with its estimates."),
     "paths": ("{{numref}}`{table_label}` lists the regression paths of the reported model. "
               "Between therapists, a unit of ΔPMS went with {path_a} units of the "
