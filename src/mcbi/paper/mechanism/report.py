@@ -29,7 +29,7 @@ DIAGRAM_LABELS = {"mcbi": "Arm\n(MCBI = 1)", "pms": "\u0394 Mindfulness\nskills 
 # and EUS-P -> bond around the row's left end, so that no two arrows cross.
 _BETWEEN = ((6.5, 4.6), {"mcbi": (0.7, 4.15), "pms": (0.7, 0.45), "eusp": (4.3, 0.45),
                          "bond": (4.3, 4.15), "som": (2.75, 2.3), "dep": (4.3, 2.3),
-                         "anx": (5.85, 2.3)}, {("eusp", "bond"): [(1.3, 2.6)]})
+                         "anx": (5.85, 2.3)}, {("eusp", "bond"): [(1.45, 1.25), (1.45, 3.4)]})
 _WITHIN = ((6.5, 2.4), {"eusp": (0.75, 1.2), "bond": (3.0, 1.2), "som": (5.6, 2.05),
                         "dep": (5.6, 1.2), "anx": (5.6, 0.35)}, {})
 

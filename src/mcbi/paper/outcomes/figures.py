@@ -17,6 +17,8 @@ from mcbi.trial.instruments import find_scale  # noqa: E402
 
 FONT = 9.5
 """Text size (points) of the trajectories; the figure is :data:`PRINT_WIDTH_IN` wide."""
+MIN_PANEL_IN = 2.1
+"""Narrowest panel (inches) at which "Pre", "Post" and "Follow-up" sit apart."""
 
 
 def score_label(outcome: str) -> str:
@@ -52,7 +54,8 @@ def trajectories(means: pd.DataFrame, outcomes: list[str], titles: dict[str, str
     titles : dict
         Outcome -> panel title (the outcome's name when missing).
     ncols : int, default 3
-        Panels per row.
+        Panels per row; at most one per :data:`MIN_PANEL_IN` inches of ``width`` (fewer
+        are used when more are asked for, so that the text stays legible).
     ylabels : dict, optional
         Outcome -> y-axis label; by default :func:`score_label`.
     width : float
@@ -69,6 +72,7 @@ def trajectories(means: pd.DataFrame, outcomes: list[str], titles: dict[str, str
         raise ValueError(f"no means for: {', '.join(sorted(missing))}")
     if ncols < 1:
         raise ValueError("ncols must be at least 1")
+    ncols = min(ncols, max(1, int(width // MIN_PANEL_IN)))
     ylabels = ylabels or {}
     nrows = int(np.ceil(len(outcomes) / ncols))
     panel = width / ncols
