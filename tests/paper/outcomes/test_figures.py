@@ -94,3 +94,9 @@ def test_trajectories_legible_when_printed() -> None:
         assert len(fig.legends) == 1
         assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Control", "MCBI"]
         plt.close(fig)
+
+
+def test_trajectories_never_narrower_panels_than_legible() -> None:
+    outcomes = [f"y{i}" for i in range(8)]
+    fig = figures.trajectories(_means(outcomes), outcomes, {}, ncols=4)  # 4 asked, 3 fit
+    assert len(fig.axes) == 3 * 3
