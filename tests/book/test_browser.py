@@ -225,23 +225,6 @@ def _table_problems(page: object, width: int) -> list[str]:
     return problems
 
 
-def _png_font_pt(path: Path) -> float | None:
-    """The smallest font size that mcbi.paper.render.figures.save recorded in a PNG."""
-    import struct
-
-    from mcbi.paper.render.figures import FONT_KEY
-
-    data, pos = path.read_bytes(), 8
-    while pos + 8 <= len(data):
-        (length,), kind = struct.unpack(">I", data[pos:pos + 4]), data[pos + 4:pos + 8]
-        if kind == b"tEXt":
-            key, _, value = data[pos + 8:pos + 8 + length].partition(b"\0")
-            if key.decode("latin-1") == FONT_KEY:
-                return float(value)
-        pos += 12 + length
-    return None
-
-
 _FIGURES = """() => [...document.querySelectorAll('.bd-article figure img')].map(i => ({
   src: i.currentSrc || i.src, natural: i.naturalWidth, shown: i.getBoundingClientRect().width,
   link: (i.closest('a') || {}).href || ''}))"""
@@ -250,12 +233,12 @@ _FIGURES = """() => [...document.querySelectorAll('.bd-article figure img')].map
 def _figure_problems(page: object, html_root: Path) -> list[str]:
     """Figures whose smallest text is shown below MIN_FIGURE_TEXT_PX CSS px, or that do not
     open at full size on click (a link to the image itself)."""
-    from mcbi.paper.render.figures import DPI
+    from mcbi.paper.render.figures import DPI, png_facts
 
     problems = []
     for fig in page.evaluate(_FIGURES):
         name = unquote(urlparse(fig["src"]).path).lstrip("/")
-        font = _png_font_pt(html_root / name)
+        font = png_facts(html_root / name)["font_pt"]
         if font is None:
             problems.append(f"{name}: no recorded font size (not saved by figures.save)")
             continue

@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from mcbi.paper.mechanism import figures  # noqa: E402
-from mcbi.paper.render.figures import MIN_PRINT_PT, min_font_pt, print_font_pt  # noqa: E402
+from mcbi.paper.render.figures import MIN_PRINT_PT, printed_min_pt, save  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -72,6 +72,6 @@ def test_label_forms() -> None:
     assert figures.label_forms("0.45") == ["0.45"]
 
 
-def test_path_diagram_legible_when_printed() -> None:
+def test_path_diagram_legible_when_printed(tmp_path) -> None:
     fig = figures.path_diagram([_panel([("x", "y", "0.45 [0.12, 0.78]", True)])])
-    assert print_font_pt(min_font_pt(fig), fig.get_size_inches()[0]) >= MIN_PRINT_PT
+    assert printed_min_pt(save(fig, tmp_path, "diagram")) >= MIN_PRINT_PT

@@ -61,20 +61,20 @@ def test_diagram_panels_edges_intervals_and_dashes() -> None:
     assert len(fig.axes) == 2
 
 
-def test_diagram_layout_has_no_crossing_arrows_and_clear_labels() -> None:
+def test_diagram_layout_has_no_crossing_arrows_and_clear_labels(tmp_path) -> None:
     """The full model: no two arrows cross, every value sits clear of the other arrows,
     nodes and values, and every text is at least 9 pt printed."""
     from mcbi.paper.mechanism import figures
-    from mcbi.paper.render.figures import MIN_PRINT_PT, min_font_pt, print_font_pt
+    from mcbi.paper.render.figures import MIN_PRINT_PT, printed_min_pt, save
 
     est = _model_estimates()
     est[["estimate", "ci_lower", "ci_upper"]] *= -12.3  # long labels: "−12.30 [−14.76, …]"
     panels = mechanism_report.diagram_panels(est, alpha=0.05)
     fig = path_diagram(panels)
     for panel in panels:
-        sizes = {k: figures._text_size(fig, v[2], figures.NODE_FONT, 3.3)
+        sizes = {k: figures._text_size(fig, v[2], figures.NODE_FONT, 0.35 * figures.NODE_FONT)
                  for k, v in panel["nodes"].items()}
-        labels = [[figures._text_size(fig, f, figures.LABEL_FONT, 1.4)
+        labels = [[figures._text_size(fig, f, figures.LABEL_FONT, 0.15 * figures.LABEL_FONT)
                    for f in figures.label_forms(t)] for _, _, t, _ in panel["edges"]]
         places = figures.layout_labels(panel, sizes, labels)
         assert all(p["clear"] for p in places)
@@ -83,7 +83,7 @@ def test_diagram_layout_has_no_crossing_arrows_and_clear_labels() -> None:
         crossing = [(a, b) for a, sa in pieces for b, sb in pieces
                     if a < b and figures.segments_cross(sa, sb)]
         assert crossing == []
-    assert print_font_pt(min_font_pt(fig), fig.get_size_inches()[0]) >= MIN_PRINT_PT
+    assert printed_min_pt(save(fig, tmp_path, "diagram")) >= MIN_PRINT_PT
 
 
 def test_paths_table() -> None:

@@ -79,21 +79,19 @@ def test_score_label() -> None:
     assert figures.score_label("nonsense") == "Estimated mean"
 
 
-def test_trajectories_legible_when_printed() -> None:
+def test_trajectories_legible_when_printed(tmp_path) -> None:
     """Every text at least 9 pt at the printed width; y labels, x label and one legend."""
     from mcbi.paper.outcomes import families
-    from mcbi.paper.render.figures import MIN_PRINT_PT, min_font_pt, print_font_pt
+    from mcbi.paper.render.figures import MIN_PRINT_PT, printed_min_pt, save
 
     for shown in (list(families.THERAPIST_FIGURE), list(families.PATIENT_FIGURE)):
         fig = figures.trajectories(_means(shown), shown, families.labels(shown))
-        width = fig.get_size_inches()[0]
-        assert print_font_pt(min_font_pt(fig), width) >= MIN_PRINT_PT
         visible = [ax for ax in fig.axes if ax.axison]
         assert all(ax.get_ylabel() for ax in visible[::3])  # each row says its score
         assert {ax.get_xlabel() for ax in visible[-3:]} == {"Wave"}
         assert len(fig.legends) == 1
         assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Control", "MCBI"]
-        plt.close(fig)
+        assert printed_min_pt(save(fig, tmp_path, "t")) >= MIN_PRINT_PT
 
 
 def test_trajectories_never_narrower_panels_than_legible() -> None:

@@ -72,14 +72,14 @@ def test_favours_mcbi_swaps_the_bounds() -> None:
     assert list(out["reversed"]) == [True, False]
 
 
-def test_forest_plot_legible_when_printed() -> None:
+def test_forest_plot_legible_when_printed(tmp_path) -> None:
     from mcbi.paper.outcomes import families
-    from mcbi.paper.render.figures import MIN_PRINT_PT, min_font_pt, print_font_pt
+    from mcbi.paper.render.figures import MIN_PRINT_PT, printed_min_pt, save
 
     tables = {"Therapist outcomes": _table(list(families.THERAPIST_FIGURE), ["post", "followup"]),
               "Patient outcomes": _table(list(families.PATIENT_FIGURE), ["post", "followup"])}
     fig = forest.forest_plot(tables, "95", families.LOWER_IS_BETTER)
-    assert print_font_pt(min_font_pt(fig), fig.get_size_inches()[0]) >= MIN_PRINT_PT
+    assert printed_min_pt(save(fig, tmp_path, "forest")) >= MIN_PRINT_PT
 
 
 def test_forest_plot_one_wave_and_nothing_estimable() -> None:

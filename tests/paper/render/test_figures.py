@@ -63,6 +63,9 @@ def test_save_records_the_smallest_font(tmp_path) -> None:
     assert figures.min_font_pt(fig) == 7
     path = figures.save(fig, tmp_path, "f")
     assert _png_text(path)[figures.FONT_KEY] == "7"
+    facts = figures.png_facts(path)
+    assert facts["font_pt"] == 7 and facts["width_px"] == round(facts["width_in"] * figures.DPI)
+    assert 1.5 < facts["width_in"] < 2.5
 
 
 def test_print_font_pt() -> None:
@@ -71,5 +74,6 @@ def test_print_font_pt() -> None:
 
 
 # --- trajectories ----------------------------------------------------------------------
+
 
 

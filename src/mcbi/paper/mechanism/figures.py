@@ -20,8 +20,8 @@ from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
 from mcbi.paper.render.figures import PRINT_WIDTH_IN  # noqa: E402
 
-NODE_FONT = 9.5
-LABEL_FONT = 9.0
+NODE_FONT = 10.0
+LABEL_FONT = 9.5
 TITLE_FONT = 10.5
 _TITLE_IN = 0.4  # height above each panel for its title (inches)
 _GAP_IN = 0.05  # clearance between an arrow's end and its box; around labels (inches)

@@ -30,6 +30,8 @@ MIN_PRINT_PT = 9.0
 """Smallest text size, in points, of a figure printed at :data:`PRINT_WIDTH_IN`."""
 FONT_KEY = "mcbi:min-font-pt"
 """PNG text chunk holding the smallest font size (points) drawn in the figure."""
+PAD_IN = 0.04
+"""White margin around a saved figure (inches)."""
 SVG_SALT = "mcbi"
 """``svg.hashsalt``: fixed ids in the SVG, so the same figure gives the same bytes."""
 
@@ -76,6 +78,35 @@ def print_font_pt(font_pt: float, width_in: float, print_width_in: float = PRINT
     return font_pt * min(1.0, print_width_in / width_in)
 
 
+def png_facts(path: str | Path) -> dict[str, float | None]:
+    """``width_in`` (pixels / :data:`DPI`), ``width_px`` and ``font_pt`` (the smallest font
+    size :func:`save` recorded, None when absent) of a saved PNG."""
+    import struct
+
+    data = Path(path).read_bytes()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError(f"{path} is not a PNG file")
+    (width_px,) = struct.unpack(">I", data[16:20])
+    pos, font = 8, None
+    while pos + 8 <= len(data):
+        (length,), kind = struct.unpack(">I", data[pos:pos + 4]), data[pos + 4:pos + 8]
+        if kind == b"tEXt":
+            key, _, value = data[pos + 8:pos + 8 + length].partition(b"\0")
+            if key.decode("latin-1") == FONT_KEY:
+                font = float(value)
+        pos += 12 + length
+    return {"width_px": width_px, "width_in": width_px / DPI, "font_pt": font}
+
+
+def printed_min_pt(path: str | Path, print_width_in: float = PRINT_WIDTH_IN) -> float:
+    """The smallest text size (points) of a PNG written by :func:`save` once it is printed
+    (:func:`print_font_pt` of its recorded font and its saved width)."""
+    facts = png_facts(path)
+    if facts["font_pt"] is None:
+        raise ValueError(f"{path} has no recorded font size ({FONT_KEY}): not saved by save()")
+    return print_font_pt(facts["font_pt"], facts["width_in"], print_width_in)
+
+
 def _write_aside(path: Path, write) -> None:  # noqa: ANN001
     """Write with ``write(tmp)`` to a temporary name beside ``path``, then swap it in."""
     tmp = path.with_name(f".{path.name}.tmp")
@@ -99,10 +130,10 @@ def save(fig: plt.Figure, out_dir: str | Path, name: str) -> Path:
         font = min_font_pt(fig)
         png_meta = {"Software": None, FONT_KEY: f"{font:g}"}
         _write_aside(path, lambda p: fig.savefig(p, dpi=DPI, bbox_inches="tight", format="png",
-                                                 metadata=png_meta))
+                                                 pad_inches=PAD_IN, metadata=png_meta))
         with matplotlib.rc_context({"svg.hashsalt": SVG_SALT}):
             _write_aside(path.with_suffix(".svg"),
-                         lambda p: fig.savefig(p, bbox_inches="tight", format="svg",
+                         lambda p: fig.savefig(p, bbox_inches="tight", format="svg", pad_inches=PAD_IN,
                                                metadata={"Date": None, "Creator": None}))
     finally:
         plt.close(fig)
