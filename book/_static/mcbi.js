@@ -54,16 +54,30 @@
   var WIDE_FROM = 1200;
   var MARGIN = 16;
 
+  function scrollers(box) {
+    // the ancestors between the table's box and the article that clip or scroll sideways
+    // (a notebook cell's output area does)
+    var out = [];
+    for (var el = box.parentElement; el && !el.classList.contains("bd-article"); el = el.parentElement) {
+      var style = getComputedStyle(el).overflowX;
+      if (style !== "visible" || el.classList.contains("mcbi-wide-host")) { out.push(el); }
+    }
+    return out;
+  }
+
   function widenTables() {
     document.querySelectorAll(".bd-article .pst-scrollable-table-container").forEach(function (box) {
+      var hosts = scrollers(box);
       box.style.width = "";
       box.classList.remove("mcbi-wide-box");
+      hosts.forEach(function (el) { el.classList.remove("mcbi-wide-host"); });
       if (window.innerWidth < WIDE_FROM) { return; }
       var table = box.querySelector("table");
       if (!table || table.scrollWidth <= box.clientWidth + 1) { return; }
       var room = document.documentElement.clientWidth - box.getBoundingClientRect().left - MARGIN;
       var width = Math.min(table.scrollWidth + 2, room);
       if (width > box.clientWidth) {
+        hosts.forEach(function (el) { el.classList.add("mcbi-wide-host"); });
         box.classList.add("mcbi-wide-box");
         box.style.width = width + "px";
       }

@@ -201,8 +201,16 @@ _TABLE_BOXES = """() => [...document.querySelectorAll('.bd-article table')].map(
   const box = t.closest('.pst-scrollable-table-container') || t.parentElement;
   const cells = [...t.querySelectorAll('tbody td')].map(td => td.getBoundingClientRect())
     .filter(r => r.width > 0);
+  // every element from the table up to the article that scrolls or clips sideways
+  const boxes = [];
+  for (let el = t.parentElement; el && !el.classList.contains('bd-article');
+       el = el.parentElement) {
+    if (getComputedStyle(el).overflowX !== 'visible') { boxes.push(el); }
+  }
   return {id: t.id || (t.querySelector('caption') || {}).textContent || '?',
-          scroll: box.scrollWidth, client: box.clientWidth,
+          scroll: Math.max(box.scrollWidth,
+                           ...boxes.map(b => b.scrollWidth - b.clientWidth + box.clientWidth)),
+          client: box.clientWidth,
           right: box.getBoundingClientRect().right,
           cellLeft: Math.min(...cells.map(r => r.left), 1e9),
           cellRight: Math.max(...cells.map(r => r.right), -1e9)};

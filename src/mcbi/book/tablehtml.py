@@ -18,7 +18,7 @@ import re
 
 REFLOW_CLASS = "mcbi-reflow"
 WIDE_CLASS = "mcbi-wide"
-REFLOW_COLUMNS = 4
+REFLOW_COLUMNS = 3
 WIDE_COLUMNS = 7
 
 _TABLE = re.compile(r"<table\b[^>]*>.*?</table>", re.S)

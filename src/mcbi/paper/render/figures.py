@@ -133,7 +133,8 @@ def save(fig: plt.Figure, out_dir: str | Path, name: str) -> Path:
                                                  pad_inches=PAD_IN, metadata=png_meta))
         with matplotlib.rc_context({"svg.hashsalt": SVG_SALT}):
             _write_aside(path.with_suffix(".svg"),
-                         lambda p: fig.savefig(p, bbox_inches="tight", format="svg", pad_inches=PAD_IN,
+                         lambda p: fig.savefig(p, bbox_inches="tight", format="svg",
+                                               pad_inches=PAD_IN,
                                                metadata={"Date": None, "Creator": None}))
     finally:
         plt.close(fig)
