@@ -75,6 +75,8 @@
       var table = box.querySelector("table");
       if (!table || table.scrollWidth <= box.clientWidth + 1) { return; }
       var room = document.documentElement.clientWidth - box.getBoundingClientRect().left - MARGIN;
+      // only as much of the margin as the table needs (the contents list there stays free
+      // when it can)
       var width = Math.min(table.scrollWidth + 2, room);
       if (width > box.clientWidth) {
         hosts.forEach(function (el) { el.classList.add("mcbi-wide-host"); });
