@@ -1,7 +1,8 @@
 """Tables of the rendered pages: labels for phone reflow and a class for wide tables (an
 ``html-page-context`` step of :mod:`mcbi.book.sphinxext`).
 
-Every body cell of a table gets ``data-label`` = the text of its column header, so that on a
+Every body cell of a table gets ``data-label`` = the text of its column header (and
+``data-label-em`` when the whole header is in italics, a statistic's symbol), so that on a
 narrow screen the stylesheet (book/_static/mcbi.css) can set each row as a card of
 "header: value" lines instead of a table that scrolls sideways (the estimate, its interval
 and *p* then stay on the screen). A table with at least :data:`REFLOW_COLUMNS` columns gets
@@ -36,7 +37,10 @@ def _text(fragment: str) -> str:
     return " ".join(html.unescape(_TAG.sub("", fragment)).split())
 
 
-def _label_rows(body: str, headers: list[str]) -> str:
+_ALL_EM = re.compile(r"^\s*(?:<p>)?\s*<em>[^<]*</em>\s*(?:</p>)?\s*$")
+
+
+def _label_rows(body: str, headers: list[str], italic: list[bool]) -> str:
     def row(match: re.Match) -> str:
         k = iter(range(10_000))
 
@@ -44,7 +48,8 @@ def _label_rows(body: str, headers: list[str]) -> str:
             i = next(k)
             if i >= len(headers):
                 return m.group(0)
-            return f'<td data-label="{html.escape(headers[i], quote=True)}"{m.group(1)}>'
+            em = " data-label-em" if italic[i] else ""
+            return f'<td data-label="{html.escape(headers[i], quote=True)}"{em}{m.group(1)}>'
 
         return _TD.sub(cell, match.group(0))
 
@@ -73,11 +78,13 @@ def label_table(table: str) -> str:
     rows = _ROW.findall(head.group(1))
     if len(rows) != 1:
         return table
-    headers = [_text(h) for h in _TH.findall(rows[0])]
+    cells = _TH.findall(rows[0])
+    headers = [_text(h) for h in cells]
+    italic = [bool(_ALL_EM.match(h)) for h in cells]  # a statistic's symbol: *p*, *SE*
     body = _BODY.search(table)
     if body is None or "colspan" in body.group(0) or "rowspan" in body.group(0):
         return table
-    out = table[:body.start()] + _label_rows(body.group(0), headers) + table[body.end():]
+    out = table[:body.start()] + _label_rows(body.group(0), headers, italic) + table[body.end():]
     names = ([REFLOW_CLASS] if len(headers) >= REFLOW_COLUMNS else []) + (
         [WIDE_CLASS] if len(headers) >= WIDE_COLUMNS else [])
     if names:
