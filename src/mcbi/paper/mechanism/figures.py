@@ -25,6 +25,7 @@ LABEL_FONT = 9.5
 TITLE_FONT = 10.5
 _TITLE_IN = 0.4  # height above each panel for its title (inches)
 _GAP_IN = 0.05  # clearance between an arrow's end and its box; around labels (inches)
+_MAX_COVER = 0.6  # largest share of an arrow's length that a label on it may hide
 _POSITIONS = (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82)
 
 Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 (inches)
@@ -152,6 +153,11 @@ def layout_labels(panel: dict, node_sizes: dict[str, tuple[float, float]],
             normal = np.array([-d[1], d[0]]) / max(np.hypot(*d), 1e-9)
             away = abs(normal[0]) * size[0] / 2 + abs(normal[1]) * size[1] / 2 + _GAP_IN
             off = np.sign(side) * (away + 0.2 * (abs(side) - 1)) if side else 0.0
+            length = float(np.hypot(*d))
+            along = abs(d[0]) * size[0] / max(length, 1e-9) + abs(d[1]) * size[1] / max(
+                length, 1e-9)
+            if side == 0 and along > _MAX_COVER * length:
+                continue  # on the arrow it would hide too much of it: beside it instead
             for t in _POSITIONS:
                 at = start + t * d + off * normal
                 rect = _rect(tuple(at), size, _GAP_IN / 2)

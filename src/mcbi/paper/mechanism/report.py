@@ -30,8 +30,8 @@ DIAGRAM_LABELS = {"mcbi": "Arm\n(MCBI = 1)", "pms": "\u0394 Mindfulness\nskills 
 _BETWEEN = ((6.5, 4.6), {"mcbi": (0.7, 4.15), "pms": (0.7, 0.45), "eusp": (4.3, 0.45),
                          "bond": (4.3, 4.15), "som": (2.75, 2.3), "dep": (4.3, 2.3),
                          "anx": (5.85, 2.3)}, {("eusp", "bond"): [(1.45, 1.25), (1.45, 3.4)]})
-_WITHIN = ((6.5, 2.4), {"eusp": (0.75, 1.2), "bond": (3.0, 1.2), "som": (5.6, 2.05),
-                        "dep": (5.6, 1.2), "anx": (5.6, 0.35)}, {})
+_WITHIN = ((6.5, 2.4), {"eusp": (0.7, 1.2), "bond": (2.85, 1.2), "som": (5.8, 2.05),
+                        "dep": (5.8, 1.2), "anx": (5.8, 0.35)}, {})
 
 _FIT_NAMES = {"logl": "log-likelihood", "npar": "free parameters", "chisq": "χ²", "df": "df",
               "pvalue": "p (χ²)", "cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA",
