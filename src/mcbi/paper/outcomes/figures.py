@@ -76,7 +76,7 @@ def trajectories(means: pd.DataFrame, outcomes: list[str], titles: dict[str, str
     ylabels = ylabels or {}
     nrows = int(np.ceil(len(outcomes) / ncols))
     panel = width / ncols
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width, 0.45 + panel * 0.95 * nrows),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, 0.45 + panel * 0.88 * nrows),
                              squeeze=False)
     left = ""
     wrap = max(12, int(panel * 72 / (FONT * 0.55)))  # characters per title line

@@ -103,7 +103,7 @@ def forest_plot(tables: dict[str, pd.DataFrame], ci_pct: str = "95",
     waves = list(dict.fromkeys(rows["time"].astype(str)))
     colours = dict(zip(waves, sns.color_palette("colorblind", max(len(waves), 1)), strict=False))
     sizes = [max(rows[rows["panel"] == p]["outcome"].nunique(), 1) for p in panels] or [1]
-    fig, axes = plt.subplots(len(sizes), 1, figsize=(width, 1.3 + 0.26 * sum(sizes)
+    fig, axes = plt.subplots(len(sizes), 1, figsize=(width, 1.2 + 0.24 * sum(sizes)
                                                      + 0.5 * len(sizes)),
                              sharex=True, squeeze=False,
                              gridspec_kw={"height_ratios": sizes})
