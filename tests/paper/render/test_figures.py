@@ -71,6 +71,8 @@ def test_save_records_the_smallest_font(tmp_path) -> None:
 def test_print_font_pt() -> None:
     assert figures.print_font_pt(10, 13) == 5  # a 13 in figure printed 6.5 in wide
     assert figures.print_font_pt(9, 4) == 9  # a narrow one is printed at its own size
+    tall = figures.PRINT_HEIGHT_IN * 2
+    assert figures.print_font_pt(10, 6.5, height_in=tall) == 5  # too high: scaled to fit
 
 
 # --- trajectories ----------------------------------------------------------------------

@@ -26,6 +26,9 @@ DPI = 150
 """Resolution of the saved PNG (pixels per inch)."""
 PRINT_WIDTH_IN = 6.5
 """Text width of the printed page (inches): a wider figure is scaled down to it."""
+PRINT_HEIGHT_IN = 215 / 25.4
+"""Tallest printed figure (inches; ``max-height`` of images in book/_static/mcbi-print.css):
+a taller one is scaled down to it."""
 MIN_PRINT_PT = 9.0
 """Smallest text size, in points, of a figure printed at :data:`PRINT_WIDTH_IN`."""
 FONT_KEY = "mcbi:min-font-pt"
@@ -66,27 +69,29 @@ def min_font_pt(fig: plt.Figure) -> float:
     return min(sizes) if sizes else float("inf")
 
 
-def print_font_pt(font_pt: float, width_in: float, print_width_in: float = PRINT_WIDTH_IN
-                  ) -> float:
-    """The size a ``font_pt`` text has when a ``width_in`` wide figure is printed.
+def print_font_pt(font_pt: float, width_in: float, print_width_in: float = PRINT_WIDTH_IN,
+                  height_in: float = 0.0, print_height_in: float = PRINT_HEIGHT_IN) -> float:
+    """The size a ``font_pt`` text has when a ``width_in`` wide (``height_in`` high) figure
+    is printed.
 
-    A figure wider than ``print_width_in`` is scaled down to it; a narrower one is printed at
-    its own size.
+    A figure wider than ``print_width_in`` or higher than ``print_height_in`` is scaled down
+    to fit; a smaller one is printed at its own size.
     """
-    if width_in <= 0:
-        raise ValueError("width_in must be positive")
-    return font_pt * min(1.0, print_width_in / width_in)
+    if width_in <= 0 or height_in < 0:
+        raise ValueError("width_in must be positive and height_in not negative")
+    return font_pt * min(1.0, print_width_in / width_in,
+                         print_height_in / height_in if height_in else 1.0)
 
 
 def png_facts(path: str | Path) -> dict[str, float | None]:
-    """``width_in`` (pixels / :data:`DPI`), ``width_px`` and ``font_pt`` (the smallest font
-    size :func:`save` recorded, None when absent) of a saved PNG."""
+    """``width_in``, ``height_in`` (pixels / :data:`DPI`), ``width_px`` and ``font_pt`` (the
+    smallest font size :func:`save` recorded, None when absent) of a saved PNG."""
     import struct
 
     data = Path(path).read_bytes()
     if data[:8] != b"\x89PNG\r\n\x1a\n":
         raise ValueError(f"{path} is not a PNG file")
-    (width_px,) = struct.unpack(">I", data[16:20])
+    width_px, height_px = struct.unpack(">II", data[16:24])
     pos, font = 8, None
     while pos + 8 <= len(data):
         (length,), kind = struct.unpack(">I", data[pos:pos + 4]), data[pos + 4:pos + 8]
@@ -95,7 +100,8 @@ def png_facts(path: str | Path) -> dict[str, float | None]:
             if key.decode("latin-1") == FONT_KEY:
                 font = float(value)
         pos += 12 + length
-    return {"width_px": width_px, "width_in": width_px / DPI, "font_pt": font}
+    return {"width_px": width_px, "width_in": width_px / DPI, "height_in": height_px / DPI,
+            "font_pt": font}
 
 
 def printed_min_pt(path: str | Path, print_width_in: float = PRINT_WIDTH_IN) -> float:
@@ -104,7 +110,8 @@ def printed_min_pt(path: str | Path, print_width_in: float = PRINT_WIDTH_IN) -> 
     facts = png_facts(path)
     if facts["font_pt"] is None:
         raise ValueError(f"{path} has no recorded font size ({FONT_KEY}): not saved by save()")
-    return print_font_pt(facts["font_pt"], facts["width_in"], print_width_in)
+    return print_font_pt(facts["font_pt"], facts["width_in"], print_width_in,
+                         facts["height_in"])
 
 
 def _write_aside(path: Path, write) -> None:  # noqa: ANN001
