@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from mcbi.trial import design
 
@@ -138,6 +139,8 @@ def forest_plot(tables: dict[str, pd.DataFrame], ci_pct: str = "95",
         ax.spines[["top", "right"]].set_visible(False)
         ax.tick_params(axis="x", labelsize=FONT)
     last = axes[-1, 0]
+    # whole steps of 0.2 or 0.5 (never 0.25: its labels run into each other at 9.5 pt)
+    last.xaxis.set_major_locator(MaxNLocator(nbins=7, steps=[1, 2, 5, 10]))
     last.set_xlabel(f"Cohen's $d$ of the difference in change ({ci_pct}% CI)", fontsize=FONT,
                     labelpad=FONT * 2.2)
     for text, ha, dx in (("\u2190 Favours control", "right", -6),
