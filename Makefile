@@ -28,9 +28,11 @@ $(STAMP): requirements.txt pyproject.toml
 book: install
 	$(PY) -m mcbi build
 
-# The whole book as one PDF (_build/pdf/mcbi-book.pdf), printed offline by headless Chromium.
+# The book as an APA 7 article (_build/pdf/mcbi-book.pdf), typeset offline with Typst;
+# STYLE=manuscript for the double-spaced submission layout.
+STYLE ?= journal
 pdf: book
-	$(PY) -m mcbi pdf
+	$(PY) -m mcbi pdf --style $(STYLE)
 
 test: install
 	$(VENV)/bin/lint-imports
@@ -59,6 +61,7 @@ benchmark: install
 	$(PY) benchmarks/bench_build.py
 	$(PY) benchmarks/bench_msem.py
 	$(PY) benchmarks/bench_pdf.py
+	$(PY) benchmarks/bench_verify.py
 
 clean:
 	rm -rf _build book/sections book/_generated

@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mcbi.paper.planning import PATIENT_TARGETS, THERAPIST_TARGETS, score
+from mcbi.paper.planning.replicates import PATIENT_TARGETS, THERAPIST_TARGETS, score
 from mcbi.stats.lmm import contrasts, fit_lmm
 from mcbi.synth.simulate import simulate
 from mcbi.trial import design
@@ -141,8 +141,22 @@ def main() -> None:
                         default=list(THERAPIST_TARGETS) + list(PATIENT_TARGETS))
     parser.add_argument("--workers", type=int, default=1,
                         help="worker processes (set OPENBLAS_NUM_THREADS=1)")
-    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=None, help="per-test rows (CSV)")
+    parser.add_argument("--summary", type=Path, default=None,
+                        help="summary CSV for the book's appendix, with a .meta.json record")
+    parser.add_argument("--from-rows", type=Path, default=None,
+                        help="summarise the per-test rows of an earlier run instead of running")
     args = parser.parse_args()
+    if args.from_rows is not None:
+        rows = pd.read_csv(args.from_rows, keep_default_na=False,
+                           na_values={"estimate": [""], "se": [""], "df": [""], "pvalue": [""]})
+        rows["reject"] = rows["reject"].astype(str) == "True"
+        rows["df"] = pd.to_numeric(rows["df"], errors="coerce")
+        sizes = " ".join(map(str, sorted(rows["n_therapists"].unique())))
+        reps = int(rows["rep"].max()) + 1
+        write_summary(rows, args.summary, seed=args.seed, reps=reps, command=(
+            f"benchmarks/type1.py --sizes {sizes} --reps {reps} --seed {args.seed}"))
+        return
     all_rows = []
     pool = ProcessPoolExecutor(args.workers) if args.workers > 1 else None
     try:
@@ -173,6 +187,27 @@ def main() -> None:
         tmp = args.out.with_suffix(".tmp")
         rows.to_csv(tmp, index=False)
         tmp.replace(args.out)
+    if args.summary is not None:
+        write_summary(rows, args.summary, command=(
+            f"benchmarks/type1.py --sizes {' '.join(map(str, args.sizes))} --reps {args.reps}"
+            f" --seed {args.seed}"), reps=args.reps, seed=args.seed)
+
+
+def write_summary(rows: pd.DataFrame, path: Path, command: str, reps: int, seed: int) -> None:
+    """Write :func:`summary` of ``rows`` to ``path`` and its record beside it."""
+    import json
+    import subprocess
+    from datetime import UTC, datetime
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    summary(rows).to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
+    commit = subprocess.run(["git", "-C", str(Path(__file__).resolve().parent), "rev-parse",
+                             "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    meta = {"command": command, "reps": reps, "seed": seed, "code_commit": commit or "unknown",
+            "date_utc": datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    path.with_name(path.stem + ".meta.json").write_text(
+        json.dumps(meta, indent=1, sort_keys=True) + "\n", "utf-8")
+    print(f"wrote {path} and its .meta.json")
 
 
 if __name__ == "__main__":

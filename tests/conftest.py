@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -108,6 +109,7 @@ def make_toy_project(root: Path) -> Path:
     for name in ("reproducibility.md", "cite.md", "references.md", "references.bib"):
         shutil.copy(REPO / "book" / name, book / name)
     shutil.copytree(REPO / "book" / "_static", book / "_static")
+    shutil.copytree(REPO / "book" / "typst", book / "typst")  # the PDF's template
     data = root / "data" / "trial"
     # the shipped package (valid, so the command line's door lets it in) plus the toy values
     shutil.copytree(REPO / "data" / "trial", data)
@@ -277,3 +279,16 @@ def toc_files(root: Path) -> list[str]:
 
     walk(toc.get("parts", []) + toc.get("chapters", []))
     return files
+
+
+def abstract_words(html: Path) -> int:
+    """Words of the built abstract page (``book/abstract.html``) below its title, counted as a
+    word processor counts them: whitespace-separated tokens with a letter or digit."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup((html / "book" / "abstract.html").read_text("utf-8"), "html.parser")
+    section = soup.find("section", id="abstract")
+    if section is None:
+        raise ValueError("the built abstract page has no section with id 'abstract'")
+    section.find("h1").decompose()
+    return sum(1 for token in section.get_text(" ").split() if re.search(r"\w", token))

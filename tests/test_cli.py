@@ -275,3 +275,24 @@ def test_plan_effects_build_end_to_end(tmp_path: Path,
     assert len(table) == 2 * 12 and set(table["effects"]) == {"build"}
     assert (table.loc[table["target"] == "pms", "effect_latent"] == 1.2).all()
     assert table["reps"].eq(2).all()
+
+
+def test_import_refusal_exits_2_with_the_problems(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    example = Path(__file__).resolve().parents[1] / "docs" / "mapa-ejemplo.yaml"
+    code = main(["import", str(tmp_path / "terapeutas.sav"), str(tmp_path / "pacientes.sav"),
+                 "--mapping", str(example), "--out", str(tmp_path / "pkg")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("error: import refused (2 problem(s)):")
+    assert "- terapeutas.sav: rule 'file exists' broken: there is no file" in err
+    assert "Traceback" not in err and not (tmp_path / "pkg").exists()
+
+
+def test_import_with_mapping_needs_out(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import", "a.sav", "--mapping", "m.yaml"]) == 2
+    assert "--out DIR is required" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:  # --mapping or --draft-mapping, not both
+        main(["import", "a.sav", "--mapping", "m.yaml", "--draft-mapping", "d.yaml"])
+    assert info.value.code == 2

@@ -5,6 +5,10 @@
  *    original <caption> stays in the table for assistive technology, visually hidden.
  * 2. A figure's image opens at full size on click (a link to the image itself), and an image
  *    whose alt text is only its file name gets its figure caption as alt text.
+ * 3. On a wide screen (1200 px and more) a table wider than the text column may use the
+ *    room to the right of it (the page margin) instead of scrolling sideways while that
+ *    margin is empty; on resize it is measured again.
+ * (Phone reflow of tables needs no script: the cells carry data-label from the build.)
  */
 (function () {
   "use strict";
@@ -47,7 +51,51 @@
     });
   }
 
-  function run() { moveCaptions(); zoomableFigures(); }
+  var WIDE_FROM = 1200;
+  var MARGIN = 16;
+
+  function scrollers(box) {
+    // the ancestors between the table's box and the article that clip or scroll sideways
+    // (a notebook cell's output area does)
+    var out = [];
+    for (var el = box.parentElement; el && !el.classList.contains("bd-article"); el = el.parentElement) {
+      var style = getComputedStyle(el).overflowX;
+      if (style !== "visible" || el.classList.contains("mcbi-wide-host")) { out.push(el); }
+    }
+    return out;
+  }
+
+  function widenTables() {
+    document.querySelectorAll(".bd-article .pst-scrollable-table-container").forEach(function (box) {
+      var hosts = scrollers(box);
+      box.style.width = "";
+      box.classList.remove("mcbi-wide-box");
+      hosts.forEach(function (el) { el.classList.remove("mcbi-wide-host"); });
+      if (window.innerWidth < WIDE_FROM) { return; }
+      var table = box.querySelector("table");
+      if (!table || table.scrollWidth <= box.clientWidth + 1) { return; }
+      var room = document.documentElement.clientWidth - box.getBoundingClientRect().left - MARGIN;
+      // only as much of the margin as the table needs (the contents list there stays free
+      // when it can)
+      var width = Math.min(table.scrollWidth + 2, room);
+      if (width > box.clientWidth) {
+        hosts.forEach(function (el) { el.classList.add("mcbi-wide-host"); });
+        box.classList.add("mcbi-wide-box");
+        box.style.width = width + "px";
+      }
+    });
+  }
+
+  function run() {
+    moveCaptions();
+    zoomableFigures();
+    widenTables();
+    var timer = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(timer);
+      timer = setTimeout(widenTables, 100);
+    });
+  }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", run);
   } else {

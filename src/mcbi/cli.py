@@ -1,4 +1,5 @@
-"""Command-line interface: ``python -m mcbi {simulate,validate,build,run,pdf,publish,plan}``.
+"""Command-line interface: ``python -m mcbi {simulate,validate,import,build,run,pdf,publish,
+verify,plan}``.
 
 Each sub-command is a thin wrapper; the work lives in the package modules, which return
 results or raise. This module is the only one that prints and chooses exit codes: an error
@@ -108,6 +109,42 @@ def _check_parameters(section: str, values: dict) -> None:
     check_all(section, values)
 
 
+IMPORT_DESCRIPTION = """\
+Import a data holder's files (SPSS .sav, Excel .xlsx, CSV) into the trial's data package:
+--draft-mapping MAP.yaml writes a draft mapping from the files' variable names and labels
+(every field it could not match is marked TODO); --mapping MAP.yaml --out DIR reads the
+files as the mapping says, writes the four CSV files and datapackage.json aside, validates
+them and only then moves them into DIR. A refusal lists every problem with its file,
+column, rows and rule, and writes nothing. The mapping format: docs/mapping.md."""
+
+IMPORT_EPILOG = """\
+example:
+  python -m mcbi import terapeutas.sav pacientes.sav --draft-mapping mapa.yaml
+  (edit mapa.yaml: fill in every TODO)
+  python -m mcbi import terapeutas.sav pacientes.sav --mapping mapa.yaml --out data/real
+  python -m mcbi build --data data/real"""
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    if args.draft_mapping:
+        from mcbi.trial.importing.draft import write_draft
+
+        path, todo = write_draft(args.sources, args.draft_mapping)
+        print(f"wrote the draft mapping {path}: " + (
+            f"fill in its {todo} TODO mark(s), then" if todo else "check it, then")
+            + f" run: python -m mcbi import {' '.join(args.sources)} --mapping {path} "
+            "--out DIR")
+        return EXIT_OK
+    if not args.out:
+        raise UserError("--out DIR is required with --mapping: the folder of the package")
+    from mcbi.trial.importing.run import import_package
+
+    summary = import_package(args.sources, args.mapping, args.out)
+    print(f"wrote the data package {summary.path} ({summary.describe()}); it is valid. "
+          f"Build the book on it with: python -m mcbi build --data {summary.path}")
+    return EXIT_OK
+
+
 def _parse_params(pairs: list[list[str]] | None) -> dict[str, str]:
     return {name: value for name, value in (pairs or [])}
 
@@ -149,8 +186,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_pdf(args: argparse.Namespace) -> int:
     from mcbi.book.pdf import build_pdf
 
-    report = build_pdf(progress=_progress)
-    print(f"wrote {report.pdf} ({report.pages} pages; copy in {report.download})")
+    report = build_pdf(style=args.style, progress=_progress)
+    print(f"wrote {report.pdf} ({report.pages} pages, {report.style}; SHA-256 {report.sha256}; "
+          f"copy in {report.download})")
     return EXIT_OK
 
 
@@ -160,6 +198,54 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     path = publish(out_dir=Path(args.out))
     print(f"wrote {path}")
     return EXIT_OK
+
+
+VERIFY_DESCRIPTION = """\
+Check a published build number by number. ARCHIVE is what `mcbi publish` writes (a .tar.gz
+or its unpacked folder): it is unpacked into a temporary folder and checked against its
+SHA256SUMS, its environment is created from its own lock file (source/requirements.txt)
+with uv, and its book is rebuilt from its source and data (--data PATH for an archive that
+does not carry its data). Every result of the rebuilt manifest is then compared with the
+published one: equal when both print the same as the book prints them (its decimals, APA p
+values), or within --rtol/--atol, or, for a Monte Carlo quantity with a recorded MCSE and
+the same seed, within --mc-z MCSEs. Data hash, commit, packages and the hashes of the
+executed notebooks and the PDF are reported; differing bytes are no failure when the
+numbers agree. --manifests PUBLISHED REBUILT compares two manifest files without
+rebuilding. A summary is printed; JSON and HTML reports go to --report."""
+
+VERIFY_EPILOG = """\
+exit codes: 0 every reported number matches; 1 a number differs, is missing from one build,
+or the rebuild failed; 2 the archive cannot be used (not an archive, corrupted, no lock file,
+no data), its environment cannot be created (no uv, a pin not installable), or a usage
+error."""
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from mcbi.book.verify.compare import Tolerance
+    from mcbi.book.verify.report import summary_lines, write_reports
+    from mcbi.book.verify.run import verify_archive, verify_manifests
+    from mcbi.paper.precision import printed
+
+    if (args.archive is None) == (args.manifests is None):
+        raise UserError("give either ARCHIVE or --manifests PUBLISHED REBUILT")
+    try:
+        tolerance = Tolerance(args.rtol, args.atol, args.mc_z)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    report_dir = Path(args.report)
+    if args.manifests is not None:
+        result = verify_manifests(Path(args.manifests[0]), Path(args.manifests[1]),
+                                  tolerance=tolerance, printer=printed,
+                                  source=None if args.source is None else Path(args.source))
+    else:
+        result = verify_archive(
+            Path(args.archive), data=None if args.data is None else Path(args.data),
+            tolerance=tolerance, printer=printed, jobs=args.jobs,
+            extra_packages=args.with_ or (), log_dir=report_dir,
+            keep=None if args.keep is None else Path(args.keep), progress=_progress)
+    paths = write_reports(result, report_dir)
+    print("\n".join(summary_lines(result, paths)))
+    return EXIT_OK if result.ok else EXIT_FAILED
 
 
 PLAN_DESCRIPTION = """\
@@ -243,7 +329,15 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     finally:
         close()
     to_csv(result.table, Path(args.out))
-    print(f"wrote {args.out} ({len(result.table)} rows: designs x targets)")
+    from mcbi.book.provenance import git_commit
+    from mcbi.paper.planning.committed import write_meta
+
+    command = ("python -m mcbi plan --therapists " + " ".join(map(str, args.therapists))
+               + " --patients-per-therapist " + " ".join(map(str, args.patients_per_therapist))
+               + f" --reps {args.reps} --seed {args.seed} --effects {args.effects}"
+               + f" --out {Path(args.out).as_posix()}")
+    meta = write_meta(args.out, command, args.seed, args.reps, git_commit(layout.root))
+    print(f"wrote {args.out} ({len(result.table)} rows: designs x targets) and {meta}")
     return EXIT_OK
 
 
@@ -266,6 +360,18 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("path", help="folder holding datapackage.json")
     p.set_defaults(func=_cmd_validate)
 
+    p = sub.add_parser("import", help="import SPSS, Excel or CSV files into a data package",
+                       description=IMPORT_DESCRIPTION, epilog=IMPORT_EPILOG,
+                       formatter_class=raw)
+    p.add_argument("sources", nargs="+", metavar="SOURCE",
+                   help="the data files (.sav, .xlsx, .csv)")
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--mapping", metavar="MAP.yaml", help="the mapping to import with")
+    how.add_argument("--draft-mapping", metavar="MAP.yaml",
+                     help="write a draft mapping for these files (not over an existing file)")
+    p.add_argument("--out", metavar="DIR", help="the package folder to write (with --mapping)")
+    p.set_defaults(func=_cmd_import)
+
     p = sub.add_parser("build", help="execute the notebooks that changed and build the book")
     p.add_argument("--force", action="store_true", help="re-execute every section")
     p.add_argument("--data", default=None,
@@ -286,12 +392,48 @@ def make_parser() -> argparse.ArgumentParser:
                         "_build/runs/SECTION.ipynb; not inside book/)")
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("pdf", help="typeset the built book as one PDF")
+    p = sub.add_parser("pdf", help="typeset the built book as an APA 7 article (Typst)")
+    p.add_argument("--style", choices=("journal", "manuscript"), default="journal",
+                   help="journal: a typeset article (default); manuscript: APA 7 manuscript "
+                        "for submission (double-spaced, tables and figures at the end)")
     p.set_defaults(func=_cmd_pdf)
 
     p = sub.add_parser("publish", help="pack the built book into a versioned archive")
     p.add_argument("--out", default="dist", help="output folder (default: dist)")
     p.set_defaults(func=_cmd_publish)
+
+    p = sub.add_parser("verify", help="rebuild a published archive and compare its numbers",
+                       description=VERIFY_DESCRIPTION, epilog=VERIFY_EPILOG,
+                       formatter_class=raw)
+    p.add_argument("archive", nargs="?", default=None,
+                   help="the archive (.tar.gz) or its unpacked folder")
+    p.add_argument("--manifests", nargs=2, metavar=("PUBLISHED", "REBUILT"), default=None,
+                   help="compare two manifest.json files instead (no rebuild)")
+    p.add_argument("--data", default=None, metavar="PATH",
+                   help="data package to rebuild with (default: the archive's own)")
+    p.add_argument("--rtol", type=float, default=1e-6,
+                   help="relative tolerance for numbers that print differently "
+                        "(default %(default)g)")
+    p.add_argument("--atol", type=float, default=1e-9,
+                   help="absolute tolerance (default %(default)g)")
+    p.add_argument("--mc-z", type=float, default=2.0,
+                   help="Monte Carlo quantities may differ by this many MCSEs when the seed "
+                        "is the same (default %(default)g)")
+    p.add_argument("--report", default="verify-report", metavar="DIR",
+                   help="folder for verify-report.json, verify-report.html and the "
+                        "rebuild's log (default: %(default)s)")
+    p.add_argument("--source", default=None, metavar="DIR",
+                   help="with --manifests: project folder whose notebooks give the prose's "
+                        "number formats")
+    p.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
+                   help="sections the rebuild executes at the same time (default: the "
+                        "number of CPUs, here %(default)s)")
+    p.add_argument("--with", dest="with_", action="append", metavar="REQUIREMENT",
+                   help="install this requirement over the archive's lock, e.g. "
+                        "numpy==2.3.5 (repeatable): verify in a second environment")
+    p.add_argument("--keep", default=None, metavar="DIR",
+                   help="work in this new folder and keep it (default: a temporary folder)")
+    p.set_defaults(func=_cmd_verify)
 
     p = sub.add_parser("plan", help="Monte Carlo power of the trial's contrasts and mechanism",
                        description=PLAN_DESCRIPTION, epilog=PLAN_EPILOG, formatter_class=raw)

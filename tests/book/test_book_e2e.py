@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import BuiltBook, toc_files
+from conftest import BuiltBook, abstract_words, toc_files
 
 pytestmark = pytest.mark.e2e
 
@@ -75,9 +75,13 @@ def test_progress_lines_and_no_op_rebuild(built_book: BuiltBook) -> None:
         assert any(re.fullmatch(rf"\[{section}\] executed in \d+\.\d s", line)
                    for line in first), section
     second = built_book.second.stdout.splitlines()
-    assert [f"[{s}] up to date" for s in sections] == [
-        line for line in second if line.startswith("[") and not line.startswith("[pages]")
-        and not line.startswith("[book]")]
+    reported = [line for line in second if line.startswith("[") and not line.startswith("[pages]")
+                and not line.startswith("[book]")]
+    # every section once, a section after those whose records it reads (04 after 02, 03)
+    assert sorted(reported) == [f"[{s}] up to date" for s in sections]
+    order = [line[1:line.index("]")] for line in reported]
+    assert order.index("04_published") > max(order.index("02_therapists"),
+                                              order.index("03_patients"))
     assert "[book] up to date" in second
 
 
@@ -141,9 +145,12 @@ def test_citations_are_author_year_in_round_brackets(built_book: BuiltBook) -> N
         if bad:
             found[doc] = bad
     assert found == {}
+    abstract = [c.get_text("") for c in _soup(built_book, "book/abstract").select(
+        "span.bibtex-citation")]
+    assert "(Garrote-Caparrós et al., 2023)" in abstract
     intro = [c.get_text("") for c in _soup(built_book, "book/intro").select(
         "span.bibtex-citation")]
-    assert "(Garrote-Caparrós et al., 2023)" in intro
+    assert "(Elliott et al., 2018; Flückiger et al., 2018)" in intro
 
 
 def test_glued_numbers_are_typeset(built_book: BuiltBook) -> None:
@@ -168,7 +175,7 @@ def test_table_cells_show_model_definitions_literally(built_book: BuiltBook) -> 
 
 def test_key_results_page(built_book: BuiltBook) -> None:
     """The structured abstract: right after the introduction, every part, the data note."""
-    assert toc_files(built_book.root)[:2] == ["book/intro", "book/key_results"]
+    assert toc_files(built_book.root)[:3] == ["book/intro", "book/abstract", "book/key_results"]
     manifest = json.loads((built_book.root / "_build" / "manifest.json").read_text("utf-8"))
     soup = _soup(built_book, "book/key_results")
     text = " ".join(soup.find("main").get_text(" ").split())
@@ -176,6 +183,14 @@ def test_key_results_page(built_book: BuiltBook) -> None:
         assert part in text
     assert " ".join(manifest["results"]["01_sample.data_note"].split()) in text
     assert len(soup.select("span.pasted-text")) >= 40
+
+
+def test_abstract_is_a_page_of_at_most_250_words_in_apa_parts(built_book: BuiltBook) -> None:
+    html = built_book.root / "_build" / "html"
+    assert 100 <= abstract_words(html) <= 250
+    text = " ".join(_soup(built_book, "book/abstract").find("main").get_text(" ").split())
+    for part in ("Objective.", "Method.", "Results.", "Conclusions."):
+        assert part in text
 
 
 def test_every_figure_image_has_real_alt_text_without_javascript(built_book: BuiltBook) -> None:

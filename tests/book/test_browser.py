@@ -189,3 +189,116 @@ def test_search_finds_a_known_word(site: tuple[str, Path, str], browser: object)
     hits = page.eval_on_selector_all("#search-results ul.search li", "items => items.length")
     page.close()
     assert hits >= 1
+
+
+# --- tables on a phone and a desktop, figures legible and enlargeable ---------------------
+
+PHONE, DESKTOP = 390, 1280
+MIN_FIGURE_TEXT_PX = 12.0
+"""Smallest text of a figure shown at 1280 px, in CSS px: 9 pt at CSS's 96 px per inch."""
+
+_TABLE_BOXES = """() => [...document.querySelectorAll('.bd-article table')].map(t => {
+  const box = t.closest('.pst-scrollable-table-container') || t.parentElement;
+  const cells = [...t.querySelectorAll('tbody td')].map(td => td.getBoundingClientRect())
+    .filter(r => r.width > 0);
+  // every element from the table up to the article that scrolls or clips sideways
+  const boxes = [];
+  for (let el = t.parentElement; el && !el.classList.contains('bd-article');
+       el = el.parentElement) {
+    if (getComputedStyle(el).overflowX !== 'visible') { boxes.push(el); }
+  }
+  return {id: t.id || (t.querySelector('caption') || {}).textContent || '?',
+          scroll: Math.max(box.scrollWidth,
+                           ...boxes.map(b => b.scrollWidth - b.clientWidth + box.clientWidth)),
+          client: box.clientWidth,
+          right: box.getBoundingClientRect().right,
+          cellLeft: Math.min(...cells.map(r => r.left), 1e9),
+          cellRight: Math.max(...cells.map(r => r.right), -1e9)};
+})"""
+
+
+def _table_problems(page: object, width: int) -> list[str]:
+    """Tables that scroll sideways: on a phone any (each cell must be on the screen); on a
+    desktop one that scrolls while the page still has room to its right."""
+    problems = []
+    for t in page.evaluate(_TABLE_BOXES):
+        scrolls = t["scroll"] > t["client"] + 1
+        if width < 600:
+            if scrolls or t["cellRight"] > width + 1 or t["cellLeft"] < -1:
+                problems.append(f"{t['id'][:40]}: cells {t['cellLeft']:.0f}–"
+                                f"{t['cellRight']:.0f} px, scroll {t['scroll']}/{t['client']}")
+        elif scrolls and t["right"] < width - 40:
+            problems.append(f"{t['id'][:40]}: scrolls ({t['scroll']} > {t['client']} px) "
+                            f"with {width - t['right']:.0f} px free to its right")
+    return problems
+
+
+_FIGURES = """() => [...document.querySelectorAll('.bd-article figure img')].map(i => ({
+  src: i.currentSrc || i.src, natural: i.naturalWidth, shown: i.getBoundingClientRect().width,
+  link: (i.closest('a') || {}).href || ''}))"""
+
+
+def _figure_problems(page: object, html_root: Path) -> list[str]:
+    """Figures whose smallest text is shown below MIN_FIGURE_TEXT_PX CSS px, or that do not
+    open at full size on click (a link to the image itself)."""
+    from mcbi.paper.render.figures import DPI, png_facts
+
+    problems = []
+    for fig in page.evaluate(_FIGURES):
+        name = unquote(urlparse(fig["src"]).path).lstrip("/")
+        font = png_facts(html_root / name)["font_pt"]
+        if font is None:
+            problems.append(f"{name}: no recorded font size (not saved by figures.save)")
+            continue
+        px = font * DPI / 72 * fig["shown"] / fig["natural"]
+        if px < MIN_FIGURE_TEXT_PX:
+            problems.append(f"{name}: smallest text {px:.1f} px at {fig['shown']:.0f} px wide")
+        if fig["link"] != fig["src"]:
+            problems.append(f"{name}: a click does not open the image ({fig['link']!r})")
+    return problems
+
+
+def test_tables_and_figures_read_on_phone_and_desktop(site: tuple[str, Path, str],
+                                                      browser: object) -> None:
+    """At 390 px every table cell is on the screen (rows reflowed into cards, no sideways
+    scroll); at 1280 px no table scrolls while the page has room to its right; every figure
+    shows its smallest text at 12 CSS px or more at 1280 px, and a click opens it at full
+    size."""
+    base, root, kind = site
+    html_root = root / "_build" / "html"
+    problems: dict[str, list[str]] = {}
+    figures = 0
+    for width in (PHONE, DESKTOP):
+        for doc in toc_files(root):
+            seen = _open(browser, f"{base}/{doc}.html", width)
+            page = seen.pop("page")
+            found = _table_problems(page, width)
+            if width == DESKTOP and kind == "book":
+                found += _figure_problems(page, html_root)
+                figures += page.evaluate("document.querySelectorAll('.bd-article figure img')"
+                                         ".length")
+            page.close()
+            if found:
+                problems[f"{doc} @ {width}px"] = found
+    assert problems == {}
+    if kind == "book":
+        assert figures >= 5
+
+
+def test_a_click_opens_the_figure_large(site: tuple[str, Path, str], browser: object) -> None:
+    base, root, kind = site
+    if kind != "book":
+        pytest.skip("the toy book has no figure")
+    page = browser.new_page()
+    page.set_viewport_size({"width": DESKTOP, "height": 900})
+    page.goto(f"{base}/book/sections/05_mechanisms.html", wait_until="load")
+    img = page.query_selector(".bd-article figure img")
+    assert img is not None
+    shown = img.bounding_box()["width"]
+    natural = page.evaluate("i => i.naturalWidth", img)
+    img.click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith(".png")
+    opened = page.evaluate("document.images[0].naturalWidth")
+    assert opened == natural and natural > shown  # the image itself, larger than on the page
+    page.close()

@@ -221,13 +221,19 @@ def test_publish_includes_the_pdf_of_this_build_only(tmp_path: Path) -> None:
     pdf_dir = root / "_build" / "pdf"
     pdf_dir.mkdir()
     (pdf_dir / "mcbi-book.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
-    record = {"version": "9.9.9", "commit": "abc1234", "build_date": "2026-01-02T03:04:05Z"}
+    record = {"version": "9.9.9", "commit": "abc1234", "build_date": "2026-01-02T03:04:05Z",
+              "sha256": hashlib.sha256(b"%PDF-1.4\n%%EOF\n").hexdigest()}
     (pdf_dir / "mcbi-book.json").write_text(json.dumps(record))
     files = _archive(publish(root / "a", root=root))
     assert files["mcbi-book.pdf"] == b"%PDF-1.4\n%%EOF\n"
+    assert json.loads(files["mcbi-book.json"])["sha256"] == record["sha256"]
     assert "`mcbi-book.pdf`: the whole book" in files["README.md"].decode()
     (pdf_dir / "mcbi-book.json").write_text(json.dumps({**record, "commit": "0ld0ld0"}))
     assert "mcbi-book.pdf" not in _archive(publish(root / "b", root=root))
+    # a PDF changed after it was recorded is not this build's
+    (pdf_dir / "mcbi-book.json").write_text(json.dumps(record))
+    (pdf_dir / "mcbi-book.pdf").write_bytes(b"%PDF-1.4\nother\n%%EOF\n")
+    assert "mcbi-book.pdf" not in _archive(publish(root / "c", root=root))
 
 
 def test_publish_is_deterministic(tmp_path: Path) -> None:
@@ -260,3 +266,21 @@ def test_publish_cli_refuses_clearly(tmp_path: Path) -> None:
     proc = mcbi_cli(tmp_path, "publish")
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: the book has not been built")
+
+
+def test_published_citation_carries_the_builds_repository_and_doi(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The archive's CITATION.cff has the address and DOI of the build's setting (here from
+    the environment); the committed copy under source/ is left as it is."""
+    root = _fake_build(tmp_path / "p")
+    (root / "CITATION.cff").write_text("cff-version: 1.2.0\nversion: 9.9.9\n")
+    monkeypatch.setenv("MCBI_REPOSITORY_URL", "https://github.com/o/r")
+    monkeypatch.setenv("MCBI_DOI", "10.5281/zenodo.7")
+    files = _archive(publish(Path("dist"), root=root))
+    cff = yaml.safe_load(files["CITATION.cff"])
+    assert cff["repository-code"] == "https://github.com/o/r"
+    assert cff["doi"] == "10.5281/zenodo.7"
+    monkeypatch.delenv("MCBI_REPOSITORY_URL")
+    monkeypatch.delenv("MCBI_DOI")
+    unset = yaml.safe_load(_archive(publish(Path("dist2"), root=root))["CITATION.cff"])
+    assert "repository-code" not in unset and "doi" not in unset

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, BuiltBook, copy_work_tree, mcbi_cli
+from conftest import REPO, BuiltBook, abstract_words, copy_work_tree, mcbi_cli
 from mcbi.synth.variants import VARIANTS, write_variant
 
 LEAK = re.compile(r"Traceback \(most recent call last\)|\w+Warning: |\w+Error: ")
@@ -48,6 +48,7 @@ def check_truthful(name: str, root: Path, manifest: dict) -> None:
     assert "these results come from the synthetic" not in lowered
     notes = [v for k, v in manifest["results"].items() if k.endswith(".data_note")]
     assert notes and all("synthetic" not in v.lower() for v in notes)
+    assert abstract_words(root / "_build" / "html") <= 250, name
 
 
 @pytest.mark.e2e

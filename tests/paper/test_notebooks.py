@@ -80,7 +80,7 @@ def _products(pattern: str) -> dict[str, list[str]]:
 
 
 def test_each_figure_made_by_one_notebook() -> None:
-    made = _products(r"figures\.save\([^)]*?\"([\w-]+)\"\)")
+    made = _products(r"save_figure\([^)]*?\"([\w-]+)\"\)")
     assert made, "no figure found"
     assert {name: stems for name, stems in made.items() if len(stems) > 1} == {}
 
@@ -100,3 +100,26 @@ def test_default_out_dir_is_outside_the_book(path) -> None:
               if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
     out_dir = Path(values["out_dir"])
     assert out_dir.parts[0] != "book", f"{path.name}: default out_dir {out_dir} is in book/"
+
+
+def test_every_notebook_is_a_chapter_of_the_book() -> None:
+    toc = (Path(__file__).resolve().parents[2] / "_toc.yml").read_text("utf-8")
+    listed = set(re.findall(r"file:\s*book/sections/(\w+)", toc))
+    assert {p.stem for p in NOTEBOOKS} <= listed
+
+
+def test_sensitivity_parameters_are_checked_and_offer_the_tests() -> None:
+    from mcbi.book.sections import parameter_choices, read_parameter_comments, read_parameters
+    from mcbi.paper.parameters import RULES
+    from mcbi.paper.sensitivity.fits import DDF
+
+    path = next(p for p in NOTEBOOKS if p.stem == "08_sensitivity")
+    values = read_parameters(path)
+    assert {"data_dir", "data_sha256", "synthetic", "out_dir", "alpha", "ddf", "imputations",
+            "deltas", "seed"} <= set(values)
+    assert parameter_choices(read_parameter_comments(path)["ddf"]) == list(DDF)
+    from mcbi.paper.outcomes.models import INFERENCE
+    assert values["ddf"] == INFERENCE  # the outcome chapters' test is the primary one
+    for name in ("alpha", "imputations", "deltas", "seed"):
+        assert RULES[name].accepts(values[name]), name
+    assert not RULES["deltas"].accepts([0.5, 0.5]) and not RULES["imputations"].accepts(1)

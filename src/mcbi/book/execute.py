@@ -82,6 +82,11 @@ def _kernel_env() -> Iterator[None]:
             os.environ.pop(key, None)
 
 
+IOPUB_TIMEOUT = 60
+"""Seconds nbclient waits for a cell's last outputs after it finished (its default, 4 s,
+fails cells at random on a loaded machine: "Timeout waiting for IOPub output")."""
+
+
 def execute_notebook(
     source: Path, output: Path, overrides: dict[str, Any], cwd: Path, log: Path | None = None
 ) -> None:
@@ -115,6 +120,7 @@ def execute_notebook(
             papermill.execute_notebook(
                 str(source), str(output), parameters=overrides or None, cwd=str(cwd),
                 progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+                iopub_timeout=IOPUB_TIMEOUT,
             )
     except papermill.PapermillExecutionError as exc:
         index = _source_cell(output, exc.cell_index)

@@ -36,16 +36,24 @@ JB_HTML_DIR = "_build/html"
 """Where jupyter-book itself writes the html under its ``--path-output`` folder."""
 JB_SINGLEHTML_DIR = "_build/singlehtml"
 """Where jupyter-book writes the one-page html (``--builder singlehtml``)."""
+TYPST_DIR = f"{BOOK_DIR}/typst"
+"""The PDF's Typst template (``apa7.typ``), statement and plan of the article (``paper.yml``)."""
+TYPST_TEMPLATE = f"{TYPST_DIR}/apa7.typ"
 PDF_DIR = f"{BUILD_DIR}/pdf"
 PDF_NAME = "mcbi-book.pdf"
 DOWNLOADS_DIR = "_downloads"
 """Folder of the html site that holds downloadable files (the PDF)."""
 LICENSE_FILE = "LICENSE"
 README_FILE = "README.md"
+EVIDENCE_FILES = tuple(f"benchmarks/results/{name}{ext}" for name in ("ladder", "type1", "plan")
+                       for ext in (".csv", ".meta.json"))
+"""Committed inputs of results pages (the simulations the book reads instead of running:
+the mechanism ladder's, the type-I error study, the full-size planning run)."""
 SOURCE_PATHS = ("src", "notebooks", "book", CONFIG_FILE, TOC_FILE, "Makefile", "pyproject.toml",
                 REQUIREMENTS_IN, REQUIREMENTS_TXT, README_FILE, LICENSE_FILE, CITATION_FILE,
-                ZENODO_FILE)
-"""What the publish archive holds as the source of the build (folders and files)."""
+                ZENODO_FILE, *EVIDENCE_FILES)
+"""What the publish archive holds as the source of the build (folders and files): all a
+rebuild reads besides the data (``python -m mcbi verify`` rebuilds from it)."""
 SOURCE_SKIP = (SECTIONS_DIR, GENERATED_DIR)
 """Build outputs inside the source folders (the archive holds them elsewhere)."""
 
@@ -173,13 +181,23 @@ class Layout:
         return self.html / DOWNLOADS_DIR / PDF_NAME
 
     @property
+    def typst(self) -> Path:
+        """The pages of the last html build as Typst markup: ``_build/typst``."""
+        return self.build / "typst"
+
+    @property
+    def stage_typst(self) -> Path:
+        """Where the html build writes the pages' Typst markup (beside its html)."""
+        return self.stage_book / "_build" / "typst"
+
+    @property
     def stage_pdf(self) -> Path:
-        """The folder the one-page html and the PDF are built in before moving into place."""
+        """The folder the PDF is typeset in before it moves into place."""
         return self.stage / "pdf"
 
     @property
     def pdf_log(self) -> Path:
-        """The log of the last PDF build (jupyter-book singlehtml and Chromium)."""
+        """The log of the last PDF build (Typst's warnings)."""
         return self.log("pdf.log")
 
     @property

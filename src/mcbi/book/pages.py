@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from mcbi.book.jupyterbook import repository_settings
+from mcbi.book.citation import read_identifiers, repository_md, sync_citation_files
 from mcbi.book.layout import Layout
 from mcbi.book.provenance import BuildInfo, package_versions, python_version
 from mcbi.book.sections import Section
@@ -73,21 +73,12 @@ def software_title(cff: Path) -> str:
     return DEFAULT_TITLE
 
 
-def repository_url(config_file: Path) -> str:
-    """Return the repository URL of the build (empty if none is configured).
-
-    ``$MCBI_REPOSITORY_URL`` or else ``repository.url`` of the book's ``_config.yml``, as
-    for the repository buttons (:func:`mcbi.book.jupyterbook.repository_settings`).
-    """
-    config = yaml.safe_load(config_file.read_text("utf-8")) or {}
-    return str(repository_settings(config)["repository"]["url"])
-
-
 def citation_md(layout: Layout, info: BuildInfo) -> str:
     """Return BibTeX and APA entries citing this build (version, year, commit)."""
     year = info.date[:4]
     title = software_title(layout.citation)
-    url = repository_url(layout.config)
+    ids = read_identifiers(layout.config)
+    url = ids.url
     bibtex = "\n".join([
         f"@software{{mcbi_book_{year},",
         f"  author  = {{{{{AUTHOR}}}}},",
@@ -96,10 +87,12 @@ def citation_md(layout: Layout, info: BuildInfo) -> str:
         f"  version = {{{info.version}}},",
         f"  note    = {{Build of commit {info.commit}}},",
         *([f"  url     = {{{url}}},"] if url else []),
+        *([f"  doi     = {{{ids.doi}}},"] if ids.doi else []),
         "}",
     ])
     apa = (f"{AUTHOR}. ({year}). *{title}* (Version {info.version}, commit "
-           f"{info.commit}) [Computer software]." + (f" {url}" if url else ""))
+           f"{info.commit}) [Computer software]." + (f" {ids.doi_url or url}"
+                                                      if ids.doi_url or url else ""))
     return "\n".join(["```bibtex", bibtex, "```", "", "APA (7th edition):", "", apa, ""])
 
 
@@ -112,7 +105,9 @@ def write_build_pages(layout: Layout, sections: list[Section], info: BuildInfo) 
         "section_parameters.md": section_parameters_md(sections),
         "environment.md": environment_md(layout),
         "citation_build.md": citation_md(layout, info),
+        "repository.md": repository_md(read_identifiers(layout.config)),
     }
+    sync_citation_files(layout.config, layout.citation, layout.zenodo)
     return write_pages(layout.generated, pages)
 
 

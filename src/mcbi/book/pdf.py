@@ -1,14 +1,22 @@
-"""``python -m mcbi pdf``: the built book as one paper-style PDF, offline.
+"""``python -m mcbi pdf``: the built book typeset with Typst as an APA 7 journal article.
 
-The route (chosen and measured in ``benchmarks/bench_pdf.py``): Jupyter Book's
-``singlehtml`` builder writes the whole book as one page from the already executed
-notebooks (nothing is executed), a title page is put in front of it, and Debian's headless
-Chromium prints it with the book's print stylesheet (``book/_static/mcbi-print.css``
-hides code cells, toggles, sidebars and buttons; figures and tables keep their numbers).
-WeasyPrint is not installed and the LaTeX builder needs TeX, which is not either.
+The route (chosen over converting the book's MyST sources a second time): the html build
+already resolves every page — glued values pasted, citations and the reference list
+written in the book's APA style, tables and figures numbered — and, through
+:mod:`mcbi.book.typst_sphinx`, writes each resolved page as Typst markup to
+``Layout.typst``. The PDF is therefore made from the very tree the html shows, with the
+same numbers, words, table and figure numbers; nothing is parsed or executed again, and
+typesetting takes well under the 3 s the issue allows.
 
-Everything is built in ``Layout.stage_pdf``; only a valid PDF is moved to ``Layout.pdf``
-(with ``Layout.pdf_record``, naming the build it was made from) and copied into the html
+This module only assembles the article: the parts of ``book/typst/paper.yml`` (abstract,
+Introduction, Method, Results, Discussion, the reproducibility statement, References,
+Appendices), the metadata from the build's manifest, ``CITATION.cff`` and the lock file,
+and the project's APA 7 template ``book/typst/apa7.typ`` (no package of Typst's online
+registry). The `typst` wheel (pinned in the lock) carries the compiler and its fonts; the
+document date is the manifest's build date, so the same build gives the same bytes.
+
+Everything is written in ``Layout.stage_pdf``; only a complete PDF moves to ``Layout.pdf``,
+with ``Layout.pdf_record`` (which build, which style, its SHA-256) and a copy in the html
 site (``Layout.pdf_download``), where it reveals the download link of the "How to cite"
 page (a paragraph of class ``mcbi-pdf-download`` that the book writes hidden).
 """
@@ -19,44 +27,44 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from html import escape
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from mcbi.book.jupyterbook import derived_config, problems
-from mcbi.book.layout import CONFIG_FILE, JB_SINGLEHTML_DIR, Layout
-from mcbi.book.provenance import BuildInfo
+from mcbi.book.layout import TYPST_DIR, TYPST_TEMPLATE, Layout
+from mcbi.book.typst_markup import label_name, string
+from mcbi.book.typst_sphinx import fragment_name
 from mcbi.errors import BuildFailed, UserError
+from mcbi.hashing import sha256_file
+from mcbi.trial.content import PACKAGE_FILES
 
-CHROMIUM_ENV = "MCBI_CHROMIUM"
-"""Environment variable naming the Chromium executable (default: searched on PATH)."""
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--disable-extensions", "--no-pdf-header-footer",
-                  "--run-all-compositor-stages-before-draw", "--virtual-time-budget=20000")
-PRINT_TIMEOUT = 300
-"""Seconds Chromium may take to print the book."""
-_JB_MAIN = "from jupyter_book.cli.main import main; main()"
+STYLES = ("journal", "manuscript")
+"""Layouts of the APA 7 template: a typeset article, or a manuscript for submission."""
+TEMPLATE = TYPST_TEMPLATE
+STATEMENT = f"{TYPST_DIR}/statement.typ"
+PLAN = f"{TYPST_DIR}/paper.yml"
+_ANCHOR = re.compile(r'(?:#anchor\(|label: |#bib-entry\()"([^"]+)"')
+_INCLUDE = re.compile(r'include "/([^"]+)"')
+_FIGURE = re.compile(r'#apa-figure\(label: "[^"]*", number: "([^"]+)", path: "/([^"]+\.svg)"')
+_SVG_SIZE = re.compile(r'<svg[^>]*\swidth="([\d.]+)pt"[^>]*\sheight="([\d.]+)pt"')
+_SMALLEST = re.compile(r"smallest text ([\d.]+) pt")
+MIN_TEXT_PT = 8.0
+"""APA: no text of a figure smaller than 8 pt at print size."""
+TEXT_BOX_PT = (468.0, 518.4)
+"""Largest size of a figure in the template (6.5 in wide, 7.2 in high), in points."""
+_PAGE_TREE = re.compile(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)")
 _HIDDEN_LINK = re.compile(r'(<p class="mcbi-pdf-download")\s+hidden(="")?')
-_REMOTE_SCRIPT = re.compile(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>')
-_FRONT_MARKERS = ('<div id="jb-print-docs-body"', '<article class="bd-article">')
-"""The title page goes before the theme's print-only contents, or else before the article."""
-_PAGE = re.compile(rb"/Type\s*/Page[^s]")
 
 Progress = Callable[[str], None]
 
 
 class PdfFailed(BuildFailed):
-    """jupyter-book or Chromium failed, or the printed file is not a PDF."""
+    """Typst failed, or the typeset file is not a PDF."""
 
 
 @dataclass(frozen=True)
@@ -71,214 +79,269 @@ class PdfReport:
         Its copy in the html site (``Layout.pdf_download``).
     pages : int
         Number of pages.
-    html_seconds, print_seconds : float
-        Time of the singlehtml build and of the printing.
+    seconds : float
+        Time Typst took.
+    sha256 : str
+        SHA-256 of the PDF.
+    style : str
+        The template's layout (:data:`STYLES`).
     """
 
     pdf: Path
     download: Path
     pages: int
-    html_seconds: float
-    print_seconds: float
+    seconds: float
+    sha256: str
+    style: str
 
 
-# ----------------------------------------------------------------------------- chromium
-def find_chromium() -> str:
-    """Return the Chromium executable: ``$MCBI_CHROMIUM`` or the first found on PATH.
-
-    Raises
-    ------
-    UserError
-        If none is found, naming the package to install.
-    """
-    named = os.environ.get(CHROMIUM_ENV)
-    if named:
-        found = shutil.which(named)
-        if not found:
-            raise UserError(f"{CHROMIUM_ENV}={named} is not an executable")
-        return found
-    for name in CHROMIUM_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    raise UserError("the PDF is printed by a headless Chromium, and none was found on PATH: "
-                    "install it (`apt-get install chromium` on Debian/Ubuntu) or set "
-                    f"{CHROMIUM_ENV} to its path")
-
-
-def print_to_pdf(chromium: str, page: Path, dest: Path, log: list[str],
-                 timeout: float = PRINT_TIMEOUT) -> Path:
-    """Print the html file ``page`` to ``dest`` with headless Chromium; return ``dest``.
-
-    Raises
-    ------
-    PdfFailed
-        If Chromium fails, times out or writes no PDF.
-    """
-    dest.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory(prefix="mcbi-chromium-") as profile:
-        cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-               f"--print-to-pdf={dest}", page.resolve().as_uri()]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            raise PdfFailed(f"Chromium did not print {page} within {timeout:.0f} s") from exc
-    log.append(f"$ {' '.join(cmd)}\n{proc.stdout}{proc.stderr}")
-    if proc.returncode != 0 or not dest.is_file():
-        raise PdfFailed(f"Chromium exited with code {proc.returncode} and wrote no PDF")
-    return dest
-
-
-def count_pages(data: bytes) -> int:
-    """Return the number of page objects (``/Type /Page``) of the PDF ``data``.
-
-    Chromium writes its page objects uncompressed, so a byte search finds them.
-
-    Raises
-    ------
-    PdfFailed
-        If ``data`` is not a complete PDF.
-    """
-    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-1024:]:
-        raise PdfFailed("the printed file is not a complete PDF")
-    return len(_PAGE.findall(data))
-
-
-# ----------------------------------------------------------------------------- html
-def build_singlehtml(root: Path, config: Path, out: Path, log: list[str]) -> Path:
-    """Build the book of ``root`` as one html page into ``out``; return its folder.
-
-    Warnings are errors, as for the html book (``-W -n --keep-going``).
-
-    Raises
-    ------
-    PdfFailed
-        If jupyter-book fails or warns.
-    """
-    if out.exists():
-        shutil.rmtree(out)
-    cmd = [sys.executable, "-c", _JB_MAIN, "build", str(root), "--builder", "singlehtml",
-           "--path-output", str(out), "--config", str(config), "-W", "-n", "--keep-going"]
-    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
-    log.append(f"$ jupyter-book build --builder singlehtml\n{proc.stdout}{proc.stderr}")
-    found = problems(proc.stdout + proc.stderr)
-    html = out / JB_SINGLEHTML_DIR
-    if proc.returncode != 0 or found:
-        shown = "\n  ".join(found[:10]) or f"jupyter-book exited with code {proc.returncode}"
-        raise PdfFailed(f"the one-page html build failed:\n  {shown}")
-    return html
-
-
-def root_page(toc_file: Path) -> str:
-    """Return the root document of the toc file (e.g. ``book/intro``).
-
-    Raises
-    ------
-    UserError
-        If the toc names no root.
-    """
-    toc = yaml.safe_load(Path(toc_file).read_text("utf-8")) or {}
-    if not toc.get("root"):
-        raise UserError(f"{toc_file} names no root document")
-    return str(toc["root"])
-
-
-def apa_reference(article: dict[str, Any]) -> str:
-    """Return the APA (7th edition) reference of a CFF ``preferred-citation`` as html."""
-    names = [f"{a['family-names']}, {a['given-names']}" for a in article.get("authors", [])]
-    authors = names[0] if len(names) == 1 else ", ".join(names[:-1]) + ", & " + names[-1]
-    if not names:
-        authors = ""
-    title = " ".join(str(article.get("title", "")).split())
-    journal = escape(str(article.get("journal", "")))
-    issue = f"({article['issue']})" if "issue" in article else ""
-    pages = (f", {article['start']}–{article['end']}"
-             if "start" in article and "end" in article else "")
-    doi = article.get("doi")
-    link = f' <a href="https://doi.org/{doi}">https://doi.org/{doi}</a>' if doi else ""
-    return (f"{escape(authors)} ({article.get('year', 'n.d.')}). {escape(title)}. "
-            f"<em>{journal}, {article.get('volume', '')}</em>{issue}{pages}.{link}")
-
-
-def title_page(config: dict[str, Any], citation: dict[str, Any], info: BuildInfo,
-               data_note: str) -> str:
-    """Return the html of the PDF's title page.
-
-    Parameters
-    ----------
-    config : dict
-        The book's ``_config.yml`` (title, author).
-    citation : dict
-        ``CITATION.cff`` (software title; ``preferred-citation`` is the original article).
-    info : BuildInfo
-        Version, commit, data hash and date of the build the PDF shows.
-    data_note : str
-        One sentence on the data the book was built from.
-    """
-    title = escape(str(config.get("title") or citation.get("title") or "Book"))
-    authors = [a.get("name") or f"{a.get('given-names', '')} {a.get('family-names', '')}"
-               for a in citation.get("authors", [])] or [config.get("author", "")]
-    article = citation.get("preferred-citation")
-    original = (f'<p class="mcbi-title-label">A rebuild of the analysis of</p>'
-                f'<p class="mcbi-title-article">{apa_reference(article)}</p>'
-                if article else "")
-    date = info.date.replace("T", " ").replace("Z", " UTC")
-    return (
-        '<section class="mcbi-titlepage">'
-        f'<p class="mcbi-title">{title}</p>'
-        f'<p class="mcbi-title-authors">{escape(", ".join(str(a) for a in authors))}</p>'
-        f"{original}"
-        '<p class="mcbi-title-label">This build</p>'
-        f'<p class="mcbi-title-build">mcbi {escape(info.version)} · commit '
-        f"<code>{escape(info.commit)}</code> · built {escape(date)}<br>"
-        f"data package SHA-256 <code>{escape(info.data_sha256)}</code><br>"
-        f"{escape(data_note)}</p>"
-        '<p class="mcbi-title-license">Text and data: CC BY 4.0; code: MIT (see LICENSE). '
-        "Cite the original article for the trial and its findings, and this build (version "
-        "and commit) for the rebuild; see the chapter “How to cite”.</p>"
-        "</section>"
-    )
-
-
-def prepare_page(html_dir: Path, page: str, front: str) -> Path:
-    """Make the one-page html printable; return the file to print.
-
-    The page sits in a sub-folder but links its assets as if at the top, so ``_static``
-    and ``_images`` are linked (or copied) next to it; links within the page become
-    anchors, the title page ``front`` goes before the contents, and remote scripts (MathJax
-    from a CDN) are dropped: printing is offline.
-    """
-    target = html_dir / f"{page}.html"
-    if not target.is_file():
-        raise PdfFailed(f"the one-page html has no {page}.html")
-    for asset in ("_static", "_images"):
-        source, beside = html_dir / asset, target.parent / asset
-        if source.is_dir() and target.parent != html_dir and not beside.exists():
-            try:
-                beside.symlink_to(source, target_is_directory=True)
-            except OSError:
-                shutil.copytree(source, beside)
-    text = _REMOTE_SCRIPT.sub("", target.read_text("utf-8"))
-    text = text.replace(f'href="{page}.html#', 'href="#')  # links within the PDF
-    marker = next((m for m in _FRONT_MARKERS if m in text), None)
-    if marker is None:
-        raise PdfFailed("the one-page html has no place for the title page "
-                        f"(none of {', '.join(_FRONT_MARKERS)})")
-    text = text.replace(marker, front + marker, 1)
-    printed = target.with_name("mcbi-print.html")
-    printed.write_text(text, "utf-8")
-    return printed
-
-
-def data_note(layout: Layout, manifest: dict[str, Any]) -> str:
-    """Return one sentence on the build's data package (synthetic or not)."""
+# ----------------------------------------------------------------------------- metadata
+def data_note(manifest: dict[str, Any]) -> str:
+    """Return one sentence on the build's data package (synthetic only when established)."""
     data = manifest.get("data") or {}
     path = str(data.get("path") or "")
     if data.get("synthetic") is True:  # established by the build, not the descriptor's flag
         return (f"Built from the synthetic data package {path} (same schema and design as the "
                 "trial; not the trial's data): the numbers are not the published results.")
-    digest = str(data.get("sha256"))[:12]
+    digest = str(data.get("sha256"))
     return f"Built from the data package {path or '(unknown)'} (SHA-256 {digest})."
+
+
+def apa_authors(authors: list[dict[str, Any]]) -> str:
+    """Authors of a CFF reference in APA order ("A, B., C, D., & E, F.")."""
+    names = [f"{a.get('family-names', '')}, {a.get('given-names', '')}".strip(", ")
+             if "family-names" in a else str(a.get("name", "")) for a in authors]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + ", & " + names[-1]
+
+
+def trial_reference(article: dict[str, Any] | None) -> dict[str, str]:
+    """The fields of the original article (CFF ``preferred-citation``) for the template."""
+    article = article or {}
+    pages = (f"{article['start']}–{article['end']}"
+             if "start" in article and "end" in article else "")
+    return {"authors": apa_authors(article.get("authors") or []),
+            "year": str(article.get("year", "n.d.")),
+            "title": " ".join(str(article.get("title", "")).split()),
+            "journal": str(article.get("journal", "")), "volume": str(article.get("volume", "")),
+            "issue": str(article.get("issue", "")), "pages": pages,
+            "doi": str(article.get("doi", ""))}
+
+
+def paper_meta(layout: Layout, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Return the article's metadata: title, authors, keywords, build, data and lock file."""
+    config = yaml.safe_load(layout.config.read_text("utf-8")) or {}
+    cff = (yaml.safe_load(layout.citation.read_text("utf-8"))
+           if layout.citation.is_file() else None) or {}
+    plan = read_plan(layout)
+    authors = [str(a.get("name") or f"{a.get('given-names', '')} {a.get('family-names', '')}")
+               for a in cff.get("authors") or []] or [str(config.get("author", ""))]
+    affiliations = sorted({str(a["affiliation"]) for a in cff.get("authors") or []
+                           if a.get("affiliation")})
+    date = datetime.strptime(manifest["build_date"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    data = manifest.get("data") or {}
+    lock = layout.requirements_txt
+    return {
+        "title": str(config.get("title") or cff.get("title") or "Untitled"),
+        "authors": authors, "affiliation": "; ".join(affiliations),
+        "keywords": [str(k) for k in cff.get("keywords") or []],
+        "running_head": str(plan.get("running_head") or config.get("title") or "")[:50],
+        "doi": str(cff.get("doi") or ""),
+        "trial": trial_reference(cff.get("preferred-citation")),
+        "version": str(manifest.get("version", "")), "commit": str(manifest.get("commit", "")),
+        "date": [date.year, date.month, date.day, date.hour, date.minute, date.second],
+        "date_text": date.strftime("%Y-%m-%d %H:%M UTC"),
+        "epoch": str(int(date.timestamp())),
+        "data_path": str(data.get("path") or ""), "data_sha256": str(data.get("sha256", "")),
+        "data_note": data_note(manifest),
+        "data_hash_command": "sha256sum " + " ".join(PACKAGE_FILES) + " | sha256sum",
+        "lock_file": layout.rel(lock),
+        "lock_sha256": sha256_file(lock) if lock.is_file() else "(missing)",
+    }
+
+
+# ----------------------------------------------------------------------------- the article
+def read_plan(layout: Layout) -> dict[str, Any]:
+    """Return ``book/typst/paper.yml`` (which pages make which part of the article)."""
+    path = layout.root / PLAN
+    if not path.is_file():
+        raise UserError(f"{layout.rel(path)} is missing: it says which pages make the PDF")
+    return yaml.safe_load(path.read_text("utf-8")) or {}
+
+
+def _include(layout: Layout, page: str) -> str:
+    cut = layout.stage_pdf / "pages" / fragment_name(page)
+    path = cut if cut.is_file() else layout.typst / fragment_name(page)
+    return f"include {string('/' + layout.rel(path))}"
+
+
+def without_sections(markup: str, anchors: list[str]) -> str:
+    """Return a page's markup without the sections whose anchor is in ``anchors``.
+
+    A section runs from its heading line (``==`` …, followed by its anchors) to the next
+    heading of the same or a higher level.
+    """
+    lines = markup.split("\n")
+    for name in anchors:
+        at = next((i for i, line in enumerate(lines) if f'#anchor({string(name)})' in line
+                   and i and lines[i - 1].startswith("=")), None)
+        if at is None:
+            continue
+        start = at - 1
+        level = len(lines[start]) - len(lines[start].lstrip("="))
+        end = next((j for j in range(at, len(lines)) if lines[j].startswith("=")
+                    and len(lines[j]) - len(lines[j].lstrip("=")) <= level), len(lines))
+        lines = lines[:start] + lines[end:]
+    return "\n".join(lines)
+
+
+def cut_pages(layout: Layout, plan: dict[str, Any]) -> list[str]:
+    """Write the pages that lose sections (``omit_sections``) to the stage; return them.
+
+    ``omit_sections`` names sections as ``page#id`` (the id of the html's anchor).
+    """
+    wanted: dict[str, list[str]] = {}
+    for entry in plan.get("omit_sections") or []:
+        page, _, ident = str(entry).partition("#")
+        wanted.setdefault(page, []).append(label_name(page, ident))
+    written = []
+    for page, anchors in sorted(wanted.items()):
+        source = layout.typst / fragment_name(page)
+        if source.is_file():
+            dest = layout.stage_pdf / "pages" / fragment_name(page)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(without_sections(source.read_text("utf-8"), anchors), "utf-8")
+            written.append(page)
+    return written
+
+
+def _pages(layout: Layout, pages: list[str]) -> list[str]:
+    return [p for p in pages if (layout.typst / fragment_name(p)).is_file()]
+
+
+def unplanned(layout: Layout, plan: dict[str, Any]) -> list[str]:
+    """Pages of the build that the plan neither places nor omits (sorted by name)."""
+    named = {*(plan.get("abstract") or []), plan.get("key_results"), plan.get("references"),
+             *(plan.get("appendices") or []), *(plan.get("omit") or [])}
+    for entry in plan.get("body") or []:
+        named.update(entry.get("pages") or [])
+    built = sorted(p.name[:-len(".typ")].replace(".", "/")
+                   for p in layout.typst.glob("*.typ"))
+    return [page for page in built if page not in named and fragment_name(page) and
+            (layout.typst / fragment_name(page)).is_file()]
+
+
+def article_source(layout: Layout, style: str) -> str:
+    """Return the Typst source of the article (parts of :data:`PLAN`, in order).
+
+    Pages that lose sections are written to the stage first (:func:`cut_pages`).
+    """
+    plan = read_plan(layout)
+    cut_pages(layout, plan)
+    abstract = next(iter(_pages(layout, list(plan.get("abstract") or []))), None)
+    key = plan.get("key_results")
+    lines = [f"#import {string('/' + TEMPLATE)}: *",
+             f"#import {string('/' + STATEMENT)}: *",
+             '#let meta = json("meta.json")',
+             "#show: apa7.with(meta: meta, "
+             f"abstract: {'[#' + _include(layout, abstract) + ']' if abstract else 'none'})"]
+
+    def part(heading: str, pages: list[str], lead: list[str] = ()) -> None:
+        pages = _pages(layout, [*lead, *pages])
+        if len(pages) == 1:  # the page's own title heads the part
+            lines.append(f"#{_include(layout, pages[0])}")
+        elif pages:
+            lines.append(f"= {heading}")
+            lines.extend(f"#[#set heading(offset: 1)\n#{_include(layout, page)}]"
+                         for page in pages)
+
+    for entry in plan.get("body") or []:
+        lead = [key] if key and abstract != key and entry.get("heading") == "Results" else []
+        part(str(entry["heading"]), list(entry.get("pages") or []), lead)
+    for page in unplanned(layout, plan):  # a page the plan does not know: shown, not lost
+        part("", [page])
+    lines.append("= Reproducibility Statement\n#reproducibility(meta)")
+    refs = _pages(layout, [plan["references"]] if plan.get("references") else [])
+    if refs:
+        lines.append(("#pagebreak()\n" if style == "manuscript" else "")
+                     + f"#{_include(layout, refs[0])}")
+    lines.append("#deferred-pages()")
+    appendices = _pages(layout, list(plan.get("appendices") or []))
+    for i, page in enumerate(appendices):
+        letter = chr(ord("A") + i) if len(appendices) > 1 else ""
+        lines.append(f"#pagebreak(weak: true)\n#appendix({string(letter)}, "
+                     f"{_include(layout, page)})")
+    return "\n\n".join(lines) + "\n"
+
+
+def anchors(layout: Layout, source: str) -> list[str]:
+    """Return the anchors of the pages the article ``source`` includes (sorted)."""
+    found: set[str] = set()
+    for rel in _INCLUDE.findall(source):
+        found.update(_ANCHOR.findall((layout.root / rel).read_text("utf-8")))
+    return sorted(found)
+
+
+def figure_text_sizes(layout: Layout, source: str) -> dict[str, float]:
+    """Smallest text of each vector figure at print size, in pt (figure number -> size).
+
+    The size a figure was drawn with (its SVG's description, written by
+    :func:`mcbi.paper.render.figures.save`) times the scale the template applies to fit it into
+    :data:`TEXT_BOX_PT`. Figures without that record are left out.
+    """
+    sizes = {}
+    for rel in _INCLUDE.findall(source):
+        for number, svg in _FIGURE.findall((layout.root / rel).read_text("utf-8")):
+            text = (layout.root / svg).read_text("utf-8")[:4000]
+            box, smallest = _SVG_SIZE.search(text), _SMALLEST.search(text)
+            if box and smallest:
+                scale = min(1.0, TEXT_BOX_PT[0] / float(box.group(1)),
+                            TEXT_BOX_PT[1] / float(box.group(2)))
+                sizes[number] = round(float(smallest.group(1)) * scale, 1)
+    return sizes
+
+
+def typeset(layout: Layout, source: Path, dest: Path, style: str) -> list[str]:
+    """Compile the Typst file ``source`` (root: the project) to ``dest``; return warnings.
+
+    ``anchors.json`` beside ``source`` lists the anchors links may point to (the others
+    stay text).
+
+    Raises
+    ------
+    PdfFailed
+        If Typst reports an error.
+    """
+    import typst  # the compiler: imported here, only `mcbi pdf` needs it
+
+    try:
+        _, warnings = typst.compile_with_warnings(
+            str(source), output=str(dest), root=str(layout.root), format="pdf",
+            sys_inputs={"style": style,
+                        "anchors": "/" + layout.rel(source.with_name("anchors.json"))})
+    except typst.TypstError as exc:
+        raise PdfFailed(f"Typst could not typeset {layout.rel(source)}:\n{exc}") from None
+    return [str(getattr(w, "message", w)) for w in warnings]
+
+
+def count_pages(data: bytes) -> int:
+    """Return the number of pages of the PDF ``data`` (the page tree's ``/Count``).
+
+    Typst writes its page tree uncompressed, so a byte search finds it (a PDF library
+    would take longer to import than Typst takes to typeset).
+
+    Raises
+    ------
+    PdfFailed
+        If ``data`` is not a complete PDF or has no page tree.
+    """
+    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-1024:]:
+        raise PdfFailed("the typeset file is not a complete PDF")
+    counts = [int(n) for n in _PAGE_TREE.findall(data)]
+    if not counts:
+        raise PdfFailed("the typeset PDF has no page tree")
+    return max(counts)
 
 
 # ----------------------------------------------------------------------------- pipeline
@@ -303,70 +366,72 @@ def reveal_download_links(html_dir: Path) -> list[Path]:
     return changed
 
 
-def build_pdf(root: Path | None = None, *, chromium: str | None = None,
+def build_pdf(root: Path | None = None, *, style: str = "journal",
               progress: Progress | None = None) -> PdfReport:
-    """Print the built book of ``root`` to ``Layout.pdf``.
+    """Typeset the built book of ``root`` as an APA 7 article to ``Layout.pdf``.
 
     Parameters
     ----------
     root : Path, optional
         Project root (default: the working directory).
-    chromium : str, optional
-        Chromium executable (default: :func:`find_chromium`).
+    style : {"journal", "manuscript"}
+        Layout of the template.
     progress : callable, optional
         Receives the progress lines.
 
     Returns
     -------
     PdfReport
-        The PDF, its copy in the html site, its page count and the times taken.
+        The PDF, its copy in the html site, its page count, time and SHA-256.
 
     Raises
     ------
     UserError
-        The book has not been built, or no Chromium was found.
+        Unknown style, or the book has not been built (with its Typst pages).
     PdfFailed
-        jupyter-book or Chromium failed; any previous PDF is left in place.
+        Typst failed; any previous PDF is left in place.
     """
+    if style not in STYLES:
+        raise UserError(f"unknown PDF style {style!r}: choose one of {', '.join(STYLES)}")
     say = progress or (lambda line: None)
     layout = Layout(root or Path.cwd())
-    if not (layout.html / "index.html").is_file() or not layout.manifest.is_file():
+    if (not (layout.html / "index.html").is_file() or not layout.manifest.is_file()
+            or not layout.typst.is_dir()):
         raise UserError("the book has not been built: run `make book` "
                         "(python -m mcbi build) before `make pdf`")
-    executable = chromium or find_chromium()
     manifest = json.loads(layout.manifest.read_text("utf-8"))
-    info = BuildInfo(manifest["version"], manifest["commit"], manifest["data"]["sha256"],
-                     manifest["build_date"])
     stage = layout.stage_pdf
     if stage.exists():
         shutil.rmtree(stage)
-    log: list[str] = []
-    try:
-        start = time.perf_counter()
-        config = derived_config(layout.config, info, stage / CONFIG_FILE)
-        html_dir = build_singlehtml(layout.root, config, stage / "jb", log)
-        html_seconds = time.perf_counter() - start
-        say(f"[pdf] one-page html built in {html_seconds:.1f} s")
-        citation = (yaml.safe_load(layout.citation.read_text("utf-8"))
-                    if layout.citation.is_file() else {}) or {}
-        front = title_page(yaml.safe_load(layout.config.read_text("utf-8")) or {}, citation,
-                           info, data_note(layout, manifest))
-        page = prepare_page(html_dir, root_page(layout.toc), front)
-        start = time.perf_counter()
-        printed = print_to_pdf(executable, page, stage / layout.pdf.name, log)
-        pages = count_pages(printed.read_bytes())
-        print_seconds = time.perf_counter() - start
-    finally:
-        layout.pdf_log.parent.mkdir(parents=True, exist_ok=True)
-        layout.pdf_log.write_text("\n".join(log), "utf-8")
-    if pages < 1:
-        raise PdfFailed(f"Chromium printed no page; see {layout.pdf_log}")
-    say(f"[pdf] printed {pages} pages in {print_seconds:.1f} s")
+    stage.mkdir(parents=True)
+    meta = paper_meta(layout, manifest)
+    (stage / "meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False), "utf-8")
+    source = stage / "article.typ"
+    text = article_source(layout, style)
+    source.write_text(text, "utf-8")
+    (stage / "anchors.json").write_text(json.dumps(anchors(layout, text)), "utf-8")
+    printed = stage / layout.pdf.name
+    start = time.perf_counter()
+    warnings = typeset(layout, source, printed, style)
+    seconds = time.perf_counter() - start
+    layout.pdf_log.parent.mkdir(parents=True, exist_ok=True)
+    layout.pdf_log.write_text("".join(f"warning: {w}\n" for w in warnings), "utf-8")
+    data = printed.read_bytes()
+    pages = count_pages(data)
+    digest = sha256_file(printed)
+    say(f"[pdf] typeset {pages} pages ({style}) in {seconds:.2f} s; SHA-256 {digest}")
+    for warning in warnings:
+        say(f"[pdf] Typst warning: {warning}")
+    for number, size in figure_text_sizes(layout, text).items():
+        if size < MIN_TEXT_PT:
+            say(f"[pdf] Figure {number}: smallest text {size:g} pt at print size "
+                f"(APA: at least {MIN_TEXT_PT:g} pt; draw it smaller or with larger text)")
     _replace(printed, layout.pdf)
-    record = {"version": info.version, "commit": info.commit, "build_date": info.date,
-              "pages": pages}
+    record = {"version": meta["version"], "commit": meta["commit"],
+              "build_date": manifest.get("build_date"), "data_sha256": meta["data_sha256"],
+              "style": style, "pages": pages, "sha256": digest}
     layout.pdf_record.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", "utf-8")
     _replace(printed, layout.pdf_download)
     reveal_download_links(layout.html)
     shutil.rmtree(stage, ignore_errors=True)
-    return PdfReport(layout.pdf, layout.pdf_download, pages, html_seconds, print_seconds)
+    return PdfReport(layout.pdf, layout.pdf_download, pages, seconds, digest, style)

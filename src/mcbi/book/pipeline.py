@@ -433,6 +433,8 @@ def _build_book(
         raise BookFailed(f"{exc}\n  the previous book in {layout.rel(layout.html)} "
                          "was left untouched") from None
     swap_in(html, layout.html)
+    if layout.stage_typst.is_dir():  # the pages as Typst markup, for `mcbi pdf`
+        swap_in(layout.stage_typst, layout.typst)
     shutil.rmtree(layout.stage_book, ignore_errors=True)
     manifest = build_manifest(info, data, state["sections"], layout.sections)
     write_manifest(layout.manifest, manifest)

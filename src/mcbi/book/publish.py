@@ -6,7 +6,8 @@ paths are those of :class:`mcbi.book.layout.Layout`)::
 
     README.md             what the archive holds, the data statement, licences, citation
     html/                 the built book (Layout.html)
-    mcbi-book.pdf         the whole book as a PDF, when it was printed from this build
+    mcbi-book.pdf         the book as an APA 7 article (Typst), when typeset from this build,
+    mcbi-book.json        with its record (build, style, SHA-256)
     notebooks/            the executed section notebooks and their results files
     manifest.json         Layout.manifest
     data/<package>/       the data package, only if it is the shipped synthetic one
@@ -36,6 +37,7 @@ from typing import Any
 
 import yaml
 
+from mcbi.book.citation import cff_text, read_identifiers, zenodo_text
 from mcbi.book.layout import Layout
 from mcbi.book.lock import build_lock
 from mcbi.book.state import load_state
@@ -119,12 +121,17 @@ def data_decision(layout: Layout, manifest: dict[str, Any]) -> tuple[dict[str, P
 
 
 def pdf_matches(layout: Layout, manifest: dict[str, Any]) -> bool:
-    """Whether ``Layout.pdf`` exists and was printed from the build the manifest describes."""
+    """Whether ``Layout.pdf`` was typeset from the build the manifest describes.
+
+    Its record names the build (version, commit, date) and the PDF's SHA-256, which must be
+    that of the file.
+    """
     if not layout.pdf.is_file() or not layout.pdf_record.is_file():
         return False
     record = json.loads(layout.pdf_record.read_text("utf-8"))
     keys = ("version", "commit", "build_date")
-    return all(record.get(key) == manifest.get(key) for key in keys)
+    return (all(record.get(key) == manifest.get(key) for key in keys)
+            and record.get("sha256") == sha256_file(layout.pdf))
 
 
 def _about(citation: Path) -> str:
@@ -138,9 +145,10 @@ def _about(citation: Path) -> str:
 def archive_readme(top: str, manifest: dict[str, Any], names: list[str],
                    data_statement: str, about: str = "") -> str:
     """Return the archive's ``README.md`` (no date or path of the machine: deterministic)."""
-    pdf = ("- `mcbi-book.pdf`: the whole book as one PDF (also linked from the html).\n"
+    pdf = ("- `mcbi-book.pdf`: the whole book as one PDF, an APA 7 article typeset with Typst "
+           "(also linked from the html); `mcbi-book.json` records its build and SHA-256.\n"
            if "mcbi-book.pdf" in names else
-           "- No PDF: it was not printed from this build (`make pdf`).\n")
+           "- No PDF: it was not typeset from this build (`make pdf`).\n")
     return (
         f"# {top}\n\n"
         f"{about}: the built book of version {manifest.get('version')}, commit "
@@ -187,6 +195,7 @@ def collect_members(layout: Layout, manifest: dict) -> dict[str, Path]:
     members["manifest.json"] = layout.manifest
     if pdf_matches(layout, manifest):
         members[layout.pdf.name] = layout.pdf
+        members[layout.pdf_record.name] = layout.pdf_record  # its build, style and SHA-256
     for path in (layout.license, layout.citation, layout.zenodo):
         if path.is_file():
             members[path.name] = path
@@ -268,6 +277,10 @@ def _publish(layout: Layout, out_dir: Path) -> Path:
     contents = {name: path.read_bytes()
                 for name, path in members.items()}
     statement = data_decision(layout, manifest)[1]
+    ids = read_identifiers(layout.config)  # this build's setting, environment included
+    for name, rewrite in ((layout.citation.name, cff_text), (layout.zenodo.name, zenodo_text)):
+        if name in contents:
+            contents[name] = rewrite(contents[name].decode("utf-8"), ids).encode("utf-8")
     contents["README.md"] = archive_readme(top, manifest, sorted(contents), statement,
                                            _about(layout.citation)).encode("utf-8")
     contents["SHA256SUMS"] = checksum_list(contents).encode("utf-8")

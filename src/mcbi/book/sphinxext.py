@@ -6,15 +6,19 @@
 * Script tags that a theme extension adds twice (sphinx-thebe's configuration block with
   jupyter-book 1.0.4 and Sphinx 7.4) are written once; twice is a JavaScript
   ``SyntaxError: Identifier 'THEBE_JS_URL' has already been declared`` on every page.
+* Every table's body cells carry their column header as ``data-label`` (and wide tables a
+  class), so that the stylesheet can reflow a table into cards on a phone
+  (:mod:`mcbi.book.tablehtml`).
 * APA-like citation and reference-list styles (:mod:`mcbi.book.bibstyle`) and true minus
   signs in glued numbers (:mod:`mcbi.book.typography`).
+* Each resolved page also written as Typst markup for the PDF (:mod:`mcbi.book.typst_sphinx`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from mcbi.book import bibstyle, typography
+from mcbi.book import bibstyle, tablehtml, typography, typst_sphinx
 from mcbi.book.layout import NOTEBOOKS_DIR, SECTIONS_DIR
 
 SECTIONS = f"{SECTIONS_DIR}/"
@@ -49,6 +53,8 @@ def _dedupe(scripts: list[Any]) -> list[Any]:
 
 
 def _page_context(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    if isinstance(context.get("body"), str):  # table cells labelled for the phone reflow
+        context["body"] = tablehtml.label_tables(context["body"])
     if "script_files" in context:
         context["script_files"] = _dedupe(list(context["script_files"]))
     if pagename.startswith(SECTIONS) and "header_buttons" in context:
@@ -62,4 +68,5 @@ def setup(app: Any) -> dict[str, Any]:
     bibstyle.register()  # APA-like citations and references (mcbi.book.bibstyle)
     app.connect("doctree-resolved", bibstyle.drop_entry_labels)  # APA lists have no labels
     typography.setup(app)  # true minus signs in glued numbers (mcbi.book.typography)
+    typst_sphinx.setup(app)  # each page as Typst markup for the PDF (mcbi.book.typst_sphinx)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -55,6 +55,11 @@ RULES: dict[str, Rule] = {
                                      "(2 per arm), e.g. [30, 63]"),
     "patients_per_therapist": Rule(_integers(1), "a list of whole numbers, each at least 1, "
                                                  "e.g. [1, 2, 4]"),
+    "imputations": Rule(lambda v: _integer(v) and v >= 2,
+                        "a whole number of imputations of at least 2"),
+    "deltas": Rule(lambda v: isinstance(v, (list, tuple)) and len(v) > 0
+                   and all(_number(x) for x in v) and len(set(v)) == len(v),
+                   "a list of distinct numbers (shifts in baseline SDs), e.g. [-0.5, 0.0, 0.5]"),
 }
 """Rule of every range-restricted notebook parameter, by name."""
 

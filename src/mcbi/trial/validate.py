@@ -134,6 +134,10 @@ def _detail(error, resource: dict, first_line: str) -> str:
     cell = getattr(error, "cell", None)
     if error.type in ("type-error", "constraint-error") and cell is not None:
         return f'value "{cell}": {note}'
+    if error.type == "extra-label":
+        return (f"{note}; the package holds only the schema's columns: delete the column "
+                "from the file, or run `python -m mcbi import` with a mapping that lists "
+                "it under 'drop'")
     if error.type == "table-dimensions":
         return "the file has a header but no data rows" if first_line else "the file is empty"
     return note
@@ -187,13 +191,14 @@ def _check_files(path: Path) -> list[Problem]:
     for task in tasks:
         if task.name in delimiter_wrong or any(e.type in _FATAL for e in task.errors):
             fatal_files.add(task.name)
+    wrong = [files[t.name] for t in tasks if t.errors and t.name in delimiter_wrong]
+    if wrong:
+        problems.append(_delimiter_problem(wrong, [first_lines[t.name] for t in tasks
+                                                   if files[t.name] in wrong]))
     for task in tasks:
         resource = resources.get(task.name, {})
         file, first_line = files[task.name], first_lines[task.name]
         if task.errors and task.name in delimiter_wrong:
-            problems.append(Problem(file, "", "header matches the schema",
-                                    "the header is a single column: wrong delimiter? "
-                                    "the schema expects ','"))
             continue
         blank = {e.row_number for e in task.errors if e.type == "blank-row"}
         for error in task.errors:
@@ -221,6 +226,18 @@ def _check_files(path: Path) -> list[Problem]:
                 grouped[key].rows.append(int(row))
     problems.extend(grouped.values())
     return problems
+
+
+def _delimiter_problem(files: list[str], first_lines: list[str]) -> Problem:
+    """One problem for every file whose header is split by semicolons or tabs."""
+    sep = "semicolons" if any(";" in line for line in first_lines) else "tabs"
+    them = "them" if len(files) > 1 else "it"
+    return Problem(
+        ", ".join(files), "", "header matches the schema",
+        f"the column delimiter is wrong: the columns are separated by {sep} (as "
+        "spreadsheet programs save CSV in some locales) and the package's files use "
+        f"commas: re-save {them} as CSV with commas, or run `python -m mcbi import` on "
+        f"{them} with a mapping (it reads {sep}, decimal commas and Excel's encodings)")
 
 
 def _caused_elsewhere(error, file: Path) -> bool:

@@ -46,22 +46,51 @@ def test_warnings_note() -> None:
     assert "(3.215) was smaller than its standard error (4.100)" in two
 
 
-def test_diagram_panels_edges_and_stars() -> None:
+def test_diagram_panels_edges_intervals_and_dashes() -> None:
     est = _model_estimates()
     panels = mechanism_report.diagram_panels(est, alpha=0.05)
     assert [p["title"] for p in panels] == ["Between therapists (level 2)",
                                             "Within therapists (level 1)"]
-    between, within = ({(s, d): t for s, d, t in p["edges"]} for p in panels)
+    between, within = ({(s, d): (t, sig) for s, d, t, sig in p["edges"]} for p in panels)
     assert len(between) == 3 + 2 * len(mechanism.SYMPTOMS)
     assert len(within) == 1 + len(mechanism.SYMPTOMS)
     row = est.set_index("label").loc["a"]
-    expected = f"{row['estimate']:.2f}".replace("-", MINUS) + ("*" if row["pvalue"] < .05 else "")
-    assert between[("pms", "eusp")] == expected
-    # a stricter alpha removes every star
+    expected = "{:.2f} [{:.2f}, {:.2f}]".format(row["estimate"], row["ci_lower"],
+                                                row["ci_upper"]).replace("-", MINUS)
+    assert between[("pms", "eusp")] == (expected, bool(row["pvalue"] < .05))
+    # a stricter alpha makes every path non-significant (dashed)
     strict = mechanism_report.diagram_panels(est, alpha=1e-9)
-    assert not any(t.endswith("*") for p in strict for _, _, t in p["edges"])
+    assert not any(sig for p in strict for *_, sig in p["edges"])
+    # node labels are words, no codes
+    labels = [lab for p in panels for *_, lab in p["nodes"].values()]
+    assert "\u0394 Somatization" in labels and not any("som" == x for x in labels)
     fig = path_diagram(panels)  # every edge names a node of its panel
     assert len(fig.axes) == 2
+
+
+def test_diagram_layout_has_no_crossing_arrows_and_clear_labels(tmp_path) -> None:
+    """The full model: no two arrows cross, every value sits clear of the other arrows,
+    nodes and values, and every text is at least 9 pt printed."""
+    from mcbi.paper.mechanism import figures
+    from mcbi.paper.render.figures import MIN_PRINT_PT, printed_min_pt, save
+
+    est = _model_estimates()
+    est[["estimate", "ci_lower", "ci_upper"]] *= -12.3  # long labels: "−12.30 [−14.76, …]"
+    panels = mechanism_report.diagram_panels(est, alpha=0.05)
+    fig = path_diagram(panels)
+    for panel in panels:
+        sizes = {k: figures._text_size(fig, v[2], figures.NODE_FONT, 0.35 * figures.NODE_FONT)
+                 for k, v in panel["nodes"].items()}
+        labels = [[figures._text_size(fig, f, figures.LABEL_FONT, 0.15 * figures.LABEL_FONT)
+                   for f in figures.label_forms(t)] for _, _, t, _ in panel["edges"]]
+        places = figures.layout_labels(panel, sizes, labels)
+        assert all(p["clear"] for p in places)
+        pieces = [(k, (r[j], r[j + 1])) for k, p in enumerate(places)
+                  for r in [p["route"]] for j in range(len(r) - 1)]
+        crossing = [(a, b) for a, sa in pieces for b, sb in pieces
+                    if a < b and figures.segments_cross(sa, sb)]
+        assert crossing == []
+    assert printed_min_pt(save(fig, tmp_path, "diagram")) >= MIN_PRINT_PT
 
 
 def test_paths_table() -> None:
@@ -231,10 +260,11 @@ def test_diagram_panels_of_the_chain_rung() -> None:
     est = table[["lhs", "op", "rhs", "level", "label"]].copy()
     est["estimate"], est["pvalue"] = 0.3, np.nan
     between, within = mechanism_report.diagram_panels(est, alpha=0.05)
-    assert {(s, d) for s, d, _ in between["edges"]} == {("mcbi", "pms"), ("pms", "eusp"),
-                                                        ("eusp", "bond")}
+    assert {(s, d) for s, d, _, _ in between["edges"]} == {("mcbi", "pms"), ("pms", "eusp"),
+                                                           ("eusp", "bond")}
     assert set(between["nodes"]) == {"mcbi", "pms", "eusp", "bond"}
-    assert [t for _, _, t in within["edges"]] == ["0.30"]  # no p-value: no star
+    # no p-value: dashed (not shown to differ from zero); no interval: the estimate alone
+    assert [(t, sig) for _, _, t, sig in within["edges"]] == [("0.30", False)]
     assert len(path_diagram([between, within]).axes) == 2
 
 

@@ -59,7 +59,9 @@ def test_trajectories_plots_the_estimates() -> None:
         sub = means[(means["outcome"] == "b") & (means["group"] == group)]
         np.testing.assert_allclose(np.asarray(container.lines[0].get_ydata(), dtype=float),
                                    sub["estimate"].to_numpy())
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["pre", "post", "followup"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Pre", "Post", "Follow-up"]
+    assert ax.get_xlabel() == "Wave"
+    assert ax.get_ylabel() == "Estimated mean"  # not a scale of the trial: a plain label
 
 
 def test_trajectories_unknown_outcome() -> None:
@@ -68,3 +70,31 @@ def test_trajectories_unknown_outcome() -> None:
 
 
 # --- path_diagram ----------------------------------------------------------------------
+
+
+def test_score_label() -> None:
+    assert figures.score_label("pms") == "Mean score (1–5)"
+    assert figures.score_label("bsi_som") == "Sum score (0–24)"  # 6 items of 0–4
+    assert figures.score_label("eus_t") == "Mean score (\u22123 to 3)"
+    assert figures.score_label("nonsense") == "Estimated mean"
+
+
+def test_trajectories_legible_when_printed(tmp_path) -> None:
+    """Every text at least 9 pt at the printed width; y labels, x label and one legend."""
+    from mcbi.paper.outcomes import families
+    from mcbi.paper.render.figures import MIN_PRINT_PT, printed_min_pt, save
+
+    for shown in (list(families.THERAPIST_FIGURE), list(families.PATIENT_FIGURE)):
+        fig = figures.trajectories(_means(shown), shown, families.labels(shown))
+        visible = [ax for ax in fig.axes if ax.axison]
+        assert all(ax.get_ylabel() for ax in visible[::3])  # each row says its score
+        assert {ax.get_xlabel() for ax in visible[-3:]} == {"Wave"}
+        assert len(fig.legends) == 1
+        assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Control", "MCBI"]
+        assert printed_min_pt(save(fig, tmp_path, "t")) >= MIN_PRINT_PT
+
+
+def test_trajectories_never_narrower_panels_than_legible() -> None:
+    outcomes = [f"y{i}" for i in range(8)]
+    fig = figures.trajectories(_means(outcomes), outcomes, {}, ncols=4)  # 4 asked, 3 fit
+    assert len(fig.axes) == 3 * 3

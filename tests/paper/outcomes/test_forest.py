@@ -48,14 +48,40 @@ def test_forest_plot_panels_markers_and_labels() -> None:
     axes = fig.axes
     assert len(axes) == 2
     assert [ax.get_title(loc="left") for ax in axes] == list(tables)
-    assert "90% CI" in axes[-1].get_xlabel() and "Cohen's d" in axes[-1].get_xlabel()
-    assert [t.get_text() for t in axes[1].get_yticklabels()] == ["BSI (lower is better)"]
-    # one error-bar series per wave per panel, with the d values as x
+    assert "90% CI" in axes[-1].get_xlabel() and "Cohen's $d$" in axes[-1].get_xlabel()
+    assert [t.get_text() for t in axes[1].get_yticklabels()] == ["BSI \u2020"]
+    # one error-bar series per wave per panel; lower is better: the sign is reversed
     xs = [float(x) for c in axes[1].containers for x in c.lines[0].get_xdata()]
-    assert xs == pytest.approx([-0.2, -0.2])
+    assert xs == pytest.approx([0.2, 0.2])
+    xs = [float(x) for c in axes[0].containers for x in c.lines[0].get_xdata()]
+    assert xs == pytest.approx([0.4] * 4)  # higher is better: as estimated
+    favours = [t.get_text() for t in axes[-1].texts]
+    assert favours == ["\u2190 Favours control", "Favours MCBI \u2192"]
+    assert any("sign reversed" in t.get_text() for t in fig.texts)
     assert len({c.lines[0].get_marker() for c in axes[0].containers}) == 2
     legend = fig.legends[0]  # above the panels, clear of the data
-    assert [t.get_text() for t in legend.get_texts()] == ["post", "follow-up"]
+    assert [t.get_text() for t in legend.get_texts()] == ["Post", "Follow-up"]
+
+
+def test_favours_mcbi_swaps_the_bounds() -> None:
+    rows = forest.forest_rows({"P": _table(["bsi", "phi"], ["post"], d=-0.2)})
+    out = forest.favours_mcbi(rows, frozenset({"bsi"}))
+    bsi, phi = out.iloc[0], out.iloc[1]
+    assert (bsi["d"], bsi["d_ci_lower"], bsi["d_ci_upper"]) == pytest.approx((0.2, -0.1, 0.5))
+    assert (phi["d"], phi["d_ci_lower"], phi["d_ci_upper"]) == pytest.approx((-0.2, -0.5, 0.1))
+    assert list(out["reversed"]) == [True, False]
+
+
+def test_forest_plot_legible_when_printed(tmp_path) -> None:
+    from mcbi.paper.outcomes import families
+    from mcbi.paper.render.figures import MIN_PRINT_PT, printed_min_pt, save
+
+    tables = {"Therapist outcomes": _table(list(families.THERAPIST_FIGURE), ["post", "followup"]),
+              "Patient outcomes": _table(list(families.PATIENT_FIGURE), ["post", "followup"])}
+    fig = forest.forest_plot(tables, "95", families.LOWER_IS_BETTER)
+    ticks = fig.axes[-1].get_xticks()
+    assert len(ticks) <= 8  # tick labels that do not run into each other
+    assert printed_min_pt(save(fig, tmp_path, "forest")) >= MIN_PRINT_PT
 
 
 def test_forest_plot_one_wave_and_nothing_estimable() -> None:
@@ -63,4 +89,4 @@ def test_forest_plot_one_wave_and_nothing_estimable() -> None:
                               "P": _table(["b"], ["post"]).assign(d=np.nan)})
     assert len(fig.axes) == 1  # the panel without estimates is left out
     empty = forest.forest_plot({"T": _table(["a"], ["post"]).assign(d=np.nan)})
-    assert "no effect size" in empty.axes[0].texts[0].get_text()
+    assert "No effect size" in empty.axes[0].texts[0].get_text()

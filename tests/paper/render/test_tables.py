@@ -71,6 +71,19 @@ def test_myst_table_directive() -> None:
     assert text.startswith(":::{table}") and text.endswith(":::\n")
 
 
+def test_myst_table_note_follows_the_table() -> None:
+    frame = pd.DataFrame({"a": ["1"]})
+    text = myst_table(frame, "T.", "tbl-t", note="Values are means.\n  SD in parentheses.")
+    table, note = text.split(":::\n\n", 1)
+    assert table.endswith("| 1 |\n")
+    assert note == ("::::{container} mcbi-table-note\n"
+                    "*Note.* Values are means. SD in parentheses.\n::::\n")
+    again = myst_table(frame, "T.", "tbl-t", note="*Note.* Given.")
+    assert again.count("*Note.*") == 1
+    with pytest.raises(ValueError, match="empty"):
+        myst_table(frame, "T.", "tbl-t", note="  ")
+
+
 @pytest.mark.parametrize("name", ["", "tbl x", "tbl:x", "a.b", "tbl/1", "name!"])
 def test_myst_table_rejects_bad_names(name) -> None:
     frame = pd.DataFrame({"a": ["1"]})

@@ -314,3 +314,12 @@ def test_marginal_means_with_ddf() -> None:
     assert ((kr["ci_upper"] - kr["ci_lower"]) > (z["ci_upper"] - z["ci_lower"])).all()
     with pytest.raises(ValueError, match="ddf must be one of"):
         marginal_means(res, ddf="wald")
+
+
+def test_kr_ddf_division_by_zero_follows_r_arithmetic() -> None:
+    """q = 1, one variance with P = I, W = 0.5: A1 = A2 = 0.5, so V2 = 1 - (4/7)(7/4) = 0 and
+    pbkrtest's rho = V0 / V2 is Inf, df = 4 + 3 / Inf = 4 (it raised ZeroDivisionError)."""
+    from mcbi.stats.lmm.ddf import kr_ddf
+
+    df, _ = kr_ddf(np.array([[1.0, 0.0]]), np.eye(2), np.eye(2)[None], np.array([[0.5]]))
+    assert df == pytest.approx(4.0)

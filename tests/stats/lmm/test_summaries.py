@@ -32,18 +32,19 @@ def test_contrasts_are_hand_combinations() -> None:
         assert row["pvalue"] == pytest.approx(2 * stats.norm.sf(abs(row["statistic"])))
 
 
-def test_cohens_d_is_estimate_over_total_sd() -> None:
+def test_d_only_with_a_named_sd() -> None:
     res = fit("threelevel")
     tab = contrasts(res)
-    sd = np.sqrt(res.variance_components["variance"].sum())
-    np.testing.assert_allclose(tab["d"], tab["estimate"] / sd, rtol=1e-12)
-    np.testing.assert_allclose(tab["d_ci_lower"], tab["ci_lower"] / sd, rtol=1e-12)
-    np.testing.assert_allclose(tab["d_ci_upper"], tab["ci_upper"] / sd, rtol=1e-12)
     assert (tab["outcome"] == "y").all()
     assert list(tab.columns) == [
         "outcome", "contrast", "group", "time", "estimate", "se", "statistic", "pvalue",
-        "ci_lower", "ci_upper", "d", "d_ci_lower", "d_ci_upper",
-    ]
+        "ci_lower", "ci_upper"]
+    sd = np.sqrt(res.total_variance)
+    with_d = contrasts(res, sd=sd)
+    np.testing.assert_allclose(with_d["d"], tab["estimate"] / sd, rtol=1e-12)
+    np.testing.assert_allclose(with_d["d_ci_lower"], tab["ci_lower"] / sd, rtol=1e-12)
+    np.testing.assert_allclose(with_d["d_ci_upper"], tab["ci_upper"] / sd, rtol=1e-12)
+    assert (with_d["d_sd"] == sd).all()
 
 
 def test_alpha_sets_interval_width() -> None:

@@ -8,6 +8,7 @@ be made again, and names the files it reads besides the data and the code.
 from pathlib import Path
 
 from mcbi.paper.mechanism import EVIDENCE
+from mcbi.paper.outcomes import TYPE1_RESULT as TYPE1
 
 
 def generate_pages(data_dir: Path, root: Path) -> dict[str, str]:
@@ -18,9 +19,13 @@ def generate_pages(data_dir: Path, root: Path) -> dict[str, str]:
 
 
 def _inputs(root: Path) -> list[Path]:
-    """The files the pages read besides the data and the code: the ladder's evidence."""
-    path = Path(root) / EVIDENCE
-    return [path, path.with_suffix(".meta.json")]
+    """The files the pages read besides the data and the code: the committed simulations
+    (the ladder's evidence and the type-I error study)."""
+    out = []
+    for rel in (EVIDENCE, TYPE1):
+        path = Path(root) / rel
+        out += [path, path.with_name(path.stem + ".meta.json")]
+    return out
 
 
 generate_pages.inputs = _inputs  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mcbi.paper.mechanism.evidence import evidence_markdown, find_evidence
+from mcbi.paper.outcomes.typeone import type1_markdown
 from mcbi.paper.render.apa import fmt_num
 from mcbi.paper.render.tables import markdown_table
 from mcbi.synth.parameters import parameter_table
@@ -79,4 +80,5 @@ def generate_pages(data_dir: Path, root: Path) -> dict[str, str]:
         "scoring.md": scoring_markdown(),
         "parameters.md": parameters_markdown(),
         "ladder_simulation.md": evidence_markdown(find_evidence(root)),
+        "type1_study.md": type1_markdown(root),
     }

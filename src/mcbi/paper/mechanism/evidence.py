@@ -125,10 +125,10 @@ def evidence_markdown(path: str | Path | None) -> str:
         "bias is the mean shift from the estimate on the unperturbed package, and coverage "
         "is not defined. Reasons: *too little data* = path *a* or *b* had fewer than "
         f"{MIN_PAIRS} units or {100 * MIN_COVERAGE:.0f} % of the units observed on both of "
-        "its variables; *not identified* = no therapist with two patients.\n")
+        "its variables; *not identified* = no therapist with two patients.")
     caption = ("The mechanism ladder on data of known origin: share of data sets with an "
                "estimate, rung reported, bias and coverage of a, b and a×b")
-    return myst_table(table, caption, "tbl-ladder-simulation", "lrrl" + "r" * 6) + "\n" + note
+    return myst_table(table, caption, "tbl-ladder-simulation", "lrrl" + "r" * 6, note=note)
 
 
 def evidence_values(path: str | Path | None) -> dict[str, float | str]:

@@ -20,13 +20,19 @@ from mcbi.paper.render.tables import myst_table
 
 LEVELS = {1: "within", 2: "between"}
 
-_BETWEEN_NODES = {"mcbi": (0.08, 0.85, "arm"), "pms": (0.08, 0.45, "ΔPMS"),
-                  "eusp": (0.36, 0.45, "ΔEUS-P"), "bond": (0.5, 0.9, "Δbond"),
-                  "som": (0.92, 0.8, "Δsom"), "dep": (0.92, 0.45, "Δdep"),
-                  "anx": (0.92, 0.1, "Δanx")}
-_WITHIN_NODES = {"eusp": (0.15, 0.5, "ΔEUS-P"), "bond": (0.5, 0.5, "Δbond"),
-                 "som": (0.88, 0.75, "Δsom"), "dep": (0.88, 0.5, "Δdep"),
-                 "anx": (0.88, 0.25, "Δanx")}
+DIAGRAM_LABELS = {"mcbi": "Arm\n(MCBI = 1)", "pms": "\u0394 Mindfulness\nskills (PMS)",
+                  "eusp": "\u0394 Perceived\nempathy (EUS-P)", "bond": "\u0394 Therapeutic\nbond",
+                  "som": "\u0394 Somatization", "dep": "\u0394 Depression", "anx": "\u0394 Anxiety"}
+"""The path diagram's node labels (words; the caption names each in full)."""
+
+# inches on the printed page, between therapists above within. Between: arm -> PMS down the
+# left, PMS -> EUS-P along the bottom, the bond above and EUS-P below the row of symptoms,
+# and EUS-P -> bond around the row's left end, so that no two arrows cross.
+_BETWEEN = ((6.5, 4.6), {"mcbi": (0.7, 4.15), "pms": (0.7, 0.45), "eusp": (4.3, 0.45),
+                         "bond": (4.3, 4.15), "som": (2.75, 2.3), "dep": (4.3, 2.3),
+                         "anx": (5.85, 2.3)}, {("eusp", "bond"): [(1.45, 1.25), (1.45, 3.4)]})
+_WITHIN = ((6.5, 2.4), {"eusp": (0.7, 1.2), "bond": (2.85, 1.2), "som": (5.8, 2.05),
+                        "dep": (5.8, 1.2), "anx": (5.8, 0.35)}, {})
 
 _FIT_NAMES = {"logl": "log-likelihood", "npar": "free parameters", "chisq": "χ²", "df": "df",
               "pvalue": "p (χ²)", "cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA",
@@ -62,24 +68,35 @@ def warnings_note(warnings: list[str], n_failed: int = 0) -> str:
             f"matrices{before}.\n:::\n")
 
 
+def _edge_text(row: object) -> str:
+    """"0.45 [0.12, 0.78]" with true minus signs; the estimate alone without an interval."""
+    lo, hi = getattr(row, "ci_lower", None), getattr(row, "ci_upper", None)
+    text = (fmt_estimate_ci(row.estimate, lo, hi) if pd.notna(lo) and pd.notna(hi)
+            else fmt_num(row.estimate, 2))
+    return text.replace("-", "\u2212")
+
+
 def diagram_panels(estimates: pd.DataFrame, alpha: float) -> list[dict]:
-    """The two panels of the model's path diagram (:func:`mcbi.paper.render.figures.path_diagram`).
+    """The two panels of the path diagram (:func:`mcbi.paper.mechanism.figures.path_diagram`),
+    between therapists above, within therapists below.
 
     One arrow per regression of ``estimates`` (so any rung of the ladder can be drawn),
-    carrying its estimate, starred if its p is below ``alpha``; only the variables that a
-    regression names are drawn.
+    carrying its estimate and interval ("0.45 [0.12, 0.78]") and marked significant when its
+    p is below ``alpha`` (the others are drawn dashed); only the variables that a regression
+    names are drawn, labelled with :data:`DIAGRAM_LABELS`.
     """
-    def panel(level: int, title: str, layout: dict, extra: dict) -> dict:
+    def panel(level: int, title: str, layout: tuple) -> dict:
+        size, places, via = layout
         rows = estimates[(estimates["op"] == "~") & (estimates["level"] == level)]
-        edges = [(r.rhs, r.lhs, fmt_num(r.estimate, 2)
-                  + ("*" if pd.notna(r.pvalue) and r.pvalue < alpha else ""))
+        edges = [(r.rhs, r.lhs, _edge_text(r), bool(pd.notna(r.pvalue) and r.pvalue < alpha))
                  for r in rows.itertuples(index=False)]
-        used = {v for src, dst, _ in edges for v in (src, dst)}
-        return {"title": title, "nodes": {k: v for k, v in layout.items() if k in used},
-                "edges": edges, **extra}
+        used = {v for src, dst, _, _ in edges for v in (src, dst)}
+        return {"title": title, "size": size, "edges": edges,
+                "via": {k: v for k, v in via.items() if k in {(s, d) for s, d, _, _ in edges}},
+                "nodes": {k: (*xy, DIAGRAM_LABELS[k]) for k, xy in places.items() if k in used}}
 
-    return [panel(2, "Between therapists (level 2)", _BETWEEN_NODES, {"label_position": 0.4}),
-            panel(1, "Within therapists (level 1)", _WITHIN_NODES, {})]
+    return [panel(2, "Between therapists (level 2)", _BETWEEN),
+            panel(1, "Within therapists (level 1)", _WITHIN)]
 
 
 def paths_table(estimates: pd.DataFrame) -> pd.DataFrame:
@@ -299,12 +316,19 @@ def bond_symptom_sentence(claims: pd.DataFrame, labels: tuple[str, ...] = BOND_S
 
 _PARAGRAPHS = {
     "figure": (":::{{figure}} figures/05_msem.png\n:name: fig-msem\n"
-               ":alt: Path diagram of the reported model in two panels, within therapists "
-               "and between therapists: a box for each change score and an arrow for each "
-               "regression path, labelled with its unstandardized estimate.\n\n"
-               "The reported model ({mechanism_model_txt}) with unstandardized estimates "
-               "(* two-sided "
-               "*p* below {alpha_text}). Variables are post − pre changes.\n:::\n\n"
+               ":alt: Path diagram of the reported model in two panels, between therapists "
+               "above and within therapists below: a box for each variable and an arrow for "
+               "each regression path, labelled with its unstandardized estimate and "
+               "confidence interval; arrows of non-significant paths are dashed.\n\n"
+               "The reported model ({mechanism_model_txt}): unstandardized estimates with "
+               "{ci_level}% confidence intervals, between therapists (top) and within "
+               "therapists (bottom). Dashed arrows: two-sided *p* not below the level of the "
+               "tests ({alpha_text}) or not available. Arm: MCBI (1) or control (0). "
+               "Every other box is a post − pre change (Δ): Mindfulness skills (PMS), "
+               "the therapist's psychotherapeutic mindfulness skills; Perceived empathy "
+               "(EUS-P), the patient's rating of the therapist's empathy; Therapeutic "
+               "bond, the bond subscale of the WATOCI; Somatization, Depression and "
+               "Anxiety, the BSI-18 subscales.\n:::\n\n"
                "{{numref}}`fig-msem` shows the reported model with its estimates."),
 }
 _DIGITS = {"ci_level": 0, "fit_df": 0, "truth_covered": 0, "truth_n": 0,

@@ -14,6 +14,7 @@ import math
 import pandas as pd
 
 from mcbi.paper.outcomes.families import LOWER_IS_BETTER
+from mcbi.paper.outcomes.sufficiency import TOO_FEW
 from mcbi.paper.render import phrases
 from mcbi.paper.render.apa import ci_pct, fmt_ci, fmt_num, fmt_p
 from mcbi.trial import design
@@ -30,6 +31,8 @@ def _unavailable(row: pd.Series) -> str | None:
     status = str(row.get("status", phrases.UNAVAILABLE))
     if status == "not available" and note:
         return f"not available ({note})"
+    if status == TOO_FEW and note:
+        return f"{fmt_num(row['estimate'])}, {note}"
     return f"{status} (see the model notes)" if note else status
 
 

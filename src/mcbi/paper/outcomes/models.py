@@ -24,13 +24,25 @@ import pandas as pd
 
 from mcbi.paper.outcomes.effects import add_d, pooled_baseline_sd
 from mcbi.paper.outcomes.families import PATIENT_FAMILIES, THERAPIST_FAMILIES, label
+from mcbi.paper.outcomes.sufficiency import (
+    MIN_UNITS,
+    TOO_FEW,
+    change_support,
+    too_few_note,
+)
 from mcbi.paper.parameters import RULES
 from mcbi.stats.lmm import LMMResult, contrasts, fit_lmm, holm, icc_by_time, marginal_means
 from mcbi.trial import design
 from mcbi.trial.data import TrialData
 
 OK, NOT_AVAILABLE, NOT_ESTIMABLE = "ok", "not available", "not estimable"
-"""Values of the ``status`` column of a contrast table."""
+"""Values of the ``status`` column of a contrast table (and
+:data:`~mcbi.paper.outcomes.sufficiency.TOO_FEW`)."""
+
+INFERENCES = ("kenward-roger", "satterthwaite", "z")
+"""Tests of the contrasts :func:`analyse_outcomes` can use."""
+INFERENCE = "kenward-roger"
+"""The book's test: REML with Kenward-Roger's small-sample df (see Methods)."""
 
 
 @dataclass(frozen=True)
@@ -179,7 +191,7 @@ def _unidentified(seen: pd.DataFrame, rung: Structure, subject: str,
 
 
 def _fit(long: pd.DataFrame, outcome: str, subject: str, cluster: str | None,
-         waves: list[str], ladder: tuple[Structure, ...], alpha: float
+         waves: list[str], ladder: tuple[Structure, ...], alpha: float, reml: bool = False
          ) -> tuple[LMMResult | None, Structure | None, list[str]]:
     """The first rung of ``ladder`` that fits, and the reasons of the steps down (each once)."""
     data = long[long[design.WAVE].isin(waves)]
@@ -194,7 +206,7 @@ def _fit(long: pd.DataFrame, outcome: str, subject: str, cluster: str | None,
                     res = fit_lmm(data, outcome, design.ARM, design.WAVE, subject,
                                   cluster if rung.three_level else None,
                                   group_levels=list(design.ARMS), time_levels=waves,
-                                  alpha=alpha, cluster_time=rung.cluster_time)
+                                  alpha=alpha, cluster_time=rung.cluster_time, reml=reml)
                 notes += [f"warning: {w.message}" for w in caught
                           if f"warning: {w.message}" not in notes]
                 if res.converged:
@@ -243,8 +255,16 @@ def analyse_outcomes(
     cluster: str | None = None,
     alpha: float = 0.05,
     cluster_time: bool | str = False,
+    inference: str = INFERENCE,
 ) -> OutcomeAnalysis:
     """Fit the arm x wave mixed model to every outcome and collect the contrasts.
+
+    ``inference`` is the test of every contrast: ``"kenward-roger"`` (the book's: REML
+    fits, Kenward-Roger's adjusted SE and denominator df, *t* reference), ``"satterthwaite"``
+    (REML, Satterthwaite's df) or ``"z"`` (ML fits, Wald *z*). Between-arm contrasts that
+    fail the data-sufficiency rule (:mod:`mcbi.paper.outcomes.sufficiency`) get the status
+    :data:`~mcbi.paper.outcomes.sufficiency.TOO_FEW`, keep their estimate and interval, and
+    are left out of the Holm adjustment (``p_holm`` NaN).
 
     Holm-adjusted p-values (``p_holm``) are computed within each family, separately for
     each contrast (the same kind of contrast at the same wave across the family's estimated
@@ -259,6 +279,9 @@ def analyse_outcomes(
         ``alpha`` outside (0, 1) or an unknown ``cluster_time``.
     """
     alpha, key = check_parameters(alpha, cluster_time if cluster is not None else "none")
+    if inference not in INFERENCES:
+        raise ValueError(f"inference must be one of {', '.join(INFERENCES)}, got {inference!r}")
+    reml = inference != "z"
     start = [r.key for r in LADDER].index(key)
     ladder = LADDER[start:] if cluster is not None else (THERAPIST_STRUCTURE,)
     rows, means, variance, iccs, fits = [], [], [], [], []
@@ -274,19 +297,19 @@ def analyse_outcomes(
             if design.WAVES[0] not in waves or len(waves) < 2:
                 fit["note"] = "no baseline and later wave observed in both arms"
             else:
-                res, rung, notes = _fit(long, outcome, subject, cluster, waves, ladder, alpha)
+                res, rung, notes = _fit(long, outcome, subject, cluster, waves, ladder, alpha,
+                                        reml)
                 if res is None:
                     fit["note"] = "; ".join(notes)
             if res is not None:
-                est = contrasts(res, alpha=alpha).drop(columns=["d", "d_ci_lower",
-                                                                "d_ci_upper"])
+                est = contrasts(res, alpha=alpha, ddf=inference)
                 con = con[["outcome", "contrast", "group", "time"]].merge(
                     est, on=["outcome", "contrast", "group", "time"], how="left")
                 zeros = _zero_components(res)
                 fit.update(structure=rung.text, fallback="; ".join(notes), nobs=res.nobs,
                            converged=res.converged, zero_components=", ".join(zeros),
                            singular=bool(zeros), estimable=True)
-                means.append(marginal_means(res, alpha=alpha))
+                means.append(marginal_means(res, alpha=alpha, ddf=inference))
                 vc = res.variance_components.copy()
                 vc.insert(0, "outcome", outcome)
                 variance.append(vc)
@@ -303,12 +326,14 @@ def analyse_outcomes(
                 sel = (con["time"] == w) & ~estimated
                 con.loc[sel, ["status", "note"]] = [NOT_AVAILABLE,
                                                     f"{design.wave_label(w)} {why}"]
+            _apply_sufficiency(con, long, outcome, subject, cluster)
             con.insert(0, "family", family)
             rows.append(con)
             fits.append(fit)
     table = pd.concat(rows, ignore_index=True)
     table["p_holm"] = np.nan
-    for _, idx in table.groupby(["family", "contrast", "group", "time"]).groups.items():
+    tested = table[table["status"] != TOO_FEW]
+    for _, idx in tested.groupby(["family", "contrast", "group", "time"]).groups.items():
         table.loc[idx, "p_holm"] = holm(table.loc[idx, "pvalue"].to_numpy())
     table["label"] = table["outcome"].map(label)
 
@@ -321,6 +346,20 @@ def analyse_outcomes(
         _cat(variance, ["outcome", "component", "variance", "sd", "proportion"]),
         _cat(iccs, ["outcome", "time", "top", "total", "icc"]),
         pd.DataFrame(fits), alpha)
+
+
+def _apply_sufficiency(con: pd.DataFrame, long: pd.DataFrame, outcome: str, subject: str,
+                       cluster: str | None) -> None:
+    """Flag the estimated between-arm rows of ``con`` that fail the data-sufficiency rule
+    (``support``: the smaller arm's count of units with an observed change)."""
+    con["support"] = np.nan
+    for i in con.index[(con["contrast"] == "between") & (con["status"] == OK)]:
+        wave = con.at[i, "time"]
+        counts = change_support(long, outcome, subject, cluster, design.WAVES[0], wave)
+        con.loc[i, "support"] = min(counts.values())
+        if min(counts.values()) < MIN_UNITS:
+            con.loc[i, ["status", "note"]] = [TOO_FEW,
+                                              too_few_note(counts, wave, cluster is not None)]
 
 
 def analyse_therapists(trial: TrialData, alpha: float = 0.05) -> OutcomeAnalysis:

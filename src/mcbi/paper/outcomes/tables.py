@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mcbi.paper.outcomes.families import label
+from mcbi.paper.outcomes.sufficiency import TOO_FEW
 from mcbi.paper.render.apa import ci_pct, fmt_bounded, fmt_estimate_ci, fmt_num, p_cell
 from mcbi.trial import design
 
@@ -40,7 +41,8 @@ def contrast_summary(table: pd.DataFrame, alpha: float = 0.05,
                                                if ok else str(b.get("status", "—")))
             row[f"d [{level} CI]"] = (fmt_estimate_ci(b["d"], b["d_ci_lower"],
                                                       b["d_ci_upper"]) if ok else "—")
-            row["p (Holm)"] = p_cell(b["p_holm"])
+            row["p (Holm)"] = ("not tested" if b.get("status") == TOO_FEW
+                               else p_cell(b["p_holm"]))
             if fits is not None:
                 row["Model notes"] = notes.get(b["outcome"], "") if wave == waves[0] else ""
             rows.append(row)

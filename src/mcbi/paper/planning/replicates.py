@@ -358,24 +358,29 @@ def therapists_needed(table: pd.DataFrame, target_power: float = 0.8) -> pd.Data
     return pd.DataFrame(out)
 
 
-def power_curves(table: pd.DataFrame, target_power: float = 0.8, col_wrap: int = 4):
+def power_curves(table: pd.DataFrame, target_power: float = 0.8, col_wrap: int = 3):
     """Power by number of therapists, one line per patients-per-therapist, one panel per target.
 
-    Returns the seaborn ``FacetGrid``'s figure.
+    Returns the seaborn ``FacetGrid``'s figure, 6.5 in wide (the printed text width) with
+    every text at least 9 pt and the legend above the panels.
     """
     import seaborn as sns
 
     data = table.assign(label=table["target"].map(lambda t: TARGET_LABELS.get(t, t)),
                         per=table["patients_per_therapist"].astype(str))
     grid = sns.relplot(data=data, x="n_therapists", y="power", hue="per", col="label",
-                       col_wrap=col_wrap, kind="line", marker="o", height=2.4, aspect=1.2,
-                       facet_kws={"sharey": True})
+                       col_wrap=col_wrap, kind="line", marker="o", height=6.3 / col_wrap,
+                       aspect=1.0, facet_kws={"sharey": True})
     for ax in grid.axes.flat:
         ax.axhline(target_power, color="grey", lw=0.8, ls="--")
         ax.set_ylim(-0.02, 1.02)
-    grid.set_titles("{col_name}")
-    grid.set_axis_labels("therapists", "power")
-    grid.legend.set_title("patients per\ntherapist")
+    grid.set_titles("{col_name}", size=9.5)
+    grid.set_axis_labels("Therapists", "Power", size=9.5)
+    for ax in grid.axes.flat:
+        ax.tick_params(labelsize=9)
+    sns.move_legend(grid, "lower center", bbox_to_anchor=(0.5, 1.0), ncol=8, frameon=False,
+                    title="Patients per therapist", fontsize=9.5, title_fontsize=9.5)
+    grid.figure.tight_layout()
     return grid.figure
 
 
@@ -425,10 +430,22 @@ def plan_values(table: pd.DataFrame, needed: pd.DataFrame) -> dict[str, float | 
                 "plan_mechanism_full"):
         if key in out:
             out[f"{key}_pct"] = 100.0 * float(out[key])  # prose shows shares as percentages
+    out["plan_failed_text"] = _failed_text(float(out["plan_failed_contrasts"]),
+                                           float(out["plan_failed_mechanism"]))
     sel = needed[needed["patients_per_therapist"] == per].set_index("target")["text"]
     for target, text in sel.items():
         out[f"plan_needed_{target}"] = text
     return out
+
+
+def _failed_text(contrasts: float, mechanism: float) -> str:
+    """How many fits failed, in words ("none of ..." when none did)."""
+    def part(share: float, what: str) -> str:
+        if not share > 0:
+            return f"none of {what} failed"
+        return f"up to {100 * share:.0f}% of {what} failed"
+    return (f"{part(contrasts, 'the mixed models of a contrast')} and "
+            f"{part(mechanism, 'the mechanism fits')}")
 
 
 def _count(rungs: str, name: str) -> int:

@@ -73,15 +73,36 @@ def markdown_table(frame: pd.DataFrame, align: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def myst_table(frame: pd.DataFrame, caption: str, name: str, align: str | None = None) -> str:
-    """A numbered MyST ``{table}`` directive around :func:`markdown_table`.
+NOTE_CLASS = "mcbi-table-note"
+"""HTML class of the *Note.* under a table (styled by book/_static/mcbi.css)."""
+
+
+def myst_table(frame: pd.DataFrame, caption: str, name: str, align: str | None = None,
+               note: str | None = None) -> str:
+    """A numbered MyST ``{table}`` directive around :func:`markdown_table`, with an APA note.
 
     Display it from a notebook with ``IPython.display.Markdown``; the book renders notebook
     Markdown as MyST, so the table is numbered and ``{numref}`` can refer to ``name``.
+
+    Parameters
+    ----------
+    frame, caption, name, align
+        The table, its title, its label and the column alignments (``l``, ``r``, ``c``).
+    note : str, optional
+        MyST text of the table's general note; it is set right under the table as a
+        paragraph beginning "*Note.*" (added when the text does not begin with it).
     """
     if not name.replace("-", "").replace("_", "").isalnum():
         raise ValueError(f"table name {name!r} must be letters, digits, '-' or '_'")
-    return f":::{{table}} {caption}\n:name: {name}\n\n{markdown_table(frame, align)}:::\n"
+    text = f":::{{table}} {caption}\n:name: {name}\n\n{markdown_table(frame, align)}:::\n"
+    if note is not None:
+        note = " ".join(str(note).split())
+        if not note:
+            raise ValueError("note must not be empty")
+        if not note.startswith("*Note.*"):
+            note = f"*Note.* {note}"
+        text += f"\n::::{{container}} {NOTE_CLASS}\n{note}\n::::\n"
+    return text
 
 
 # --- the book's formatted tables ---------------------------------------------------------

@@ -25,8 +25,8 @@ from mcbi.trial import design
 WIDTH = 7.5
 """Figure width in inches (the book's text column)."""
 
-FONT = 10.5
-"""Font size in points: about 12 px on a page 720 px wide at 150 dpi."""
+FONT = 11.0
+"""Font size in points: 9.4 pt when the saved figure (7.6 in) is printed 6.5 in wide."""
 
 ARM_STYLE = {0: {"fc": "#dcecf2", "ec": "#1f6f8b"}, 1: {"fc": "#ececec", "ec": "#555555"}}
 """Fill and edge of the left and right arm's boxes (light teal, light grey)."""

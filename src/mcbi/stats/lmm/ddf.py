@@ -218,7 +218,8 @@ def kr_ddf(L: np.ndarray, phi: np.ndarray, P: np.ndarray, W: np.ndarray) -> tupl
     -------
     df : float
         Denominator degrees of freedom (``Lb_ddf``; ``2 / A2`` for one row; ``inf`` when
-        ``A2 = 0``, where pbkrtest would divide by 0).
+        ``A2 = 0``, where pbkrtest would divide by 0). A division by 0 further on gives what
+        R's arithmetic gives (``V2 = 0``: ``rho = Inf``, df 4; ``0 / 0``: NaN), not an error.
     scaling : float
         The F statistic's scaling factor (pbkrtest's ``F.scaling``; 1 if ``|df - 2| <
         0.01``).
@@ -241,10 +242,12 @@ def kr_ddf(L: np.ndarray, phi: np.ndarray, P: np.ndarray, W: np.ndarray) -> tupl
     V2 = 1.0 - c3 * B
     V0 = 0.0 if abs(V0) < 1e-10 else V0
     x = 1.0 - A2 / q
-    ratio = 1.0 if abs(x) < 1e-14 and abs(V1) < 1e-14 else x / V1  # pbkrtest's .divZero
-    rho = ratio**2 * V0 / V2 / q
-    df = 4.0 + (q + 2) / (q * rho - 1.0)
-    scaling = 1.0 if abs(df - 2.0) < 0.01 else df * (1.0 - A2 / q) / (df - 2.0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # R's arithmetic: x / 0 is Inf or NaN
+        V1, V2 = np.float64(V1), np.float64(V2)
+        ratio = 1.0 if abs(x) < 1e-14 and abs(V1) < 1e-14 else x / V1  # pbkrtest's .divZero
+        rho = ratio**2 * V0 / V2 / q
+        df = 4.0 + (q + 2) / (q * rho - 1.0)
+        scaling = 1.0 if abs(df - 2.0) < 0.01 else df * (1.0 - A2 / q) / (df - 2.0)
     return float(df), float(scaling)
 
 

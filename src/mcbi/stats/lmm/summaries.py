@@ -53,22 +53,18 @@ def contrasts(result: LMMResult, alpha: float = 0.05, sd: float | None = None,
     ``ddf="kenward-roger"`` (REML fits) a *t* test with Kenward-Roger's adjusted SE and df
     (see :func:`mcbi.stats.lmm.ddf.contrast_test`).
 
-    Cohen's ``d`` is ``estimate / SD``. With ``sd`` given (e.g. the observed pooled
-    baseline SD, Feingold 2009) that is the SD; by default ``SD = sqrt(result.total_variance)``,
-    the model-implied outcome SD at baseline: the sum of all variance components, including
-    ``cluster_time`` when the model has it (with random intercepts only it is the same at
-    every wave); with ``cluster_time="by_time"`` the baseline wave's component
-    ``cluster_time[<baseline>]`` only, i.e. ``cluster + subject + cluster_time[<baseline>]
-    + residual`` (the other waves' components are not part of a baseline observation's
-    variance). Its interval is the estimate's CI divided by the same SD, which treats SD as
-    fixed (known).
+    With ``sd`` given, Cohen's ``d = estimate / sd`` is added with its interval (the
+    estimate's CI divided by the same SD, which treats the SD as known), and the column
+    ``d_sd`` names that SD. Which SD standardises a growth-model d is the caller's choice
+    (e.g. the observed pooled baseline SD, Feingold 2009, or ``sqrt(result.total_variance)``,
+    the model-implied baseline SD); without ``sd`` no d is computed.
 
     Parameters
     ----------
     result : LMMResult
     alpha : float, default 0.05
     sd : float, optional
-        Standardiser of ``d`` (positive, finite); default the model-implied baseline SD.
+        Standardiser of ``d`` (positive, finite); without it the table has no d.
     ddf : {"z", "satterthwaite", "kenward-roger"}, default "z"
         Reference distribution of the tests and intervals.
 
@@ -76,7 +72,8 @@ def contrasts(result: LMMResult, alpha: float = 0.05, sd: float | None = None,
     -------
     pandas.DataFrame
         Columns ``outcome, contrast, group, time, estimate, se, statistic, pvalue,
-        ci_lower, ci_upper, d, d_ci_lower, d_ci_upper``; ``group`` holds strings. With
+        ci_lower, ci_upper`` (and ``d, d_ci_lower, d_ci_upper, d_sd`` with ``sd``);
+        ``group`` holds strings. With
         ``ddf`` other than ``"z"``, also ``df`` (after ``statistic``) and ``method``
         (``"Satterthwaite"`` or ``"Kenward-Roger"``, last); the ``"z"`` table is unchanged.
 
@@ -122,10 +119,11 @@ def contrasts(result: LMMResult, alpha: float = 0.05, sd: float | None = None,
         method = tab.pop("method").iloc[0]
     for col in tab.columns:
         out[col] = tab[col].to_numpy()
-    sd = np.sqrt(result.total_variance) if sd is None else float(sd)
-    out["d"] = out["estimate"] / sd
-    out["d_ci_lower"] = out["ci_lower"] / sd
-    out["d_ci_upper"] = out["ci_upper"] / sd
+    if sd is not None:
+        out["d"] = out["estimate"] / float(sd)
+        out["d_ci_lower"] = out["ci_lower"] / float(sd)
+        out["d_ci_upper"] = out["ci_upper"] / float(sd)
+        out["d_sd"] = float(sd)
     if key != "z":
         out["method"] = method
     return out

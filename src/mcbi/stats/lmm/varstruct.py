@@ -98,6 +98,11 @@ class VarianceStructure:
     ----------
     names : tuple of str
         Components in the order of ``psi``: ``frame.theta_names`` then ``"residual"``.
+    groups : list of tuple
+        Per block size ``s``: ``(X, y, G)`` of shapes ``(B, s, p)``, ``(B, s)`` and
+        ``(k, B, s, s)`` (``B`` blocks of that size).
+    rows : list of numpy.ndarray
+        Per entry of :attr:`groups`, the frame rows of its blocks, ``(B, s)``.
     """
 
     def __init__(self, frame: ModelFrame):
@@ -109,6 +114,7 @@ class VarianceStructure:
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
         codes = self._codes(frame)
         self.groups = []  # (X, y, G) per block size: shapes (B, s, p), (B, s), (k, B, s, s)
+        self.rows = []  # the frame rows of each group's blocks, (B, s)
         for s in np.unique(sizes[sizes > 0]):
             idx = order[starts[sizes == s][:, None] + np.arange(s)]
             G = np.empty((len(codes) + 1, len(idx), s, s))
@@ -117,6 +123,7 @@ class VarianceStructure:
                 G[m] = (c[:, :, None] == c[:, None, :]) & (c[:, :, None] >= 0)
             G[-1] = np.eye(s)
             self.groups.append((frame.X[idx], frame.y[idx], G))
+            self.rows.append(idx)
 
     @staticmethod
     def _codes(frame: ModelFrame) -> list[np.ndarray]:

@@ -1,0 +1,130 @@
+"""The abstract's words chosen from the chapters' numbers.
+
+The abstract (``book/abstract.md``) is Markdown with glued values; the clauses whose words
+depend on the results (which waves were collected, which differences favour the MCBI, what
+the mechanism model gave, what the reader may conclude) are chosen here from the results
+files of the chapters (:func:`mcbi.paper.discussion.read_results`) and glued by the
+discussion chapter, which reads them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from mcbi.paper.discussion import join_words
+from mcbi.paper.render.apa import fmt_num
+
+POST_OUTCOMES = (
+    ("02_therapists", "pms", "therapists’ mindfulness skills", 1),
+    ("03_patients", "eus_p", "perceived therapist empathy", 1),
+    ("03_patients", "bond", "the bond", 1),
+    ("03_patients", "bsi_som", "somatization", -1),
+    ("03_patients", "bsi_dep", "depression", -1),
+    ("03_patients", "bsi_anx", "anxiety", -1),
+)
+"""(chapter, outcome, words, direction of improvement) of the abstract's outcomes at post."""
+
+
+def _num(values: dict[str, Any], key: str) -> float | None:
+    value = values.get(key)
+    if value is None or isinstance(value, str):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def waves_phrase(sample: dict[str, Any]) -> str:
+    """When participants were assessed: with "and at follow-up" only when it was collected."""
+    followup = any((_num(sample, k) or 0) > 0 for k in ("t_fu_pct", "p_fu_pct"))
+    return ("before and after the intervention and at follow-up" if followup
+            else "before and after the intervention")
+
+
+def post_verdicts(results: dict[str, dict[str, Any]], alpha: float = 0.05
+                  ) -> dict[str, list[str]]:
+    """The abstract's outcomes at post split into ``favours`` (Holm-adjusted p < alpha in the
+    direction of improvement under the MCBI), ``against`` (p < alpha the other way),
+    ``unclear`` (p >= alpha) and ``missing`` (not estimated)."""
+    out: dict[str, list[str]] = {"favours": [], "against": [], "unclear": [], "missing": []}
+    for chapter, outcome, words, sign in POST_OUTCOMES:
+        values = results[chapter]
+        diff, p = _num(values, f"{outcome}_post_diff"), _num(values, f"{outcome}_post_diff_pholm")
+        if diff is None or p is None:
+            out["missing"].append(words)
+        elif p >= alpha:
+            out["unclear"].append(words)
+        else:
+            out["favours" if diff * sign > 0 else "against"].append(words)
+    return out
+
+
+def verdict_sentence(verdicts: dict[str, list[str]]) -> str:
+    """One sentence naming, for each kind of result at post, the outcomes that had it."""
+    parts = []
+    if verdicts["favours"]:
+        parts.append("the MCBI was clearly better for " + join_words(verdicts["favours"]))
+    if verdicts["against"]:
+        parts.append("the control was clearly better for " + join_words(verdicts["against"]))
+    if verdicts["unclear"]:
+        parts.append("the difference was unclear for " + join_words(verdicts["unclear"]))
+    if verdicts["missing"]:
+        parts.append("it could not be estimated for " + join_words(verdicts["missing"]))
+    if not any(verdicts[kind] for kind in ("favours", "against", "unclear")):
+        return "No difference at post could be estimated."
+    return "At post, " + "; ".join(parts) + "."
+
+
+def mechanism_sentence(mech: dict[str, Any], ci_pct: str) -> str:
+    """The indirect effect ΔPMS → Δ perceived empathy → Δ bond, or that none was estimated."""
+    est = _num(mech, "mc_pms_eusp_bond_est")
+    lo, hi = _num(mech, "mc_pms_eusp_bond_lo"), _num(mech, "mc_pms_eusp_bond_hi")
+    if not mech.get("mechanism_model") or est is None or lo is None or hi is None:
+        return "The two-level mechanism model could not be estimated on these data."
+    excludes = lo > 0 or hi < 0
+    return ("The indirect path from therapists’ mindfulness skills through perceived empathy "
+            f"to the bond was {fmt_num(est)}, {ci_pct}% CI [{fmt_num(lo)}, {fmt_num(hi)}], "
+            + ("excluding" if excludes else "including") + " zero.")
+
+
+FEW_THERAPISTS = 30
+"""Fewer randomized therapists than this: the conclusion says the estimates are imprecise."""
+
+
+def conclusion_sentence(synthetic: bool, verdicts: dict[str, list[str]],
+                        n_therapists: float | None = None) -> str:
+    """What a reader may conclude: on synthetic data, nothing about the intervention; with
+    fewer than :data:`FEW_THERAPISTS` therapists, a caution follows."""
+    text = _conclusion(synthetic, verdicts)
+    if n_therapists is not None and n_therapists < FEW_THERAPISTS:
+        text += f" With {fmt_num(n_therapists, 0)} therapists, every estimate is imprecise."
+    return text
+
+
+def _conclusion(synthetic: bool, verdicts: dict[str, list[str]]) -> str:
+    if synthetic:
+        return ("Because these data are synthetic, the results test the analysis, not the "
+                "intervention.")
+    if verdicts["favours"] and not verdicts["against"]:
+        return ("On these data, the MCBI outperformed the active control on "
+                + join_words(verdicts["favours"]) + "; replications with more therapists are "
+                "needed.")
+    if verdicts["against"]:
+        return ("On these data, the control arm did better on " + join_words(verdicts["against"])
+                + "; the intervention’s benefits were not confirmed.")
+    return ("On these data, no clear advantage of the intervention over the active control was "
+            "found; larger samples of therapists would be needed to detect effects of the size "
+            "the article reports.")
+
+
+def abstract_values(results: dict[str, dict[str, Any]], synthetic: bool,
+                    alpha: float, ci_pct: str) -> dict[str, str]:
+    """``abs_*`` clauses of the abstract (glued as text by the discussion chapter)."""
+    verdicts = post_verdicts(results, alpha)
+    return {
+        "abs_waves": waves_phrase(results["01_sample"]),
+        "abs_verdicts": verdict_sentence(verdicts),
+        "abs_mechanism": mechanism_sentence(results["05_mechanisms"], ci_pct),
+        "abs_conclusion": conclusion_sentence(synthetic, verdicts,
+                                              _num(results["01_sample"], "n_therapists")),
+    }

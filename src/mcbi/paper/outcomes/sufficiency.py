@@ -1,0 +1,64 @@
+"""The data-sufficiency rule of the between-arm change contrasts, fixed in advance.
+
+A between-arm difference in change from baseline to a wave rests on the units whose change
+is observed, that is, observed at baseline and at that wave. When an arm has fewer than
+:data:`MIN_UNITS` such units, the model's estimate comes mostly from its assumptions (the
+random-effects structure and missing at random), not from observed change, and its test
+cannot be trusted however small its *p*. Such a contrast is still reported (estimate and
+interval) but flagged, left out of the Holm adjustment of its family, and never called
+statistically significant.
+
+The units counted are those randomized: therapists. For a therapist outcome a therapist
+counts when the outcome is observed at both waves; for a patient outcome when at least one
+of the therapist's patients is observed at both waves.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mcbi.trial import design
+
+__all__ = ["MIN_UNITS", "TOO_FEW", "change_support", "too_few_note"]
+
+MIN_UNITS = 5
+"""Fewest units per arm with an observed change for a between-arm contrast to be tested."""
+
+TOO_FEW = "too few observed changes"
+"""Status of a between-arm contrast that fails the rule."""
+
+
+def change_support(long: pd.DataFrame, outcome: str, subject: str, cluster: str | None,
+                   baseline: str, wave: str) -> dict[str, int]:
+    """Units of each arm with ``outcome`` observed at ``baseline`` and at ``wave``.
+
+    Parameters
+    ----------
+    long : DataFrame
+        One row per unit and wave with ``arm`` and ``wave`` columns.
+    outcome, subject : str
+        The score and the unit measured (a therapist or a patient).
+    cluster : str or None
+        The randomized unit the patients belong to (the therapist); None when the measured
+        units are randomized themselves.
+
+    Returns
+    -------
+    dict
+        Arm -> count (every arm of :data:`mcbi.trial.design.ARMS`, zero when absent).
+    """
+    seen = long[long[outcome].notna()]
+    at = {w: set(seen.loc[seen[design.WAVE] == w, subject]) for w in (baseline, wave)}
+    both = seen[seen[subject].isin(at[baseline] & at[wave]) & (seen[design.WAVE] == wave)]
+    unit = cluster or subject
+    counts = both.groupby(design.ARM, observed=True)[unit].nunique()
+    return {arm: int(counts.get(arm, 0)) for arm in design.ARMS}
+
+
+def too_few_note(counts: dict[str, int], wave: str, clustered: bool) -> str:
+    """Why a contrast fails the rule, in words: which arm has how many units."""
+    who = "therapists with a patient" if clustered else "therapists"
+    short = [f"{n} in the {arm} arm" for arm, n in counts.items() if n < MIN_UNITS]
+    return (f"only {' and '.join(short)} {who} observed at baseline and "
+            f"{design.wave_label(wave)} (the rule asks for at least {MIN_UNITS} per arm); "
+            "not tested")

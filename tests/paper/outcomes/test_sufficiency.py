@@ -1,0 +1,61 @@
+"""mcbi.paper.outcomes.sufficiency: the data-sufficiency rule of the between-arm contrasts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mcbi.paper.outcomes import models
+from mcbi.paper.outcomes.sufficiency import MIN_UNITS, TOO_FEW, change_support, too_few_note
+
+
+def _long(n_per_arm: int, both: int, clustered: bool = False) -> pd.DataFrame:
+    """``n_per_arm`` units per arm at pre; only the first ``both`` of the control arm's also
+    observed at post (all MCBI units are)."""
+    rows = []
+    rng = np.random.default_rng(1)
+    for arm in ("control", "MCBI"):
+        for i in range(n_per_arm):
+            unit = f"{arm}{i}"
+            for wave in ("pre", "post"):
+                observed = wave == "pre" or arm == "MCBI" or i < both
+                row = {"arm": arm, "wave": wave, "id": unit,
+                       "pms": rng.normal() if observed else np.nan}
+                if clustered:
+                    row["cluster"] = f"t{arm}{i // 2}"
+                rows.append(row)
+    out = pd.DataFrame(rows)
+    out["arm"] = pd.Categorical(out["arm"], ["control", "MCBI"])
+    out["wave"] = pd.Categorical(out["wave"], ["pre", "post", "followup"])
+    return out
+
+
+def test_change_support_counts_units_observed_at_both_waves() -> None:
+    long = _long(8, 3)
+    assert change_support(long, "pms", "id", None, "pre", "post") == {"control": 3, "MCBI": 8}
+    assert change_support(long, "pms", "id", None, "pre", "followup") == {"control": 0,
+                                                                        "MCBI": 0}
+
+
+def test_change_support_counts_clusters_when_clustered() -> None:
+    long = _long(8, 3, clustered=True)  # control units 0-2 observed: clusters 0 and 1
+    assert change_support(long, "pms", "id", "cluster", "pre", "post") == {"control": 2,
+                                                                         "MCBI": 4}
+
+
+def test_too_few_note_names_the_arm_and_the_rule() -> None:
+    note = too_few_note({"control": 1, "MCBI": 9}, "post", clustered=False)
+    assert "only 1 in the control arm" in note and f"at least {MIN_UNITS}" in note
+    assert "MCBI arm" not in note
+
+
+def test_analyse_outcomes_flags_and_never_tests_a_thin_contrast() -> None:
+    thin = models.analyse_outcomes(_long(12, MIN_UNITS - 1), {"f": ("pms",)}, "id")
+    row = thin.contrasts.query("contrast == 'between' and time == 'post'").iloc[0]
+    assert row["status"] == TOO_FEW and np.isnan(row["p_holm"])
+    assert np.isfinite(row["estimate"]) and np.isfinite(row["ci_lower"])  # still reported
+    assert row["support"] == MIN_UNITS - 1
+    enough = models.analyse_outcomes(_long(12, MIN_UNITS), {"f": ("pms",)}, "id")
+    row = enough.contrasts.query("contrast == 'between' and time == 'post'").iloc[0]
+    assert row["status"] == models.OK and np.isfinite(row["p_holm"])
+    assert "df" in enough.contrasts.columns  # Kenward-Roger by default

@@ -1,0 +1,63 @@
+"""The abstract's clauses follow the numbers: waves, verdicts, mechanism, conclusion."""
+
+from __future__ import annotations
+
+from mcbi.paper import abstract as a
+
+
+def results(post: dict[str, tuple[float | None, float | None]], **mech: object) -> dict:
+    out: dict[str, dict] = {"01_sample": {"t_fu_pct": 80.0}, "02_therapists": {},
+                            "03_patients": {}, "05_mechanisms": {"mechanism_model": "full",
+                                                                 **mech}}
+    for chapter, outcome, _, _ in a.POST_OUTCOMES:
+        diff, p = post.get(outcome, (0.1, 0.5))
+        out[chapter].update({f"{outcome}_post_diff": diff, f"{outcome}_post_diff_pholm": p})
+    return out
+
+
+def test_follow_up_is_named_only_when_collected() -> None:
+    assert a.waves_phrase({"t_fu_pct": 80.0}).endswith("and at follow-up")
+    assert a.waves_phrase({"t_fu_pct": None, "p_fu_pct": None}) == (
+        "before and after the intervention")
+
+
+def test_verdicts_use_the_direction_of_improvement() -> None:
+    res = results({"pms": (0.46, 0.001), "bsi_som": (-2.4, 0.03), "bsi_dep": (1.0, 0.01),
+                   "bond": (None, None)})
+    v = a.post_verdicts(res)
+    assert v["favours"] == ["therapists’ mindfulness skills", "somatization"]
+    assert v["against"] == ["depression"]
+    assert v["missing"] == ["the bond"]
+    sentence = a.verdict_sentence(v)
+    assert sentence.startswith(
+        "At post, the MCBI was clearly better for therapists’ mindfulness skills and somatization")
+    assert "the control was clearly better for depression" in sentence
+    assert sentence.endswith("could not be estimated for the bond.")
+
+
+def test_mechanism_sentence_reads_the_interval_or_says_none_was_fitted() -> None:
+    res = results({}, mc_pms_eusp_bond_est=0.45, mc_pms_eusp_bond_lo=0.10,
+                  mc_pms_eusp_bond_hi=0.91)
+    assert "0.45, 95% CI [0.10, 0.91], excluding zero" in a.mechanism_sentence(
+        res["05_mechanisms"], "95")
+    res["05_mechanisms"]["mc_pms_eusp_bond_lo"] = -0.2
+    assert "including zero" in a.mechanism_sentence(res["05_mechanisms"], "95")
+    assert "could not be estimated" in a.mechanism_sentence({"mechanism_model": ""}, "95")
+
+
+def test_conclusion_is_about_the_software_only_on_synthetic_data() -> None:
+    v = a.post_verdicts(results({"pms": (0.46, 0.001)}))
+    assert "synthetic" in a.conclusion_sentence(True, v)
+    real = a.conclusion_sentence(False, v)
+    assert "synthetic" not in real and "therapists’ mindfulness skills" in real
+    none = a.conclusion_sentence(False, a.post_verdicts(results({})))
+    assert "no clear advantage" in none
+    nothing = {"favours": [], "against": [], "unclear": [], "missing": ["the bond"]}
+    assert a.verdict_sentence(nothing) == "No difference at post could be estimated."
+
+
+def test_few_therapists_add_a_caution_to_the_conclusion() -> None:
+    v = a.post_verdicts(results({"pms": (0.46, 0.001)}))
+    assert a.conclusion_sentence(False, v, 10.0).endswith(
+        "With 10 therapists, every estimate is imprecise.")
+    assert "imprecise" not in a.conclusion_sentence(False, v, 63.0)
