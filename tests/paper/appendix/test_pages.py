@@ -175,7 +175,7 @@ def test_parameters_lists_every_parameter() -> None:
 
 # --- generate_pages --------------------------------------------------------------------
 
-NAMES = ("codebook.md", "scoring.md", "parameters.md", "ladder_simulation.md")
+NAMES = ("codebook.md", "scoring.md", "parameters.md", "ladder_simulation.md", "type1_study.md")
 
 
 def test_generate_pages_returns_four_pages() -> None:
