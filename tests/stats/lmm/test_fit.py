@@ -197,7 +197,7 @@ def test_clustertime_icc_d_and_information_criteria() -> None:
     v = reference("clustertime")["varcomp"]
     total = v["cluster"] + v["subject"] + v["cluster_time"] + v["residual"]
     assert icc(res) == pytest.approx(v["cluster"] / total, rel=REL)  # cluster_time: not in it
-    tab = contrasts(res)
+    tab = contrasts(res, sd=np.sqrt(res.total_variance))  # d on the model-implied SD
     np.testing.assert_allclose(tab["d"], tab["estimate"] / np.sqrt(total), rtol=REL)
     k = 6 + 4  # fixed effects + cluster, subject, cluster_time, residual variances
     assert res.aic == pytest.approx(-2 * res.loglik + 2 * k)
@@ -253,7 +253,7 @@ def test_by_time_icc_d_total_and_information_criteria() -> None:
     total = v["cluster"] + v["subject"] + v["cluster_time[pre]"] + v["residual"]
     assert res.total_variance == pytest.approx(total, rel=REL)
     assert icc(res) == pytest.approx(v["cluster"] / total, rel=REL)
-    tab = contrasts(res)
+    tab = contrasts(res, sd=np.sqrt(res.total_variance))  # d on the model-implied SD
     np.testing.assert_allclose(tab["d"], tab["estimate"] / np.sqrt(total), rtol=REL)
     vc = res.variance_components.set_index("component")
     np.testing.assert_allclose(vc["proportion"], vc["variance"] / res.total_variance,
