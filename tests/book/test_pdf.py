@@ -360,7 +360,7 @@ def test_pdf_of_the_book_holds_its_numbers_chapters_and_whole_tables(
     # the key results' numbers (every value the Key results page glues), as the manifest
     # gives them, in the format the page asks for
     roles = _GLUE.findall((root / "book" / "key_results.md").read_text("utf-8"))
-    assert len(roles) >= 30
+    assert len(roles) >= 10
     missing = [f"{section}.{name}" for section, name, spec in roles if name != "data_note"
                and squash(format(manifest["results"][f"{section}.{name}"], spec)) not in text]
     assert squash(pdf.data_note(manifest)) in pages[0]  # the data note: on the title page

@@ -31,8 +31,9 @@ from mcbi.book.verify.compare import (
 from mcbi.book.verify.glue import glue_formats
 from mcbi.book.verify.rebuild import LOG_NAME, rebuild
 from mcbi.book.verify.report import Verification, page_titles
-from mcbi.errors import UserError
+from mcbi.errors import DataError, UserError
 from mcbi.hashing import hash_tree, sha256_file
+from mcbi.trial.content import content_hash
 
 Progress = Callable[[str], None]
 
@@ -40,7 +41,11 @@ Progress = Callable[[str], None]
 def _data_note(opened: OpenedArchive) -> str:
     """Say which data the rebuild uses and whether they are the published build's."""
     recorded = opened.manifest.get("data") or {}
-    digest, files = hash_tree(opened.data)
+    _, files = hash_tree(opened.data)
+    try:
+        digest = content_hash(opened.data)  # the data package's one hash (trial.content)
+    except DataError:
+        digest = "unreadable"
     where = ("the archive's own data package" if opened.data_from_archive
              else f"the data package at {opened.data}")
     if digest == recorded.get("sha256"):

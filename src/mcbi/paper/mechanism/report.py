@@ -320,7 +320,7 @@ _PARAGRAPHS = {
                "above and within therapists below: a box for each variable and an arrow for "
                "each regression path, labelled with its unstandardized estimate and "
                "confidence interval; arrows of non-significant paths are dashed.\n\n"
-               "The reported model ({mechanism_model_txt}): unstandardized estimates with "
+               "The reported model, {mechanism_model_txt}: unstandardized estimates with "
                "{ci_level}% confidence intervals, between therapists (top) and within "
                "therapists (bottom). Dashed arrows: two-sided *p* not below the level of the "
                "tests ({alpha_text}) or not available. Arm: MCBI (1) or control (0). "
