@@ -53,7 +53,10 @@ def pdf_pages(data: bytes) -> list[str]:
 
 
 def squash(text: str) -> str:
-    """Drop white space and hyphens (line breaks and hyphenation differ from the source)."""
+    """Drop white space and hyphens (line breaks and hyphenation differ from the source) and
+    straighten typographic apostrophes and quotes (the book sets them curly)."""
+    text = text.translate(str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"',
+                                         "\u201d": '"'}))
     return re.sub(r"[\s\-\u00ad\u2010\u2011]", "", text)
 
 
