@@ -184,3 +184,10 @@ def test_local_cluster_listens_on_loopback_only(workers: int) -> None:
         addresses = _listening(pids)
         assert addresses and all(a.startswith("127.0.0.1:") for a in addresses), addresses
         assert len(c.scheduler_info()["workers"]) == workers
+
+
+def test_rungs_shown_by_their_number_in_the_ladder() -> None:
+    assert planning.rung_numbers("chain 11; diagonal_between 33; full_bounded 11; none 145") \
+        == "2: 11, 3: 33, 4: 11, none: 145"
+    assert planning.rung_numbers("diagonal_between 31; full 169") == "1: 169, 3: 31"
+    assert planning.rung_numbers("") == ""

@@ -41,7 +41,7 @@ import pandas as pd
 
 from mcbi.errors import UserError
 from mcbi.hashing import hash_tree
-from mcbi.paper.mechanism.ladder import fit_ladder, mechanism_values
+from mcbi.paper.mechanism.ladder import RUNGS, fit_ladder, mechanism_values
 from mcbi.paper.mechanism.model import change_data
 from mcbi.paper.outcomes.models import analyse_outcomes, between
 from mcbi.paper.planning import effects as plan_effects
@@ -397,8 +397,21 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
         "Bias": table["bias"].map(lambda v: "–" if pd.isna(v) else f"{v:.2f}"),
         "Coverage %": table["coverage"].map(pct),
         "Failed %": table["failed"].map(pct),
-        "Rungs": table.get("rungs", pd.Series("", index=table.index)).fillna(""),
+        "Rungs": table.get("rungs", pd.Series("", index=table.index)).fillna("").map(
+            rung_numbers),
     })
+
+
+def rung_numbers(rungs: str) -> str:
+    """A ``"full 98; chain 2; none 5"`` summary with each rung by its number in the ladder
+    (as in the mechanism chapter's ladder table): ``"1: 98, 4: 2, none: 5"``."""
+    number = {rung.name: str(i) for i, rung in enumerate(RUNGS, start=1)}
+    parts = []
+    for part in str(rungs).split("; "):
+        bits = part.rsplit(" ", 1)
+        if len(bits) == 2:
+            parts.append((number.get(bits[0], "none"), f"{number.get(bits[0], 'none')}: {bits[1]}"))
+    return ", ".join(text for _, text in sorted(parts))
 
 
 def plan_values(table: pd.DataFrame, needed: pd.DataFrame) -> dict[str, float | str]:
