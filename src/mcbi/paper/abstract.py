@@ -9,10 +9,9 @@ discussion chapter, which reads them.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from mcbi.paper.discussion import join_words
+from mcbi.paper.discussion import finite_value, join_words
 from mcbi.paper.render.apa import fmt_num
 
 POST_OUTCOMES = (
@@ -26,17 +25,9 @@ POST_OUTCOMES = (
 """(chapter, outcome, words, direction of improvement) of the abstract's outcomes at post."""
 
 
-def _num(values: dict[str, Any], key: str) -> float | None:
-    value = values.get(key)
-    if value is None or isinstance(value, str):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def waves_phrase(sample: dict[str, Any]) -> str:
     """When participants were assessed: with "and at follow-up" only when it was collected."""
-    followup = any((_num(sample, k) or 0) > 0 for k in ("t_fu_pct", "p_fu_pct"))
+    followup = any((finite_value(sample, k) or 0) > 0 for k in ("t_fu_pct", "p_fu_pct"))
     return ("before and after the intervention and at follow-up" if followup
             else "before and after the intervention")
 
@@ -49,7 +40,8 @@ def post_verdicts(results: dict[str, dict[str, Any]], alpha: float = 0.05
     out: dict[str, list[str]] = {"favours": [], "against": [], "unclear": [], "missing": []}
     for chapter, outcome, words, sign in POST_OUTCOMES:
         values = results[chapter]
-        diff, p = _num(values, f"{outcome}_post_diff"), _num(values, f"{outcome}_post_diff_pholm")
+        diff = finite_value(values, f"{outcome}_post_diff")
+        p = finite_value(values, f"{outcome}_post_diff_pholm")
         if diff is None or p is None:
             out["missing"].append(words)
         elif p >= alpha:
@@ -77,8 +69,8 @@ def verdict_sentence(verdicts: dict[str, list[str]]) -> str:
 
 def mechanism_sentence(mech: dict[str, Any], ci_pct: str) -> str:
     """The indirect effect ΔPMS → Δ perceived empathy → Δ bond, or that none was estimated."""
-    est = _num(mech, "mc_pms_eusp_bond_est")
-    lo, hi = _num(mech, "mc_pms_eusp_bond_lo"), _num(mech, "mc_pms_eusp_bond_hi")
+    est = finite_value(mech, "mc_pms_eusp_bond_est")
+    lo, hi = finite_value(mech, "mc_pms_eusp_bond_lo"), finite_value(mech, "mc_pms_eusp_bond_hi")
     if not mech.get("mechanism_model") or est is None or lo is None or hi is None:
         return "The two-level mechanism model could not be estimated on these data."
     excludes = lo > 0 or hi < 0
@@ -126,5 +118,5 @@ def abstract_values(results: dict[str, dict[str, Any]], synthetic: bool,
         "abs_verdicts": verdict_sentence(verdicts),
         "abs_mechanism": mechanism_sentence(results["05_mechanisms"], ci_pct),
         "abs_conclusion": conclusion_sentence(synthetic, verdicts,
-                                              _num(results["01_sample"], "n_therapists")),
+                                              finite_value(results["01_sample"], "n_therapists")),
     }

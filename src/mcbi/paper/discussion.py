@@ -73,7 +73,8 @@ def read_results(folder: str | Path, sections: tuple[str, ...] = SECTIONS
     return out
 
 
-def _num(values: dict[str, Any], key: str) -> float | None:
+def finite_value(values: dict[str, Any], key: str) -> float | None:
+    """``values[key]`` as a finite float; None when absent, text or not finite."""
     value = values.get(key)
     if value is None or isinstance(value, str):
         return None
@@ -82,7 +83,7 @@ def _num(values: dict[str, Any], key: str) -> float | None:
 
 
 def _count(values: dict[str, Any], key: str) -> int:
-    value = _num(values, key)
+    value = finite_value(values, key)
     return 0 if value is None else int(round(value))
 
 
@@ -101,14 +102,14 @@ def fit_problems(mech: dict[str, Any]) -> list[str]:
     out = []
     for key, where in (("fit_srmr_between", "between-therapist"), ("fit_srmr_within",
                                                                     "within-therapist")):
-        value = _num(mech, key)
+        value = finite_value(mech, key)
         if value is not None and value > SRMR_MAX:
             shown = fmt_num(value, 3, leading_zero=False)
             out.append(f"the {where} SRMR was {shown} (cut-off .08)")
-    rmsea = _num(mech, "fit_rmsea")
+    rmsea = finite_value(mech, "fit_rmsea")
     if rmsea is not None and rmsea > RMSEA_MAX:
         out.append(f"the RMSEA was {fmt_num(rmsea, 3, leading_zero=False)} (cut-off .08)")
-    cfi = _num(mech, "fit_cfi")
+    cfi = finite_value(mech, "fit_cfi")
     if cfi is not None and cfi < CFI_MIN:
         out.append(f"the CFI was {fmt_num(cfi, 3, leading_zero=False)} (cut-off .95)")
     return out
@@ -117,9 +118,9 @@ def fit_problems(mech: dict[str, Any]) -> list[str]:
 def few_therapists(sample: dict[str, Any], mech: dict[str, Any]) -> bool:
     """Whether fewer than :data:`FEW_CLUSTERS` therapists were randomized or entered the
     mechanism model (when it was fitted)."""
-    counts = [_num(sample, "n_therapists")]
+    counts = [finite_value(sample, "n_therapists")]
     if mech.get("mechanism_model"):
-        counts.append(_num(mech, "mech_therapists_used"))
+        counts.append(finite_value(mech, "mech_therapists_used"))
     return any(c is not None and c < FEW_CLUSTERS for c in counts)
 
 
@@ -131,11 +132,11 @@ def wrong_sign_paths(mech: dict[str, Any]) -> list[dict[str, Any]]:
     """
     out = []
     for label, (source, target) in BETWEEN_SYMPTOM_PATHS.items():
-        est = _num(mech, f"msem_{label}_est")
+        est = finite_value(mech, f"msem_{label}_est")
         if est is not None and est > 0:
             out.append({"label": label, "source": source, "target": target, "est": est,
-                        "se": _num(mech, f"msem_{label}_se"),
-                        "pvalue": _num(mech, f"msem_{label}_pvalue")})
+                        "se": finite_value(mech, f"msem_{label}_se"),
+                        "pvalue": finite_value(mech, f"msem_{label}_pvalue")})
     return out
 
 
@@ -196,11 +197,11 @@ def choose(results: dict[str, dict[str, Any]], alpha: float = 0.05) -> list[tupl
     chosen: list[tuple[str, dict]] = []
     problems = fit_problems(mech)
     if mech.get("mechanism_model") and problems:
-        df = _num(mech, "fit_df")
+        df = finite_value(mech, "fit_df")
         chosen.append(("fit", {
             "fit_list": join_words(problems),
-            "chisq": fmt_num(_num(mech, "fit_chisq"), 2),
-            "df": fmt_num(df, 0), "chisq_p": fmt_p(_num(mech, "fit_pvalue"))}))
+            "chisq": fmt_num(finite_value(mech, "fit_chisq"), 2),
+            "df": fmt_num(df, 0), "chisq_p": fmt_p(finite_value(mech, "fit_pvalue"))}))
         if df is not None and df <= FEW_DF and any("RMSEA" in p for p in problems):
             chosen.append(("fit_few_df", {"df": fmt_num(df, 0)}))
     wrong = wrong_sign_paths(mech)
@@ -217,12 +218,12 @@ def choose(results: dict[str, dict[str, Any]], alpha: float = 0.05) -> list[tupl
                  for v, who in ((pat, "patient"), (ther, "therapist")) if _count(v, "n_singular")]
         chosen.append(("singular", {"singular_list": join_words(parts)}))
     if few_therapists(sample, mech):
-        used = _num(mech, "mech_therapists_used") if model else None
+        used = finite_value(mech, "mech_therapists_used") if model else None
         chosen.append(("few_therapists", {
-            "n_therapists": fmt_num(_num(sample, "n_therapists"), 0),
+            "n_therapists": fmt_num(finite_value(sample, "n_therapists"), 0),
             "in_model": ("" if used is None else
                          ", and all of them entered the mechanism model"
-                         if used == _num(sample, "n_therapists") else
+                         if used == finite_value(sample, "n_therapists") else
                          f", and {fmt_num(used, 0)} of them entered the mechanism model")}))
         if model and _count(mech, "mech_claims_reproduced"):
             n, of = _count(mech, "mech_claims_reproduced"), _count(mech, "mech_claims_estimable")
@@ -232,7 +233,7 @@ def choose(results: dict[str, dict[str, Any]], alpha: float = 0.05) -> list[tupl
                 "reproduced")}))
     unchecked = _count(pub, "n_findings") - _count(pub, "n_compared")
     if unchecked > 0:
-        followup = any((_num(sample, k) or 0) > 0 for k in ("t_fu_pct", "p_fu_pct"))
+        followup = any((finite_value(sample, k) or 0) > 0 for k in ("t_fu_pct", "p_fu_pct"))
         chosen.append(("unchecked", {
             "n_unchecked": str(unchecked), "n_findings": str(_count(pub, "n_findings")),
             "why": ("a model that could not be estimated" if followup else
