@@ -60,14 +60,20 @@ class Problem:
 
     def line(self) -> str:
         """Return the one-line description of the problem."""
-        where = f"{self.file}, column '{self.column}'" if self.column else self.file
-        rows = ""
-        if self.rows:
-            shown = ", ".join(str(r) for r in self.rows[:MAX_ROWS_SHOWN])
-            more = f" and {len(self.rows) - MAX_ROWS_SHOWN} more" if len(
-                self.rows) > MAX_ROWS_SHOWN else ""
-            rows = f" (rows {shown}{more})"
-        return f"{where}: rule '{self.rule}' broken{rows}: {self.detail}"
+        return problem_line(self.file, f"column '{self.column}'" if self.column else "",
+                            self.rule, self.detail, self.rows)
+
+
+def problem_line(file: str, place: str, rule: str, detail: str, rows: list[int]) -> str:
+    """``"<file>, <place>: rule '<rule>' broken (rows 2, 3 and 4 more): <detail>"``: the one
+    form of a problem line, for validation and import alike."""
+    where = f"{file}, {place}" if place else file
+    shown = ""
+    if rows:
+        listed = ", ".join(str(r) for r in rows[:MAX_ROWS_SHOWN])
+        more = f" and {len(rows) - MAX_ROWS_SHOWN} more" if len(rows) > MAX_ROWS_SHOWN else ""
+        shown = f" (rows {listed}{more})"
+    return f"{where}: rule '{rule}' broken{shown}: {detail}"
 
 
 @dataclass

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mcbi.errors import DataError
+from mcbi.trial.validate import problem_line
 
-MAX_ROWS_SHOWN = 5
 MAX_PROBLEMS_SHOWN = 40
 
 
@@ -39,14 +39,8 @@ class ImportProblem:
     rows: list[int] = field(default_factory=list)
 
     def line(self) -> str:
-        """The one-line description of the problem."""
-        where = f"{self.file}, {self.place}" if self.place else self.file
-        rows = ""
-        if self.rows:
-            shown = ", ".join(str(r) for r in self.rows[:MAX_ROWS_SHOWN])
-            more = len(self.rows) - MAX_ROWS_SHOWN
-            rows = f" (rows {shown}{f' and {more} more' if more > 0 else ''})"
-        return f"{where}: rule '{self.rule}' broken{rows}: {self.detail}"
+        """The one-line description of the problem (:func:`mcbi.trial.validate.problem_line`)."""
+        return problem_line(self.file, self.place, self.rule, self.detail, self.rows)
 
 
 def column(name: str) -> str:
