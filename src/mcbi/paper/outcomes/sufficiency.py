@@ -57,8 +57,7 @@ def change_support(long: pd.DataFrame, outcome: str, subject: str, cluster: str 
 
 def too_few_note(counts: dict[str, int], wave: str, clustered: bool) -> str:
     """Why a contrast fails the rule, in words: which arm has how many units."""
-    who = "therapists with a patient" if clustered else "therapists"
+    verb = "had a patient observed" if clustered else "were observed"
     short = [f"{n} in the {arm} arm" for arm, n in counts.items() if n < MIN_UNITS]
-    return (f"only {' and '.join(short)} {who} observed at baseline and "
-            f"{design.wave_label(wave)} (the rule asks for at least {MIN_UNITS} per arm); "
-            "not tested")
+    return (f"not tested: only {' and '.join(short)} of the therapists {verb} at baseline and "
+            f"{design.wave_label(wave)} (at least {MIN_UNITS} per arm are needed)")
