@@ -268,7 +268,15 @@ Variances, ICCs, measurement, dropout and the symptom paths stay at the generato
 values. The CSV's columns `effects` and `effect_latent` record the source and each
 target's simulated effect; the cache keeps plans with different effects apart. Without a
 build, or if it lacks an effect (post wave not collected, mechanism not estimated), the
-command stops with a message naming the key."""
+command stops with a message naming the key.
+
+With --effects null it runs the type-I error study of the between-arm change contrasts
+instead: each simulated trial's arm labels are shuffled among its therapists (no arm effect
+on anything), every contrast outcome is fitted by ML and REML, and its between-arm change
+to every later wave is tested with Wald z (ML and REML), Satterthwaite and Kenward-Roger.
+--out gets the rejection rate per design, wave and test; OUT_units.csv the rate per test by
+the smaller arm's number of therapists with the change observed (the data-sufficiency
+rule's count). The mechanism is not fitted."""
 
 PLAN_EPILOG = """\
 on a cluster: start `dask scheduler` on one machine and `dask worker tcp://HOST:8786` on
@@ -300,7 +308,7 @@ def _progress_bar(total_hint: str = "replicates"):
 
 def _cmd_plan(args: argparse.Namespace) -> int:
     from mcbi.book.layout import Layout
-    from mcbi.paper.planning.replicates import check_grid, plan
+    from mcbi.paper.planning.replicates import NULL, check_grid, plan
     from mcbi.stats.montecarlo import dask_client, to_csv
 
     layout = Layout(Path.cwd())
@@ -316,6 +324,9 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         print("effects from the build (latent SD units; standardized paths): " + ", ".join(
             f"{name} {value:.3f}" for name, value in effects.items()), flush=True)
     cache = None if args.no_cache else layout.plan_cache
+    from mcbi.paper.planning.committed import model_code_version, write_meta
+
+    code = model_code_version()  # the code this run ran, taken before it starts
     update, close = _progress_bar()
     try:
         with contextlib.ExitStack() as stack:
@@ -323,21 +334,39 @@ def _cmd_plan(args: argparse.Namespace) -> int:
                 client = stack.enter_context(dask_client(args.scheduler, args.workers))
             except ValueError as exc:  # the general engine's word for an unreachable cluster
                 raise UserError(str(exc)) from None
-            result = plan(args.therapists, args.patients_per_therapist, args.reps, args.seed,
-                          client, effects=args.effects, chunk_size=args.chunk_size,
-                          cache_dir=cache, progress=update, manifest=manifest)
+            if args.effects == NULL:
+                from mcbi.paper.planning.null import run_null
+                from mcbi.paper.planning.replicates import package_version
+
+                _, table, units = run_null(
+                    args.therapists, args.patients_per_therapist, args.reps, args.seed,
+                    client, chunk_size=args.chunk_size, cache_dir=cache, progress=update,
+                    code=package_version())
+            else:
+                result = plan(args.therapists, args.patients_per_therapist, args.reps,
+                              args.seed, client, effects=args.effects,
+                              chunk_size=args.chunk_size, cache_dir=cache, progress=update,
+                              manifest=manifest)
+                table = result.table
     finally:
         close()
-    to_csv(result.table, Path(args.out))
+    out = Path(args.out)
+    to_csv(table, out)
+    written = [out.as_posix()]
+    if args.effects == NULL:
+        units_csv = out.with_name(out.stem + "_units.csv")
+        to_csv(units, units_csv)
+        written.append(units_csv.as_posix())
     from mcbi.book.provenance import git_commit
-    from mcbi.paper.planning.committed import write_meta
 
     command = ("python -m mcbi plan --therapists " + " ".join(map(str, args.therapists))
                + " --patients-per-therapist " + " ".join(map(str, args.patients_per_therapist))
                + f" --reps {args.reps} --seed {args.seed} --effects {args.effects}"
-               + f" --out {Path(args.out).as_posix()}")
-    meta = write_meta(args.out, command, args.seed, args.reps, git_commit(layout.root))
-    print(f"wrote {args.out} ({len(result.table)} rows: designs x targets) and {meta}")
+               + f" --out {out.as_posix()}")
+    meta = write_meta(out, command, args.seed, args.reps, git_commit(layout.root),
+                      model_code=code)
+    what = "designs x waves x tests" if args.effects == NULL else "designs x targets"
+    print(f"wrote {' and '.join(written)} ({len(table)} rows: {what}) and {meta}")
     return EXIT_OK
 
 
@@ -444,9 +473,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--reps", type=int, default=500, help="replicates per design (default 500)")
     p.add_argument("--seed", type=int, required=True, help="seed of every replicate's seed")
     p.add_argument("--out", required=True, help="CSV file to write")
-    p.add_argument("--effects", choices=("generator", "build"), default="generator",
+    p.add_argument("--effects", choices=("generator", "build", "null"), default="generator",
                    help="effects from the generator's parameters (default) or from the "
-                        "current build's estimates (see above)")
+                        "current build's estimates, or null: the type-I error study "
+                        "(see above)")
     p.add_argument("--manifest", default=None, metavar="PATH",
                    help="build manifest read by --effects build (default: "
                         "_build/manifest.json of this project)")

@@ -64,6 +64,8 @@ TARGET_LABELS = {
     "path_a": "ΔPMS → ΔEUS-P", "path_b": "ΔEUS-P → Δbond", "indirect_ab": "ΔPMS → ΔEUS-P → Δbond",
 }
 EFFECTS = ("generator", "build")
+NULL = "null"
+"""``--effects null``: the type-I error study (:mod:`mcbi.paper.planning.null`)."""
 DESIGN_COLUMNS = ("n_therapists", "patients_per_therapist")
 """``_build/plan-cache`` of the repository this package is in."""
 
@@ -225,8 +227,8 @@ def package_version() -> str:
 def check_grid(therapists: Sequence[int], per: Sequence[int], reps: int,
                effects: str = "generator") -> None:
     """Refuse designs the generator cannot make and unknown effects (``UserError``)."""
-    if effects not in EFFECTS:
-        raise UserError(f"--effects must be one of {', '.join(EFFECTS)}")
+    if effects not in (*EFFECTS, NULL):
+        raise UserError(f"--effects must be one of {', '.join((*EFFECTS, NULL))}")
     if not therapists or not per:
         raise UserError("give at least one number of therapists and of patients per therapist")
     if min(therapists) < 4:
