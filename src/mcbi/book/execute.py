@@ -103,7 +103,8 @@ def execute_notebook(
     log : Path, optional
         File receiving the kernel's and papermill's stderr (default: next to ``output``).
 
-    The kernel runs with :data:`KERNEL_ENV` added to this process's environment.
+    The kernel runs with :data:`KERNEL_ENV` added to this process's environment; it is
+    forked from the build's zygote when one runs (:mod:`mcbi.book.zygote`).
 
     Raises
     ------
@@ -111,6 +112,8 @@ def execute_notebook(
         If a cell raises or the kernel cannot run the notebook.
     """
     import papermill
+
+    from mcbi.book.zygote import ZygoteKernelManager
 
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiet ipykernel's debugger
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -120,7 +123,7 @@ def execute_notebook(
             papermill.execute_notebook(
                 str(source), str(output), parameters=overrides or None, cwd=str(cwd),
                 progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-                iopub_timeout=IOPUB_TIMEOUT,
+                iopub_timeout=IOPUB_TIMEOUT, kernel_manager_class=ZygoteKernelManager,
             )
     except papermill.PapermillExecutionError as exc:
         index = _source_cell(output, exc.cell_index)

@@ -20,6 +20,7 @@ Nothing here prints: progress lines (``[02_x] executed in 3.1 s``) go to an opti
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import time
@@ -38,7 +39,14 @@ from mcbi.book.manifest import build_manifest, write_manifest
 from mcbi.book.pages import write_build_pages, write_pages
 from mcbi.book.provenance import BuildInfo, code_dir
 from mcbi.book.rerun import RunReport, run_section
-from mcbi.book.runner import TIMES_KEY, SectionOutcome, Stale, execute_sections
+from mcbi.book.runner import (
+    TIMES_KEY,
+    SectionOutcome,
+    Stale,
+    execute_sections,
+    kernel_zygote,
+    section_pool,
+)
 from mcbi.book.sections import Section, discover, merge_parameters
 from mcbi.book.state import (
     book_key,
@@ -374,6 +382,30 @@ def _build_locked(
     layout.sections.mkdir(parents=True, exist_ok=True)
 
     outcomes: dict[str, SectionOutcome] = {}
+    with contextlib.ExitStack() as kernels:
+        _run_waves(layout, sections, state, force, say, jobs, kernels, outcomes,
+                   data_value, data_sha, synthetic, code_sha, tree_sha)
+    names = {s.name for s in sections}
+    state["sections"] = {k: v for k, v in state["sections"].items() if k in names}
+    state[TIMES_KEY] = {k: v for k, v in state.get(TIMES_KEY, {}).items() if k in names}
+    mixed = sorted(k for k, v in state["sections"].items() if v["inputs"]["data"] != data_sha)
+    if mixed:  # cannot happen through this function; refuse rather than mix data sets
+        raise BuildFailed(f"sections {', '.join(mixed)} were executed on other data")
+    data_record = {"path": data_label(layout, data_sha), "sha256": data_sha,
+                   "files": data_files, "synthetic": synthetic}
+    status, seconds = _build_book(layout, sections, state, data_record, code_sha, force,
+                                  page_generators, say)
+    state["data"] = data_sha
+    return BuildReport(tuple(outcomes[s.name] for s in sections), status, seconds,
+                       layout.html / "index.html", layout.manifest)
+
+
+def _run_waves(layout: Layout, sections: list[Section], state: dict[str, Any], force: bool,
+               say: Progress, jobs: int, kernels: contextlib.ExitStack,
+               outcomes: dict[str, SectionOutcome], data_value: str, data_sha: str,
+               synthetic: bool, code_sha: str, tree_sha: str) -> None:
+    """Execute the stale sections wave by wave (:func:`section_waves`) into ``outcomes``."""
+    started, pool = False, None
     for wave in section_waves(sections):
         stale = []
         for section in wave:
@@ -390,22 +422,13 @@ def _build_locked(
             else:
                 stale.append(Stale(section, overrides,
                                    {"inputs": inputs, "parameters": params}))
-        for outcome in execute_sections(layout, stale, state, say, jobs):
+        if stale and not started:  # one zygote and one pool for the build, from the first
+            kernels.enter_context(kernel_zygote(layout, [s.notebook for s in sections]))
+            if jobs > 1:
+                pool = kernels.enter_context(section_pool(jobs))
+            started = True
+        for outcome in execute_sections(layout, stale, state, say, jobs, pool):
             outcomes[outcome.name] = outcome
-
-    names = {s.name for s in sections}
-    state["sections"] = {k: v for k, v in state["sections"].items() if k in names}
-    state[TIMES_KEY] = {k: v for k, v in state.get(TIMES_KEY, {}).items() if k in names}
-    mixed = sorted(k for k, v in state["sections"].items() if v["inputs"]["data"] != data_sha)
-    if mixed:  # cannot happen through this function; refuse rather than mix data sets
-        raise BuildFailed(f"sections {', '.join(mixed)} were executed on other data")
-    data_record = {"path": data_label(layout, data_sha), "sha256": data_sha,
-                   "files": data_files, "synthetic": synthetic}
-    status, seconds = _build_book(layout, sections, state, data_record, code_sha, force,
-                                  page_generators, say)
-    state["data"] = data_sha
-    return BuildReport(tuple(outcomes[s.name] for s in sections), status, seconds,
-                       layout.html / "index.html", layout.manifest)
 
 
 def _build_book(

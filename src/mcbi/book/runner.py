@@ -1,6 +1,7 @@
 """Executing the book's stale sections: one at a time, or several in worker processes.
 
-Every section runs in its own Jupyter kernel. With ``jobs == 1`` they run one after the
+Every section runs in its own Jupyter kernel (forked from the build's zygote when the caller
+runs one: :func:`kernel_zygote`). With ``jobs == 1`` they run one after the
 other in this process. With ``jobs > 1`` they run in a pool of ``jobs`` spawned worker
 processes (each redirects its own stderr to the section's log, which threads could not
 do: file descriptor 2 belongs to the process), and the sections that took longest in the
@@ -16,6 +17,7 @@ raised, its executed notebook kept in ``Layout.failed``.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import time
 from collections.abc import Callable
@@ -97,8 +99,12 @@ def start_order(names: list[str], seconds: dict[str, float]) -> list[str]:
 
 
 def execute_sections(layout: Layout, stale: list[Stale], state: dict[str, Any],
-                     say: Callable[[str], None], jobs: int = 1) -> list[SectionOutcome]:
+                     say: Callable[[str], None], jobs: int = 1,
+                     pool: ProcessPoolExecutor | None = None) -> list[SectionOutcome]:
     """Execute ``stale`` (see the module docstring); return their outcomes in input order.
+
+    ``pool``: worker processes to run them in with ``jobs > 1`` (:func:`section_pool`;
+    default: a pool of this call's own).
 
     Raises
     ------
@@ -131,14 +137,32 @@ def execute_sections(layout: Layout, stale: list[Stale], state: dict[str, Any],
         except (SectionFailed, OutputLeak) as exc:
             failures[item.section.name] = exc
 
+    _execute(layout, stale, queue, jobs, finish, failures, pool)
+    if failures:
+        first = min(failures, key=order.__getitem__)
+        raise failures[first]
+    return [outcomes[item.section.name] for item in stale]
+
+
+def section_pool(jobs: int) -> ProcessPoolExecutor:
+    """The pool of ``jobs`` spawned worker processes sections run in (a context manager);
+    a build keeps one for all its waves of sections."""
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _execute(layout: Layout, stale: list[Stale], queue: list[Stale], jobs: int,
+             finish: Callable[..., None], failures: dict[str, BaseException],
+             pool: ProcessPoolExecutor | None = None) -> None:
+    """Run the sections one after the other, or ``jobs`` at a time in worker processes."""
     if jobs == 1 or len(stale) == 1:
         for item in stale:
             if failures:
                 break
             finish(item, *_run(*_arguments(layout, item)))
     else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(stale)), mp_context=context) as pool:
+        with contextlib.ExitStack() as own:
+            if pool is None:
+                pool = own.enter_context(section_pool(min(jobs, len(stale))))
             running: dict[Future, Stale] = {}
             waiting = list(queue)
             while waiting or running:
@@ -150,10 +174,6 @@ def execute_sections(layout: Layout, stale: list[Stale], state: dict[str, Any],
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     finish(running.pop(future), *future.result())
-    if failures:
-        first = min(failures, key=order.__getitem__)
-        raise failures[first]
-    return [outcomes[item.section.name] for item in stale]
 
 
 def _arguments(layout: Layout, item: Stale) -> tuple:
@@ -195,3 +215,14 @@ def _finish(layout: Layout, item: Stale, seconds: float, failure: dict[str, Any]
     if not results.is_file():
         say(f"[{name}] note: no {results.name} written (Results.save)")
     return SectionOutcome(name, "executed", seconds, results.is_file())
+
+
+def kernel_zygote(layout: Layout, notebooks: list[Path]):
+    """Context manager: the zygote the section kernels are forked from while it is open
+    (:func:`mcbi.book.zygote.running`, with the kernels' environment and a log in
+    ``_build/logs``)."""
+    from mcbi.book import zygote
+    from mcbi.book.execute import KERNEL_ENV
+
+    return zygote.running(layout.root, notebooks, log=layout.log("zygote.stderr.log"),
+                          env=KERNEL_ENV)
