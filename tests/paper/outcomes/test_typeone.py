@@ -6,9 +6,17 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from mcbi.paper.outcomes import TYPE1_RESULT
-from mcbi.paper.outcomes.typeone import METHOD_LABELS, type1_markdown
+from mcbi.paper.outcomes.sufficiency import MIN_UNITS
+from mcbi.paper.outcomes.typeone import (
+    COMMAND,
+    METHOD_LABELS,
+    TYPE1_UNITS,
+    chosen_min_units,
+    type1_markdown,
+)
 
 
 def _write(root: Path) -> None:
@@ -42,4 +50,49 @@ def test_table_rows_by_size_and_wave_with_every_method(tmp_path: Path) -> None:
 
 def test_a_checkout_without_the_study_says_so(tmp_path: Path) -> None:
     text = type1_markdown(tmp_path)
-    assert "has no type-I error study" in text and "benchmarks/type1.py" in text
+    assert "has no type-I error study" in text and COMMAND in text
+    assert "--effects null" in COMMAND
+
+
+def _units(rates: dict[int, float], tests: int = 400) -> pd.DataFrame:
+    rows = []
+    for method in METHOD_LABELS:
+        for lo, rate in rates.items():
+            rows.append({"method": method, "units_from": lo,
+                         "units_to": float("nan") if lo == max(rates) else lo,
+                         "rate": rate, "tests": tests, "mc_se": 0.01})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(("rates", "expected"), [
+    ({1: 0.20, 2: 0.09, 3: 0.07, 4: 0.055, 5: 0.05, 6: 0.048}, 4),
+    ({1: 0.20, 2: 0.04, 3: 0.07, 4: 0.05, 5: 0.05}, 4),  # a later band over the limit counts
+    ({2: 0.05, 3: 0.04, 4: 0.05}, 2),
+    ({1: 0.05, 2: 0.05}, 2),  # never below 2
+])
+def test_the_rules_count_is_read_from_the_rates(rates, expected):
+    assert chosen_min_units(_units(rates)) == expected
+
+
+def test_bands_with_few_tests_do_not_count_and_a_failing_last_band_is_refused():
+    table = _units({3: 0.2, 4: 0.05, 5: 0.05})
+    table.loc[table["units_from"] == 3, "tests"] = 20  # too few tests to read
+    assert chosen_min_units(table) == 4
+    with pytest.raises(ValueError, match="last count band"):
+        chosen_min_units(_units({3: 0.05, 4: 0.09}))
+    with pytest.raises(ValueError, match="has 200 tests"):
+        chosen_min_units(_units({3: 0.05}, tests=10))
+
+
+def test_the_appendix_shows_the_units_table_and_says_whether_the_rule_agrees(tmp_path):
+    _write(tmp_path)
+    rates = {k: (0.2 if k < MIN_UNITS else 0.05) for k in range(1, MIN_UNITS + 3)}
+    _units(rates).to_csv(tmp_path / TYPE1_UNITS, index=False)
+    text = type1_markdown(tmp_path)
+    assert "Therapists per arm with the change observed" in text
+    assert f"from {MIN_UNITS} therapists per arm" in text
+    assert "This is the count the book uses." in text
+    rates = {k: (0.2 if k < MIN_UNITS + 1 else 0.05) for k in range(1, MIN_UNITS + 3)}
+    _units(rates).to_csv(tmp_path / TYPE1_UNITS, index=False)
+    text = type1_markdown(tmp_path)
+    assert f"from {MIN_UNITS + 1} therapists per arm" in text and "disagree" in text

@@ -11,7 +11,8 @@ likelihood and by REML and tests the between-arm difference in change from basel
 later wave with each of :data:`METHODS`. Every test row also carries ``units``, the smaller of
 the two arms' counts of therapists with that change observed
 (:func:`mcbi.paper.outcomes.sufficiency.change_support`), so that the rejection rate can be
-read by the data-sufficiency rule's count (:func:`by_units`, :func:`chosen_min_units`).
+read by the data-sufficiency rule's count (:func:`by_units`;
+:func:`mcbi.paper.outcomes.typeone.chosen_min_units` reads the rule's count from it).
 """
 
 from __future__ import annotations
@@ -30,8 +31,7 @@ from mcbi.stats.lmm import contrasts, fit_lmm
 from mcbi.synth.simulate import simulate
 from mcbi.trial import design
 
-__all__ = ["METHODS", "NullReplicate", "by_units", "chosen_min_units", "permute_arms",
-           "type1_table"]
+__all__ = ["METHODS", "NullReplicate", "by_units", "permute_arms", "run_null", "type1_table"]
 
 METHODS = {"z_ml": ("ml", "z"), "z_reml": ("reml", "z"),
            "satterthwaite": ("reml", "satterthwaite"),
@@ -191,33 +191,6 @@ def by_units(rows: pd.DataFrame) -> pd.DataFrame:
     order = {m: i for i, m in enumerate(METHODS)}
     tab["_m"] = tab["method"].map(order)
     return tab.sort_values(["_m", "units_from"]).drop(columns="_m").reset_index(drop=True)
-
-
-def chosen_min_units(table: pd.DataFrame, method: str = "kenward_roger",
-                     limit: float = 0.06, min_tests: int = 200) -> int:
-    """The fewest units per arm from which ``method`` keeps its rejection rate.
-
-    The smallest bin start ``k`` of :func:`by_units` such that every bin from ``k`` up
-    with at least ``min_tests`` tests rejects at most ``limit``, and at least the first
-    bin with enough tests does not exceed it (2 at the least: a change seen in one
-    therapist per arm has no between-therapist variance to test against).
-
-    Raises
-    ------
-    ValueError
-        ``method`` has no bin with ``min_tests`` tests.
-    """
-    sub = table[(table["method"] == method) & (table["tests"] >= min_tests)]
-    if sub.empty:
-        raise ValueError(f"no bin of {method!r} has {min_tests} tests")
-    sub = sub.sort_values("units_from")
-    over = sub[sub["rate"] > limit]
-    if over.empty:
-        return max(2, int(sub["units_from"].iloc[0]))
-    later = sub[sub["units_from"] > over["units_from"].max()]
-    if later.empty:
-        raise ValueError(f"{method!r} exceeds {limit} in its last bin")
-    return max(2, int(later["units_from"].iloc[0]))
 
 
 def run_null(therapists, per, reps: int, seed: int, client, alpha: float = 0.05,
