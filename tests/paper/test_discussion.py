@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mcbi.paper import discussion as d
+from mcbi.paper.render.templates import parse_template
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "book" / "templates" / "discussion.md"
 
@@ -118,10 +119,10 @@ def test_unchecked_findings_are_counted() -> None:
 
 
 def test_template_blocks_cover_every_choice_and_render_refuses_unknown_ones() -> None:
-    names = set(d.parse_template(TEMPLATE.read_text("utf-8")))
+    names = set(parse_template(TEMPLATE.read_text("utf-8")))
     assert {"fit", "fit_few_df", "wrong_sign", "singular", "few_therapists",
             "few_therapists_claims", "unchecked", *d.RUNG_BLOCKS.values()} <= names
-    with pytest.raises(ValueError, match="no paragraph 'nope'"):
+    with pytest.raises(ValueError, match="discussion template has no block 'nope'"):
         d.render(TEMPLATE.read_text("utf-8"), [("nope", {})])
     with pytest.raises(ValueError, match="needs the value 'df'"):
         d.render(TEMPLATE.read_text("utf-8"), [("fit_few_df", {})])

@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
-from string import Template
 from typing import Any
 
+from mcbi.paper.render import templates
 from mcbi.paper.render.apa import fmt_num, fmt_p
 
 SECTIONS = ("01_sample", "02_therapists", "03_patients", "04_published", "05_mechanisms")
@@ -242,44 +241,10 @@ def choose(results: dict[str, dict[str, Any]], alpha: float = 0.05) -> list[tupl
     return chosen
 
 
-_BLOCK = re.compile(r"^<!--\s*([a-z_]+)\s*-->\s*$", re.MULTILINE)
-
-
-def parse_template(text: str) -> dict[str, str]:
-    """``{block: paragraph}`` of a template whose paragraphs follow ``<!-- block -->`` lines.
-
-    Raises
-    ------
-    ValueError
-        If a block name appears twice.
-    """
-    parts = _BLOCK.split(text)
-    blocks: dict[str, str] = {}
-    for name, body in zip(parts[1::2], parts[2::2], strict=True):
-        if name in blocks:
-            raise ValueError(f"template block {name!r} appears twice")
-        blocks[name] = body.strip()
-    return blocks
-
-
 def render(template: str, chosen: list[tuple[str, dict]]) -> str:
-    """The chosen paragraphs of ``template`` filled with their values (``${name}``).
-
-    Raises
-    ------
-    ValueError
-        If a chosen block is not in the template or lacks a value.
-    """
-    blocks = parse_template(template)
-    out = []
-    for name, values in chosen:
-        if name not in blocks:
-            raise ValueError(f"the discussion template has no paragraph {name!r}")
-        try:
-            out.append(Template(blocks[name]).substitute(values))
-        except KeyError as exc:
-            raise ValueError(f"paragraph {name!r} needs the value {exc.args[0]!r}") from None
-    return "\n\n".join(out)
+    """The chosen paragraphs of the discussion ``template`` filled with their values
+    (``${name}``; :func:`mcbi.paper.render.templates.render`)."""
+    return templates.render(template, chosen, "the discussion template")
 
 
 def discussion_values(results: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,9 +14,12 @@ from _datafixtures import DATA
 from mcbi.paper.mechanism import model as mechanism
 from mcbi.paper.mechanism import report as mechanism_report
 from mcbi.paper.mechanism.figures import path_diagram
+from mcbi.paper.render.templates import read_template
 from mcbi.stats.msem import build_partable
 
 MINUS = "\u2212"
+
+BLOCKS = read_template(Path(__file__).resolve().parents[3] / mechanism_report.TEMPLATE)
 
 
 def _model_estimates() -> pd.DataFrame:
@@ -245,12 +249,17 @@ def test_bond_symptom_sentence(ci, expected) -> None:
     assert expected in text
 
 
-def test_only_the_figure_has_a_paragraph_in_python() -> None:
-    """The chapter's paragraphs are Markdown in the notebook (glued sentences where they
-    depend on the data); only the figure's block is still made here."""
-    assert set(mechanism_report._PARAGRAPHS) == {"figure"}
-    with pytest.raises(ValueError, match="no paragraph"):
-        mechanism_report.paragraph("paths", {})
+def test_the_chapters_words_come_from_its_markdown_template() -> None:
+    """The figure's block and every caption live in book/templates/mechanism.md; a missing
+    block or value is an error, not an empty caption."""
+    blocks = BLOCKS
+    assert "figure" in blocks and {f"caption-{n}" for n in mechanism_report._ALIGN} <= set(blocks)
+    assert not any("{" in line and "${" not in line and "{numref}" not in line
+                   and "{figure}" not in line for line in blocks["figure"].splitlines())
+    with pytest.raises(ValueError, match="no block 'paths'"):
+        mechanism_report.paragraph(blocks, "paths", {})
+    with pytest.raises(ValueError, match="needs the value"):
+        mechanism_report.paragraph(blocks, "figure", {})
 
 
 def test_diagram_panels_of_the_chain_rung() -> None:
@@ -308,17 +317,17 @@ def test_every_section_with_estimates_cites_only_what_it_shows(analysis) -> None
     for name in ("ladder", "status", "figure", "paths", "indirect", "fit", "claims",
                  "single", "truth"):
         label = "" if name in ("status", "figure") else f"tbl-x-{name}"
-        text = mechanism_report.section(name, analysis, values, label)
+        text = mechanism_report.section(name, analysis, values, label, BLOCKS)
         cited = set(re.findall(r"\{numref\}`([\w-]+)`", text))
         shown = set(re.findall(r":name: ([\w-]+)", text))
         assert cited <= shown, name
         assert text.strip() or name == "status", name  # the fit's checks: a glued sentence
-    paths = mechanism_report.section("paths", analysis, values, "tbl-x")
+    paths = mechanism_report.section("paths", analysis, values, "tbl-x", BLOCKS)
     assert ":name: tbl-x\n" in paths and "{numref}" not in paths
     with pytest.raises(ValueError, match="no section"):
-        mechanism_report.section("nonsense", analysis, values)
+        mechanism_report.section("nonsense", analysis, values, "", BLOCKS)
     with pytest.raises(ValueError, match="give its label"):
-        mechanism_report.section("paths", analysis, values)
+        mechanism_report.section("paths", analysis, values, "", BLOCKS)
 
 
 def test_sections_without_estimates(no_estimates) -> None:
@@ -326,10 +335,10 @@ def test_sections_without_estimates(no_estimates) -> None:
     assert values["mechanism_model"] == "" and math.isnan(values["path_a"])
     assert values["mechanism_reason"].startswith("no rung fitted: not identified")
     assert values["mech_claims_reproduced"] == 0 and values["mech_claims_estimable"] == 0
-    status = mechanism_report.section("status", no_estimates, values)
+    status = mechanism_report.section("status", no_estimates, values, "", BLOCKS)
     assert status.startswith(":::{admonition} No estimate of the mechanism")
     for name in ("figure", "paths", "indirect", "fit", "single", "truth"):
         label = "" if name == "figure" else "tbl-x"
-        assert mechanism_report.section(name, no_estimates, values, label) == "", name
-    claims = mechanism_report.section("claims", no_estimates, values, "tbl-msem-claims")
+        assert mechanism_report.section(name, no_estimates, values, label, BLOCKS) == "", name
+    claims = mechanism_report.section("claims", no_estimates, values, "tbl-msem-claims", BLOCKS)
     assert ":name: tbl-msem-claims" in claims and "not estimable" in claims

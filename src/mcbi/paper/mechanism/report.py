@@ -17,6 +17,7 @@ from mcbi.paper.render import phrases
 from mcbi.paper.render.apa import fmt_bounded, fmt_ci, fmt_estimate_ci, fmt_num, p_cell
 from mcbi.paper.render.phrases import count_phrase
 from mcbi.paper.render.tables import myst_table
+from mcbi.paper.render.templates import fill
 
 LEVELS = {1: "within", 2: "between"}
 
@@ -314,60 +315,31 @@ def bond_symptom_sentence(claims: pd.DataFrame, labels: tuple[str, ...] = BOND_S
     return f"{head} reproduced for {k} of {n} symptoms ({listed})."
 
 
-_PARAGRAPHS = {
-    "figure": (":::{{figure}} figures/05_msem.png\n:name: fig-msem\n"
-               ":alt: Path diagram of the reported model in two panels, between therapists "
-               "above and within therapists below: a box for each variable and an arrow for "
-               "each regression path, labelled with its unstandardized estimate and "
-               "confidence interval; arrows of non-significant paths are dashed.\n\n"
-               "The reported model, {mechanism_model_txt}: unstandardized estimates with "
-               "{ci_level}% confidence intervals, between therapists (top) and within "
-               "therapists (bottom). Dashed arrows: two-sided *p* not below the level of the "
-               "tests ({alpha_text}) or not available. Arm: MCBI (1) or control (0). "
-               "Every other box is a post − pre change (Δ): Mindfulness skills (PMS), "
-               "the therapist's psychotherapeutic mindfulness skills; Perceived empathy "
-               "(EUS-P), the patient's rating of the therapist's empathy; Therapeutic "
-               "bond, the bond subscale of the WATOCI; Somatization, Depression and "
-               "Anxiety, the BSI-18 subscales.\n:::\n\n"
-               "{{numref}}`fig-msem` shows the reported model with its estimates."),
-}
+TEMPLATE = "book/templates/mechanism.md"
+"""The chapter's figure block and table captions (Markdown), relative to the project root;
+the notebook reads it (:func:`mcbi.paper.render.templates.read_template`) and passes its
+blocks to :func:`section`."""
+
+_ALIGN = {"ladder": "llll", "paths": "lllrrr", "indirect": "llrrr", "fit": "lr",
+          "claims": "llrl", "single": "llrrr", "truth": "lllrrlr"}
+"""Column alignment of each numbered table of the chapter (its caption is the template's
+``caption-<name>`` block)."""
 _DIGITS = {"ci_level": 0, "fit_df": 0, "truth_covered": 0, "truth_n": 0,
            "truth_sign_agree": 0, "fit_cfi": 3, "fit_tli": 3, "fit_rmsea": 3,
            "fit_srmr_within": 3, "fit_srmr_between": 3}
 
 
-def paragraph(section: str, values: dict) -> str:
-    """The paragraph of ``section`` (a key of :data:`_PARAGRAPHS`) with ``values`` filled in.
+def paragraph(blocks: dict[str, str], section: str, values: dict) -> str:
+    """Block ``section`` of the chapter's template with ``values`` filled in (``${name}``).
 
     Shown only when the section's table or figure is displayed, so that no ``{numref}``
     points to a missing label. Numbers are formatted with :func:`~mcbi.paper.render.apa.fmt_num`
     (2 decimals unless listed in ``_DIGITS``; a missing one prints as a dash); strings are
-    inserted as given.
+    inserted as given. Raises ``ValueError`` for a missing block or value.
     """
-    if section not in _PARAGRAPHS:
-        raise ValueError(f"no paragraph named {section!r}")
     text = {k: v if isinstance(v, str) else fmt_num(v, _DIGITS.get(k, 2))
             for k, v in values.items()}
-    return _PARAGRAPHS[section].format(**text) + "\n"
-
-
-_TABLES = {
-    "ladder": ("The model ladder: rungs in the order tried, the model of each, and why a rung "
-               "failed.", "llll"),
-    "paths": ("Regression paths of the reported model (unstandardized; Wald intervals from the "
-              "observed information).", "lllrrr"),
-    "indirect": ("Indirect effects with delta-method SEs and Monte Carlo confidence "
-                 "intervals.", "llrrr"),
-    "fit": ("Fit measures of the reported model and intraclass correlations of the change "
-            "scores.", "lr"),
-    "claims": ("The article's mechanism claim and this build: each link of the chain, its "
-               "published direction, this build's estimate and interval, and the verdict.",
-               "llrl"),
-    "single": ("Between-therapist paths of the reported model beside a single-level model "
-               "that ignores the nesting.", "llrrr"),
-    "truth": ("True paths of the generating process, the reported model fitted to the latent "
-              "changes, and the estimates from the observed scores.", "lllrrlr"),
-}
+    return fill(blocks, section, text, "the mechanism template") + "\n"
 
 
 def chapter_values(mech: MechanismAnalysis, n_draws: int, seed: int,
@@ -397,8 +369,12 @@ def chapter_values(mech: MechanismAnalysis, n_draws: int, seed: int,
     return values
 
 
-def section(name: str, mech: MechanismAnalysis, values: dict, label: str = "") -> str:
+def section(name: str, mech: MechanismAnalysis, values: dict, label: str = "",
+            blocks: dict[str, str] | None = None) -> str:
     """The MyST of one display of the chapter: a paragraph and/or its numbered table.
+
+    ``blocks``: the chapter's template (:data:`TEMPLATE`, read by the notebook), which holds
+    the figure's block and every table's caption (``caption-<name>``).
 
     ``ladder`` and ``claims`` are always shown; ``status`` is the estimator's warnings or,
     without a passing rung, :func:`no_estimate_note`; the other sections (``figure``,
@@ -407,7 +383,9 @@ def section(name: str, mech: MechanismAnalysis, values: dict, label: str = "") -
     ``values`` are the glued values plus :func:`mcbi.paper.mechanism.names.paragraph_values`;
     ``label`` names the section's table (the notebook that makes a table names it).
     """
-    if name in _TABLES and not label:
+    if name not in _ALIGN and name not in ("figure", "status"):
+        raise ValueError(f"no section named {name!r}")
+    if name in _ALIGN and not label:
         raise ValueError(f"section {name!r} makes a table: give its label")
     est, ok = mech.estimates, mech.msem is not None
     if name == "status":  # only without an estimate: the fit's own checks are a glued sentence
@@ -422,11 +400,11 @@ def section(name: str, mech: MechanismAnalysis, values: dict, label: str = "") -
             frames["single"] = lambda: single_level_table(mech.single)
         if mech.truth is not None:
             frames["truth"] = lambda: truth_table(mech.truth)
-    text = paragraph(name, {**values, "table_label": label}) + "\n" if name in _PARAGRAPHS and (
-        name in frames or (name == "figure" and ok)) else ""
-    if name in frames:
-        caption, align = _TABLES[name]
-        text += myst_table(frames[name](), caption, label, align)
-    if name not in _TABLES and name not in _PARAGRAPHS:
-        raise ValueError(f"no section named {name!r}")
-    return text
+    if blocks is None:
+        raise ValueError(f"section {name!r} needs the chapter's template blocks ({TEMPLATE})")
+    if name == "figure":
+        return paragraph(blocks, "figure", values) + "\n" if ok else ""
+    if name not in frames:
+        return ""
+    caption = " ".join(fill(blocks, f"caption-{name}", {}, "the mechanism template").split())
+    return myst_table(frames[name](), caption, label, _ALIGN[name])
