@@ -66,8 +66,10 @@ def _stderr_to(path: Path) -> Iterator[None]:
 #: BLAS/OpenMP thread. The models' matrices are small, so extra threads only contend with
 #: each other and with a second section running beside it (measured on the trial's outcome
 #: models at load 8 on 2 cores: 20.8 s of fitting with OpenBLAS's default threads, 8.7 s
-#: with one). Dask's worker processes get the same by default.
-KERNEL_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+#: with one). Dask's worker processes get the same by default. ipykernel's debugger is told
+#: not to warn about frozen modules (its warning would fill every section's log).
+KERNEL_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+              "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
 
 @contextmanager

@@ -226,6 +226,8 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
     Variant("arms_swapped", "the arm labels exchanged", swap_arms),
     Variant("pilot_pre_post_blank", "10 therapists, no follow-up, 25 % blank items",
             _chain(keep_therapists(10), drop_wave("followup"), blank_items(0.25))),
+    Variant("pre_post_blank_30", "follow-up not yet collected, 30 % more blank item cells",
+            _chain(drop_wave("followup"), blank_items(0.30))),
 )}
 
 

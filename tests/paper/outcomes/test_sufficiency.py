@@ -59,3 +59,33 @@ def test_analyse_outcomes_flags_and_never_tests_a_thin_contrast() -> None:
     row = enough.contrasts.query("contrast == 'between' and time == 'post'").iloc[0]
     assert row["status"] == models.OK and np.isfinite(row["p_holm"])
     assert "df" in enough.contrasts.columns  # Kenward-Roger by default
+
+
+def test_the_heavily_incomplete_package_has_no_significant_thin_contrast(tmp_path) -> None:
+    """The case that motivated the rule: follow-up not collected and 30 % of the item cells
+    blank, so that a therapist scale can rest on a handful of therapists with both waves.
+    Every between-arm contrast the rule flags stays untested, and none is called
+    significant."""
+    from pathlib import Path
+
+    from mcbi.synth.variants import write_variant
+    from mcbi.trial import design
+    from mcbi.trial.data import load
+
+    data = Path(__file__).resolve().parents[3] / "data" / "trial"
+    package = write_variant("pre_post_blank_30", tmp_path / "thin", data)
+    trial = load(package)
+    con = models.analyse_therapists(trial).contrasts
+    between = con[con["contrast"] == "between"]
+    later = between[between["time"] != "post"]
+    assert (later["status"] == models.NOT_AVAILABLE).all()  # the follow-up was not collected
+    between = between[between["time"] == "post"]
+    for row in between.itertuples():
+        support = change_support(trial.therapists, row.outcome, design.THERAPIST_ID, None,
+                                 "pre", "post")
+        assert not row.p_holm < 0.05, row.outcome
+        if row.status in (models.NOT_ESTIMABLE, models.NOT_AVAILABLE):
+            continue  # no estimate, so nothing to flag
+        expected = TOO_FEW if min(support.values()) < MIN_UNITS else models.OK
+        assert row.status == expected, row.outcome
+    assert (between["status"] == TOO_FEW).sum() >= 1  # the case the rule exists for

@@ -313,7 +313,8 @@ def contrast_test(result: LMMResult, L: Any, ddf: str = "z", alpha: float = 0.05
         else:
             phi_a, P, W = kenward_roger(result)
             phi = result.cov_fixed.to_numpy()
-            se = np.sqrt(np.einsum("ia,ab,ib->i", L, phi_a, L))
+            with np.errstate(invalid="ignore"):  # a negative adjusted variance: SE NaN
+                se = np.sqrt(np.einsum("ia,ab,ib->i", L, phi_a, L))
             df = np.array([kr_ddf(row, phi, P, W)[0] for row in L])
         tab = wald_t(est - rhs, se, df, alpha)
     tab["estimate"] = est
