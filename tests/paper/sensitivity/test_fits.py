@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from mcbi.paper.outcomes.models import LADDER, NOT_AVAILABLE, NOT_ESTIMABLE, OK
+from mcbi.paper.outcomes.sufficiency import MIN_UNITS
 from mcbi.paper.sensitivity import fits
 from mcbi.stats.lmm import contrasts
 from mcbi.trial import design
@@ -45,13 +46,16 @@ def test_fit_and_between_match_the_general_contrasts(trial) -> None:
 def test_too_few_observed_changes_are_flagged(trial) -> None:
     t = _target(trial, "pms")
     data = t.data.copy()
-    keep = data.loc[data[design.ARM] == design.TREATED, t.subject].unique()[:3]
+    treated = data.loc[data[design.ARM] == design.TREATED, t.subject].unique()
+    keep = treated[:MIN_UNITS + 1]  # observed at post: enough for the wave to be fitted
     drop = ((data[design.ARM] == design.TREATED) & (data[design.WAVE] == "post")
             & ~data[t.subject].isin(keep))
-    data.loc[drop, "pms"] = float("nan")  # at most 3 MCBI therapists with a change to post
+    data.loc[drop, "pms"] = float("nan")
+    no_pre = data[t.subject].isin(keep[MIN_UNITS - 1:]) & (data[design.WAVE] == "pre")
+    data.loc[no_pre, "pms"] = float("nan")  # but too few with a change to post
     rows = fits.between(fits.fit(t, data=data), 0.05).set_index("time")
     assert not rows.loc["post", "sufficient"] and rows.loc["followup", "sufficient"]
-    assert "at least 5 per arm" in rows.loc["post", "note"]
+    assert f"at least {MIN_UNITS} per arm" in rows.loc["post", "note"]
 
 
 def test_a_wave_not_collected_is_not_available(trial) -> None:
