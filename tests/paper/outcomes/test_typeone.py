@@ -96,3 +96,23 @@ def test_the_appendix_shows_the_units_table_and_says_whether_the_rule_agrees(tmp
     _units(rates).to_csv(tmp_path / TYPE1_UNITS, index=False)
     text = type1_markdown(tmp_path)
     assert f"from {MIN_UNITS + 1} therapists per arm" in text and "disagree" in text
+
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def test_the_committed_study_supports_the_books_test_and_its_count() -> None:
+    """The committed evidence (made by ``mcbi plan --effects null``) backs the two choices:
+    Kenward-Roger keeps its level within [.025, .06] at every size and wave, and the
+    data-sufficiency count is the one the study supports."""
+    table = pd.read_csv(REPO / TYPE1_RESULT)
+    meta = json.loads((REPO / TYPE1_RESULT).with_name("type1.meta.json").read_text("utf-8"))
+    assert "--effects null" in meta["command"] and meta["reps"] >= 200
+    assert set(table["n_therapists"]) >= {10, 20, 40, 63}
+    kr = table[table["method"] == "kenward_roger"]
+    assert len(kr) == 2 * table["n_therapists"].nunique()  # post and follow-up per size
+    assert kr["rate"].between(0.025, 0.06).all(), kr[["n_therapists", "time", "rate"]]
+    z = table[table["method"] == "z_ml"].set_index(["n_therapists", "time"])["rate"]
+    assert z.loc[10].min() > 0.06  # the test it replaced does not keep its level with 10
+    units = pd.read_csv(REPO / TYPE1_UNITS)
+    assert chosen_min_units(units) == MIN_UNITS
