@@ -77,3 +77,28 @@ def test_the_committed_table_is_readable() -> None:
         pytest.skip("no committed simulation table in this checkout")
     summary, meta = ev.read_evidence(path)
     assert "synthetic" in set(summary["kind"]) and meta.get("code_commit")
+
+
+def test_the_page_says_whether_the_model_code_is_this_builds(evidence: Path) -> None:
+    meta = {"code_commit": "0123456789abcdef (with uncommitted changes)", "model_code": "x"}
+    assert ev.code_note(meta, current="x") == ("The model code it ran (commit 0123456789ab) "
+                                               "is the code of this build.")
+    assert "differs from this build's" in ev.code_note(meta, current="y")
+    assert "does not name the version" in ev.code_note({"code_commit": "0123"}, current="x")
+    # the fixture's record has no model_code: the page must not claim it is this build's
+    text = ev.evidence_markdown(evidence)
+    assert "does not name the version of the model code" in text
+    assert "is the code of this build" not in text
+
+
+def test_the_ladder_code_version_follows_the_code(tmp_path: Path) -> None:
+    for part in ("stats", "trial", "synth", "paper/mechanism"):
+        (tmp_path / part).mkdir(parents=True, exist_ok=True)
+    (tmp_path / "stats" / "a.py").write_text("x = 1\n")
+    (tmp_path / "paper/mechanism/ladder.py").write_text("y = 1\n")
+    (tmp_path / "paper/mechanism/report.py").write_text("z = 1\n")
+    before = ev.ladder_code_version(tmp_path)
+    (tmp_path / "paper/mechanism/report.py").write_text("z = 2\n")  # not model code
+    assert ev.ladder_code_version(tmp_path) == before
+    (tmp_path / "paper/mechanism/ladder.py").write_text("y = 2\n")
+    assert ev.ladder_code_version(tmp_path) != before

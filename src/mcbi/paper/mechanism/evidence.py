@@ -3,15 +3,18 @@
 ``benchmarks/ladder.py --summary benchmarks/results/ladder.csv`` scores the mechanism
 ladder (:mod:`mcbi.paper.mechanism.ladder`) on fresh synthetic trials and on perturbed copies of the
 shipped package, and writes one row per family of data sets plus a sidecar
-``ladder.meta.json`` (command, seeds, date, code commit). The simulation is slow (about
-20 minutes), so the book does not re-run it: it reads the committed files, renders them as
-an APA table for the appendix (:func:`evidence_markdown`) and records every number through
+``ladder.meta.json`` (command, seeds, date, code commit and ``model_code``, the hash of the
+model code it ran, :func:`ladder_code_version`). The simulation is slow (about 20 minutes),
+so the book does not re-run it: it reads the committed files, renders them as an APA table
+for the appendix (:func:`evidence_markdown`) and records every number through
 :class:`mcbi.paper.render.results.Results` (:func:`evidence_values`), saying in the caption where
-the table comes from and when it was made.
+the table comes from, when it was made and whether the model code it ran is this build's
+(:func:`code_note`).
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import inspect
 import json
 import math
@@ -19,12 +22,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from mcbi.hashing import hash_parts
 from mcbi.paper.mechanism import EVIDENCE
 from mcbi.paper.mechanism.ladder import MIN_COVERAGE, MIN_PAIRS, mechanism_values
 from mcbi.paper.render.apa import fmt_num
 from mcbi.paper.render.tables import myst_table
 
-__all__ = ["EVIDENCE", "KINDS", "read_evidence", "evidence_table", "evidence_caption",
+__all__ = ["EVIDENCE", "KINDS", "LADDER_CODE", "code_note", "ladder_code_version",
+           "read_evidence", "evidence_table", "evidence_caption",
            "evidence_markdown", "evidence_values", "find_evidence"]
 
 
@@ -38,6 +43,34 @@ KINDS = {
     "one_per_therapist": "shipped package, one patient per therapist",
 }
 """Families of data sets of ``benchmarks/ladder.py``, in words."""
+
+LADDER_CODE = ("stats", "trial", "synth", "paper/mechanism/model.py",
+               "paper/mechanism/ladder.py")
+"""The parts of the mcbi package the ladder's simulation runs (its "model code"): the
+statistics, the data, the generator, the change data and the ladder."""
+
+
+def ladder_code_version(package_dir: str | Path | None = None) -> str:
+    """Hash of the ``*.py`` files of :data:`LADDER_CODE` under the mcbi package folder
+    (default: the package imported)."""
+    root = Path(package_dir or str(importlib.resources.files("mcbi")))
+    return hash_parts(root, LADDER_CODE)
+
+
+def code_note(meta: dict, current: str | None = None) -> str:
+    """A sentence saying whether the model code the simulation ran is this build's."""
+    commit = str(meta.get("code_commit", "unrecorded")).split(" ")[0][:12]
+    recorded = meta.get("model_code")
+    if not recorded:
+        return (f"Its record does not name the version of the model code it ran (commit "
+                f"{commit}), so that code may differ from this build's; re-run the command "
+                "to update the table.")
+    if recorded == (current or ladder_code_version()):
+        return f"The model code it ran (commit {commit}) is the code of this build."
+    return (f"The model code it ran (commit {commit}) differs from this build's, so its "
+            "numbers may differ from what this build's code would give; re-run the command "
+            "to update them.")
+
 
 _PATHS = (("a", "a"), ("b", "b"), ("a×b", "ab"))
 _RUNGS = ("full", "full_bounded", "diagonal_between", "chain")
@@ -94,17 +127,19 @@ def evidence_table(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def evidence_caption(meta: dict, path: str | Path = EVIDENCE) -> str:
-    """Where the table comes from and when it was made."""
+def evidence_caption(meta: dict, path: str | Path = EVIDENCE,
+                     current: str | None = None) -> str:
+    """Where the table comes from, when it was made and whether the model code it ran is
+    this build's (``current``: the build's :func:`ladder_code_version`)."""
     made = meta.get("date_utc", "an unrecorded date")
-    commit = str(meta.get("code_commit", "unrecorded"))[:12]
+    commit = str(meta.get("code_commit", "unrecorded")).split(" ")[0][:12]
     cmd = meta.get("command", "benchmarks/ladder.py")
     seeds = meta.get("synthetic_seeds")
     seed_text = f" (synthetic seeds {seeds}; perturbation seeds " \
                 f"{meta.get('perturbation_seeds', '?')})" if seeds else ""
     return (f"Read from the committed file `{Path(path).as_posix()}`, written on {made} UTC "
             f"by `{cmd}` at code commit `{commit}`{seed_text}; the book does not re-run "
-            "the simulation.")
+            f"the simulation. {code_note(meta, current)}")
 
 
 def evidence_markdown(path: str | Path | None) -> str:
