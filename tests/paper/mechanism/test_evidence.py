@@ -39,8 +39,8 @@ def test_table_has_a_row_per_family_with_rungs_and_reasons(evidence: Path) -> No
     summary, meta = ev.read_evidence(evidence)
     table = ev.evidence_table(summary)
     assert list(table["Data sets"]) == [ev.KINDS["synthetic"], ev.KINDS["missing30"]]
-    assert table.loc[0, "Rung used (count)"] == "full 3, diagonal between 1"
-    assert table.loc[1, "Rung used (count)"] == "none 2 (too little data)"
+    assert table.loc[0, "Rung used (count)"] == "1: 3, 3: 1"  # rungs by number, no code names
+    assert table.loc[1, "Rung used (count)"] == "none: 2 (too little data)"
     assert table.loc[0, "Coverage a×b (%)"] == "100.0"
     assert table.loc[1, "Bias a"] == "" and meta["truth_draws"] == 7
 
@@ -50,6 +50,8 @@ def test_markdown_says_where_the_table_comes_from(evidence: Path) -> None:
     assert text.startswith(":::{table}") and ":name: tbl-ladder-simulation" in text
     assert "2026-01-02 03:04" in text and "`0123456789ab`" in text
     assert "benchmarks/ladder.py --draws 4" in text and "7 other draws" in text
+    assert "3, the full model with every variance bounded at zero and" in text
+    assert "diagonal_between" not in text and "full_bounded" not in text
     assert "no simulation table" in ev.evidence_markdown(evidence.parent / "absent.csv")
 
 

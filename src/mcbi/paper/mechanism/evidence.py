@@ -24,7 +24,8 @@ import pandas as pd
 
 from mcbi.hashing import hash_parts
 from mcbi.paper.mechanism import EVIDENCE
-from mcbi.paper.mechanism.ladder import MIN_COVERAGE, MIN_PAIRS, mechanism_values
+from mcbi.paper.mechanism.ladder import MIN_COVERAGE, MIN_PAIRS, RUNGS, mechanism_values
+from mcbi.paper.mechanism.words import rung_words
 from mcbi.paper.render.apa import fmt_num
 from mcbi.paper.render.tables import myst_table
 
@@ -35,11 +36,11 @@ __all__ = ["EVIDENCE", "KINDS", "LADDER_CODE", "code_note", "ladder_code_version
 
 KINDS = {
     "synthetic": "fresh synthetic trials",
-    "noise5": "shipped package, 5 % of item answers replaced",
+    "noise5": "shipped package, 5% of item answers replaced",
     "drop13": "shipped package, 13 therapists removed",
-    "missing10": "shipped package, 10 % of item cells blank",
-    "missing20": "shipped package, 20 % of item cells blank",
-    "missing30": "shipped package, 30 % of item cells blank",
+    "missing10": "shipped package, 10% of item cells blank",
+    "missing20": "shipped package, 20% of item cells blank",
+    "missing30": "shipped package, 30% of item cells blank",
     "one_per_therapist": "shipped package, one patient per therapist",
 }
 """Families of data sets of ``benchmarks/ladder.py``, in words."""
@@ -73,7 +74,7 @@ def code_note(meta: dict, current: str | None = None) -> str:
 
 
 _PATHS = (("a", "a"), ("b", "b"), ("a×b", "ab"))
-_RUNGS = ("full", "full_bounded", "diagonal_between", "chain")
+_RUNGS = tuple(rung.name for rung in RUNGS)
 _COLUMNS = ("kind", "n", "estimate_%", *_RUNGS, "none", "none_reason", "a_bias", "b_bias",
             "ab_bias", "a_cover%", "b_cover%", "ab_cover%")
 
@@ -112,11 +113,11 @@ def evidence_table(summary: pd.DataFrame) -> pd.DataFrame:
     coverage of a, b and a×b (coverage for the synthetic draws only)."""
     rows = []
     for r in summary.to_dict("records"):
-        used = ", ".join(f"{rung.replace('_', ' ')} {int(r[rung])}" for rung in _RUNGS
+        used = ", ".join(f"{i}: {int(r[rung])}" for i, rung in enumerate(_RUNGS, start=1)
                          if int(r[rung]) > 0)
         none = int(r["none"])
         if none:
-            used += ("; " if used else "") + f"none {none} ({r['none_reason']})"
+            used += ("; " if used else "") + f"none: {none} ({r['none_reason']})"
         rows.append({
             "Data sets": KINDS.get(r["kind"], r["kind"]), "n": str(int(r["n"])),
             "With estimate (%)": _pct(float(r["estimate_%"])), "Rung used (count)": used,
@@ -155,11 +156,13 @@ def evidence_markdown(path: str | Path | None) -> str:
         f"*Note.* {evidence_caption(meta, EVIDENCE)} Fresh synthetic trials: bias is the mean "
         "of estimate − pseudo-true value (the same rung's model fitted to "
         f"{meta.get('truth_draws', 'further')} other draws pooled), coverage the share of "
-        f"{level:.0f} % intervals (Wald for *a* and *b*, Monte Carlo for *a*×*b*) that "
+        f"{level:.0f}% intervals (Wald for *a* and *b*, Monte Carlo for *a*×*b*) that "
         "contain it. Perturbed copies of the shipped package share one underlying draw: "
         "bias is the mean shift from the estimate on the unperturbed package, and coverage "
-        "is not defined. Reasons: *too little data* = path *a* or *b* had fewer than "
-        f"{MIN_PAIRS} units or {100 * MIN_COVERAGE:.0f} % of the units observed on both of "
+        "is not defined. Rungs are numbered as in the mechanism chapter's ladder: "
+        + "; ".join(f"{i}, {rung_words(name)}" for i, name in enumerate(_RUNGS, start=1))
+        + "; *none*: no rung passed. Reasons: *too little data* = path *a* or *b* had fewer than "
+        f"{MIN_PAIRS} units or {100 * MIN_COVERAGE:.0f}% of the units observed on both of "
         "its variables; *not identified* = no therapist with two patients.")
     caption = ("The mechanism ladder on data of known origin: share of data sets with an "
                "estimate, rung reported, bias and coverage of a, b and a×b")
