@@ -87,3 +87,15 @@ def test_few_therapists_add_a_caution_to_the_conclusion() -> None:
     assert a.conclusion_sentence(False, v, 10.0).endswith(
         "With 10 therapists, every estimate is imprecise.")
     assert "imprecise" not in a.conclusion_sentence(False, v, 63.0)
+
+
+def test_results_sentence_gives_tested_and_untested_differences_and_skips_missing() -> None:
+    res = results({"pms": (0.46, 0.001), "eus_p": (0.3, None, TOO_FEW), "bond": (None, None)})
+    res["02_therapists"]["pms_post_summary"] = "0.46, 95% CI [0.27, 0.64], d = 0.83, p < .001"
+    res["03_patients"].update(eus_p_post_diff_lo=-0.1, eus_p_post_diff_hi=0.7)
+    assert a.results_sentence(res, "95") == (
+        "From baseline to post, the difference in change (MCBI − control) was 0.46, 95% CI "
+        "[0.27, 0.64], d = 0.83, p < .001 in therapists’ mindfulness skills and 0.30, 95% CI "
+        "[−0.10, 0.70] in perceived therapist empathy (not tested).")
+    gone = results({o: (None, None) for _, o, _, _ in a.POST_OUTCOMES})
+    assert a.results_sentence(gone, "95") == ""

@@ -13,7 +13,7 @@ from typing import Any
 
 from mcbi.paper.discussion import finite_value, join_words
 from mcbi.paper.outcomes.sufficiency import TOO_FEW
-from mcbi.paper.render.apa import fmt_num
+from mcbi.paper.render.apa import fmt_ci, fmt_num
 
 POST_OUTCOMES = (
     ("02_therapists", "pms", "therapists’ mindfulness skills", 1),
@@ -106,6 +106,45 @@ def verdict_sentence(verdicts: dict[str, list[str]]) -> str:
     return "At post, " + "; ".join(parts) + "."
 
 
+RESULTS_OUTCOMES = 3
+"""The first outcomes of :data:`POST_OUTCOMES` (the mechanism's chain: PMS, perceived
+empathy, bond) whose differences the abstract's Results give in numbers."""
+
+
+def _post_clause(values: dict[str, Any], outcome: str, ci_pct: str
+                 ) -> tuple[str, bool] | None:
+    """A difference at post as the abstract gives it and whether it was tested: the
+    chapter's summary when tested, the estimate and its interval when not; None without an
+    estimate."""
+    diff = finite_value(values, f"{outcome}_post_diff")
+    if diff is None:
+        return None
+    tested = finite_value(values, f"{outcome}_post_diff_pholm") is not None
+    summary = values.get(f"{outcome}_post_summary")
+    if tested and isinstance(summary, str) and summary:
+        return summary, True
+    lo = finite_value(values, f"{outcome}_post_diff_lo")
+    hi = finite_value(values, f"{outcome}_post_diff_hi")
+    ci = "" if lo is None or hi is None else f", {ci_pct}% CI {fmt_ci(lo, hi)}"
+    return f"{fmt_num(diff)}{ci}", tested
+
+
+def results_sentence(results: dict[str, dict[str, Any]], ci_pct: str) -> str:
+    """The differences in change at post of the chain's outcomes, in numbers; outcomes
+    without an estimate are left out (the verdict sentence names them); "" when none has
+    one."""
+    parts = []
+    for chapter, outcome, words, _ in POST_OUTCOMES[:RESULTS_OUTCOMES]:
+        clause = _post_clause(results[chapter], outcome, ci_pct)
+        if clause is not None:
+            text, tested = clause
+            parts.append(f"{text} in {words}" + ("" if tested else " (not tested)"))
+    if not parts:
+        return ""
+    return ("From baseline to post, the difference in change (MCBI − control) was "
+            + join_words(parts) + ".")
+
+
 def mechanism_sentence(mech: dict[str, Any], ci_pct: str) -> str:
     """The indirect effect ΔPMS → Δ perceived empathy → Δ bond, or that none was estimated."""
     est = finite_value(mech, "mc_pms_eusp_bond_est")
@@ -157,6 +196,7 @@ def abstract_values(results: dict[str, dict[str, Any]], synthetic: bool,
     verdicts = post_verdicts(results, alpha)
     return {
         "abs_waves": waves_phrase(results["01_sample"]),
+        "abs_results": results_sentence(results, ci_pct),
         "abs_verdicts": verdict_sentence(verdicts),
         "abs_mechanism": mechanism_sentence(results["05_mechanisms"], ci_pct),
         "abs_conclusion": conclusion_sentence(synthetic, verdicts,
