@@ -184,9 +184,10 @@ def italic_statistics(text: str) -> list[tuple[str, bool]]:
     return out
 
 
-_CELL_SYMBOL = re.compile(r"(?<![\w\u2212.\-\u2019'])(SD|SE|Mdn|M|N|n|df|\u03c7\u00b2)"
-                          r"(?![\w\-\u2019'])")
-"""Symbols of statistics that a table cell may hold as a label, standing alone."""
+_CELL_SYMBOL = re.compile(r"(?<![\w\u2212.\-\u2019'])(SD|SE|Mdn|M|N|n|df|\u03c7\u00b2"
+                          r"|(?:p|d|t|F|r|z)(?=[ \u00a0]\())(?![\w\-\u2019'])")
+"""Symbols of statistics that a table cell may hold as a label, standing alone (a one-letter
+statistic only before a parenthesis, "p (χ²)", since a lone letter may name a path)."""
 
 
 def italic_cell_symbols(text: str) -> list[tuple[str, bool]]:
@@ -195,6 +196,8 @@ def italic_cell_symbols(text: str) -> list[tuple[str, bool]]:
 
     >>> [p for p, italic in italic_cell_symbols("age, M (SD); (n < 5); KR df") if italic]
     ['M', 'SD', 'n', 'df']
+    >>> [p for p, italic in italic_cell_symbols("p (χ²), path a, b, d") if italic]
+    ['p', 'χ²']
     >>> italic_cell_symbols("a, b, Mean, SDQ")
     [('a, b, Mean, SDQ', False)]
     """

@@ -52,6 +52,7 @@ def test_markdown_says_where_the_table_comes_from(evidence: Path) -> None:
     assert "benchmarks/ladder.py --draws 4" in text and "7 other draws" in text
     assert "3, the full model with every variance bounded at zero and" in text
     assert "diagonal_between" not in text and "full_bounded" not in text
+    assert "| Bias *a* | Bias *b* | Bias *a*×*b* |" in text
     assert "no simulation table" in ev.evidence_markdown(evidence.parent / "absent.csv")
 
 

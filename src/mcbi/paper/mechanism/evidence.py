@@ -27,7 +27,7 @@ from mcbi.paper.mechanism import EVIDENCE
 from mcbi.paper.mechanism.ladder import MIN_COVERAGE, MIN_PAIRS, RUNGS, mechanism_values
 from mcbi.paper.mechanism.words import rung_words
 from mcbi.paper.render.apa import fmt_num
-from mcbi.paper.render.tables import myst_table
+from mcbi.paper.render.tables import ITALIC_SYMBOLS, myst_table
 
 __all__ = ["EVIDENCE", "KINDS", "LADDER_CODE", "code_note", "ladder_code_version",
            "read_evidence", "evidence_table", "evidence_caption",
@@ -166,7 +166,8 @@ def evidence_markdown(path: str | Path | None) -> str:
         "its variables; *not identified* = no therapist with two patients.")
     caption = ("The mechanism ladder on data of known origin: share of data sets with an "
                "estimate, rung reported, bias and coverage of a, b and a×b")
-    return myst_table(table, caption, "tbl-ladder-simulation", "lrrl" + "r" * 6, note=note)
+    return myst_table(table, caption, "tbl-ladder-simulation", "lrrl" + "r" * 6, note=note,
+                      symbols=(*ITALIC_SYMBOLS, "a"))  # the paths a and b alike
 
 
 def evidence_values(path: str | Path | None) -> dict[str, float | str]:
