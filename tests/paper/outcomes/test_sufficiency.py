@@ -56,6 +56,10 @@ def test_too_few_note_never_says_zero() -> None:
                    f"{MIN_UNITS} per arm are needed)")
     both = too_few_note({"control": 0, "MCBI": 0}, "post", clustered=False)
     assert both.startswith("not tested: of the therapists, none in either arm were observed")
+    assert "of the therapists, only 1 in the control arm and 2 in the MCBI arm were" in (
+        too_few_note({"control": 1, "MCBI": 2}, "post", clustered=False))
+    assert "none in the control arm and only 3 in the MCBI arm" in (
+        too_few_note({"control": 0, "MCBI": 3}, "post", clustered=False))
     for counts in ({"control": 0, "MCBI": 9}, {"control": 0, "MCBI": 3}):
         assert " 0 " not in too_few_note(counts, "post", clustered=False)
 

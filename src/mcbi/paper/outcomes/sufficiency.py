@@ -65,7 +65,8 @@ def too_few_note(counts: dict[str, int], wave: str, clustered: bool) -> str:
     if len(short) > 1 and not any(short.values()):
         who = "none in either arm" if len(short) == 2 else "none in any arm"
     else:
-        who = " and ".join(f"only {n} in the {arm} arm" if n else f"none in the {arm} arm"
-                           for arm, n in short.items())
+        first = next((arm for arm, n in short.items() if n), None)  # "only" said once
+        who = " and ".join(("none" if not n else f"only {n}" if arm == first else str(n))
+                           + f" in the {arm} arm" for arm, n in short.items())
     return (f"not tested: of the therapists, {who} {verb} at baseline and "
             f"{design.wave_label(wave)} (at least {MIN_UNITS} per arm are needed)")
