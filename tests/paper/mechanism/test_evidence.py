@@ -95,13 +95,18 @@ def test_the_page_says_whether_the_model_code_is_this_builds(evidence: Path) -> 
 
 
 def test_the_ladder_code_version_follows_the_code(tmp_path: Path) -> None:
-    for part in ("stats", "trial", "synth", "paper/mechanism"):
+    for part in ("stats/msem", "stats/lmm", "trial", "synth", "paper/mechanism"):
         (tmp_path / part).mkdir(parents=True, exist_ok=True)
-    (tmp_path / "stats" / "a.py").write_text("x = 1\n")
-    (tmp_path / "paper/mechanism/ladder.py").write_text("y = 1\n")
-    (tmp_path / "paper/mechanism/report.py").write_text("z = 1\n")
+    files = {"stats/msem/fit.py": "x = 1", "paper/mechanism/ladder.py": "y = 1",
+             "paper/mechanism/report.py": "z = 1", "stats/lmm/ddf.py": "w = 1",
+             "synth/variants.py": "v = 1", "synth/simulate.py": "u = 1"}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text + "\n")
     before = ev.ladder_code_version(tmp_path)
-    (tmp_path / "paper/mechanism/report.py").write_text("z = 2\n")  # not model code
-    assert ev.ladder_code_version(tmp_path) == before
-    (tmp_path / "paper/mechanism/ladder.py").write_text("y = 2\n")
-    assert ev.ladder_code_version(tmp_path) != before
+    for name in ("paper/mechanism/report.py", "stats/lmm/ddf.py", "synth/variants.py"):
+        (tmp_path / name).write_text("changed = 1\n")  # not code the ladder runs
+        assert ev.ladder_code_version(tmp_path) == before, name
+    for name in ("stats/msem/fit.py", "paper/mechanism/ladder.py", "synth/simulate.py"):
+        (tmp_path / name).write_text(f"{name} = 2\n".replace("/", "_").replace(".", "_", 1))
+        assert ev.ladder_code_version(tmp_path) != before, name
+        before = ev.ladder_code_version(tmp_path)
