@@ -84,8 +84,7 @@ def test_the_committed_table_is_readable() -> None:
 
 def test_the_page_says_whether_the_model_code_is_this_builds(evidence: Path) -> None:
     meta = {"code_commit": "0123456789abcdef (with uncommitted changes)", "model_code": "x"}
-    assert ev.code_note(meta, current="x") == ("The model code it ran (commit 0123456789ab) "
-                                               "is the code of this build.")
+    assert ev.code_note(meta, current="x") == "The model code it ran is the code of this build."
     assert "differs from this build's" in ev.code_note(meta, current="y")
     assert "does not name the version" in ev.code_note({"code_commit": "0123"}, current="x")
     # the fixture's record has no model_code: the page must not claim it is this build's

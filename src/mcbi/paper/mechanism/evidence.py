@@ -63,18 +63,16 @@ def ladder_code_version(package_dir: str | Path | None = None) -> str:
 
 
 def code_note(meta: dict, current: str | None = None) -> str:
-    """A sentence saying whether the model code the simulation ran is this build's."""
-    commit = str(meta.get("code_commit", "unrecorded")).split(" ")[0][:12]
+    """A sentence saying whether the model code the simulation ran (its record's
+    ``model_code``) is this build's (``current``, default :func:`ladder_code_version`)."""
     recorded = meta.get("model_code")
     if not recorded:
-        return (f"Its record does not name the version of the model code it ran (commit "
-                f"{commit}), so that code may differ from this build's; re-run the command "
-                "to update the table.")
+        return ("Its record does not name the version of the model code it ran, so that code "
+                "may differ from this build's; re-run the command to update the table.")
     if recorded == (current or ladder_code_version()):
-        return f"The model code it ran (commit {commit}) is the code of this build."
-    return (f"The model code it ran (commit {commit}) differs from this build's, so its "
-            "numbers may differ from what this build's code would give; re-run the command "
-            "to update them.")
+        return "The model code it ran is the code of this build."
+    return ("The model code it ran differs from this build's, so its numbers may differ from "
+            "what this build's code would give; re-run the command to update them.")
 
 
 _PATHS = (("a", "a"), ("b", "b"), ("a×b", "ab"))
