@@ -6,8 +6,10 @@ Usage (from the repository root)::
         [--summary benchmarks/results/ladder.csv]
 
 ``--summary`` writes the per-kind table (:func:`summarize`) as CSV and, beside it,
-``<name>.meta.json`` with the command, seeds, counts, date and code commit; the book's
-appendix reads both (:mod:`mcbi.paper.mechanism.evidence`).
+``<name>.meta.json`` with the command, seeds, counts, date, code commit and the hash of the
+model code that ran (:func:`mcbi.paper.mechanism.evidence.ladder_code_version`, taken at the
+start); the book's appendix reads both (:mod:`mcbi.paper.mechanism.evidence`) and says
+whether that model code is the build's.
 
 Data sets scored (each through :func:`mcbi.trial.data.load` on a written package, then
 :func:`~mcbi.paper.mechanism.model.change_data`, then
@@ -56,6 +58,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from mcbi.paper.mechanism import model as mechanism  # noqa: E402
+from mcbi.paper.mechanism.evidence import ladder_code_version  # noqa: E402
 from mcbi.paper.mechanism.ladder import RUNGS, fit_ladder, mechanism_values  # noqa: E402
 from mcbi.stats.msem import fit  # noqa: E402
 from mcbi.synth.simulate import write_package  # noqa: E402
@@ -186,15 +189,15 @@ def _commit() -> str:
 
 
 def write_summary(summary: pd.DataFrame, path: Path, args: argparse.Namespace,
-                  elapsed: float, commit: str) -> None:
+                  elapsed: float, commit: str, model_code: str) -> None:
     """The summary CSV and its sidecar ``<stem>.meta.json`` (command, seeds, date, commit
-    at the start of the run)."""
+    and model code at the start of the run)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     summary.to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
     meta = {"command": "PYTHONPATH=src .venv/bin/python benchmarks/ladder.py "
                        + " ".join(sys.argv[1:]),
             "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
-            "code_commit": commit,
+            "code_commit": commit, "model_code": model_code,
             "synthetic_seeds": f"{args.first}-{args.first + args.draws - 1}",
             "perturbation_seeds": f"100-{100 + args.reps - 1}",
             "truth_seeds": f"{TRUTH_SEED}-{TRUTH_SEED + args.truth_draws - 1}",
@@ -315,6 +318,7 @@ def main() -> None:
                         help="CSV of the per-kind summary (+ .meta.json) for the book")
     args = parser.parse_args()
     commit = _commit()  # the code that runs, not whatever is checked out when it ends
+    model_code = ladder_code_version()
     wall, cpu = time_ladder()
     print(f"one ladder on the shipped data: {wall:.2f} s wall-clock, {cpu:.2f} s CPU "
           f"(median of 5; load average {os.getloadavg()[0]:.1f})")
@@ -339,7 +343,7 @@ def main() -> None:
     summary = summarize(rows, truth, shipped)
     print(summary.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     if args.summary:
-        write_summary(summary, args.summary, args, elapsed, commit)
+        write_summary(summary, args.summary, args, elapsed, commit, model_code)
     for col in ("first_failure", "last_failure"):
         fails = rows[rows[col] != ""].groupby(["kind", col]).size()
         if len(fails):

@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-__all__ = ["hash_tree", "list_files", "listing", "sha256_bytes", "sha256_file",
+__all__ = ["hash_parts", "hash_tree", "list_files", "listing", "sha256_bytes", "sha256_file",
            "sha256_listing", "sha256_text"]
 
 _CHUNK = 1 << 20
@@ -98,3 +98,22 @@ def hash_tree(folder: str | Path, pattern: str = "*") -> tuple[str, dict[str, st
         raise ValueError(f"not a folder: {folder}")
     files = {name: sha256_file(folder / name) for name in list_files(folder, pattern)}
     return sha256_listing(files), files
+
+
+def hash_parts(root: str | Path, parts: Iterable[str], pattern: str = "*.py") -> str:
+    """Hash named files and folders under ``root`` (a version of some code).
+
+    Each part (a POSIX path relative to ``root``) is a file, hashed by its bytes, or a
+    folder, hashed by :func:`hash_tree` over the files matching ``pattern``; parts that do
+    not exist are left out. Returns the SHA-256 of the listing of ``(part, hash)`` in the
+    given order (:func:`sha256_listing`).
+    """
+    root = Path(root)
+    pairs = []
+    for part in parts:
+        path = root / part
+        if path.is_file():
+            pairs.append((part, sha256_file(path)))
+        elif path.is_dir():
+            pairs.append((part, hash_tree(path, pattern)[0]))
+    return sha256_listing(pairs)

@@ -170,7 +170,9 @@ def test_table_cells_show_model_definitions_literally(built_book: BuiltBook) -> 
     soup = _soup(built_book, "book/sections/05_mechanisms")
     cells = [c.get_text("") for c in soup.select("table td")]
     assert any("a × b × c₁" in c for c in cells)  # defined paths in words and symbols
-    assert all(c.find("em") is None for c in soup.select("table td"))
+    # no asterisk of a definition read as emphasis (statistics' symbols are italic by design)
+    definitions = [c for c in soup.select("table td") if "×" in c.get_text("")]
+    assert definitions and all(c.find("em") is None for c in definitions)
 
 
 def test_key_results_page(built_book: BuiltBook) -> None:
@@ -191,6 +193,25 @@ def test_abstract_is_a_page_of_at_most_250_words_in_apa_parts(built_book: BuiltB
     text = " ".join(_soup(built_book, "book/abstract").find("main").get_text(" ").split())
     for part in ("Objective.", "Method.", "Results.", "Conclusions."):
         assert part in text
+
+
+def test_no_page_shows_or_toggles_code(built_book: BuiltBook) -> None:
+    html = built_book.root / "_build" / "html"
+    sections = sorted((html / "book" / "sections").glob("*.html"))
+    assert sections
+    for page in sorted(html.rglob("*.html")):
+        soup = BeautifulSoup(page.read_text("utf-8"), "html.parser")
+        main = soup.find("main") or soup.body
+        if main is None:
+            continue
+        where = page.relative_to(html).as_posix()
+        assert not main.select(".cell_input, details.hide, div.highlight-ipython3"), where
+        text = main.get_text(" ")
+        assert "Show code cell" not in text and "Hide code cell" not in text, where
+    for page in sections:  # the executed notebook stays downloadable
+        notebook = html / "_sources" / "book" / "sections" / f"{page.stem}.ipynb"
+        assert notebook.is_file(), notebook
+        assert f"{page.stem}.ipynb" in page.read_text("utf-8")
 
 
 def test_every_figure_image_has_real_alt_text_without_javascript(built_book: BuiltBook) -> None:

@@ -130,3 +130,30 @@ def test_glued_statistics_are_set_in_italics() -> None:
     plain = nodes.section("", nodes.paragraph("", "", nodes.Text("so p = .05 here")))
     typeset(plain)
     assert not list(plain.findall(nodes.emphasis))
+
+
+def test_statistics_in_table_cells_are_set_in_italics() -> None:
+    from docutils import nodes
+
+    from mcbi.book.typography import NBSP, typeset
+
+    def cell(text: str) -> nodes.entry:
+        return nodes.entry("", nodes.paragraph("", "", nodes.Text(text)))
+
+    cells = [cell("0.26 [−3.58, 4.09]; df = 3.0; p = .847 (n = 13)"), cell("age, M (SD)"),
+             cell("gender: female, n (%)"), cell("χ²(3) = 8.29"), cell("SE 0.12"),
+             cell("a"), cell("b"), cell("p"), cell("Mean, SDQ, p-values, Cohen’s"),
+             cell("KR df (median)"), cell("p (χ²)")]
+    table = nodes.table("", nodes.tgroup("", nodes.tbody("", nodes.row("", *cells))))
+    doc = nodes.section("", table)
+    typeset(doc)
+    italic = [[e.astext() for e in c.findall(nodes.emphasis)] for c in cells]
+    assert italic == [["df", "p", "n"], ["M", "SD"], ["n"], ["χ²"], ["SE"], [], [], [],
+                      [], ["df"], ["p", "χ²"]]
+    assert cells[0].astext().replace(NBSP, " ") == (
+        "0.26 [−3.58, 4.09]; df = 3.0; p = .847 (n = 13)")
+    assert f"p{NBSP}={NBSP}.847" in cells[0].astext()  # no break after the symbol
+    # prose outside tables and glue stays as written
+    plain = nodes.section("", nodes.paragraph("", "", nodes.Text("age, M (SD), p = .05")))
+    typeset(plain)
+    assert not list(plain.findall(nodes.emphasis))

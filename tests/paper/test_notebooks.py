@@ -123,3 +123,16 @@ def test_sensitivity_parameters_are_checked_and_offer_the_tests() -> None:
     for name in ("alpha", "imputations", "deltas", "seed"):
         assert RULES[name].accepts(values[name]), name
     assert not RULES["deltas"].accepts([0.5, 0.5]) and not RULES["imputations"].accepts(1)
+
+
+NO_RERUN_BOX = {"07_discussion"}  # reads the other chapters' results; re-run with the book
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem not in NO_RERUN_BOX],
+                         ids=lambda p: p.stem)
+def test_every_results_chapter_ends_with_its_rerun_box(path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    last = nb.cells[-1]
+    assert last.cell_type == "markdown" and "Re-run this chapter" in last.source
+    assert "{glue:text}`rerun_command:s`" in last.source
+    assert f'rerun.rerun_values("{path.stem}"' in "\n".join(_code(path))

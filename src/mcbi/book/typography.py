@@ -13,8 +13,12 @@ hyphen-minus. Whatever their source, the hook sets them as APA asks:
   it, and between the glued bounds of an interval typed as "[{lower}, {upper}]". A table cell
   may set the interval on the line below its estimate, so that narrow columns stay narrow;
 * a glued *p*-value written with a leading zero ("*p* = {0.452}") loses it (".452");
-* the symbols of statistics in glued text ("p = .034", "d = 0.45", "SE 0.12", "t(12) =",
-  "χ²(3) =") are set in italics (:func:`italic_statistics`), since glued text is plain.
+* the symbols of statistics in glued text and in table cells ("p = .034", "d = 0.45",
+  "SE 0.12", "t(12) =", "χ²(3) =", "df = 5.6") are set in italics (:func:`italic_statistics`),
+  since glued text and computed cells are plain; in a table cell also the symbols written
+  as labels ("M (SD)", "n (%)", "SD of …", "KR df", :func:`italic_cell_symbols`), whichever
+  module built the table. A lone letter in a body cell ("a", "b", "p") is left alone: it
+  may be a path's name rather than a statistic.
 
 Code (literals, code blocks, math, raw HTML) is never touched.
 """
@@ -152,7 +156,7 @@ def _p_without_leading_zero(text: nodes.Text) -> None:
 
 
 _STATISTIC = re.compile(
-    r"(?<![\w\u2212.-])(p|d|SE|SD|M|t|F|r|z|n|N|\u03c7\u00b2)"
+    r"(?<![\w\u2212.-])(p|d|df|SE|SD|M|t|F|r|z|n|N|\u03c7\u00b2)"
     r"(?=(?:\(\d+\))?[ \u00a0]*[<=>\u2264\u2265][ \u00a0]*[\d.\u2212-]|[ \u00a0]\d)")
 
 
@@ -168,7 +172,7 @@ def italic_statistics(text: str) -> list[tuple[str, bool]]:
     out: list[tuple[str, bool]] = []
     last = 0
     for match in _STATISTIC.finditer(text):
-        if match.group(1) in ("n", "N", "p", "d", "M", "t", "F", "r", "z") and \
+        if match.group(1) in ("n", "N", "p", "d", "df", "M", "t", "F", "r", "z") and \
                 not re.match(r"(?:\(\d+\))?[ \u00a0]*[<=>\u2264\u2265]", text[match.end():]):
             continue  # "d 3" is not a statistic; only SE/SD are written before a bare number
         if match.start() > last:
@@ -180,12 +184,52 @@ def italic_statistics(text: str) -> list[tuple[str, bool]]:
     return out
 
 
-def _italicize(text: nodes.Text) -> None:
-    runs = italic_statistics(str(text))
+_CELL_SYMBOL = re.compile(r"(?<![\w\u2212.\-\u2019'])(SD|SE|Mdn|M|N|n|df|\u03c7\u00b2"
+                          r"|(?:p|d|t|F|r|z)(?=[ \u00a0]\())(?![\w\-\u2019'])")
+"""Symbols of statistics that a table cell may hold as a label, standing alone (a one-letter
+statistic only before a parenthesis, "p (χ²)", since a lone letter may name a path)."""
+
+
+def italic_cell_symbols(text: str) -> list[tuple[str, bool]]:
+    """:func:`italic_statistics` for a table cell: also a label symbol standing alone
+    (*M*, *SD*, *SE*, *Mdn*, *n*, *N*, *df*, χ²) is italic.
+
+    >>> [p for p, italic in italic_cell_symbols("age, M (SD); (n < 5); KR df") if italic]
+    ['M', 'SD', 'n', 'df']
+    >>> [p for p, italic in italic_cell_symbols("p (χ²), path a, b, d") if italic]
+    ['p', 'χ²']
+    >>> italic_cell_symbols("a, b, Mean, SDQ")
+    [('a, b, Mean, SDQ', False)]
+    """
+    out: list[tuple[str, bool]] = []
+    for piece, italic in italic_statistics(text):
+        if italic:
+            out.append((piece, True))
+            continue
+        last = 0
+        for match in _CELL_SYMBOL.finditer(piece):
+            if match.start() > last:
+                out.append((piece[last:match.start()], False))
+            out.append((match.group(1), True))
+            last = match.end()
+        if last < len(piece):
+            out.append((piece[last:], False))
+    return out
+
+
+_BOUND_AFTER_SYMBOL = re.compile(r" (?=[<=>\u2264\u2265\d\u2212-])")
+
+
+def _italicize(text: nodes.Text, cell: bool = False) -> None:
+    runs = (italic_cell_symbols if cell else italic_statistics)(str(text))
     index = _index(text)
     if index is None or not any(italic for _, italic in runs):
         return
     parent = text.parent
+    for i in range(1, len(runs)):  # "*p* = .034": no line break after the symbol
+        piece, italic = runs[i]
+        if runs[i - 1][1] and not italic and _BOUND_AFTER_SYMBOL.match(piece):
+            runs[i] = (NBSP + piece[1:], False)
     new = [nodes.emphasis(piece, piece) if italic else nodes.Text(piece)
            for piece, italic in runs]
     parent.children[index:index + 1] = []
@@ -200,7 +244,11 @@ def typeset(doctree: nodes.Node) -> None:
         if _in(text, nodes.entry) or _in(text, nodes.inline, GLUE_CLASS):
             _replace(text, true_minus(fixed_notation(str(text))))
     for text in _texts(doctree):
-        if _in(text, nodes.inline, GLUE_CLASS) and not _in(text, nodes.emphasis):
+        if _in(text, nodes.emphasis) or _in(text, nodes.reference):
+            continue
+        if _in(text, nodes.entry):
+            _italicize(text, cell=True)
+        elif _in(text, nodes.inline, GLUE_CLASS):
             _italicize(text)
     for text in _texts(doctree):
         _p_without_leading_zero(text)

@@ -39,8 +39,8 @@ def test_table_has_a_row_per_family_with_rungs_and_reasons(evidence: Path) -> No
     summary, meta = ev.read_evidence(evidence)
     table = ev.evidence_table(summary)
     assert list(table["Data sets"]) == [ev.KINDS["synthetic"], ev.KINDS["missing30"]]
-    assert table.loc[0, "Rung used (count)"] == "full 3, diagonal between 1"
-    assert table.loc[1, "Rung used (count)"] == "none 2 (too little data)"
+    assert table.loc[0, "Rung used (count)"] == "1: 3, 3: 1"  # rungs by number, no code names
+    assert table.loc[1, "Rung used (count)"] == "none: 2 (too little data)"
     assert table.loc[0, "Coverage a×b (%)"] == "100.0"
     assert table.loc[1, "Bias a"] == "" and meta["truth_draws"] == 7
 
@@ -50,6 +50,9 @@ def test_markdown_says_where_the_table_comes_from(evidence: Path) -> None:
     assert text.startswith(":::{table}") and ":name: tbl-ladder-simulation" in text
     assert "2026-01-02 03:04" in text and "`0123456789ab`" in text
     assert "benchmarks/ladder.py --draws 4" in text and "7 other draws" in text
+    assert "3, the full model with every variance bounded at zero and" in text
+    assert "diagonal_between" not in text and "full_bounded" not in text
+    assert "| Bias *a* | Bias *b* | Bias *a*×*b* |" in text
     assert "no simulation table" in ev.evidence_markdown(evidence.parent / "absent.csv")
 
 
@@ -77,3 +80,32 @@ def test_the_committed_table_is_readable() -> None:
         pytest.skip("no committed simulation table in this checkout")
     summary, meta = ev.read_evidence(path)
     assert "synthetic" in set(summary["kind"]) and meta.get("code_commit")
+
+
+def test_the_page_says_whether_the_model_code_is_this_builds(evidence: Path) -> None:
+    meta = {"code_commit": "0123456789abcdef (with uncommitted changes)", "model_code": "x"}
+    assert ev.code_note(meta, current="x") == "The model code it ran is the code of this build."
+    assert "differs from this build's" in ev.code_note(meta, current="y")
+    assert "does not name the version" in ev.code_note({"code_commit": "0123"}, current="x")
+    # the fixture's record has no model_code: the page must not claim it is this build's
+    text = ev.evidence_markdown(evidence)
+    assert "does not name the version of the model code" in text
+    assert "is the code of this build" not in text
+
+
+def test_the_ladder_code_version_follows_the_code(tmp_path: Path) -> None:
+    for part in ("stats/msem", "stats/lmm", "trial", "synth", "paper/mechanism"):
+        (tmp_path / part).mkdir(parents=True, exist_ok=True)
+    files = {"stats/msem/fit.py": "x = 1", "paper/mechanism/ladder.py": "y = 1",
+             "paper/mechanism/report.py": "z = 1", "stats/lmm/ddf.py": "w = 1",
+             "synth/variants.py": "v = 1", "synth/simulate.py": "u = 1"}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text + "\n")
+    before = ev.ladder_code_version(tmp_path)
+    for name in ("paper/mechanism/report.py", "stats/lmm/ddf.py", "synth/variants.py"):
+        (tmp_path / name).write_text("changed = 1\n")  # not code the ladder runs
+        assert ev.ladder_code_version(tmp_path) == before, name
+    for name in ("stats/msem/fit.py", "paper/mechanism/ladder.py", "synth/simulate.py"):
+        (tmp_path / name).write_text(f"{name} = 2\n".replace("/", "_").replace(".", "_", 1))
+        assert ev.ladder_code_version(tmp_path) != before, name
+        before = ev.ladder_code_version(tmp_path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -72,25 +74,49 @@ def test_waves_and_sentences() -> None:
     assert "not available" in claims.followup_sentence(["post"])
     text = claims.fit_sentence({"n_models": 9, "n_singular": 8, "n_fallback": 1,
                                 "n_not_estimable": 0, "n_estimable": 9})
-    assert text.startswith("Of the 9 models, 1 used a simpler") and "; and 8 had" in text
-    assert "estimated at all" not in text  # a zero count is left out
+    assert text.startswith("All 9 models were estimated. Of these, 1 used a simpler")
+    assert ", and 8 had at least one variance component" in text
+    assert "could not be estimated" not in text.replace("a term could not", "")
+
+
+def _fits(n: int, failed: int = 0, fallback: int = 0, singular: int = 0) -> str:
+    return claims.fit_sentence({"n_models": n, "n_not_estimable": failed,
+                                "n_fallback": fallback, "n_singular": singular,
+                                "n_estimable": n - failed})
 
 
 def test_fit_sentence_never_says_zero() -> None:
-    none = claims.fit_sentence({"n_models": 16, "n_singular": 0, "n_fallback": 0,
-                                "n_not_estimable": 0, "n_estimable": 16})
-    assert none == ("All 16 models were estimated with the requested random-effects "
-                    "structure, and none had a variance component estimated at zero.")
-    all_failed = claims.fit_sentence({"n_models": 9, "n_singular": 0, "n_fallback": 0,
-                                      "n_not_estimable": 9, "n_estimable": 0})
-    assert all_failed.startswith("None of the models could be estimated")
-    one = claims.fit_sentence({"n_models": 1, "n_singular": 1, "n_fallback": 0,
-                               "n_not_estimable": 0, "n_estimable": 1})
-    assert one.startswith("The only model had at least one variance component")
-    for counts in ({"n_models": 3, "n_singular": 0, "n_fallback": 2, "n_not_estimable": 0},
-                   {"n_models": 0, "n_singular": 0, "n_fallback": 0, "n_not_estimable": 0}):
-        text = claims.fit_sentence({**counts, "n_estimable": 0})
-        assert " 0 " not in f" {text} " and "Of the 0" not in text
+    assert _fits(16) == ("All 16 models were estimated with the requested random-effects "
+                         "structure, and none had a variance component estimated at zero.")
+    assert _fits(9, failed=9) == ("None of the 9 models could be estimated (the model notes "
+                                  "give the reasons).")
+    assert _fits(2, failed=2).startswith("Neither model could be estimated")
+    assert _fits(1, singular=1) == ("The model was estimated. It had at least one variance "
+                                    "component estimated at zero (a singular fit; the model "
+                                    "notes name the component).")
+    grid = [(n, f, b, s) for n in (0, 1, 2, 3, 16) for f in range(n + 1)
+            for b in range(n - f + 1) for s in range(n - f + 1)]
+    for n, f, b, s in grid:
+        text = _fits(n, f, b, s)
+        assert not re.search(r"\b0\b", text), (n, f, b, s, text)
+        assert not re.search(r"(?i)\ball (1 |\d+ (had|used))", text), text
+        assert "Of these, all" not in text and "; and" not in text
+
+
+def test_fit_sentence_on_a_pilot_reads_as_a_person_would() -> None:
+    text = _fits(16, failed=12, singular=2)
+    assert text == ("Of the 16 models, 12 could not be estimated (the model notes give the "
+                    "reasons). Of the other 4, 2 had at least one variance component estimated "
+                    "at zero (a singular fit; the model notes name the component).")
+    assert _fits(16, failed=12, singular=4).startswith(
+        "Of the 16 models, 12 could not be estimated (the model notes give the reasons). "
+        "The other 4 all had at least one variance component")
+    assert _fits(16, failed=15).endswith(
+        "The other model was estimated with the requested random-effects structure, and it "
+        "had no variance component estimated at zero.")
+    assert _fits(16, singular=16).startswith("All 16 models were estimated, and all had")
+    assert _fits(16, failed=1).startswith(
+        "Of the 16 models, 1 could not be estimated (the model notes give the reason).")
 
 
 def test_missing_within_change_reads_as_a_clause() -> None:

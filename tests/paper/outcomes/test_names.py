@@ -103,6 +103,12 @@ def test_fit_and_structure_values() -> None:
     every = names.structure_values(fits.assign(structure="simple", estimable=True,
                                                fallback="why"))
     assert every["fallback_sentence"] == "all 3 models did, to simple, because: why."
+    mixed = names.structure_values(fits.assign(structure=["simple", "simpler", "simple"],
+                                               estimable=True, fallback="why"))
+    assert mixed["fallback_sentence"].startswith("all 3 models did (")
+    one = names.structure_values(fits.iloc[:1].assign(structure="simple", estimable=True,
+                                                     fallback="why"))
+    assert one["fallback_sentence"] == "the model did, to simple, because: why."
     none = names.structure_values(fits.assign(structure="rich", estimable=True))
     assert none["fallback_sentence"] == "none of the models here needed to."
 

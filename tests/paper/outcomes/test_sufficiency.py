@@ -46,7 +46,22 @@ def test_change_support_counts_clusters_when_clustered() -> None:
 def test_too_few_note_names_the_arm_and_the_rule() -> None:
     note = too_few_note({"control": 1, "MCBI": 9}, "post", clustered=False)
     assert "only 1 in the control arm" in note and f"at least {MIN_UNITS}" in note
-    assert "MCBI arm" not in note
+    assert "MCBI" not in note  # an arm that meets the rule is not named
+
+
+def test_too_few_note_never_says_zero() -> None:
+    one = too_few_note({"control": 2, "MCBI": 0}, "post", clustered=True)
+    assert one == ("not tested: of the therapists, only 2 in the control arm and none in "
+                   "the MCBI arm had a patient observed at baseline and post (at least "
+                   f"{MIN_UNITS} per arm are needed)")
+    both = too_few_note({"control": 0, "MCBI": 0}, "post", clustered=False)
+    assert both.startswith("not tested: of the therapists, none in either arm were observed")
+    assert "of the therapists, only 1 in the control arm and 2 in the MCBI arm were" in (
+        too_few_note({"control": 1, "MCBI": 2}, "post", clustered=False))
+    assert "none in the control arm and only 3 in the MCBI arm" in (
+        too_few_note({"control": 0, "MCBI": 3}, "post", clustered=False))
+    for counts in ({"control": 0, "MCBI": 9}, {"control": 0, "MCBI": 3}):
+        assert " 0 " not in too_few_note(counts, "post", clustered=False)
 
 
 def test_analyse_outcomes_flags_and_never_tests_a_thin_contrast() -> None:

@@ -148,3 +148,12 @@ def test_header_symbols_in_italics_but_not_words_code_or_cells() -> None:
     header, _, body = markdown_table(frame).splitlines()
     assert header == "| *d* [95 % CI] | *p* (Holm) | n\\_items | `p` | Depression |"
     assert body == "| p | d | 1 | x | y |"
+
+
+def test_a_table_may_add_its_own_italic_symbols() -> None:
+    from mcbi.paper.render.tables import ITALIC_SYMBOLS
+
+    frame = pd.DataFrame({"Bias a": ["0.1"], "Bias a×b": ["0.2"], "Data sets": ["x"]})
+    header = markdown_table(frame, symbols=(*ITALIC_SYMBOLS, "a")).splitlines()[0]
+    assert header == "| Bias *a* | Bias *a*×*b* | Data sets |"
+    assert markdown_table(frame).splitlines()[0] == "| Bias a | Bias a×*b* | Data sets |"

@@ -132,41 +132,66 @@ def waves_text(waves: list[str]) -> str:
     return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
 
 
-def fit_sentence(counts: dict[str, int]) -> str:
-    """One sentence on the fits: not estimable, simplified and singular models, counted.
+_FALLBACK = ("used a simpler random-effects structure than requested (a term could not be "
+             "estimated from these data)")
+_SINGULAR = ("had at least one variance component estimated at zero (a singular fit; the "
+             "model notes name the component)")
 
-    Only the counts above zero are named ("8 of the 9 models had …"); when every count is
-    zero the sentence says so once ("All 16 models were estimated with the requested
-    random-effects structure, and none had a variance component estimated at zero.").
+
+def fit_sentence(counts: dict[str, int]) -> str:
+    """Sentences on the fits: models not estimable, then, among those estimated, models with
+    a simpler random-effects structure and singular fits.
+
+    Only counts above zero are named, each as a writer would ("Of the 16 models, 12 could not
+    be estimated …. Of the other 4, 2 had …"; "all", "both", "none of the 9 models");
+    when every count is zero one sentence says so ("All 16 models were estimated with the
+    requested random-effects structure, and none had a variance component estimated at
+    zero.").
     """
     n = counts["n_models"]
+    failed = counts["n_not_estimable"]
     if n == 0:
         return "No model could be fitted to these data."
-    if counts["n_not_estimable"] == n:
-        return ("None of the models could be estimated (the reasons are in the model notes)."
-                if n > 1 else "The model could not be estimated (the reason is in the notes).")
-
-    def k(key: str) -> str:
-        return "" if n == 1 else "all" if counts[key] == n else str(counts[key])
-
-    parts = []
-    if counts["n_not_estimable"]:
-        parts.append(f"{k('n_not_estimable')} could not be estimated at all (the reason is in "
-                     "the model notes)")
-    if counts["n_fallback"]:
-        parts.append(f"{k('n_fallback')} used a simpler random-effects structure than requested "
-                     "because a term could not be estimated from these data")
-    if counts["n_singular"]:
-        parts.append(f"{k('n_singular')} had at least one variance component estimated at zero "
-                     "(a singular fit; the component is named in the model notes)")
-    if not parts:
-        every = "The only model was" if n == 1 else f"All {n} models were"
-        return (f"{every} estimated with the requested random-effects structure, and none "
-                "had a variance component estimated at zero.")
-    text = parts[0] if len(parts) == 1 else "; ".join(parts[:-1]) + "; and " + parts[-1]
-    if n == 1:
-        return f"The only model{text}."
-    return f"Of the {n} models, {text}."
+    if failed == n:
+        return ("The model could not be estimated (the model notes give the reason)."
+                if n == 1 else ("Neither model" if n == 2 else f"None of the {n} models")
+                + " could be estimated (the model notes give the reasons).")
+    fallback, singular = counts["n_fallback"], counts["n_singular"]
+    estimated = n - failed
+    if failed:
+        why = "reason" if failed == 1 else "reasons"
+        first = (f"Of the {n} models, {failed} could not be estimated (the model notes give "
+                 f"the {why}).")
+    else:
+        first = ("The model was estimated" if n == 1 else "Both models were estimated"
+                 if n == 2 else f"All {n} models were estimated")
+        if not fallback and not singular:
+            return (f"{first} with the requested random-effects structure, and "
+                    f"{'it had no' if n == 1 else 'none had a'} variance component estimated "
+                    "at zero.")
+        first += "."
+    if not fallback and not singular:
+        return (first + (" The other model was" if estimated == 1 else
+                         f" The other {estimated} were")
+                + " estimated with the requested random-effects structure, and "
+                + ("it had no" if estimated == 1 else "none had a")
+                + " variance component estimated at zero.")
+    if estimated == 1:
+        subject = "It" if n == 1 else "The one estimated model"
+        verbs = [v for c, v in ((fallback, _FALLBACK), (singular, _SINGULAR)) if c]
+        return f"{first} {subject} {' and '.join(verbs)}."
+    shown = [(c, v) for c, v in ((fallback, _FALLBACK), (singular, _SINGULAR)) if c]
+    every = [v for c, v in shown if c == estimated]  # findings true of every model estimated
+    some = [f"{c} {v}" for c, v in shown if c != estimated]
+    if not every:
+        lead = "Of these" if not failed else f"Of the other {estimated}"
+        return f"{first} {lead}, {', and '.join(some)}."
+    quantifier = "both" if estimated == 2 else "all"
+    text = (f"{first[:-1]}, and {quantifier} " if not failed
+            else f"{first} The other {estimated} {quantifier} ") + " and ".join(every)
+    if some:
+        text += "; " + ", and ".join(f"{c} of them {v}" for c, v in shown if c != estimated)
+    return text + "."
 
 
 def followup_sentence(waves: list[str]) -> str:

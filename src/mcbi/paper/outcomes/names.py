@@ -99,14 +99,16 @@ def structure_values(fits: pd.DataFrame) -> dict[str, str]:
         sentence = "none of the models here needed to."
     elif len(down) == len(fits) and down["structure"].nunique() == 1:
         reasons = list(dict.fromkeys("; ".join(down["fallback"]).split("; ")))
-        sentence = (f"all {len(fits)} models did, to {down['structure'].iloc[0]}, because: "
+        who = "the model" if len(fits) == 1 else f"all {len(fits)} models"
+        sentence = (f"{who} did, to {down['structure'].iloc[0]}, because: "
                     f"{'; '.join(reasons)}.")
     else:
         groups = [f"{', '.join(sub['label'])} with {structure}"
                   for structure, sub in down.groupby("structure", sort=False)]
         reasons = list(dict.fromkeys("; ".join(down["fallback"]).split("; ")))
-        sentence = (f"{len(down)} of {len(fits)} models did ({'; '.join(groups)}), because: "
-                    f"{'; '.join(reasons)}.")
+        who = (f"all {len(fits)} models" if len(down) == len(fits)
+               else f"{len(down)} of {len(fits)} models")
+        sentence = (f"{who} did ({'; '.join(groups)}), because: {'; '.join(reasons)}.")
     return {"requested_txt": requested, "fallback_sentence": sentence}
 
 

@@ -63,8 +63,17 @@ def change_support(long: pd.DataFrame, outcome: str, subject: str, cluster: str 
 
 
 def too_few_note(counts: dict[str, int], wave: str, clustered: bool) -> str:
-    """Why a contrast fails the rule, in words: which arm has how many units."""
+    """Why a contrast fails the rule, in words: which arm has how many units ("none" for
+    zero, never "0"): "not tested: of the therapists, none in the control arm and only 2 in
+    the MCBI arm were observed at baseline and post (at least 5 per arm are needed)".
+    """
     verb = "had a patient observed" if clustered else "were observed"
-    short = [f"{n} in the {arm} arm" for arm, n in counts.items() if n < MIN_UNITS]
-    return (f"not tested: only {' and '.join(short)} of the therapists {verb} at baseline and "
+    short = {arm: n for arm, n in counts.items() if n < MIN_UNITS}
+    if len(short) > 1 and not any(short.values()):
+        who = "none in either arm" if len(short) == 2 else "none in any arm"
+    else:
+        first = next((arm for arm, n in short.items() if n), None)  # "only" said once
+        who = " and ".join(("none" if not n else f"only {n}" if arm == first else str(n))
+                           + f" in the {arm} arm" for arm, n in short.items())
+    return (f"not tested: of the therapists, {who} {verb} at baseline and "
             f"{design.wave_label(wave)} (at least {MIN_UNITS} per arm are needed)")

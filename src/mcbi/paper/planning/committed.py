@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from mcbi.errors import UserError
-from mcbi.hashing import hash_tree, sha256_file, sha256_listing
+from mcbi.hashing import hash_parts
 
 __all__ = ["MIN_REPS", "MODEL_CODE", "PLAN_RESULT", "committed_values", "meta_path",
            "model_code_version", "read_committed", "write_meta"]
@@ -45,14 +45,7 @@ def model_code_version(package_dir: str | Path | None = None) -> str:
     """Hash of the ``*.py`` files of :data:`MODEL_CODE` under the mcbi package folder
     (default: the installed package)."""
     root = Path(package_dir or str(importlib.resources.files("mcbi")))
-    parts = []
-    for part in MODEL_CODE:
-        path = root / part
-        if path.is_file():
-            parts.append((part, sha256_file(path)))
-        elif path.is_dir():
-            parts.append((part, hash_tree(path, "*.py")[0]))
-    return sha256_listing(parts)
+    return hash_parts(root, MODEL_CODE)
 
 
 def write_meta(csv: str | Path, command: str, seed: int, reps: int, commit: str,

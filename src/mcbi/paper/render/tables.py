@@ -39,8 +39,9 @@ ITALIC_SYMBOLS = ("d", "p", "n", "N", "M", "SD", "SE", "t", "z", "r", "b", "F")
 _SYMBOL = re.compile(r"(?<![\w\\*`])(" + "|".join(ITALIC_SYMBOLS) + r")(?![\w*\\`])")
 
 
-def italic_symbols(header: str) -> str:
-    """Set the statistical symbols of :data:`ITALIC_SYMBOLS` standing alone in italics.
+def italic_symbols(header: str, symbols: tuple[str, ...] = ITALIC_SYMBOLS) -> str:
+    """Set the statistical symbols of :data:`ITALIC_SYMBOLS` (or ``symbols``) standing alone
+    in italics.
 
     Meant for a header already escaped by :func:`escape_markdown`.
 
@@ -48,19 +49,23 @@ def italic_symbols(header: str) -> str:
     ...       italic_symbols("Depression"))
     *d* [95 % CI] | *p* (Holm) | Depression
     """
-    return _SYMBOL.sub(r"*\1*", header)
+    pattern = _SYMBOL if symbols == ITALIC_SYMBOLS else re.compile(
+        r"(?<![\w\\*`])(" + "|".join(map(re.escape, symbols)) + r")(?![\w*\\`])")
+    return pattern.sub(r"*\1*", header)
 
 
-def markdown_table(frame: pd.DataFrame, align: str | None = None) -> str:
+def markdown_table(frame: pd.DataFrame, align: str | None = None,
+                   symbols: tuple[str, ...] = ITALIC_SYMBOLS) -> str:
     """Render a DataFrame as a GitHub/MyST pipe table.
 
     Headers and cells show literally (:func:`escape_markdown`; complete code spans are
     kept), except that statistical symbols standing alone in a header are set in italics
-    (:func:`italic_symbols`); a missing value is an empty cell.
+    (:func:`italic_symbols`; ``symbols`` adds a table's own, such as the path *a*); a
+    missing value is an empty cell.
     """
     if frame.empty:
         raise ValueError("cannot render an empty table")
-    cols = [italic_symbols(escape_markdown(c)) for c in frame.columns]
+    cols = [italic_symbols(escape_markdown(c), symbols) for c in frame.columns]
     align = align or "l" * len(cols)
     if len(align) != len(cols) or set(align) - {"l", "r", "c"}:
         raise ValueError(f"align must give one of l, r, c for each of the {len(cols)} columns")
@@ -78,7 +83,7 @@ NOTE_CLASS = "mcbi-table-note"
 
 
 def myst_table(frame: pd.DataFrame, caption: str, name: str, align: str | None = None,
-               note: str | None = None) -> str:
+               note: str | None = None, symbols: tuple[str, ...] = ITALIC_SYMBOLS) -> str:
     """A numbered MyST ``{table}`` directive around :func:`markdown_table`, with an APA note.
 
     Display it from a notebook with ``IPython.display.Markdown``; the book renders notebook
@@ -91,10 +96,13 @@ def myst_table(frame: pd.DataFrame, caption: str, name: str, align: str | None =
     note : str, optional
         MyST text of the table's general note; it is set right under the table as a
         paragraph beginning "*Note.*" (added when the text does not begin with it).
+    symbols : tuple of str, optional
+        The symbols set in italics where they stand alone in a header (:func:`italic_symbols`).
     """
     if not name.replace("-", "").replace("_", "").isalnum():
         raise ValueError(f"table name {name!r} must be letters, digits, '-' or '_'")
-    text = f":::{{table}} {caption}\n:name: {name}\n\n{markdown_table(frame, align)}:::\n"
+    text = (f":::{{table}} {caption}\n:name: {name}\n\n"
+            f"{markdown_table(frame, align, symbols)}:::\n")
     if note is not None:
         note = " ".join(str(note).split())
         if not note:
