@@ -157,3 +157,25 @@ def test_statistics_in_table_cells_are_set_in_italics() -> None:
     plain = nodes.section("", nodes.paragraph("", "", nodes.Text("age, M (SD), p = .05")))
     typeset(plain)
     assert not list(plain.findall(nodes.emphasis))
+
+
+def test_glued_values_in_the_rerun_box_are_code_to_copy() -> None:
+    """The re-run box pastes a command and parameter values: they keep their hyphen-minus
+    (a typeset − would not paste into a shell) and are shown as code."""
+    from mcbi.book.typography import GLUE_CLASS, VERBATIM_CLASS
+
+    def box(classes: list[str]) -> nodes.Element:
+        para = nodes.paragraph()
+        para += nodes.Text("ran with ")
+        para += nodes.inline("", "deltas = -1.0 -0.5, alpha = 0.05", classes=[GLUE_CLASS])
+        return nodes.admonition("", para, classes=classes)
+
+    doc = nodes.section()
+    doc += box(["tip", VERBATIM_CLASS])
+    doc += box(["tip"])
+    typeset(doc)
+    rerun, other = doc.children
+    literal = next(iter(rerun.findall(nodes.literal)))
+    assert literal.astext() == "deltas = -1.0 -0.5, alpha = 0.05"
+    assert not list(other.findall(nodes.literal))
+    assert MINUS + "1.0" in other.astext()  # elsewhere a glued number gets the true minus

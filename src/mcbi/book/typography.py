@@ -237,8 +237,24 @@ def _italicize(text: nodes.Text, cell: bool = False) -> None:
         parent.insert(index + offset, node)
 
 
+VERBATIM_CLASS = "rerun"
+"""Class of a container (the "Re-run this chapter" box) whose glued values are commands and
+parameter values to copy: they are set as code, untouched by the typesetting."""
+
+
+def _verbatim_glue(doctree: nodes.Node) -> None:
+    """Glued text inside a :data:`VERBATIM_CLASS` container becomes a code literal."""
+    for box in list(doctree.findall(nodes.Element)):
+        if VERBATIM_CLASS not in box.get("classes", []):
+            continue
+        for inline in list(box.findall(nodes.inline)):
+            if _glued(inline) and inline.parent is not None:
+                inline.replace_self(nodes.literal(inline.astext(), inline.astext()))
+
+
 def typeset(doctree: nodes.Node) -> None:
     """Apply the minus sign and the non-breaking spaces to every text node of ``doctree``."""
+    _verbatim_glue(doctree)
     # first the numbers themselves (glued text and table cells), then the spaces around them
     for text in _texts(doctree):
         if _in(text, nodes.entry) or _in(text, nodes.inline, GLUE_CLASS):
