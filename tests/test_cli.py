@@ -296,3 +296,37 @@ def test_import_with_mapping_needs_out(tmp_path: Path,
     with pytest.raises(SystemExit) as info:  # --mapping or --draft-mapping, not both
         main(["import", "a.sav", "--mapping", "m.yaml", "--draft-mapping", "d.yaml"])
     assert info.value.code == 2
+
+
+def test_plan_effects_null_writes_the_type1_tables_and_a_clean_record(
+        tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The type-I study through the CLI: both tables, and a record whose commit is the code's
+    (the run's own outputs, rewriting a tracked file, do not make it 'dirty')."""
+    import json
+    import subprocess
+
+    import pandas as pd
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    out = tmp_path / "results" / "type1.csv"
+    out.parent.mkdir()
+    out.write_text("old\n", "utf-8")
+    git("init", "-q")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "add", ".")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "x")
+    monkeypatch.chdir(tmp_path)
+    argv = ["plan", "--therapists", "8", "--patients-per-therapist", "1", "--reps", "2",
+            "--seed", "5", "--effects", "null", "--workers", "1", "--no-cache",
+            "--out", "results/type1.csv"]
+    assert main(argv) == 0
+    assert "designs x waves x tests" in capsys.readouterr().out
+    table = pd.read_csv(out)
+    assert set(table["method"]) == {"z_ml", "z_reml", "satterthwaite", "kenward_roger"}
+    assert set(table["time"]) == {"post", "followup"} and (table["tests"] > 0).all()
+    units = pd.read_csv(tmp_path / "results" / "type1_units.csv")
+    assert list(units.columns[:3]) == ["method", "units_from", "units_to"]
+    meta = json.loads((tmp_path / "results" / "type1.meta.json").read_text("utf-8"))
+    assert "--effects null" in meta["command"] and meta["reps"] == 2
+    assert meta["code_commit"] != "unknown" and not meta["code_commit"].endswith("-dirty")

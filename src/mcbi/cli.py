@@ -324,9 +324,11 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         print("effects from the build (latent SD units; standardized paths): " + ", ".join(
             f"{name} {value:.3f}" for name, value in effects.items()), flush=True)
     cache = None if args.no_cache else layout.plan_cache
+    from mcbi.book.provenance import git_commit
     from mcbi.paper.planning.committed import model_code_version, write_meta
 
     code = model_code_version()  # the code this run ran, taken before it starts
+    commit = git_commit(layout.root)  # before the outputs exist: they must not mark it dirty
     update, close = _progress_bar()
     try:
         with contextlib.ExitStack() as stack:
@@ -351,20 +353,18 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     finally:
         close()
     out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     to_csv(table, out)
     written = [out.as_posix()]
     if args.effects == NULL:
         units_csv = out.with_name(out.stem + "_units.csv")
         to_csv(units, units_csv)
         written.append(units_csv.as_posix())
-    from mcbi.book.provenance import git_commit
-
     command = ("python -m mcbi plan --therapists " + " ".join(map(str, args.therapists))
                + " --patients-per-therapist " + " ".join(map(str, args.patients_per_therapist))
                + f" --reps {args.reps} --seed {args.seed} --effects {args.effects}"
                + f" --out {out.as_posix()}")
-    meta = write_meta(out, command, args.seed, args.reps, git_commit(layout.root),
-                      model_code=code)
+    meta = write_meta(out, command, args.seed, args.reps, commit, model_code=code)
     what = "designs x waves x tests" if args.effects == NULL else "designs x targets"
     print(f"wrote {' and '.join(written)} ({len(table)} rows: {what}) and {meta}")
     return EXIT_OK

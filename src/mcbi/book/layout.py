@@ -45,8 +45,8 @@ DOWNLOADS_DIR = "_downloads"
 """Folder of the html site that holds downloadable files (the PDF)."""
 LICENSE_FILE = "LICENSE"
 README_FILE = "README.md"
-EVIDENCE_FILES = (*(f"benchmarks/results/{name}{ext}" for name in ("ladder", "type1", "plan")
-                    for ext in (".csv", ".meta.json")), "benchmarks/results/type1_units.csv")
+EVIDENCE_FILES = (*(f"benchmarks/results/{name}{ext}" for name in ("ladder", "type1/type1", "plan")
+                    for ext in (".csv", ".meta.json")), "benchmarks/results/type1/type1_units.csv")
 """Committed inputs of results pages (the simulations the book reads instead of running:
 the mechanism ladder's, the type-I error study, the full-size planning run)."""
 SOURCE_PATHS = ("src", "notebooks", "book", CONFIG_FILE, TOC_FILE, "Makefile", "pyproject.toml",

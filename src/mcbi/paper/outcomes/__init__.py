@@ -2,6 +2,6 @@
 
 from pathlib import Path
 
-TYPE1_RESULT = Path("benchmarks") / "results" / "type1.csv"
+TYPE1_RESULT = Path("benchmarks") / "results" / "type1" / "type1.csv"
 """The committed type-I error study (:mod:`mcbi.paper.outcomes.typeone`), relative to the
 project root; its ``.meta.json`` record lies beside it."""

@@ -23,7 +23,7 @@ import pandas as pd
 from mcbi.paper.outcomes import TYPE1_RESULT
 from mcbi.paper.outcomes.sufficiency import MIN_UNITS
 from mcbi.paper.render.apa import fmt_bounded
-from mcbi.paper.render.tables import markdown_table
+from mcbi.paper.render.tables import myst_table
 from mcbi.trial import design
 
 __all__ = ["COMMAND", "METHOD_LABELS", "RULE_LIMIT", "RULE_METHOD", "RULE_MIN_TESTS",
@@ -34,7 +34,7 @@ TYPE1_UNITS = TYPE1_RESULT.with_name("type1_units.csv")
 
 COMMAND = ("python -m mcbi plan --therapists 10 20 40 63 --patients-per-therapist 2 "
            "--reps 2000 --seed 20230467 --effects null --out " + TYPE1_RESULT.as_posix())
-"""The command that makes the committed study."""
+"""The command that makes the full study (2,000 replicates per size)."""
 
 RULE_METHOD = "kenward_roger"
 RULE_LIMIT = 0.06
@@ -81,13 +81,15 @@ def type1_markdown(root: str | Path, alpha_label: str = ".05") -> str:
               f"({meta.get('reps', '?')} simulated trials per number of therapists, seed "
               f"{meta.get('seed', '?')}) at commit {meta.get('code_commit', 'unknown')} on "
               f"{meta.get('date_utc', 'an unrecorded date')}.")
-    note = ("*Note.* Share of tests rejecting at α = " + alpha_label + " (Monte Carlo SE in "
+    note = ("Share of tests rejecting at α = " + alpha_label + " (Monte Carlo SE in "
             "parentheses) of the between-arm difference in change from baseline, on simulated "
             "trials whose arm labels were permuted among therapists, so that no between-arm "
             "effect exists; every contrast outcome of the planning chapter counts. The tests "
             "of one trial's outcomes are correlated, so the Monte Carlo SEs are somewhat too "
             "small. " + source)
-    text = markdown_table(frame) + "\n" + note + "\n"
+    text = myst_table(frame, "Type-I error of the between-arm difference in change, by number "
+                      "of therapists, wave and test", "tbl-type1",
+                      "ll" + "r" * (frame.shape[1] - 2), note=note)
     units = path.with_name(TYPE1_UNITS.name)
     if units.is_file():
         text += "\n" + units_markdown(pd.read_csv(units), alpha_label)
@@ -159,9 +161,12 @@ def units_markdown(table: pd.DataFrame, alpha_label: str = ".05") -> str:
         verdict = (f"Counted in bands with at least {RULE_MIN_TESTS} tests, {label}'s test "
                    f"keeps its rate at or below {limit} from {chosen} therapists per arm "
                    f"with the change observed. {agree}")
-    note = ("*Note.* The same tests as in the table above, grouped by the smaller of the two "
+    note = ("The same tests as in the table above, grouped by the smaller of the two "
             "arms' numbers of therapists whose change from baseline was observed (for a "
             "patient outcome: who had a patient observed at baseline and at that wave), the "
             "count the data-sufficiency rule uses. Rates at α = " + alpha_label + ", Monte "
             "Carlo SE in parentheses; both waves and every design pooled.")
-    return (markdown_table(pd.DataFrame(rows)) + "\n" + note + "\n\n" + verdict + "\n")
+    frame = pd.DataFrame(rows)
+    return (myst_table(frame, "Type-I error by the number of therapists per arm with the change "
+                       "observed", "tbl-type1-units", "l" + "r" * (frame.shape[1] - 1), note=note)
+            + "\n" + verdict + "\n")
