@@ -126,7 +126,7 @@ def data_note(path: str | Path, synthetic: str | bool = "auto") -> str:
     if verdict(path, synthetic):
         seed = generator_record(path)["seed"]  # type: ignore[index]
         return ("These results come from synthetic data generated with the trial's design "
-                f"by mcbi's documented, seeded process (seed {seed}; see the appendix); "
+                f"by this project's documented, seeded process (seed {seed}; see the appendix); "
                 "they are not the trial's results. The same code runs unchanged on the "
                 "trial's data supplied in the same schema.")
     try:
