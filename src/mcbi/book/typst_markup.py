@@ -14,8 +14,13 @@ figures as the HTML, with the same table and figure numbers:
   HTML gives them; untitled tables (codebook, parameter lists) call ``#plain-table``;
 - links within the book call ``#xref`` (a link when the target is in the PDF, plain text
   otherwise); citations link to their entry of the reference list (``#bib-entry``);
-- code cells, code blocks, raw html, toctrees and the data-note callouts (the title page
-  carries the data note) are left out; other callouts become ``#aside``;
+- code cells, code blocks, raw html, toctrees, the data-note callouts (the title page
+  carries the data note) and the tip callouts (the website's "Re-run this chapter" boxes; the
+  article's reproducibility statement says how to rebuild) are left out; other callouts
+  become ``#aside``;
+- table cells that hold numbers never wrap inside a number (a list of them may break after
+  ";"); each column's longest piece and longest cell go to the template (``fit``), which
+  shares the page's width among the columns or sets the table in landscape;
 - every inline call ends with ``;`` so that a following "(" or "[" stays text;
 - single letters of statistics followed by a relation (*p* < .05, *d* = 0.8) are set in
   italics, as APA asks.
@@ -35,9 +40,16 @@ from docutils import nodes
 
 _ESCAPE = re.compile(r"([\\#*_`$@<>\[\]~=\-+/])")
 _STAT = re.compile(r"(?<![\w.\-])(p|d|t|z|r|F|n|N|M|SD|SE|b|B|χ2|χ²)(?=\s?[=<>≤≥])")
+_CELL_STAT = re.compile(r"(?<![\w.\-])(p|d|t|z|r|F|n|N|M|SD|SE|df|χ2|χ²)"
+                        r"(?=\s?[=<>≤≥]|\s\(|\)|,|$)")
+"""In a table cell also a symbol standing alone or before "(": "M (SD)", "n (%)", "df"."""
 _SKIP = ("raw", "literal_block", "toctree", "compound", "comment", "target",
          "substitution_definition", "HideCodeCellNode", "system_message", "label", "meta",
          "pending_xref", "index")
+_NUMBER_BREAK = re.compile(r"(?<![^\\]\]);\u00a0")
+"""A ";" of the text (not the end of a call) in a number cell: a line may break after it."""
+_BREAKS = re.compile(r"\s+|(?<=[/\u2013\u2014])")
+"""Where a text cell may break: spaces, and after a slash or a dash."""
 _PASS = ("inline", "container", "abbreviation", "problematic",
          "title_reference", "line", "line_block", "block_quote", "legend", "generated")
 
@@ -61,10 +73,11 @@ def label_name(docname: str, ident: str = "") -> str:
     return f"{docname.replace('/', '.')}:{ident}"
 
 
-def italic_statistics(text: str) -> str:
-    """Return escaped ``text`` with statistic symbols before a relation set in italics."""
+def italic_statistics(text: str, cell: bool = False) -> str:
+    """Return escaped ``text`` with statistic symbols before a relation set in italics
+    (in a table ``cell`` also those standing alone or before a parenthesis)."""
     out, last = [], 0
-    for match in _STAT.finditer(text):
+    for match in (_CELL_STAT if cell else _STAT).finditer(text):
         out.append(escape(text[last:match.start()]))
         out.append(f"#emph[{escape(match.group(1))}];")
         last = match.end()
@@ -97,6 +110,7 @@ class TypstWriter:
         self.image = image
         self.depth = 0
         self.in_emphasis = 0
+        self.in_cell = 0
 
     # ------------------------------------------------------------------ entry point
     def write(self, document: nodes.document) -> str:
@@ -210,6 +224,8 @@ class TypstWriter:
         body = [c for c in node.children if c is not title]
         if _only_pasted_text(body) and "warning" in node.get("classes", []):
             return ""  # the data note, which the title page carries
+        if "tip" in node.get("classes", []):
+            return ""  # how to re-run a chapter: the reproducibility statement says it
         heading = self.inlines(title.children) if title else ""
         if not title and isinstance(node, nodes.note):
             heading = "Note."
@@ -226,6 +242,7 @@ class TypstWriter:
         group = node.next_node(nodes.tgroup)
         cols = int(group["cols"])
         aligns = []
+        fits = [_ColumnFit() for _ in range(cols)]
         head_rows: list[str] = []
         body_rows: list[str] = []
         for part in group.children:
@@ -233,12 +250,22 @@ class TypstWriter:
                 rows = head_rows if isinstance(part, nodes.thead) else body_rows
                 for row in part.children:
                     cells = []
+                    column = 0
                     for entry in row.children:
-                        content = self.blocks(entry.children)
-                        if (isinstance(part, nodes.tbody)
-                                and "text-right" in entry.get("classes", [])):
-                            content = content.replace(" ", "\u00a0")  # a number never wraps
+                        self.in_cell += 1
+                        try:
+                            content = self.blocks(entry.children)
+                        finally:
+                            self.in_cell -= 1
                         span = int(entry.get("morecols", 0)) + 1
+                        numeric = (isinstance(part, nodes.tbody)
+                                   and "text-right" in entry.get("classes", []))
+                        if numeric:  # a number never wraps; a list of them after ";"
+                            content = _NUMBER_BREAK.sub("; ", content.replace(" ", "\u00a0"))
+                        if span == 1 and column < cols:
+                            fits[column].add(entry.astext(), numeric,
+                                             isinstance(part, nodes.thead))
+                        column += span
                         cell = f"[{content}]" if span == 1 else (
                             f"table.cell(colspan: {span})[{content}]")
                         cells.append(cell)
@@ -252,8 +279,11 @@ class TypstWriter:
         number = self.numbers.get("table", {}).get(ids[0]) if ids else None
         args = [f"columns: {cols}", f"aligns: ({', '.join(aligns)},)",
                 f"header: ({''.join(f'({r},),' for r in head_rows)})",
-                f"rows: ({''.join(f'({r},),' for r in body_rows)})"]
+                f"rows: ({''.join(f'({r},),' for r in body_rows)})",
+                f"fit: ({''.join(f.markup() + ', ' for f in fits)})"]
         if note is not None:
+            if isinstance(note, nodes.container):
+                note = note.children[0]
             args.append(f"note: [{_strip_note(self.inlines(note.children).strip())}]")
         if title is not None and number:
             args.insert(0, f"title: [{self.inlines(title.children).strip()}]")
@@ -285,7 +315,8 @@ class TypstWriter:
     def inline(self, node: nodes.Node) -> str:  # noqa: C901, PLR0911
         if isinstance(node, nodes.Text):
             text = str(node)
-            return escape(text) if self.in_emphasis else italic_statistics(text)
+            return (escape(text) if self.in_emphasis
+                    else italic_statistics(text, cell=bool(self.in_cell)))
         name = type(node).__name__
         if name in _SKIP or isinstance(node, nodes.Invisible):
             return ""
@@ -325,7 +356,38 @@ class TypstWriter:
         raise UnknownNode(f"{self.docname}: the PDF writer has no rule for inline <{name}>")
 
 
+class _ColumnFit:
+    """The longest unbreakable piece (``min``), the longest body cell (``max``) and the
+    longest header (``head``) of a column, as plain text: the template measures them to share
+    the width among the columns (each at least its longest piece; the rest by how much more
+    each would take), or to set a table too wide for the page in landscape."""
+
+    def __init__(self) -> None:
+        self.min = ""
+        self.max = ""
+        self.head = ""
+
+    def add(self, text: str, numeric: bool, header: bool) -> None:
+        text = " ".join(text.split())
+        pieces = (text.split("; ") if numeric else _BREAKS.split(text))
+        piece = max(pieces, key=len, default="")
+        if len(piece) > len(self.min):
+            self.min = piece
+        if header and len(text) > len(self.head):
+            self.head = text
+        elif not header and len(text) > len(self.max):
+            self.max = text
+
+    def markup(self) -> str:
+        return (f"(min: {string(self.min)}, max: {string(self.max or self.min)}, "
+                f"head: {string(self.head)})")
+
+
 def _is_note(node: nodes.Node | None) -> bool:
+    """A paragraph starting "Note.", alone or in a container of its own (the note block
+    :func:`mcbi.paper.render.tables.myst_table` writes under a table)."""
+    if isinstance(node, nodes.container) and len(node.children) == 1:
+        node = node.children[0]
     return isinstance(node, nodes.paragraph) and node.astext().lstrip().startswith("Note.")
 
 
