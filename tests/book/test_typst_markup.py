@@ -74,7 +74,7 @@ def page() -> nodes.document:
     table += group
     output += table
     note = nodes.container(classes=["mcbi-table-note"])  # as myst_table writes it
-    note += nodes.paragraph(text="Note. Holm-adjusted.")
+    note += nodes.paragraph("", "", nodes.emphasis("", "Note."), nodes.Text(" Holm-adjusted."))
     output += note
     cell += output
     section += cell
@@ -89,16 +89,27 @@ def page() -> nodes.document:
 def test_escape_and_italic_statistics() -> None:
     assert escape("a_b *c* #d [e] $f <g> h/i") == r"a\_b \*c\* \#d \[e\] \$f \<g\> h\/i"
     assert escape("two\nlines") == "two lines"
+    # the symbol in italics, bound to its relation and number by no-break spaces
     assert italic_statistics("d = 0.8, p < .05, t(3) ok") == (
-        r"#emph[d]; \= 0.8, #emph[p]; \< .05, t(3) ok")
+        "#emph[d];\u00a0\\=\u00a00.8, #emph[p];\u00a0\\<\u00a0.05, t(3) ok")
     assert italic_statistics("a = 1") == r"a \= 1"  # the article "a" is no statistic
-    assert italic_statistics("Holm-adjusted p = .01") == r"Holm\-adjusted #emph[p]; \= .01"
+    assert italic_statistics("Holm-adjusted p = .01") == (
+        "Holm\\-adjusted #emph[p];\u00a0\\=\u00a0.01")
     # in a table cell also a symbol alone or before a parenthesis, never inside a word
     assert italic_statistics("M (SD)", cell=True) == "#emph[M]; (#emph[SD];)"
     assert italic_statistics("n (%)", cell=True) == "#emph[n]; (%)"
     assert italic_statistics("df", cell=True) == "#emph[df];"
     assert italic_statistics("M (SD)") == "M (SD)"  # in prose only before a relation
     assert italic_statistics("follow-up, Model notes", cell=True) == r"follow\-up, Model notes"
+
+
+def test_an_emphasised_statistic_is_bound_to_its_relation() -> None:
+    para = nodes.paragraph("", "", nodes.Text("so "), nodes.emphasis("", "d"),
+                           nodes.Text(" = 0.83, and "), nodes.emphasis("", "x"),
+                           nodes.Text(" = 1"))
+    writer = TypstWriter("book/x", {}, str, "/t.typ")
+    assert writer.inlines(para.children) == (
+        "so #emph[d];\u00a0\\=\u00a00.83, and #emph[x]; \\= 1")
 
 
 def test_a_page_becomes_apa_markup() -> None:
@@ -108,7 +119,7 @@ def test_a_page_becomes_apa_markup() -> None:
     assert markup.startswith('#import "/book/typst/apa7.typ": *\n')
     assert "#doc-title[Therapist outcomes]" in markup
     assert '#anchor("book.sections.02_x:sec-x")' in markup
-    assert "0.46 (#emph[d]; \\= 0.83; #emph[p]; \\< .001)" in markup
+    assert "0.46 (#emph[d];\u00a0\\=\u00a00.83; #emph[p];\u00a0\\<\u00a0.001)" in markup
     assert '#xref("book.references:id24")[Feingold, 2009];' in markup
     assert '#xref("book.sections.03_y:tbl-y")[Figure 3];' in markup  # APA: "Figure", not "Fig."
     assert "synthetic" not in markup and "print(" not in markup  # callout and code left out

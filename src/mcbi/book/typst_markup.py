@@ -40,6 +40,8 @@ from docutils import nodes
 
 _ESCAPE = re.compile(r"([\\#*_`$@<>\[\]~=\-+/])")
 _STAT = re.compile(r"(?<![\w.\-])(p|d|t|z|r|F|n|N|M|SD|SE|b|B|χ2|χ²)(?=\s?[=<>≤≥])")
+_RELATION = re.compile(r" ?[=<>≤≥] ?(?=[\d.\u2212-])")
+"""A relation and the spaces around it, before a number: bound to the symbol before it."""
 _CELL_STAT = re.compile(r"(?<![\w.\-])(p|d|t|z|r|F|n|N|M|SD|SE|df|χ2|χ²)"
                         r"(?=\s?[=<>≤≥]|\s\(|\)|,|$)")
 """In a table cell also a symbol standing alone or before "(": "M (SD)", "n (%)", "df"."""
@@ -81,6 +83,10 @@ def italic_statistics(text: str, cell: bool = False) -> str:
         out.append(escape(text[last:match.start()]))
         out.append(f"#emph[{escape(match.group(1))}];")
         last = match.end()
+        relation = _RELATION.match(text, last)
+        if relation:  # "d = 0.83" stays on one line
+            out.append(escape(relation.group(0)).replace(" ", "\u00a0"))
+            last = relation.end()
     out.append(escape(text[last:]))
     return "".join(out)
 
@@ -315,8 +321,13 @@ class TypstWriter:
     def inline(self, node: nodes.Node) -> str:  # noqa: C901, PLR0911
         if isinstance(node, nodes.Text):
             text = str(node)
-            return (escape(text) if self.in_emphasis
-                    else italic_statistics(text, cell=bool(self.in_cell)))
+            if self.in_emphasis:
+                return escape(text)
+            relation = _RELATION.match(text)
+            if relation and _after_statistic(node):  # "*d* = 0.83" stays on one line
+                return (escape(relation.group(0)).replace(" ", "\u00a0")
+                        + italic_statistics(text[relation.end():], cell=bool(self.in_cell)))
+            return italic_statistics(text, cell=bool(self.in_cell))
         name = type(node).__name__
         if name in _SKIP or isinstance(node, nodes.Invisible):
             return ""
@@ -383,6 +394,20 @@ class _ColumnFit:
                 f"head: {string(self.head)})")
 
 
+def _after_statistic(node: nodes.Node) -> bool:
+    """Whether ``node`` follows an emphasised statistic symbol (``*d*``) in its paragraph."""
+    parent = node.parent
+    if parent is None:
+        return False
+    at = parent.index(node)
+    before = parent.children[at - 1] if at else None
+    if not isinstance(before, nodes.emphasis):
+        return False
+    symbol = before.astext()
+    match = _STAT.match(symbol + " =")
+    return bool(match) and match.end() == len(symbol)
+
+
 def _is_note(node: nodes.Node | None) -> bool:
     """A paragraph starting "Note.", alone or in a container of its own (the note block
     :func:`mcbi.paper.render.tables.myst_table` writes under a table)."""
@@ -393,7 +418,7 @@ def _is_note(node: nodes.Node | None) -> bool:
 
 def _strip_note(markup: str) -> str:
     """Drop a leading "Note." (the template sets it in italics)."""
-    return re.sub(r"^(#emph\[)?Note\.(\])?\s*", "", markup.strip())
+    return re.sub(r"^(#emph\[)?Note\.(\];?)?\s*", "", markup.strip())
 
 
 def _only_pasted_text(body: list[nodes.Node]) -> bool:
