@@ -177,6 +177,13 @@ def test_tables_share_the_width_and_a_too_wide_one_is_turned(tmp_path: Path) -> 
     tip += nodes.title(text="Re-run this chapter")
     tip += nodes.paragraph(text="python -m mcbi run x")
     section += tip
+    section += nodes.paragraph(text="The run behind these numbers:")
+    section += nodes.literal_block("", "python -m mcbi plan --reps 500")
+    section += nodes.paragraph(text="Kept: a paragraph.")
+    empty = nodes.section(ids=["all-the-commands"])
+    empty += nodes.title(text="All the commands")
+    empty += nodes.literal_block("", "make book")
+    section += empty
     cell = "0.46 [0.27, 0.65]; p < .001"
     section += wide_table("tbl-a", ["Outcome", "Wave", "z", "Satterthwaite"],
                           [["Psychotherapeutic mindfulness skills", "post", cell, cell]] * 3)
@@ -186,6 +193,9 @@ def test_tables_share_the_width_and_a_too_wide_one_is_turned(tmp_path: Path) -> 
     numbers = {"table": {"tbl-a": (1,), "tbl-b": (2,)}}
     markup = TypstWriter("book/x", numbers, str, "/" + TYPST_TEMPLATE).write(doc)
     assert "mcbi run" not in markup  # the website's re-run box is left out
+    assert "behind these" not in markup and "mcbi plan" not in markup  # code and its lead-in
+    assert "Kept: a paragraph." in markup
+    assert "All the commands" not in markup  # a section left empty loses its heading
     # a number cell breaks only after its ";" (not after a call's "];")
     assert "0.46\u00a0\\[0.27,\u00a00.65\\]; #emph[p];\u00a0\\<\u00a0.001" in markup
     assert ('fit: ((min: "Psychotherapeutic", max: "Psychotherapeutic mindfulness skills", '

@@ -14,7 +14,8 @@ figures as the HTML, with the same table and figure numbers:
   HTML gives them; untitled tables (codebook, parameter lists) call ``#plain-table``;
 - links within the book call ``#xref`` (a link when the target is in the PDF, plain text
   otherwise); citations link to their entry of the reference list (``#bib-entry``);
-- code cells, code blocks, raw html, toctrees, the data-note callouts (the title page
+- code cells, code blocks (with a paragraph ending in ":" that introduces one), raw html,
+  toctrees, the data-note callouts (the title page
   carries the data note) and the tip callouts (the website's "Re-run this chapter" boxes; the
   article's reproducibility statement says how to rebuild) are left out; other callouts
   become ``#aside``;
@@ -167,10 +168,15 @@ class TypstWriter:
                 head = (f"#doc-title[{text}]" if self.depth == 1
                         else "=" * self.depth + " " + text)
                 rest = [c for c in node.children if c is not title]
-                return head + "\n" + self.anchors(node) + "\n\n" + self.blocks(rest)
+                body = self.blocks(rest)
+                if not body.strip():
+                    return ""  # a section of code only: no heading left alone
+                return head + "\n" + self.anchors(node) + "\n\n" + body
             finally:
                 self.depth -= 1
         if isinstance(node, nodes.paragraph):
+            if _introduces_code(node):
+                return ""  # "The command:" before a code block, which the PDF leaves out
             return self.anchors(node) + self.inlines(node.children).strip()
         if isinstance(node, nodes.container):
             if "cell_input" in node.get("classes", []):
@@ -392,6 +398,13 @@ class _ColumnFit:
     def markup(self) -> str:
         return (f"(min: {string(self.min)}, max: {string(self.max or self.min)}, "
                 f"head: {string(self.head)})")
+
+
+def _introduces_code(node: nodes.paragraph) -> bool:
+    """Whether ``node`` ends with ":" and a code block (left out of the PDF) follows it."""
+    following = node.next_node(descend=False, siblings=True)
+    return (isinstance(following, nodes.literal_block)
+            and node.astext().rstrip().endswith(":"))
 
 
 def _after_statistic(node: nodes.Node) -> bool:
