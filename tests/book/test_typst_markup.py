@@ -199,8 +199,9 @@ def test_tables_share_the_width_and_a_too_wide_one_is_turned(tmp_path: Path) -> 
     # a number cell breaks only after its ";" (not after a call's "];")
     assert "0.46\u00a0\\[0.27,\u00a00.65\\]; #emph[p];\u00a0\\<\u00a0.001" in markup
     assert ('fit: ((min: "Psychotherapeutic", max: "Psychotherapeutic mindfulness skills", '
-            'head: "Outcome"), ') in markup
-    assert '(min: "0.46 [0.27, 0.65]", max: "0.46 [0.27, 0.65]; p < .001", head: "z")' in markup
+            'head: "Outcome", mono: false), ') in markup
+    assert ('(min: "0.46 [0.27, 0.65]", max: "0.46 [0.27, 0.65]; p < .001", head: "z", '
+            'mono: false)') in markup
     shutil.copytree(REPO / "book" / "typst", tmp_path / "book" / "typst")
     source = tmp_path / "page.typ"
     source.write_text(markup, "utf-8")

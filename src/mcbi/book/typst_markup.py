@@ -276,7 +276,8 @@ class TypstWriter:
                             content = _NUMBER_BREAK.sub("; ", content.replace(" ", "\u00a0"))
                         if span == 1 and column < cols:
                             fits[column].add(entry.astext(), numeric,
-                                             isinstance(part, nodes.thead))
+                                             isinstance(part, nodes.thead),
+                                             mono=bool(entry.next_node(nodes.literal)))
                         column += span
                         cell = f"[{content}]" if span == 1 else (
                             f"table.cell(colspan: {span})[{content}]")
@@ -375,7 +376,8 @@ class TypstWriter:
 
 class _ColumnFit:
     """The longest unbreakable piece (``min``), the longest body cell (``max``) and the
-    longest header (``head``) of a column, as plain text: the template measures them to share
+    longest header (``head``) of a column, as plain text, and whether its cells hold code
+    (``mono``, measured in the code font): the template measures them to share
     the width among the columns (each at least its longest piece; the rest by how much more
     each would take), or to set a table too wide for the page in landscape."""
 
@@ -383,11 +385,14 @@ class _ColumnFit:
         self.min = ""
         self.max = ""
         self.head = ""
+        self.mono = False
 
-    def add(self, text: str, numeric: bool, header: bool) -> None:
+    def add(self, text: str, numeric: bool, header: bool, mono: bool = False) -> None:
+        """Count a cell's plain ``text`` (``mono``: it holds code, set in monospace)."""
         text = " ".join(text.split())
         pieces = (text.split("; ") if numeric else _BREAKS.split(text))
         piece = max(pieces, key=len, default="")
+        self.mono = self.mono or (mono and not header)
         if len(piece) > len(self.min):
             self.min = piece
         if header and len(text) > len(self.head):
@@ -397,7 +402,7 @@ class _ColumnFit:
 
     def markup(self) -> str:
         return (f"(min: {string(self.min)}, max: {string(self.max or self.min)}, "
-                f"head: {string(self.head)})")
+                f"head: {string(self.head)}, mono: {'true' if self.mono else 'false'})")
 
 
 def _introduces_code(node: nodes.paragraph) -> bool:
