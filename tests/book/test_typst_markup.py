@@ -105,7 +105,7 @@ def test_escape_and_italic_statistics() -> None:
 
 def test_an_emphasised_statistic_is_bound_to_its_relation() -> None:
     para = nodes.paragraph("", "", nodes.Text("so "), nodes.emphasis("", "d"),
-                           nodes.Text(" = 0.83, and "), nodes.emphasis("", "x"),
+                           nodes.Text(" =\u00a00.83, and "), nodes.emphasis("", "x"),
                            nodes.Text(" = 1"))
     writer = TypstWriter("book/x", {}, str, "/t.typ")
     assert writer.inlines(para.children) == (

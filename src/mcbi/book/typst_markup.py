@@ -41,7 +41,7 @@ from docutils import nodes
 
 _ESCAPE = re.compile(r"([\\#*_`$@<>\[\]~=\-+/])")
 _STAT = re.compile(r"(?<![\w.\-])(p|d|t|z|r|F|n|N|M|SD|SE|b|B|χ2|χ²)(?=\s?[=<>≤≥])")
-_RELATION = re.compile(r" ?[=<>≤≥] ?(?=[\d.\u2212-])")
+_RELATION = re.compile(r"[ \u00a0]?[=<>≤≥][ \u00a0]?(?=[\d.\u2212-])")
 """A relation and the spaces around it, before a number: bound to the symbol before it."""
 _CELL_STAT = re.compile(r"(?<![\w.\-])(p|d|t|z|r|F|n|N|M|SD|SE|df|χ2|χ²)"
                         r"(?=\s?[=<>≤≥]|\s\(|\)|,|$)")
