@@ -41,7 +41,7 @@ from mcbi.book.typst_markup import label_name, string
 from mcbi.book.typst_sphinx import fragment_name
 from mcbi.errors import BuildFailed, UserError
 from mcbi.hashing import sha256_file
-from mcbi.paper.render.figures import MIN_PRINT_PT, PRINT_HEIGHT_IN, PRINT_WIDTH_IN
+from mcbi.paper.render.printsize import MIN_PRINT_PT, PRINT_HEIGHT_IN, PRINT_WIDTH_IN
 from mcbi.trial.content import PACKAGE_FILES
 
 STYLES = ("journal", "manuscript")
@@ -322,6 +322,7 @@ def typeset(layout: Layout, source: Path, dest: Path, style: str) -> list[str]:
     try:
         _, warnings = typst.compile_with_warnings(
             str(source), output=str(dest), root=str(layout.root), format="pdf",
+            ignore_system_fonts=True,  # the wheel's fonts only: the same bytes on any machine
             sys_inputs={"style": style,
                         "anchors": "/" + layout.rel(source.with_name("anchors.json")),
                         "figure-width": f"{PRINT_WIDTH_IN:g}",

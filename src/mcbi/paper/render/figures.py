@@ -20,27 +20,21 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from mcbi.paper.render.printsize import (  # noqa: E402, F401  (the print box, re-exported)
+    MAX_HEIGHT_IN,
+    MAX_WIDTH_IN,
+    MIN_PRINT_PT,
+    PAD_IN,
+    PRINT_HEIGHT_IN,
+    PRINT_WIDTH_IN,
+)
+
 PALETTE = {"control": "#6c757d", "MCBI": "#1f6f8b"}
 
 DPI = 150
 """Resolution of the saved PNG (pixels per inch)."""
-PRINT_WIDTH_IN = 6.5
-"""Text width of the printed page (inches): a wider figure is scaled down to it."""
-PRINT_HEIGHT_IN = 7.2
-"""Tallest printed figure (inches): the figure box of the PDF's template
-(book/typst/apa7.typ, 6.5 x 7.2 in, which leaves room for the caption and note on a US-letter
-page; :mod:`mcbi.book.pdf` passes both sizes to it); a taller figure is scaled down to it.
-The browser's print style (book/_static/mcbi-print.css) allows more."""
-MIN_PRINT_PT = 9.0
-"""Smallest text size, in points, of a figure printed at :data:`PRINT_WIDTH_IN`."""
 FONT_KEY = "mcbi:min-font-pt"
 """PNG text chunk holding the smallest font size (points) drawn in the figure."""
-PAD_IN = 0.04
-"""White margin around a saved figure (inches)."""
-MAX_WIDTH_IN = PRINT_WIDTH_IN - 2 * PAD_IN
-"""Widest ``figsize`` whose saved image (with its :data:`PAD_IN` margin) prints at its size."""
-MAX_HEIGHT_IN = PRINT_HEIGHT_IN - 2 * PAD_IN
-"""Tallest ``figsize`` whose saved image prints at its size: figures fit their layout into it."""
 SVG_SALT = "mcbi"
 """``svg.hashsalt``: fixed ids in the SVG, so the same figure gives the same bytes."""
 
