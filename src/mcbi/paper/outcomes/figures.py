@@ -40,6 +40,15 @@ def score_label(outcome: str) -> str:
     return f"{kind} ({span})".replace("-", "\u2212")
 
 
+def fit_label(label: str, height: float) -> str:
+    """``label`` on two lines (its range in parentheses below) when one line, at
+    :data:`FONT`, would be longer than the axis of a ``height`` inch high panel (about 0.6
+    of it: its title and tick labels take the rest)."""
+    if len(label) * FONT * 0.55 / 72 > 0.6 * height and " (" in label:
+        return label.replace(" (", "\n(", 1)
+    return label
+
+
 def trajectories(means: pd.DataFrame, outcomes: list[str], titles: dict[str, str],
                  group: str = "group", time: str = "time", ncols: int = 3,
                  ylabels: dict[str, str] | None = None,
@@ -105,7 +114,7 @@ def trajectories(means: pd.DataFrame, outcomes: list[str], titles: dict[str, str
         ax.set_title(textwrap.fill(titles.get(outcome, outcome), wrap), fontsize=FONT + 0.5)
         ylabel = ylabels.get(outcome, score_label(outcome))
         if k % ncols == 0 or ylabel != left:  # said once per row while it stays the same
-            ax.set_ylabel(ylabel, fontsize=FONT)
+            ax.set_ylabel(fit_label(ylabel, height), fontsize=FONT)
         left = ylabel
         below = k + ncols
         if below >= len(outcomes):  # the lowest panel of its column
