@@ -42,9 +42,9 @@ def score_label(outcome: str) -> str:
 
 def fit_label(label: str, height: float) -> str:
     """``label`` on two lines (its range in parentheses below) when one line, at
-    :data:`FONT`, would be longer than the axis of a ``height`` inch high panel (about 0.6
+    :data:`FONT`, would be longer than the axis of a ``height`` inch high panel (about 0.7
     of it: its title and tick labels take the rest)."""
-    if len(label) * FONT * 0.55 / 72 > 0.6 * height and " (" in label:
+    if len(label) * FONT * 0.55 / 72 > 0.7 * height and " (" in label:
         return label.replace(" (", "\n(", 1)
     return label
 
