@@ -97,7 +97,9 @@ def trajectories(means: pd.DataFrame, outcomes: list[str], titles: dict[str, str
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, 0.45 + height * nrows),
                              squeeze=False)
     left = ""
-    wrap = max(12, int(panel * 72 / (FONT * 0.55)))  # characters per title line
+    # characters per title line: as wide as the axis (the panel less its y labels), so that a
+    # title never reaches over the y-axis label of its panel
+    wrap = max(12, int((panel - 0.55) * 72 / (FONT * 0.55)))
     for k, (ax, outcome) in enumerate(zip(axes.flat, outcomes, strict=False)):
         sub = means[means["outcome"] == outcome]
         waves = list(dict.fromkeys(sub[time].astype(str)))
