@@ -22,6 +22,7 @@ from mcbi.book.layout import Layout
 from mcbi.book.provenance import BuildInfo
 from mcbi.book.publish import publish
 from mcbi.errors import UserError
+from mcbi.paper.render.figures import MIN_PRINT_PT, printed_min_pt
 
 HIDDEN_PDF_LINK = re.compile(r'<p class="mcbi-pdf-download" hidden.*?</p>', re.S)
 
@@ -155,7 +156,12 @@ def test_figure_text_size_at_print_is_the_drawn_size_times_the_fit(tmp_path: Pat
     svg = (tmp_path / "book" / "figures" / "wide.svg").read_text("utf-8")
     width = float(re.search(r'width="([\d.]+)pt"', svg).group(1))
     assert width > 468 and sizes["2"] == round(9 * 468 / width, 1)  # shrunk to 6.5 in
-    assert sizes["2"] < pdf.MIN_TEXT_PT
+    assert sizes["2"] < pdf.MIN_TEXT_PT == MIN_PRINT_PT == 9
+    # a figure not saved by save() has no record: reported as 0, never left out
+    (tmp_path / "book" / "figures" / "bare.svg").write_text(
+        '<svg width="100pt" height="100pt"></svg>')
+    page.write_text('#apa-figure(label: "c", number: "3", path: "/book/figures/bare.svg")\n')
+    assert pdf.figure_text_sizes(layout, 'include "/_build/typst/book.x.typ"') == {"3": 0.0}
 
 
 def fake_pages(root: Path, pages: dict[str, str]) -> Layout:
@@ -379,6 +385,15 @@ def test_pdf_of_the_book_holds_its_numbers_chapters_and_whole_tables(
         assert plain(head.group(1)) in titles
     assert unembedded_fonts(reader) == []
     assert "Fig." not in " ".join(page.extract_text() for page in reader.pages[:3])
+    # every page of the build is placed by the plan (or left out on purpose)
+    assert pdf.unplanned(layout, pdf.read_plan(layout)) == []
+    # every figure the build made: its smallest text at least 9 pt printed, in the PDF (the
+    # SVG scaled into the template's figure box) and on paper from the PNG (printed_min_pt)
+    pngs = sorted((root / "book").rglob("figures/*.png"))
+    sizes = pdf.figure_text_sizes(layout, pdf.article_source(layout, "journal"))
+    assert len(pngs) >= 6 and len(sizes) == len(pngs)
+    assert {n: s for n, s in sizes.items() if s < MIN_PRINT_PT} == {}
+    assert {p.name: printed_min_pt(p) for p in pngs if printed_min_pt(p) < MIN_PRINT_PT} == {}
     # every numbered table: its caption and its header on one page
     tables = [m for f in sorted(layout.typst.glob("*.typ"))
               for m in _TABLE.findall(f.read_text("utf-8"))]

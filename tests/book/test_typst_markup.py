@@ -73,7 +73,9 @@ def page() -> nodes.document:
     group += tbody
     table += group
     output += table
-    output += nodes.paragraph(text="Note. Holm-adjusted.")
+    note = nodes.container(classes=["mcbi-table-note"])  # as myst_table writes it
+    note += nodes.paragraph("", "", nodes.emphasis("", "Note."), nodes.Text(" Holm-adjusted."))
+    output += note
     cell += output
     section += cell
     figure = nodes.figure(ids=["fig-x"])
@@ -87,10 +89,27 @@ def page() -> nodes.document:
 def test_escape_and_italic_statistics() -> None:
     assert escape("a_b *c* #d [e] $f <g> h/i") == r"a\_b \*c\* \#d \[e\] \$f \<g\> h\/i"
     assert escape("two\nlines") == "two lines"
+    # the symbol in italics, bound to its relation and number by no-break spaces
     assert italic_statistics("d = 0.8, p < .05, t(3) ok") == (
-        r"#emph[d]; \= 0.8, #emph[p]; \< .05, t(3) ok")
+        "#emph[d];\u00a0\\=\u00a00.8, #emph[p];\u00a0\\<\u00a0.05, t(3) ok")
     assert italic_statistics("a = 1") == r"a \= 1"  # the article "a" is no statistic
-    assert italic_statistics("Holm-adjusted p = .01") == r"Holm\-adjusted #emph[p]; \= .01"
+    assert italic_statistics("Holm-adjusted p = .01") == (
+        "Holm\\-adjusted #emph[p];\u00a0\\=\u00a0.01")
+    # in a table cell also a symbol alone or before a parenthesis, never inside a word
+    assert italic_statistics("M (SD)", cell=True) == "#emph[M]; (#emph[SD];)"
+    assert italic_statistics("n (%)", cell=True) == "#emph[n]; (%)"
+    assert italic_statistics("df", cell=True) == "#emph[df];"
+    assert italic_statistics("M (SD)") == "M (SD)"  # in prose only before a relation
+    assert italic_statistics("follow-up, Model notes", cell=True) == r"follow\-up, Model notes"
+
+
+def test_an_emphasised_statistic_is_bound_to_its_relation() -> None:
+    para = nodes.paragraph("", "", nodes.Text("so "), nodes.emphasis("", "d"),
+                           nodes.Text(" =\u00a00.83, and "), nodes.emphasis("", "x"),
+                           nodes.Text(" = 1"))
+    writer = TypstWriter("book/x", {}, str, "/t.typ")
+    assert writer.inlines(para.children) == (
+        "so #emph[d];\u00a0\\=\u00a00.83, and #emph[x]; \\= 1")
 
 
 def test_a_page_becomes_apa_markup() -> None:
@@ -100,7 +119,7 @@ def test_a_page_becomes_apa_markup() -> None:
     assert markup.startswith('#import "/book/typst/apa7.typ": *\n')
     assert "#doc-title[Therapist outcomes]" in markup
     assert '#anchor("book.sections.02_x:sec-x")' in markup
-    assert "0.46 (#emph[d]; \\= 0.83; #emph[p]; \\< .001)" in markup
+    assert "0.46 (#emph[d];\u00a0\\=\u00a00.83; #emph[p];\u00a0\\<\u00a0.001)" in markup
     assert '#xref("book.references:id24")[Feingold, 2009];' in markup
     assert '#xref("book.sections.03_y:tbl-y")[Figure 3];' in markup  # APA: "Figure", not "Fig."
     assert "synthetic" not in markup and "print(" not in markup  # callout and code left out
@@ -128,6 +147,71 @@ def test_the_markup_compiles_with_the_template(tmp_path: Path) -> None:
     assert "Table 6" in text.replace("\xa0", " ") and "Outcomes by arm" in text
     assert "Note. Holm-adjusted." in text
     assert "[a_b] #1 *x* $5 <tag> // not a comment." in text
+
+
+def wide_table(ident: str, header: list[str], rows: list[list[str]]) -> nodes.table:
+    """A numbered table whose first column is text and the others numbers."""
+    table = nodes.table(ids=[ident])
+    table += nodes.title(text=f"Title of {ident}")
+    group = nodes.tgroup(cols=len(header))
+    head, body = nodes.thead(), nodes.tbody()
+    for part, cells_list in ((head, [header]), (body, rows)):
+        for cells in cells_list:
+            row = nodes.row()
+            for i, text in enumerate(cells):
+                entry = nodes.entry(classes=["text-right" if i else "text-left"])
+                entry += nodes.paragraph(text=text)
+                row += entry
+            part += row
+    group += head
+    group += body
+    table += group
+    return table
+
+
+def test_tables_share_the_width_and_a_too_wide_one_is_turned(tmp_path: Path) -> None:
+    doc = document("book/x")
+    section = nodes.section(ids=["s"])
+    section += nodes.title(text="Tables")
+    tip = nodes.admonition(classes=["tip"])
+    tip += nodes.title(text="Re-run this chapter")
+    tip += nodes.paragraph(text="python -m mcbi run x")
+    section += tip
+    section += nodes.paragraph(text="The run behind these numbers:")
+    section += nodes.literal_block("", "python -m mcbi plan --reps 500")
+    section += nodes.paragraph(text="Kept: a paragraph.")
+    empty = nodes.section(ids=["all-the-commands"])
+    empty += nodes.title(text="All the commands")
+    empty += nodes.literal_block("", "make book")
+    section += empty
+    cell = "0.46 [0.27, 0.65]; p < .001"
+    section += wide_table("tbl-a", ["Outcome", "Wave", "z", "Satterthwaite"],
+                          [["Psychotherapeutic mindfulness skills", "post", cell, cell]] * 3)
+    section += wide_table("tbl-b", ["Outcome", *[f"δ = {k}" for k in range(10)]],
+                          [["Somatization", *["−0.65 (.482)"] * 10]] * 4)
+    doc += section
+    numbers = {"table": {"tbl-a": (1,), "tbl-b": (2,)}}
+    markup = TypstWriter("book/x", numbers, str, "/" + TYPST_TEMPLATE).write(doc)
+    assert "mcbi run" not in markup  # the website's re-run box is left out
+    assert "behind these" not in markup and "mcbi plan" not in markup  # code and its lead-in
+    assert "Kept: a paragraph." in markup
+    assert "All the commands" not in markup  # a section left empty loses its heading
+    # a number cell breaks only after its ";" (not after a call's "];")
+    assert "0.46\u00a0\\[0.27,\u00a00.65\\]; #emph[p];\u00a0\\<\u00a0.001" in markup
+    assert ('fit: ((min: "Psychotherapeutic", max: "Psychotherapeutic mindfulness skills", '
+            'head: "Outcome", mono: false), ') in markup
+    assert ('(min: "0.46 [0.27, 0.65]", max: "0.46 [0.27, 0.65]; p < .001", head: "z", '
+            'mono: false)') in markup
+    shutil.copytree(REPO / "book" / "typst", tmp_path / "book" / "typst")
+    source = tmp_path / "page.typ"
+    source.write_text(markup, "utf-8")
+    reader = PdfReader(io.BytesIO(typst.compile(str(source), root=str(tmp_path))))
+    upright = " ".join(" ".join(p.extract_text(orientations=(0,)).split())
+                       for p in reader.pages)
+    turned = " ".join(" ".join(p.extract_text(orientations=(90, 270)).split())
+                      for p in reader.pages)
+    assert "Title of tbl-a" in upright and "Title of tbl-a" not in turned
+    assert "Title of tbl-b" in turned and "Title of tbl-b" not in upright  # landscape
 
 
 def test_a_node_without_a_rule_fails_loudly() -> None:

@@ -41,6 +41,7 @@ from mcbi.book.typst_markup import label_name, string
 from mcbi.book.typst_sphinx import fragment_name
 from mcbi.errors import BuildFailed, UserError
 from mcbi.hashing import sha256_file
+from mcbi.paper.render.printsize import MIN_PRINT_PT, PRINT_HEIGHT_IN, PRINT_WIDTH_IN
 from mcbi.trial.content import PACKAGE_FILES
 
 STYLES = ("journal", "manuscript")
@@ -53,10 +54,11 @@ _INCLUDE = re.compile(r'include "/([^"]+)"')
 _FIGURE = re.compile(r'#apa-figure\(label: "[^"]*", number: "([^"]+)", path: "/([^"]+\.svg)"')
 _SVG_SIZE = re.compile(r'<svg[^>]*\swidth="([\d.]+)pt"[^>]*\sheight="([\d.]+)pt"')
 _SMALLEST = re.compile(r"smallest text ([\d.]+) pt")
-MIN_TEXT_PT = 8.0
-"""APA: no text of a figure smaller than 8 pt at print size."""
-TEXT_BOX_PT = (468.0, 518.4)
-"""Largest size of a figure in the template (6.5 in wide, 7.2 in high), in points."""
+MIN_TEXT_PT = MIN_PRINT_PT
+"""No text of a figure smaller than this at print size (the book's rule, 9 pt; APA asks 8)."""
+TEXT_BOX_PT = (PRINT_WIDTH_IN * 72, PRINT_HEIGHT_IN * 72)
+"""Largest size of a figure in the template, in points: the size the figures are drawn for
+(:mod:`mcbi.paper.render.figures`), passed to the template, so the two cannot differ."""
 _PAGE_TREE = re.compile(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)")
 _HIDDEN_LINK = re.compile(r'(<p class="mcbi-pdf-download")\s+hidden(="")?')
 
@@ -288,9 +290,9 @@ def figure_text_sizes(layout: Layout, source: str) -> dict[str, float]:
 
     The size a figure was drawn with (its SVG's description, written by
     :func:`mcbi.paper.render.figures.save`) times the scale the template applies to fit it into
-    :data:`TEXT_BOX_PT`. Figures without that record are left out.
+    :data:`TEXT_BOX_PT`. A figure without that record (not saved by ``save``) gets 0.
     """
-    sizes = {}
+    sizes: dict[str, float] = {}
     for rel in _INCLUDE.findall(source):
         for number, svg in _FIGURE.findall((layout.root / rel).read_text("utf-8")):
             text = (layout.root / svg).read_text("utf-8")[:4000]
@@ -299,6 +301,8 @@ def figure_text_sizes(layout: Layout, source: str) -> dict[str, float]:
                 scale = min(1.0, TEXT_BOX_PT[0] / float(box.group(1)),
                             TEXT_BOX_PT[1] / float(box.group(2)))
                 sizes[number] = round(float(smallest.group(1)) * scale, 1)
+            else:
+                sizes[number] = 0.0
     return sizes
 
 
@@ -318,8 +322,11 @@ def typeset(layout: Layout, source: Path, dest: Path, style: str) -> list[str]:
     try:
         _, warnings = typst.compile_with_warnings(
             str(source), output=str(dest), root=str(layout.root), format="pdf",
+            ignore_system_fonts=True,  # the wheel's fonts only: the same bytes on any machine
             sys_inputs={"style": style,
-                        "anchors": "/" + layout.rel(source.with_name("anchors.json"))})
+                        "anchors": "/" + layout.rel(source.with_name("anchors.json")),
+                        "figure-width": f"{PRINT_WIDTH_IN:g}",
+                        "figure-height": f"{PRINT_HEIGHT_IN:g}"})
     except typst.TypstError as exc:
         raise PdfFailed(f"Typst could not typeset {layout.rel(source)}:\n{exc}") from None
     return [str(getattr(w, "message", w)) for w in warnings]
@@ -425,7 +432,9 @@ def build_pdf(root: Path | None = None, *, style: str = "journal",
     for number, size in figure_text_sizes(layout, text).items():
         if size < MIN_TEXT_PT:
             say(f"[pdf] Figure {number}: smallest text {size:g} pt at print size "
-                f"(APA: at least {MIN_TEXT_PT:g} pt; draw it smaller or with larger text)")
+                f"(at least {MIN_TEXT_PT:g} pt; draw it smaller or with larger text)"
+                if size else f"[pdf] Figure {number}: no recorded text size (not saved by "
+                "mcbi.paper.render.figures.save)")
     _replace(printed, layout.pdf)
     record = {"version": meta["version"], "commit": meta["commit"],
               "build_date": manifest.get("build_date"), "data_sha256": meta["data_sha256"],

@@ -14,8 +14,14 @@ figures as the HTML, with the same table and figure numbers:
   HTML gives them; untitled tables (codebook, parameter lists) call ``#plain-table``;
 - links within the book call ``#xref`` (a link when the target is in the PDF, plain text
   otherwise); citations link to their entry of the reference list (``#bib-entry``);
-- code cells, code blocks, raw html, toctrees and the data-note callouts (the title page
-  carries the data note) are left out; other callouts become ``#aside``;
+- code cells, code blocks (with a paragraph ending in ":" that introduces one), raw html,
+  toctrees, the data-note callouts (the title page
+  carries the data note) and the tip callouts (the website's "Re-run this chapter" boxes; the
+  article's reproducibility statement says how to rebuild) are left out; other callouts
+  become ``#aside``;
+- table cells that hold numbers never wrap inside a number (a list of them may break after
+  ";"); each column's longest piece and longest cell go to the template (``fit``), which
+  shares the page's width among the columns or sets the table in landscape;
 - every inline call ends with ``;`` so that a following "(" or "[" stays text;
 - single letters of statistics followed by a relation (*p* < .05, *d* = 0.8) are set in
   italics, as APA asks.
@@ -35,9 +41,18 @@ from docutils import nodes
 
 _ESCAPE = re.compile(r"([\\#*_`$@<>\[\]~=\-+/])")
 _STAT = re.compile(r"(?<![\w.\-])(p|d|t|z|r|F|n|N|M|SD|SE|b|B|χ2|χ²)(?=\s?[=<>≤≥])")
+_RELATION = re.compile(r"[ \u00a0]?[=<>≤≥][ \u00a0]?(?=[\d.\u2212-])")
+"""A relation and the spaces around it, before a number: bound to the symbol before it."""
+_CELL_STAT = re.compile(r"(?<![\w.\-])(p|d|t|z|r|F|n|N|M|SD|SE|df|χ2|χ²)"
+                        r"(?=\s?[=<>≤≥]|\s\(|\)|,|$)")
+"""In a table cell also a symbol standing alone or before "(": "M (SD)", "n (%)", "df"."""
 _SKIP = ("raw", "literal_block", "toctree", "compound", "comment", "target",
          "substitution_definition", "HideCodeCellNode", "system_message", "label", "meta",
          "pending_xref", "index")
+_NUMBER_BREAK = re.compile(r"(?<![^\\]\]);\u00a0")
+"""A ";" of the text (not the end of a call) in a number cell: a line may break after it."""
+_BREAKS = re.compile(r"\s+|(?<=[/\u2013\u2014])")
+"""Where a text cell may break: spaces, and after a slash or a dash."""
 _PASS = ("inline", "container", "abbreviation", "problematic",
          "title_reference", "line", "line_block", "block_quote", "legend", "generated")
 
@@ -61,13 +76,18 @@ def label_name(docname: str, ident: str = "") -> str:
     return f"{docname.replace('/', '.')}:{ident}"
 
 
-def italic_statistics(text: str) -> str:
-    """Return escaped ``text`` with statistic symbols before a relation set in italics."""
+def italic_statistics(text: str, cell: bool = False) -> str:
+    """Return escaped ``text`` with statistic symbols before a relation set in italics
+    (in a table ``cell`` also those standing alone or before a parenthesis)."""
     out, last = [], 0
-    for match in _STAT.finditer(text):
+    for match in (_CELL_STAT if cell else _STAT).finditer(text):
         out.append(escape(text[last:match.start()]))
         out.append(f"#emph[{escape(match.group(1))}];")
         last = match.end()
+        relation = _RELATION.match(text, last)
+        if relation:  # "d = 0.83" stays on one line
+            out.append(escape(relation.group(0)).replace(" ", "\u00a0"))
+            last = relation.end()
     out.append(escape(text[last:]))
     return "".join(out)
 
@@ -97,6 +117,7 @@ class TypstWriter:
         self.image = image
         self.depth = 0
         self.in_emphasis = 0
+        self.in_cell = 0
 
     # ------------------------------------------------------------------ entry point
     def write(self, document: nodes.document) -> str:
@@ -147,10 +168,15 @@ class TypstWriter:
                 head = (f"#doc-title[{text}]" if self.depth == 1
                         else "=" * self.depth + " " + text)
                 rest = [c for c in node.children if c is not title]
-                return head + "\n" + self.anchors(node) + "\n\n" + self.blocks(rest)
+                body = self.blocks(rest)
+                if not body.strip():
+                    return ""  # a section of code only: no heading left alone
+                return head + "\n" + self.anchors(node) + "\n\n" + body
             finally:
                 self.depth -= 1
         if isinstance(node, nodes.paragraph):
+            if _introduces_code(node):
+                return ""  # "The command:" before a code block, which the PDF leaves out
             return self.anchors(node) + self.inlines(node.children).strip()
         if isinstance(node, nodes.container):
             if "cell_input" in node.get("classes", []):
@@ -210,6 +236,8 @@ class TypstWriter:
         body = [c for c in node.children if c is not title]
         if _only_pasted_text(body) and "warning" in node.get("classes", []):
             return ""  # the data note, which the title page carries
+        if "tip" in node.get("classes", []):
+            return ""  # how to re-run a chapter: the reproducibility statement says it
         heading = self.inlines(title.children) if title else ""
         if not title and isinstance(node, nodes.note):
             heading = "Note."
@@ -226,6 +254,7 @@ class TypstWriter:
         group = node.next_node(nodes.tgroup)
         cols = int(group["cols"])
         aligns = []
+        fits = [_ColumnFit() for _ in range(cols)]
         head_rows: list[str] = []
         body_rows: list[str] = []
         for part in group.children:
@@ -233,12 +262,23 @@ class TypstWriter:
                 rows = head_rows if isinstance(part, nodes.thead) else body_rows
                 for row in part.children:
                     cells = []
+                    column = 0
                     for entry in row.children:
-                        content = self.blocks(entry.children)
-                        if (isinstance(part, nodes.tbody)
-                                and "text-right" in entry.get("classes", [])):
-                            content = content.replace(" ", "\u00a0")  # a number never wraps
+                        self.in_cell += 1
+                        try:
+                            content = self.blocks(entry.children)
+                        finally:
+                            self.in_cell -= 1
                         span = int(entry.get("morecols", 0)) + 1
+                        numeric = (isinstance(part, nodes.tbody)
+                                   and "text-right" in entry.get("classes", []))
+                        if numeric:  # a number never wraps; a list of them after ";"
+                            content = _NUMBER_BREAK.sub("; ", content.replace(" ", "\u00a0"))
+                        if span == 1 and column < cols:
+                            fits[column].add(entry.astext(), numeric,
+                                             isinstance(part, nodes.thead),
+                                             mono=bool(entry.next_node(nodes.literal)))
+                        column += span
                         cell = f"[{content}]" if span == 1 else (
                             f"table.cell(colspan: {span})[{content}]")
                         cells.append(cell)
@@ -252,8 +292,11 @@ class TypstWriter:
         number = self.numbers.get("table", {}).get(ids[0]) if ids else None
         args = [f"columns: {cols}", f"aligns: ({', '.join(aligns)},)",
                 f"header: ({''.join(f'({r},),' for r in head_rows)})",
-                f"rows: ({''.join(f'({r},),' for r in body_rows)})"]
+                f"rows: ({''.join(f'({r},),' for r in body_rows)})",
+                f"fit: ({''.join(f.markup() + ', ' for f in fits)})"]
         if note is not None:
+            if isinstance(note, nodes.container):
+                note = note.children[0]
             args.append(f"note: [{_strip_note(self.inlines(note.children).strip())}]")
         if title is not None and number:
             args.insert(0, f"title: [{self.inlines(title.children).strip()}]")
@@ -285,7 +328,13 @@ class TypstWriter:
     def inline(self, node: nodes.Node) -> str:  # noqa: C901, PLR0911
         if isinstance(node, nodes.Text):
             text = str(node)
-            return escape(text) if self.in_emphasis else italic_statistics(text)
+            if self.in_emphasis:
+                return escape(text)
+            relation = _RELATION.match(text)
+            if relation and _after_statistic(node):  # "*d* = 0.83" stays on one line
+                return (escape(relation.group(0)).replace(" ", "\u00a0")
+                        + italic_statistics(text[relation.end():], cell=bool(self.in_cell)))
+            return italic_statistics(text, cell=bool(self.in_cell))
         name = type(node).__name__
         if name in _SKIP or isinstance(node, nodes.Invisible):
             return ""
@@ -325,13 +374,69 @@ class TypstWriter:
         raise UnknownNode(f"{self.docname}: the PDF writer has no rule for inline <{name}>")
 
 
+class _ColumnFit:
+    """The longest unbreakable piece (``min``), the longest body cell (``max``) and the
+    longest header (``head``) of a column, as plain text, and whether its cells hold code
+    (``mono``, measured in the code font): the template measures them to share
+    the width among the columns (each at least its longest piece; the rest by how much more
+    each would take), or to set a table too wide for the page in landscape."""
+
+    def __init__(self) -> None:
+        self.min = ""
+        self.max = ""
+        self.head = ""
+        self.mono = False
+
+    def add(self, text: str, numeric: bool, header: bool, mono: bool = False) -> None:
+        """Count a cell's plain ``text`` (``mono``: it holds code, set in monospace)."""
+        text = " ".join(text.split())
+        pieces = (text.split("; ") if numeric else _BREAKS.split(text))
+        piece = max(pieces, key=len, default="")
+        self.mono = self.mono or (mono and not header)
+        if len(piece) > len(self.min):
+            self.min = piece
+        if header and len(text) > len(self.head):
+            self.head = text
+        elif not header and len(text) > len(self.max):
+            self.max = text
+
+    def markup(self) -> str:
+        return (f"(min: {string(self.min)}, max: {string(self.max or self.min)}, "
+                f"head: {string(self.head)}, mono: {'true' if self.mono else 'false'})")
+
+
+def _introduces_code(node: nodes.paragraph) -> bool:
+    """Whether ``node`` ends with ":" and a code block (left out of the PDF) follows it."""
+    following = node.next_node(descend=False, siblings=True)
+    return (isinstance(following, nodes.literal_block)
+            and node.astext().rstrip().endswith(":"))
+
+
+def _after_statistic(node: nodes.Node) -> bool:
+    """Whether ``node`` follows an emphasised statistic symbol (``*d*``) in its paragraph."""
+    parent = node.parent
+    if parent is None:
+        return False
+    at = parent.index(node)
+    before = parent.children[at - 1] if at else None
+    if not isinstance(before, nodes.emphasis):
+        return False
+    symbol = before.astext()
+    match = _STAT.match(symbol + " =")
+    return bool(match) and match.end() == len(symbol)
+
+
 def _is_note(node: nodes.Node | None) -> bool:
+    """A paragraph starting "Note.", alone or in a container of its own (the note block
+    :func:`mcbi.paper.render.tables.myst_table` writes under a table)."""
+    if isinstance(node, nodes.container) and len(node.children) == 1:
+        node = node.children[0]
     return isinstance(node, nodes.paragraph) and node.astext().lstrip().startswith("Note.")
 
 
 def _strip_note(markup: str) -> str:
     """Drop a leading "Note." (the template sets it in italics)."""
-    return re.sub(r"^(#emph\[)?Note\.(\])?\s*", "", markup.strip())
+    return re.sub(r"^(#emph\[)?Note\.(\];?)?\s*", "", markup.strip())
 
 
 def _only_pasted_text(body: list[nodes.Node]) -> bool:

@@ -98,3 +98,11 @@ def test_trajectories_never_narrower_panels_than_legible() -> None:
     outcomes = [f"y{i}" for i in range(8)]
     fig = figures.trajectories(_means(outcomes), outcomes, {}, ncols=4)  # 4 asked, 3 fit
     assert len(fig.axes) == 3 * 3
+
+
+def test_a_long_axis_label_goes_on_two_lines_on_a_low_panel() -> None:
+    from mcbi.paper.outcomes.figures import fit_label
+
+    assert fit_label("Mean score (−3 to 3)", 3.0) == "Mean score (−3 to 3)"
+    assert fit_label("Mean score (−3 to 3)", 1.4) == "Mean score\n(−3 to 3)"
+    assert fit_label("Estimated mean", 0.5) == "Estimated mean"  # nothing to split at

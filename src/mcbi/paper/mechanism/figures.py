@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
-from mcbi.paper.render.figures import PRINT_WIDTH_IN  # noqa: E402
+from mcbi.paper.render.figures import MAX_HEIGHT_IN, PRINT_WIDTH_IN  # noqa: E402
 
 NODE_FONT = 10.0
 LABEL_FONT = 9.5
@@ -184,7 +184,25 @@ def label_forms(text: str) -> list[str]:
     return [text] + ([text.replace(" [", "\n[", 1)] if " [" in text else [])
 
 
-def path_diagram(panels: list[dict], width: float = PRINT_WIDTH_IN) -> plt.Figure:
+def fit_height(panels: list[dict], max_height: float) -> list[dict]:
+    """``panels`` drawn lower, when their panels and titles are higher than ``max_height``.
+
+    Every vertical coordinate (panel heights, node positions, bend points) is multiplied by
+    one factor; the boxes and the text keep their size, so the printed text stays as large.
+    """
+    total = sum(p["size"][1] + _TITLE_IN for p in panels)
+    free = max_height - _TITLE_IN * len(panels)
+    if total <= max_height or free <= 0:
+        return panels
+    f = free / sum(p["size"][1] for p in panels)
+    return [{**p, "size": (p["size"][0], p["size"][1] * f),
+             "nodes": {k: (x, y * f, *rest) for k, (x, y, *rest) in p["nodes"].items()},
+             "via": {k: [(x, y * f) for x, y in pts] for k, pts in p.get("via", {}).items()}}
+            for p in panels]
+
+
+def path_diagram(panels: list[dict], width: float = PRINT_WIDTH_IN,
+                 max_height: float = MAX_HEIGHT_IN) -> plt.Figure:
     """Draw path diagrams, one panel under the other.
 
     Parameters
@@ -198,6 +216,9 @@ def path_diagram(panels: list[dict], width: float = PRINT_WIDTH_IN) -> plt.Figur
         for every edge.
     width : float
         Figure width in inches; a panel narrower than it is centred.
+    max_height : float
+        Tallest figure in inches (the printed page's figure box): higher panels are drawn
+        lower (:func:`fit_height`), so the figure prints at the size of its text.
 
     Returns
     -------
@@ -209,6 +230,7 @@ def path_diagram(panels: list[dict], width: float = PRINT_WIDTH_IN) -> plt.Figur
         w, h = panel["size"]
         if w > width or w <= 0 or h <= 0:
             raise ValueError(f"panel size {panel['size']} must be positive and fit {width} in")
+    panels = fit_height(panels, max_height)
     total = sum(p["size"][1] + _TITLE_IN for p in panels) or 1.0
     fig = plt.figure(figsize=(width, total))
     top = total

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from mcbi.paper.render.figures import PALETTE, PRINT_WIDTH_IN  # noqa: E402
+from mcbi.paper.render.figures import MAX_HEIGHT_IN, PALETTE, PRINT_WIDTH_IN  # noqa: E402
 from mcbi.trial import design  # noqa: E402
 from mcbi.trial.instruments import find_scale  # noqa: E402
 
@@ -19,6 +19,9 @@ FONT = 9.5
 """Text size (points) of the trajectories; the figure is :data:`PRINT_WIDTH_IN` wide."""
 MIN_PANEL_IN = 2.1
 """Narrowest panel (inches) at which "Pre", "Post" and "Follow-up" sit apart."""
+MIN_PANEL_HEIGHT_IN = 1.3
+"""Lowest panel (inches) that still shows a title, three ticks and the wave labels; panels
+are flattened towards it so that the figure fits the printed page (:data:`MAX_HEIGHT_IN`)."""
 
 
 def score_label(outcome: str) -> str:
@@ -37,10 +40,20 @@ def score_label(outcome: str) -> str:
     return f"{kind} ({span})".replace("-", "\u2212")
 
 
+def fit_label(label: str, height: float) -> str:
+    """``label`` on two lines (its range in parentheses below) when one line, at
+    :data:`FONT`, would be longer than the axis of a ``height`` inch high panel (about 0.7
+    of it: its title and tick labels take the rest)."""
+    if len(label) * FONT * 0.55 / 72 > 0.7 * height and " (" in label:
+        return label.replace(" (", "\n(", 1)
+    return label
+
+
 def trajectories(means: pd.DataFrame, outcomes: list[str], titles: dict[str, str],
                  group: str = "group", time: str = "time", ncols: int = 3,
                  ylabels: dict[str, str] | None = None,
-                 width: float = PRINT_WIDTH_IN) -> plt.Figure:
+                 width: float = PRINT_WIDTH_IN,
+                 max_height: float = MAX_HEIGHT_IN) -> plt.Figure:
     """Model-estimated means and their CIs by group and wave, one panel per outcome.
 
     Parameters
@@ -60,6 +73,10 @@ def trajectories(means: pd.DataFrame, outcomes: list[str], titles: dict[str, str
         Outcome -> y-axis label; by default :func:`score_label`.
     width : float
         Figure width in inches (the printed text width); panels are about square.
+    max_height : float
+        Tallest figure (inches, the printed page's figure box): more rows than fit square
+        are flattened (to at most :data:`MIN_PANEL_HEIGHT_IN` each), so the figure prints
+        at its size and its text at the size drawn.
 
     Returns
     -------
@@ -76,10 +93,13 @@ def trajectories(means: pd.DataFrame, outcomes: list[str], titles: dict[str, str
     ylabels = ylabels or {}
     nrows = int(np.ceil(len(outcomes) / ncols))
     panel = width / ncols
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width, 0.45 + panel * 0.88 * nrows),
+    height = max(MIN_PANEL_HEIGHT_IN, min(panel * 0.88, (max_height - 0.45) / nrows))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, 0.45 + height * nrows),
                              squeeze=False)
     left = ""
-    wrap = max(12, int(panel * 72 / (FONT * 0.55)))  # characters per title line
+    # characters per title line: as wide as the axis (the panel less its y labels), so that a
+    # title never reaches over the y-axis label of its panel
+    wrap = max(12, int((panel - 0.55) * 72 / (FONT * 0.55)))
     for k, (ax, outcome) in enumerate(zip(axes.flat, outcomes, strict=False)):
         sub = means[means["outcome"] == outcome]
         waves = list(dict.fromkeys(sub[time].astype(str)))
@@ -96,7 +116,7 @@ def trajectories(means: pd.DataFrame, outcomes: list[str], titles: dict[str, str
         ax.set_title(textwrap.fill(titles.get(outcome, outcome), wrap), fontsize=FONT + 0.5)
         ylabel = ylabels.get(outcome, score_label(outcome))
         if k % ncols == 0 or ylabel != left:  # said once per row while it stays the same
-            ax.set_ylabel(ylabel, fontsize=FONT)
+            ax.set_ylabel(fit_label(ylabel, height), fontsize=FONT)
         left = ylabel
         below = k + ncols
         if below >= len(outcomes):  # the lowest panel of its column

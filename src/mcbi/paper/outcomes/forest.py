@@ -18,6 +18,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from mcbi.paper.render.figures import MAX_HEIGHT_IN, PRINT_WIDTH_IN  # noqa: E402
 from mcbi.trial import design
 
 __all__ = ["favours_mcbi", "forest_plot", "forest_rows"]
@@ -58,6 +59,11 @@ REVERSED_MARK = "\u2020"
 
 FONT = 9.5
 """Text size (points) of the forest plot, printed at its own width."""
+ROW_IN = 0.24
+"""Height of an outcome's row (inches) when the page has room for it."""
+MIN_ROW_IN = 1.45 * FONT / 72
+"""Lowest row (inches) whose labels do not touch: rows are made lower, down to it, so that
+the figure fits the printed page (:data:`MAX_HEIGHT_IN`)."""
 
 
 def favours_mcbi(rows: pd.DataFrame, lower_is_better: frozenset[str]) -> pd.DataFrame:
@@ -77,7 +83,8 @@ def favours_mcbi(rows: pd.DataFrame, lower_is_better: frozenset[str]) -> pd.Data
 
 def forest_plot(tables: dict[str, pd.DataFrame], ci_pct: str = "95",
                 lower_is_better: frozenset[str] = frozenset(),
-                width: float = 6.5) -> plt.Figure:
+                width: float = PRINT_WIDTH_IN,
+                max_height: float = MAX_HEIGHT_IN) -> plt.Figure:
     """Cohen's d and its interval for every between-arm contrast, by panel and wave, signed
     so that right of zero favours the MCBI for every outcome.
 
@@ -90,8 +97,11 @@ def forest_plot(tables: dict[str, pd.DataFrame], ci_pct: str = "95",
     lower_is_better : frozenset of str
         Outcomes whose improvement is a decrease: their d and interval are drawn with the
         sign reversed (:func:`favours_mcbi`) and their labels carry :data:`REVERSED_MARK`.
-    width : float, default 6.5
+    width : float
         Figure width in inches (the printed text width).
+    max_height : float
+        Tallest figure in inches (the printed page's figure box): rows are made lower (to at
+        least :data:`MIN_ROW_IN`) when the outcomes do not fit at :data:`ROW_IN`.
 
     Returns
     -------
@@ -104,8 +114,9 @@ def forest_plot(tables: dict[str, pd.DataFrame], ci_pct: str = "95",
     waves = list(dict.fromkeys(rows["time"].astype(str)))
     colours = dict(zip(waves, sns.color_palette("colorblind", max(len(waves), 1)), strict=False))
     sizes = [max(rows[rows["panel"] == p]["outcome"].nunique(), 1) for p in panels] or [1]
-    fig, axes = plt.subplots(len(sizes), 1, figsize=(width, 1.2 + 0.24 * sum(sizes)
-                                                     + 0.5 * len(sizes)),
+    fixed = 1.2 + 0.5 * len(sizes)  # legend, axis labels and panel titles
+    row = max(MIN_ROW_IN, min(ROW_IN, (max_height - fixed) / sum(sizes)))
+    fig, axes = plt.subplots(len(sizes), 1, figsize=(width, fixed + row * sum(sizes)),
                              sharex=True, squeeze=False,
                              gridspec_kw={"height_ratios": sizes})
     if not panels:

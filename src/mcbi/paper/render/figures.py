@@ -20,21 +20,21 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from mcbi.paper.render.printsize import (  # noqa: E402, F401  (the print box, re-exported)
+    MAX_HEIGHT_IN,
+    MAX_WIDTH_IN,
+    MIN_PRINT_PT,
+    PAD_IN,
+    PRINT_HEIGHT_IN,
+    PRINT_WIDTH_IN,
+)
+
 PALETTE = {"control": "#6c757d", "MCBI": "#1f6f8b"}
 
 DPI = 150
 """Resolution of the saved PNG (pixels per inch)."""
-PRINT_WIDTH_IN = 6.5
-"""Text width of the printed page (inches): a wider figure is scaled down to it."""
-PRINT_HEIGHT_IN = 215 / 25.4
-"""Tallest printed figure (inches; ``max-height`` of images in book/_static/mcbi-print.css):
-a taller one is scaled down to it."""
-MIN_PRINT_PT = 9.0
-"""Smallest text size, in points, of a figure printed at :data:`PRINT_WIDTH_IN`."""
 FONT_KEY = "mcbi:min-font-pt"
 """PNG text chunk holding the smallest font size (points) drawn in the figure."""
-PAD_IN = 0.04
-"""White margin around a saved figure (inches)."""
 SVG_SALT = "mcbi"
 """``svg.hashsalt``: fixed ids in the SVG, so the same figure gives the same bytes."""
 
