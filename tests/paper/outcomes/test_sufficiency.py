@@ -50,17 +50,20 @@ def test_too_few_note_names_the_arm_and_the_rule() -> None:
 
 
 def test_too_few_note_never_says_zero() -> None:
-    one = too_few_note({"control": 2, "MCBI": 0}, "post", clustered=True)
-    assert one == ("not tested: of the therapists, only 2 in the control arm and none in "
+    k = MIN_UNITS - 1  # the largest count that is still too few
+    one = too_few_note({"control": k, "MCBI": 0}, "post", clustered=True)
+    assert one == (f"not tested: of the therapists, only {k} in the control arm and none in "
                    "the MCBI arm had a patient observed at baseline and post (at least "
                    f"{MIN_UNITS} per arm are needed)")
     both = too_few_note({"control": 0, "MCBI": 0}, "post", clustered=False)
     assert both.startswith("not tested: of the therapists, none in either arm were observed")
-    assert "of the therapists, only 1 in the control arm and 2 in the MCBI arm were" in (
-        too_few_note({"control": 1, "MCBI": 2}, "post", clustered=False))
-    assert "none in the control arm and only 3 in the MCBI arm" in (
-        too_few_note({"control": 0, "MCBI": 3}, "post", clustered=False))
-    for counts in ({"control": 0, "MCBI": 9}, {"control": 0, "MCBI": 3}):
+    assert f"of the therapists, only 1 in the control arm and {k} in the MCBI arm were" in (
+        too_few_note({"control": 1, "MCBI": k}, "post", clustered=False))
+    assert f"none in the control arm and only {k} in the MCBI arm" in (
+        too_few_note({"control": 0, "MCBI": k}, "post", clustered=False))
+    # an arm with enough units is not named
+    assert "MCBI" not in too_few_note({"control": 0, "MCBI": MIN_UNITS}, "post", False)
+    for counts in ({"control": 0, "MCBI": 9}, {"control": 0, "MCBI": k}):
         assert " 0 " not in too_few_note(counts, "post", clustered=False)
 
 

@@ -15,7 +15,8 @@ def contrast_summary(table: pd.DataFrame, alpha: float = 0.05,
                      fits: pd.DataFrame | None = None) -> pd.DataFrame:
     """One formatted row per outcome and wave: changes and the between-arm difference.
 
-    Columns: family, outcome, wave, the change from baseline in each arm, the difference
+    Columns: family (capitalized, on the first row of its block only), outcome, wave, the
+    change from baseline in each arm, the difference
     in change [CI at ``1 - alpha``], Cohen's d [CI], the Holm-adjusted p and, with ``fits``
     (:attr:`mcbi.paper.outcomes.models.OutcomeAnalysis.fits`), a ``Model notes`` column flagging
     singular, simplified and not estimable models. Waves with no estimate for any outcome
@@ -27,10 +28,15 @@ def contrast_summary(table: pd.DataFrame, alpha: float = 0.05,
                                              & (status == "ok")).any()]
     notes = {} if fits is None else {r.outcome: _model_note(r) for r in fits.itertuples()}
     rows = []
+    shown_family = None
     for (family, _, outcome), sub in table.groupby(["family", "outcome", "label"], sort=False):
         for wave in waves:
             s = sub[sub["time"].astype(str) == wave]
-            row = {"Family": family, "Outcome": outcome, "Wave": design.wave_label(wave)}
+            # the family names a block of rows: written once, at its first row (APA)
+            first = family != shown_family
+            shown_family = family
+            row = {"Family": str(family)[:1].upper() + str(family)[1:] if first else "",
+                   "Outcome": outcome, "Wave": design.wave_label(wave)}
             for arm in design.ARMS:
                 w = s[(s["contrast"] == "within") & (s["group"] == arm)].iloc[0]
                 row[f"Δ {arm}"] = fmt_num(w["estimate"], 2)
