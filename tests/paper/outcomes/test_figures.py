@@ -106,3 +106,21 @@ def test_a_long_axis_label_goes_on_two_lines_on_a_low_panel() -> None:
     assert fit_label("Mean score (−3 to 3)", 3.0) == "Mean score (−3 to 3)"
     assert fit_label("Mean score (−3 to 3)", 1.4) == "Mean score\n(−3 to 3)"
     assert fit_label("Estimated mean", 0.5) == "Estimated mean"  # nothing to split at
+
+
+@pytest.mark.parametrize("ncols", [1, 3])
+def test_wave_labels_never_touch(ncols) -> None:
+    """"Post" and "Follow-up" must not run together ("PostFollow-up") on a narrow panel; a
+    wide panel keeps "Follow-up" on one line."""
+    outcomes = [f"y{i}" for i in range(ncols * 3)]
+    fig = figures.trajectories(_means(outcomes), outcomes, {}, ncols=ncols)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in (a for a in fig.axes if a.axison):
+        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
+        assert len(boxes) == 3
+        assert all(b.x0 > a.x1 for a, b in zip(boxes, boxes[1:], strict=False))
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels[0] == "Pre" and labels[2].replace("\n", "") == "Follow-up"
+    if ncols == 1:
+        assert labels[2] == "Follow-up"

@@ -136,4 +136,25 @@ def trajectories(means: pd.DataFrame, outcomes: list[str], titles: dict[str, str
         fig.legend(handles, labels, loc="upper center", ncol=len(handles), frameon=False,
                    fontsize=FONT, bbox_to_anchor=(0.5, 1.0), title=None)
     fig.tight_layout(rect=(0, 0, 1, top), h_pad=1.2, w_pad=0.8)
+    if _break_crowded_ticks(fig, [ax for ax in axes.flat if ax.axison]):
+        fig.tight_layout(rect=(0, 0, 1, top), h_pad=1.2, w_pad=0.8)
     return fig
+
+
+def _break_crowded_ticks(fig, axes: list) -> bool:
+    """Put hyphenated x tick labels ("Follow-up") on two lines in every panel when the
+    labels of any panel would touch each other; return whether they were broken."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    crowded = False
+    for ax in axes:
+        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
+        gap = 0.15 * FONT / 72 * fig.dpi  # at least a space between two labels
+        if any(b.x0 - a.x1 < gap for a, b in zip(boxes, boxes[1:], strict=False)):
+            crowded = True
+            break
+    if crowded:
+        for ax in axes:
+            labels = [t.get_text().replace("-", "-\n") for t in ax.get_xticklabels()]
+            ax.set_xticks(ax.get_xticks(), labels)
+    return crowded

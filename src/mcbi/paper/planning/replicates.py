@@ -360,32 +360,6 @@ def therapists_needed(table: pd.DataFrame, target_power: float = 0.8) -> pd.Data
     return pd.DataFrame(out)
 
 
-def power_curves(table: pd.DataFrame, target_power: float = 0.8, col_wrap: int = 3):
-    """Power by number of therapists, one line per patients-per-therapist, one panel per target.
-
-    Returns the seaborn ``FacetGrid``'s figure, 6.5 in wide (the printed text width) with
-    every text at least 9 pt and the legend above the panels.
-    """
-    import seaborn as sns
-
-    data = table.assign(label=table["target"].map(lambda t: TARGET_LABELS.get(t, t)),
-                        per=table["patients_per_therapist"].astype(str))
-    grid = sns.relplot(data=data, x="n_therapists", y="power", hue="per", col="label",
-                       col_wrap=col_wrap, kind="line", marker="o", height=6.3 / col_wrap,
-                       aspect=1.0, facet_kws={"sharey": True})
-    for ax in grid.axes.flat:
-        ax.axhline(target_power, color="grey", lw=0.8, ls="--")
-        ax.set_ylim(-0.02, 1.02)
-    grid.set_titles("{col_name}", size=9.5)
-    grid.set_axis_labels("Therapists", "Power", size=9.5)
-    for ax in grid.axes.flat:
-        ax.tick_params(labelsize=9)
-    sns.move_legend(grid, "lower center", bbox_to_anchor=(0.5, 1.0), ncol=8, frameon=False,
-                    title="Patients per therapist", fontsize=9.5, title_fontsize=9.5)
-    grid.figure.tight_layout()
-    return grid.figure
-
-
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """The power table formatted for the book (power ± MC SE, bias, coverage, failed %)."""
     def pct(v: float) -> str:
