@@ -25,6 +25,10 @@ BIB = r"""
   howpublished = {ClinicalTrials.gov NCT04680559}, year = {2020}}
 @article{same1, author = {Rosseel, Y.}, title = {First}, journal = {J}, year = {2012}}
 @article{same2, author = {Rosseel, Y.}, title = {Second}, journal = {J}, year = {2012}}
+@incollection{chapter, author = {Browne, M. W. and Cudeck, R.},
+  title = {Alternative ways of assessing model fit}, booktitle = {Testing structural equation
+  models}, editor = {Bollen, K. A. and Long, J. S.}, pages = {136--162}, publisher = {Sage},
+  year = {1993}}
 """
 
 
@@ -52,6 +56,23 @@ def test_two_authors_book_and_edition(formatted) -> None:
     assert formatted["two"][1].startswith("Hervás, G., & Vázquez, C. (2013). A measure")
     assert formatted["book"][1] == ("Lovibond, S. H., & Lovibond, P. F. (1995). Manual for the "
                                     "scales (2nd ed.). Psychology Foundation.")
+
+
+def test_chapter_in_an_edited_book(formatted) -> None:
+    assert formatted["chapter"][1] == (
+        "Browne, M. W., & Cudeck, R. (1993). Alternative ways of assessing model fit. In "
+        "K. A. Bollen & J. S. Long (Eds.), Testing structural equation models (pp. 136–162). "
+        "Sage.")
+
+
+def test_editors_in_text() -> None:
+    from pybtex.database import Person
+
+    one, two, three = (Person("Bollen, K. A."), Person("Long, J. Scott"), Person("Doe, Jane"))
+    assert bibstyle.editors_in_text([one]) == "K. A. Bollen (Ed.)"
+    assert bibstyle.editors_in_text([one, two, three]) == (
+        "K. A. Bollen, J. S. Long, & J. Doe (Eds.)")
+    assert bibstyle.editors_in_text([]) == ""
 
 
 def test_corporate_author_and_misc(formatted) -> None:

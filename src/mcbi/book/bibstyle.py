@@ -33,6 +33,7 @@ from pybtex.style.template import (
     href,
     join,
     names,
+    node,
     optional,
     sentence,
     tag,
@@ -67,8 +68,34 @@ def ordinal(number: str) -> str:
     return f"{n}{suffix}"
 
 
+def editors_in_text(persons: list[Any]) -> str:
+    """Editors as APA writes them in a chapter's reference: initials first, "&" before the
+    last, then "(Ed.)" or "(Eds.)": "K. A. Bollen & J. S. Long (Eds.)"."""
+    def one(person: Any) -> str:
+        initials = " ".join(n if n.endswith(".") else f"{n[0]}."
+                            for n in [*person.first_names, *person.middle_names])
+        last = " ".join(person.last_names).replace("{", "").replace("}", "")
+        return f"{initials} {last}".strip()
+
+    written = [one(p) for p in persons]
+    if not written:
+        return ""
+    if len(written) == 1:
+        return f"{written[0]} (Ed.)"
+    if len(written) == 2:
+        return f"{written[0]} & {written[1]} (Eds.)"
+    return f"{', '.join(written[:-1])}, & {written[-1]} (Eds.)"
+
+
+@node
+def _editors(children: Any, context: Any) -> Text:
+    """The entry's editors in the form of :func:`editors_in_text`."""
+    return Text(editors_in_text(context["entry"].persons.get("editor", [])))
+
+
 class ApaStyle(UnsrtStyle):
-    """pybtex formatting style close to APA 7 for articles, books and miscellaneous entries.
+    """pybtex formatting style close to APA 7 for articles, books, chapters in edited books
+    and miscellaneous entries.
 
     Other entry types fall back to pybtex's ``unsrt`` templates with APA author names.
     """
@@ -111,6 +138,13 @@ class ApaStyle(UnsrtStyle):
             self.format_author_or_editor(e), self._date(),
             sentence[join[tag("em")[bib_field("title")], edition]],
             sentence[bib_field("publisher")], self._doi_or_url()]
+
+    def get_incollection_template(self, e: Any) -> Any:
+        pages = optional[" (pp. ", bib_field("pages", apply_func=_dashify), ")"]
+        source = join["In ", _editors, ", ", tag("em")[bib_field("booktitle")], pages]
+        return join(sep=" ")[self.format_names("author"), self._date(),
+                             self.format_title(e, "title"), sentence[source],
+                             sentence[bib_field("publisher")], self._doi_or_url()]
 
     def get_misc_template(self, e: Any) -> Any:
         return join(sep=" ")[
