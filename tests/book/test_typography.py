@@ -179,3 +179,11 @@ def test_glued_values_in_the_rerun_box_are_code_to_copy() -> None:
     assert literal.astext() == "deltas = -1.0 -0.5, alpha = 0.05"
     assert not list(other.findall(nodes.literal))
     assert MINUS + "1.0" in other.astext()  # elsewhere a glued number gets the true minus
+
+
+def test_a_test_named_by_its_statistic_is_italic() -> None:
+    from mcbi.book.typography import italic_statistics
+
+    runs = italic_statistics("tested with t tests with Kenward–Roger's df, or Wald z tests")
+    assert [p for p, italic in runs if italic] == ["t", "z"]
+    assert not any(italic for _, italic in italic_statistics("a test, the t-shirt, z-scores"))

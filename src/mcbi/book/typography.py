@@ -160,19 +160,31 @@ _STATISTIC = re.compile(
     r"(?=(?:\(\d+\))?[ \u00a0]*[<=>\u2264\u2265][ \u00a0]*[\d.\u2212-]|[ \u00a0]\d)")
 
 
+_TEST_NAME = re.compile(r"(?<![\w\-\u2019'])([tzF])(?=[ \u00a0]tests?\b)")
+"""A test named by its statistic: "t tests", "Wald z tests", "an F test"."""
+
+
 def italic_statistics(text: str) -> list[tuple[str, bool]]:
     """Split ``text`` into (piece, italic) runs: a statistic's symbol directly before a
-    relation and a number (or, for *SE*, before a number) is italic.
+    relation and a number (or, for *SE*, before a number) is italic, and so is the statistic
+    that names a test ("*t* tests", "Wald *z* tests").
 
     >>> [piece for piece, italic in italic_statistics("adjusted p < .001, d = 0.83") if italic]
     ['p', 'd']
     >>> italic_statistics("up to 5 p-values, a = 3")
     [('up to 5 p-values, a = 3', False)]
+    >>> [p for p, italic in italic_statistics("t tests with KR's df; Wald z test") if italic]
+    ['t', 'z']
     """
     out: list[tuple[str, bool]] = []
     last = 0
-    for match in _STATISTIC.finditer(text):
-        if match.group(1) in ("n", "N", "p", "d", "df", "M", "t", "F", "r", "z") and \
+    matches = sorted([*_STATISTIC.finditer(text), *_TEST_NAME.finditer(text)],
+                     key=lambda m: m.start())
+    for match in matches:
+        if match.start() < last:
+            continue
+        if match.re is _STATISTIC and match.group(1) in (
+                "n", "N", "p", "d", "df", "M", "t", "F", "r", "z") and \
                 not re.match(r"(?:\(\d+\))?[ \u00a0]*[<=>\u2264\u2265]", text[match.end():]):
             continue  # "d 3" is not a statistic; only SE/SD are written before a bare number
         if match.start() > last:
