@@ -75,11 +75,11 @@ def test_published_display() -> None:
     out = tables.published_display(comparison)
     assert list(out.columns) == ["Who", "Outcome", "Wave", "Published", "This build",
                                  "Contrast", "Estimate", "p (Holm)", "Agreement"]
-    assert list(out.iloc[0]) == ["patients", "therapeutic bond", "post", "MCBI > control",
-                                 "MCBI > control", "Difference in change (MCBI − control)",
-                                 "0.46", ".012", "agrees"]
-    # the estimate is labelled by what it is: a within-arm change is not a difference
-    assert out.iloc[1]["Contrast"] == "Change from baseline (MCBI arm)"
+    assert list(out.iloc[0]) == ["Patients", "therapeutic bond", "post", "MCBI > control",
+                                 "MCBI > control", "Between arms", "0.46", ".012", "agrees"]
+    # the group is named once per block; the estimate is labelled by what it is
+    assert out.iloc[1]["Who"] == ""
+    assert out.iloc[1]["Contrast"] == "MCBI arm"
     assert list(out.iloc[1][["Wave", "Estimate", "p (Holm)", "Agreement"]]) == [
         "follow-up", MINUS + "0.50", "< .001", "differs"]
 

@@ -88,9 +88,10 @@ def variance_display(variance: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-CONTRAST_WORDS = {"between": "Difference in change (MCBI − control)",
-                  "within": "Change from baseline (MCBI arm)"}
-"""What the estimate of a published-findings row is (its ``contrast``), in words."""
+CONTRAST_WORDS = {"between": "Between arms", "within": "MCBI arm"}
+"""What the estimate of a published-findings row is (its ``contrast``), in words: the
+difference in change (MCBI − control) or the MCBI arm's own change from baseline (the
+chapter's caption and note say so)."""
 
 
 def published_display(comparison: pd.DataFrame) -> pd.DataFrame:
@@ -100,7 +101,10 @@ def published_display(comparison: pd.DataFrame) -> pd.DataFrame:
     column: a between-arm difference in change or the MCBI arm's own change), since the
     two kinds are not on one footing.
     """
+    who = comparison["who"].astype(str)
+    first = who.ne(who.shift())  # the group named once, at the first row of its block (APA)
     return comparison.assign(
+        who=[w[:1].upper() + w[1:] if f else "" for w, f in zip(who, first, strict=True)],
         contrast=comparison["contrast"].map(lambda c: CONTRAST_WORDS.get(c, str(c))),
         estimate=comparison["estimate"].map(lambda v: fmt_num(v, 2)),
         p_holm=comparison["p_holm"].map(p_cell),
