@@ -21,10 +21,12 @@ def test_cells_carry_their_header() -> None:
     assert out.count('data-label="Outcome"') == 2
     assert out.count('data-label="d [95% CI]"') == 2  # the header's text, tags dropped
     assert out.count('data-label="&quot;p&quot;&amp;"') == 2  # escaped for the attribute
-    assert '<td data-label="Notes"></td>' in out  # an empty cell is labelled too
+    # an empty cell is labelled too, and marked so that a phone's card leaves it out
+    assert '<td data-label="Notes" data-empty></td>' in out
+    assert out.count("data-empty") == 1
     italic = TABLE.replace("<p>Notes</p>", "<p><em>SE</em></p>")
     assert out.count("data-label-em") == 0
-    assert tablehtml.label_tables(italic).count('data-label="SE" data-label-em>') == 2
+    assert tablehtml.label_tables(italic).count('data-label="SE" data-label-em') == 2
     assert '<table class="table mcbi-reflow" id="tbl-x">' in out  # 4 columns: reflowed
     assert tablehtml.label_tables(out) == out  # idempotent
 

@@ -28,7 +28,7 @@ _HEAD = re.compile(r"<thead\b[^>]*>(.*?)</thead>", re.S)
 _BODY = re.compile(r"<tbody\b[^>]*>.*?</tbody>", re.S)
 _ROW = re.compile(r"<tr\b[^>]*>.*?</tr>", re.S)
 _TH = re.compile(r"<th\b[^>]*>(.*?)</th>", re.S)
-_TD = re.compile(r"<td\b(?![^>]*\bdata-label=)([^>]*)>")
+_TD = re.compile(r"<td\b(?![^>]*\bdata-label=)([^>]*)>(.*?)</td>", re.S)
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -49,7 +49,9 @@ def _label_rows(body: str, headers: list[str], italic: list[bool]) -> str:
             if i >= len(headers):
                 return m.group(0)
             em = " data-label-em" if italic[i] else ""
-            return f'<td data-label="{html.escape(headers[i], quote=True)}"{em}{m.group(1)}>'
+            empty = "" if _text(m.group(2)) else " data-empty"  # hidden on a phone's card
+            return (f'<td data-label="{html.escape(headers[i], quote=True)}"{em}{empty}'
+                    f'{m.group(1)}>{m.group(2)}</td>')
 
         return _TD.sub(cell, match.group(0))
 
