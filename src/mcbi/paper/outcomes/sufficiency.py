@@ -28,8 +28,8 @@ Read from the committed type-I error study (``mcbi plan --effects null``; append
 test for the between-arm contrasts") by :func:`mcbi.paper.outcomes.typeone.chosen_min_units`,
 which a test checks against this value: in simulated trials without any arm effect, the
 Kenward-Roger test keeps its rejection rate at or below .06 in every band of at least 200
-tests from 3 therapists per arm with the change observed (fewer were too rare in the study to
-be judged)."""
+tests from this many therapists per arm with the change observed (smaller counts were above
+that rate or too rare in the study to be judged)."""
 
 TOO_FEW = "too few observed changes"
 """Status of a between-arm contrast that fails the rule."""
