@@ -9,8 +9,12 @@ from mcbi.trial import design
 
 
 def baseline_display(table: pd.DataFrame) -> pd.DataFrame:
-    """:func:`~mcbi.paper.sample.analysis.baseline_table`: SMD formatted, display headers."""
+    """:func:`~mcbi.paper.sample.analysis.baseline_table`: SMD formatted, row labels
+    capitalized, display headers."""
     out = table.copy()
     out["smd"] = out["smd"].map(lambda v: fmt_num(v, 2))
+    # a row label begins with a capital (APA), except a statistic's symbol ("n")
+    out["characteristic"] = [c if c in ("n", "N") else c[:1].upper() + c[1:]
+                             for c in out["characteristic"].astype(str)]
     return out.rename(columns={"characteristic": "Characteristic", "smd": "SMD",
                                design.CONTROL: "Control", design.TREATED: "MCBI"})
