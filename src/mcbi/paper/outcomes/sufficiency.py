@@ -21,7 +21,7 @@ from mcbi.trial import design
 
 __all__ = ["MIN_UNITS", "TOO_FEW", "change_support", "too_few_note"]
 
-MIN_UNITS = 3
+MIN_UNITS = 2
 """Fewest units per arm with an observed change for a between-arm contrast to be tested.
 
 Read from the committed type-I error study (``mcbi plan --effects null``; appendix "Which
