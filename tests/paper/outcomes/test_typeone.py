@@ -116,3 +116,15 @@ def test_the_committed_study_supports_the_books_test_and_its_count() -> None:
     assert z.loc[10].min() > 0.06  # the test it replaced does not keep its level with 10
     units = pd.read_csv(REPO / TYPE1_UNITS)
     assert chosen_min_units(units) == MIN_UNITS
+
+
+def test_large_counts_have_thousands_separators(tmp_path: Path) -> None:
+    _write(tmp_path)
+    path = tmp_path / TYPE1_RESULT
+    table = pd.read_csv(path)
+    table["tests"] = 16000
+    table.to_csv(path, index=False)
+    meta = path.with_name("type1.meta.json")
+    meta.write_text(json.dumps({**json.loads(meta.read_text("utf-8")), "reps": 2000}), "utf-8")
+    text = type1_markdown(tmp_path)
+    assert "16,000" in text and "(2,000 simulated trials" in text and "16000" not in text

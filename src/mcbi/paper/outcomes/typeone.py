@@ -73,12 +73,12 @@ def type1_markdown(root: str | Path, alpha_label: str = ".05") -> str:
                                   f"({fmt_bounded(r['mc_se'], 3)})")
             if "kenward_roger" in sub.index:
                 kr = sub.loc["kenward_roger"]
-                row["Tests"] = int(kr["tests"])
+                row["Tests"] = f"{int(kr['tests']):,}"  # APA: 15,997
                 row["KR df (median)"] = f"{kr['median_df']:.1f}"
             rows.append(row)
     frame = pd.DataFrame(rows)
     source = (f"Made by `{meta.get('command', COMMAND)}` "
-              f"({meta.get('reps', '?')} simulated trials per number of therapists, seed "
+              f"({_count(meta.get('reps'))} simulated trials per number of therapists, seed "
               f"{meta.get('seed', '?')}) at commit {meta.get('code_commit', 'unknown')} on "
               f"{meta.get('date_utc', 'an unrecorded date')}.")
     note = ("Share of tests rejecting at α = " + alpha_label + " (Monte Carlo SE in "
@@ -94,6 +94,14 @@ def type1_markdown(root: str | Path, alpha_label: str = ".05") -> str:
     if units.is_file():
         text += "\n" + units_markdown(pd.read_csv(units), alpha_label)
     return text
+
+
+def _count(value) -> str:
+    """A whole number as APA writes it (2,000), or "?" when unknown."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return "?"
 
 
 def chosen_min_units(table: pd.DataFrame, method: str = RULE_METHOD, limit: float = RULE_LIMIT,
@@ -145,7 +153,7 @@ def units_markdown(table: pd.DataFrame, alpha_label: str = ".05") -> str:
             if key in sub.index:
                 row[label] = (f"{fmt_bounded(sub.loc[key, 'rate'], 3)} "
                               f"({fmt_bounded(sub.loc[key, 'mc_se'], 3)})")
-        row["Tests"] = int(sub["tests"].max())
+        row["Tests"] = f"{int(sub['tests'].max()):,}"
         rows.append(row)
     label = METHOD_LABELS[RULE_METHOD].split(",")[0]
     limit = fmt_bounded(RULE_LIMIT, 2)
