@@ -189,3 +189,16 @@ def test_rungs_shown_by_their_number_in_the_ladder() -> None:
         == "2: 11, 3: 33, 4: 11, none: 145"
     assert planning.rung_numbers("diagonal_between 31; full 169") == "1: 169, 3: 31"
     assert planning.rung_numbers("") == ""
+
+
+def test_display_table_words_a_missing_power_and_a_negative_zero() -> None:
+    table = pd.DataFrame({
+        "n_therapists": [10, 10], "patients_per_therapist": [1, 1],
+        "target": ["pms", "path_a"], "power": [0.23, float("nan")],
+        "power_mcse": [0.03, float("nan")], "bias": [-0.001, float("nan")],
+        "coverage": [0.95, float("nan")], "failed": [0.0, 1.0],
+        "rungs": ["", "none 200"]})
+    out = planning.display_table(table)
+    assert list(out["Power %"]) == ["23 ± 3", "–"]  # not "– ± –"
+    assert list(out["Bias"]) == ["0.00", "–"]  # not "−0.00"
+    assert list(out["Rungs"]) == ["", "none: 200"]

@@ -45,6 +45,7 @@ from mcbi.paper.mechanism.ladder import RUNGS, fit_ladder, mechanism_values
 from mcbi.paper.mechanism.model import change_data
 from mcbi.paper.outcomes.models import analyse_outcomes, between
 from mcbi.paper.planning import effects as plan_effects
+from mcbi.paper.render.apa import fmt_num
 from mcbi.stats import montecarlo as power
 from mcbi.synth.parameters import delta_pms_sd, effect, param
 from mcbi.synth.simulate import implied_effects, simulate
@@ -368,9 +369,9 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Therapists": table["n_therapists"], "Patients each": table["patients_per_therapist"],
         "Target": table["target"].map(lambda t: TARGET_LABELS.get(t, t)),
-        "Power %": [f"{pct(p)} ± {pct(s)}" for p, s in zip(table["power"],
-                                                          table["power_mcse"], strict=True)],
-        "Bias": table["bias"].map(lambda v: "–" if pd.isna(v) else f"{v:.2f}"),
+        "Power %": ["–" if pd.isna(p) else f"{pct(p)} ± {pct(s)}"
+                    for p, s in zip(table["power"], table["power_mcse"], strict=True)],
+        "Bias": table["bias"].map(lambda v: "–" if pd.isna(v) else fmt_num(v, 2)),
         "Coverage %": table["coverage"].map(pct),
         "Failed %": table["failed"].map(pct),
         "Rungs": table.get("rungs", pd.Series("", index=table.index)).fillna("").map(
