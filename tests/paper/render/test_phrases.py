@@ -53,3 +53,10 @@ def test_agreement_and_counts() -> None:
     assert phrases.count_phrase(3, "patient") == "3 patients"
     with pytest.raises(ValueError):
         phrases.count_phrase(-1, "x")
+
+
+def test_capital_raises_only_the_first_letter() -> None:
+    from mcbi.paper.render.phrases import capital
+
+    assert capital("mindfulness skills") == "Mindfulness skills"
+    assert capital("EUS-T total") == "EUS-T total" and capital("") == ""

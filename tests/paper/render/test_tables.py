@@ -157,3 +157,11 @@ def test_a_table_may_add_its_own_italic_symbols() -> None:
     header = markdown_table(frame, symbols=(*ITALIC_SYMBOLS, "a")).splitlines()[0]
     assert header == "| Bias *a* | Bias *a*×*b* | Data sets |"
     assert markdown_table(frame).splitlines()[0] == "| Bias a | Bias a×*b* | Data sets |"
+
+
+def test_block_labels_name_each_block_once_with_a_capital() -> None:
+    from mcbi.paper.render.tables import block_labels
+
+    assert block_labels(["empathy", "empathy", "distress", "empathy"]) == [
+        "Empathy", "", "Distress", "Empathy"]
+    assert block_labels([]) == []

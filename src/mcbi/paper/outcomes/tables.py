@@ -8,6 +8,7 @@ import pandas as pd
 from mcbi.paper.outcomes.families import label
 from mcbi.paper.outcomes.sufficiency import TOO_FEW
 from mcbi.paper.render.apa import ci_pct, fmt_bounded, fmt_estimate_ci, fmt_num, p_cell
+from mcbi.paper.render.tables import block_labels
 from mcbi.trial import design
 
 
@@ -28,15 +29,10 @@ def contrast_summary(table: pd.DataFrame, alpha: float = 0.05,
                                              & (status == "ok")).any()]
     notes = {} if fits is None else {r.outcome: _model_note(r) for r in fits.itertuples()}
     rows = []
-    shown_family = None
     for (family, _, outcome), sub in table.groupby(["family", "outcome", "label"], sort=False):
         for wave in waves:
             s = sub[sub["time"].astype(str) == wave]
-            # the family names a block of rows: written once, at its first row (APA)
-            first = family != shown_family
-            shown_family = family
-            row = {"Family": str(family)[:1].upper() + str(family)[1:] if first else "",
-                   "Outcome": outcome, "Wave": design.wave_label(wave)}
+            row = {"Family": family, "Outcome": outcome, "Wave": design.wave_label(wave)}
             for arm in design.ARMS:
                 w = s[(s["contrast"] == "within") & (s["group"] == arm)].iloc[0]
                 row[f"Δ {arm}"] = fmt_num(w["estimate"], 2)
@@ -52,7 +48,10 @@ def contrast_summary(table: pd.DataFrame, alpha: float = 0.05,
             if fits is not None:
                 row["Model notes"] = notes.get(b["outcome"], "") if wave == waves[0] else ""
             rows.append(row)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if not out.empty:
+        out["Family"] = block_labels(out["Family"])  # a family names a block of rows
+    return out
 
 
 def _model_note(fit) -> str:
@@ -101,10 +100,8 @@ def published_display(comparison: pd.DataFrame) -> pd.DataFrame:
     column: a between-arm difference in change or the MCBI arm's own change), since the
     two kinds are not on one footing.
     """
-    who = comparison["who"].astype(str)
-    first = who.ne(who.shift())  # the group named once, at the first row of its block (APA)
     return comparison.assign(
-        who=[w[:1].upper() + w[1:] if f else "" for w, f in zip(who, first, strict=True)],
+        who=block_labels(comparison["who"].astype(str)),
         contrast=comparison["contrast"].map(lambda c: CONTRAST_WORDS.get(c, str(c))),
         estimate=comparison["estimate"].map(lambda v: fmt_num(v, 2)),
         p_holm=comparison["p_holm"].map(p_cell),

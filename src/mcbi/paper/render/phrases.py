@@ -29,6 +29,12 @@ def _check_alpha(alpha: float) -> None:
         raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
 
 
+def capital(text: str) -> str:
+    """``text`` with its first letter in upper case, the rest as written ("mindfulness
+    skills" -> "Mindfulness skills"; "EUS-T" stays)."""
+    return text[:1].upper() + text[1:]
+
+
 def direction(value: float | None, positive: str, negative: str,
               zero: str = "neither higher nor lower") -> str:
     """``positive`` for a value above 0, ``negative`` below 0, ``zero`` at 0.

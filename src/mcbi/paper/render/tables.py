@@ -7,6 +7,8 @@ import re
 
 import pandas as pd
 
+from mcbi.paper.render.phrases import capital
+
 _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
 _INLINE_SYNTAX = re.compile(r"([\\`*_$])")
 
@@ -116,3 +118,11 @@ def myst_table(frame: pd.DataFrame, caption: str, name: str, align: str | None =
 # --- the book's formatted tables ---------------------------------------------------------
 
 
+def block_labels(values) -> list[str]:
+    """The label of a block of rows written once, at its first row, with a capital (APA):
+    ``["empathy", "empathy", "distress"]`` -> ``["Empathy", "", "Distress"]``."""
+    out, previous = [], object()
+    for value in values:
+        out.append(capital(str(value)) if value != previous else "")
+        previous = value
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mcbi.paper.render.apa import fmt_num
+from mcbi.paper.render.phrases import capital
 from mcbi.trial import design
 
 
@@ -14,7 +15,7 @@ def baseline_display(table: pd.DataFrame) -> pd.DataFrame:
     out = table.copy()
     out["smd"] = out["smd"].map(lambda v: fmt_num(v, 2))
     # a row label begins with a capital (APA), except a statistic's symbol ("n")
-    out["characteristic"] = [c if c in ("n", "N") else c[:1].upper() + c[1:]
+    out["characteristic"] = [c if c in ("n", "N") else capital(c)
                              for c in out["characteristic"].astype(str)]
     return out.rename(columns={"characteristic": "Characteristic", "smd": "SMD",
                                design.CONTROL: "Control", design.TREATED: "MCBI"})

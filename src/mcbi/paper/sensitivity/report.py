@@ -17,6 +17,7 @@ from mcbi.paper.outcomes.models import LADDER, OK
 from mcbi.paper.outcomes.sufficiency import MIN_UNITS
 from mcbi.paper.render import phrases
 from mcbi.paper.render.apa import alpha_text, ci_pct, fmt_ci, fmt_num, fmt_p, p_cell
+from mcbi.paper.render.phrases import capital
 from mcbi.paper.render.tables import myst_table
 from mcbi.paper.sensitivity.analyses import (
     ALL_DATA,
@@ -181,7 +182,7 @@ def structure_table(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
     if table.empty:
         return pd.DataFrame()
     wide = _wide(table, [r.key for r in LADDER], lambda r: _cell(r, alpha))
-    wide.columns = ["Outcome", "Wave"] + [r.text[:1].upper() + r.text[1:] for r in LADDER]
+    wide.columns = ["Outcome", "Wave"] + [capital(r.text) for r in LADDER]
     return wide
 
 
@@ -290,7 +291,7 @@ def tipping_values(tip: pd.DataFrame, points: pd.DataFrame, primary: pd.DataFram
     if not len(points):
         text = "No key contrast could be analysed by multiple imputation."
     elif not tested:
-        text = (f"{_cap(of_phrase(len(few), len(points), 'key contrasts'))} "
+        text = (f"{capital(of_phrase(len(few), len(points), 'key contrasts'))} "
                 f"{'rests' if len(few) == 1 else 'rest'} on too few observed changes to be "
                 "tested, so no shift of the missing scores can change a finding.")
     elif not sig:
@@ -308,10 +309,6 @@ def tipping_values(tip: pd.DataFrame, points: pd.DataFrame, primary: pd.DataFram
                 f" is: {_tip_list(sig)}.{_few_sentence(few)}")
     values["sens_tip_sentence"] = text
     return values
-
-
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def _few_sentence(few: list[tuple[Any, str]]) -> str:
