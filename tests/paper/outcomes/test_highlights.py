@@ -70,3 +70,11 @@ def test_agreement_sentence_counts_only_stated_findings() -> None:
     assert "1 further contrast, which is therefore not counted" in text
     none = highlights.agreement_sentence(pd.DataFrame(rows[2:]))
     assert "0" not in none and none.endswith("could check one, and its finding differs from it.")
+
+
+def test_agreement_sentence_says_none_of_them_never_0() -> None:
+    rows = [published.finding_row("patients", o, "bond", "post", "MCBI > control",
+                                  "no clear difference", 0.1, 0.5, False) for o in "xyz"]
+    text = highlights.agreement_sentence(pd.DataFrame(rows))
+    assert text.endswith("its finding is the article's for none of them.")
+    assert " 0 " not in text

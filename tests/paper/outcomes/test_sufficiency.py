@@ -61,6 +61,9 @@ def test_too_few_note_never_says_zero() -> None:
         too_few_note({"control": 1, "MCBI": k}, "post", clustered=False))
     assert f"none in the control arm and only {k} in the MCBI arm" in (
         too_few_note({"control": 0, "MCBI": k}, "post", clustered=False))
+    # one unit in one arm: the verb agrees with it
+    assert "only 1 in the control arm was observed" in too_few_note(
+        {"control": 1, "MCBI": MIN_UNITS}, "post", clustered=False)
     # an arm with enough units is not named
     assert "MCBI" not in too_few_note({"control": 0, "MCBI": MIN_UNITS}, "post", False)
     for counts in ({"control": 0, "MCBI": 9}, {"control": 0, "MCBI": k}):

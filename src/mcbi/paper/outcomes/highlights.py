@@ -147,7 +147,9 @@ def symptom_sentence(table: pd.DataFrame, outcomes: dict[str, str], alpha: float
 def _of_them(k: int, n: int) -> str:
     if k == 0:
         return "none of them"
-    return "all of them" if k == n else f"{k} of them"
+    if k == n:
+        return "all of them"
+    return "none of them" if k == 0 else f"{k} of them"
 
 
 def agreement_sentence(comparison: pd.DataFrame) -> str:

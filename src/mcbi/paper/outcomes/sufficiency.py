@@ -67,8 +67,9 @@ def too_few_note(counts: dict[str, int], wave: str, clustered: bool) -> str:
     zero, never "0"): "not tested: of the therapists, none in the control arm and only 2 in
     the MCBI arm were observed at baseline and post (at least 5 per arm are needed)".
     """
-    verb = "had a patient observed" if clustered else "were observed"
     short = {arm: n for arm, n in counts.items() if n < MIN_UNITS}
+    one = list(short.values()) == [1]  # "only 1 in the control arm was observed"
+    verb = "had a patient observed" if clustered else ("was observed" if one else "were observed")
     if len(short) > 1 and not any(short.values()):
         who = "none in either arm" if len(short) == 2 else "none in any arm"
     else:
