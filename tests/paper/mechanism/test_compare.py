@@ -250,11 +250,10 @@ def test_claims_values_and_sample_values() -> None:
 
 
 def test_fit_single_level_matches_lavaan_fiml_with_means() -> None:
-    """semopy ModelMeans (FIML, observed information) against lavaan's
+    """The chapter's single-level fit (FIML, observed information) against lavaan's
     sem(model, missing = "fiml", meanstructure = TRUE) on seeded data with non-zero
     intercepts and 15 % missing cells (tests/fixtures/lavaan/single_level.json).
-    Tolerance: estimates 5e-4 absolute (semopy's SLSQP stops earlier than lavaan),
-    standard errors 1e-3 relative."""
+    Tolerance: estimates 1e-5 absolute, standard errors 1e-4 relative."""
     import json
     from pathlib import Path
 
@@ -266,7 +265,7 @@ def test_fit_single_level_matches_lavaan_fiml_with_means() -> None:
     both = out.merge(lav.rename(columns={"se": "lavaan_se"}), on=["lhs", "op", "rhs"],
                      validate="one_to_one")
     assert len(both) == len(lav) == 9
-    assert np.allclose(both["estimate"], both["est"], rtol=0, atol=5e-4)
-    assert np.allclose(both["se"], both["lavaan_se"], rtol=1e-3, atol=0)
+    assert np.allclose(both["estimate"], both["est"], rtol=0, atol=1e-5)
+    assert np.allclose(both["se"], both["lavaan_se"], rtol=1e-4, atol=0)
     # without the mean structure the intercepts would be 0 and a0 far off
     assert ref["lavaan_version"] and ref["r_version"].startswith("R version")

@@ -31,6 +31,7 @@ from mcbi.paper.mechanism.model import (
     true_paths,
 )
 from mcbi.stats.msem import MSEMResult, fit
+from mcbi.stats.msem import fit_single_level as fit_single_level_sem
 from mcbi.trial import design
 
 _PATH_KEY = ["lhs", "op", "rhs", "level"]
@@ -155,28 +156,26 @@ def compare_with_truth(data_dir: str | Path, observed_estimates: pd.DataFrame,
 
 
 def fit_single_level(data: pd.DataFrame, model: str = SINGLE_LEVEL_MODEL) -> pd.DataFrame:
-    """Fit a one-level model with a mean structure by full-information ML (semopy).
+    """Fit a one-level model with a mean structure by full-information ML.
 
-    semopy's ``ModelMeans`` with ``obj="ML"`` estimates every intercept and maximises the
-    casewise (FIML) likelihood, so rows with missing values contribute what they observe;
-    semopy's ``Model`` would fix every intercept at 0, which biases the paths of variables
-    whose means are not 0. Checked against lavaan's ``sem(..., missing = "fiml",
-    meanstructure = TRUE)`` (``tests/fixtures/lavaan/single_level.json``). The patient and
-    therapist identifiers are dropped: the model treats rows as independent. Returns the
-    regressions as ``lhs, op, rhs, estimate, se, pvalue``.
+    :func:`mcbi.stats.msem.fit_single_level`: every intercept is estimated and rows with
+    missing values contribute what they observe, as lavaan's ``sem(..., missing = "fiml",
+    meanstructure = TRUE)`` (checked against it, ``tests/fixtures/lavaan/single_level.json``).
+    The patient and therapist identifiers are dropped: the model treats rows as
+    independent. Returns the regressions as ``lhs, op, rhs, estimate, se, pvalue``.
+
+    Raises
+    ------
+    ValueError
+        The model cannot be fitted or the optimiser did not converge.
     """
-    import semopy  # heavy import, only needed here
-
-    sem = semopy.ModelMeans(model)
-    sem.fit(data.drop(columns=[design.PATIENT_ID, CLUSTER], errors="ignore"), obj="ML")
-    table = sem.inspect(information="observed")
-    table = table[(table["op"] == "~") & (table["rval"] != "1")].rename(columns={
-        "lval": "lhs", "rval": "rhs", "Estimate": "estimate", "Std. Err": "se",
-        "p-value": "pvalue"})
-    out = table[["lhs", "op", "rhs", "estimate", "se", "pvalue"]].reset_index(drop=True)
-    for col in ("estimate", "se", "pvalue"):
-        out[col] = pd.to_numeric(out[col], errors="coerce")
-    return out
+    res = fit_single_level_sem(model, data.drop(columns=[design.PATIENT_ID, CLUSTER],
+                                                errors="ignore"))
+    if not res.converged:
+        raise ValueError("the optimiser did not converge")
+    est = res.estimates
+    out = est.loc[est["op"] == "~", ["lhs", "op", "rhs", "estimate", "se", "pvalue"]]
+    return out.reset_index(drop=True)
 
 
 def single_level_or_reason(two_level_estimates: pd.DataFrame, data: pd.DataFrame,
@@ -186,9 +185,9 @@ def single_level_or_reason(two_level_estimates: pd.DataFrame, data: pd.DataFrame
     Returns
     -------
     (DataFrame or None, str)
-        The comparison and ``""``; or None and the reason when semopy fails or gives no
-        usable estimate (e.g. on pilot-sized data). semopy's printed output and warnings
-        are swallowed.
+        The comparison and ``""``; or None and the reason when the fit fails or gives no
+        usable estimate (e.g. on pilot-sized data). The estimator's warnings are
+        swallowed.
     """
     sink = io.StringIO()
     try:
@@ -196,7 +195,7 @@ def single_level_or_reason(two_level_estimates: pd.DataFrame, data: pd.DataFrame
                 contextlib.redirect_stderr(sink), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             single = fit_single_level(data, model)
-    except Exception as exc:  # noqa: BLE001 - semopy raises many types; all mean "no fit"
+    except Exception as exc:  # noqa: BLE001 - any failure means "no fit"
         return None, f"the single-level model could not be fitted ({type(exc).__name__}: {exc})"
     if single.empty or not np.isfinite(single["estimate"]).all():
         return None, "the single-level model gave no finite estimates"

@@ -2,6 +2,7 @@
 
 A general estimator compatible with lavaan 0.6 (``sem(..., cluster=, fixed.x = FALSE)``):
 lavaan model syntax with ``level:`` blocks in, a tidy parameter table and fit measures out.
+One-level models are the special case :func:`fit_single_level`.
 
 Examples
 --------
@@ -13,5 +14,6 @@ Examples
 from .fit import fit
 from .partable import build_partable
 from .result import MSEMResult, MSEMWarning
+from .single import fit_single_level
 
-__all__ = ["fit", "MSEMResult", "MSEMWarning", "build_partable"]
+__all__ = ["fit", "fit_single_level", "MSEMResult", "MSEMWarning", "build_partable"]
