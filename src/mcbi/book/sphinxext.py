@@ -12,13 +12,14 @@
 * APA-like citation and reference-list styles (:mod:`mcbi.book.bibstyle`) and true minus
   signs in glued numbers (:mod:`mcbi.book.typography`).
 * Each resolved page also written as Typst markup for the PDF (:mod:`mcbi.book.typst_sphinx`).
+* Lookups Sphinx and pybtex repeat done once per build (:mod:`mcbi.book.sphinxspeed`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from mcbi.book import bibstyle, tablehtml, typography, typst_sphinx
+from mcbi.book import bibstyle, sphinxspeed, tablehtml, typography, typst_sphinx
 from mcbi.book.layout import NOTEBOOKS_DIR, SECTIONS_DIR
 
 SECTIONS = f"{SECTIONS_DIR}/"
@@ -69,4 +70,5 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("doctree-resolved", bibstyle.drop_entry_labels)  # APA lists have no labels
     typography.setup(app)  # true minus signs in glued numbers (mcbi.book.typography)
     typst_sphinx.setup(app)  # each page as Typst markup for the PDF (mcbi.book.typst_sphinx)
+    sphinxspeed.setup(app)  # numref targets and pybtex plugins looked up once
     return {"parallel_read_safe": True, "parallel_write_safe": True}
