@@ -180,6 +180,17 @@ def test_mi_contrasts_first_set_is_the_fit_and_others_close_to_their_own_fits() 
     assert len(pooled) == 2 and pooled["df"].gt(0).all()
 
 
+def test_mi_contrasts_warm_started_from_the_imputation_model_gives_the_same_result() -> None:
+    df = _two_level(seed=7, n=50)
+    fit = fit_lmm(df, "y", "arm", "wave", "id", reml=True)
+    done = impute_lmm(fit, df, m=3, seed=3)
+    cold = mi_contrasts(done, "y", "arm", "wave", "id", reml=True, ddf="kenward-roger")
+    warm = mi_contrasts(done, "y", "arm", "wave", "id", reml=True, ddf="kenward-roger",
+                        start=fit.optsummary.final)
+    for col in ("estimate", "se", "df", "pvalue"):
+        assert warm[col].to_numpy() == pytest.approx(cold[col].to_numpy(), rel=1e-6)
+
+
 def test_mi_contrasts_refuses_incomplete_or_unequal_sets() -> None:
     df = _two_level()
     fit = fit_lmm(df, "y", "arm", "wave", "id")

@@ -321,7 +321,7 @@ def mi_contrasts(completed: pd.DataFrame, outcome: str, group: str, time: str, s
                  cluster: str | None = None, *, imputation: str = IMPUTATION,
                  group_levels: Any = None, time_levels: Any = None,
                  cluster_time: bool | str = False, reml: bool = True, ddf: str = "z",
-                 alpha: float = 0.05) -> pd.DataFrame:
+                 alpha: float = 0.05, start: Any = None) -> pd.DataFrame:
     """The contrasts of :func:`~mcbi.stats.lmm.contrasts` in every completed data set.
 
     The model of :func:`~mcbi.stats.lmm.fit_lmm` is fitted to the first imputation; the
@@ -342,6 +342,9 @@ def mi_contrasts(completed: pd.DataFrame, outcome: str, group: str, time: str, s
     ddf : {"z", "satterthwaite", "kenward-roger"}, default "z"
         As in :func:`~mcbi.stats.lmm.contrasts`.
     alpha : float, default 0.05
+    start : array-like, optional
+        Warm start of the first completed set's fit (as in
+        :func:`~mcbi.stats.lmm.fit_lmm`), e.g. the imputation model's own optimum.
 
     Returns
     -------
@@ -371,7 +374,7 @@ def mi_contrasts(completed: pd.DataFrame, outcome: str, group: str, time: str, s
         raise ValueError("every imputation must have the same rows in the same order")
     fit = fit_lmm(completed.iloc[rows_of[ids[0]]], outcome, group, time, subject, cluster,
                   group_levels=group_levels, time_levels=time_levels, alpha=alpha,
-                  cluster_time=cluster_time, reml=reml)
+                  cluster_time=cluster_time, reml=reml, start=start)
     if not fit.converged:
         raise ValueError("the analysis model did not converge on the first completed data set")
     base = contrasts(fit, alpha, ddf=ddf)

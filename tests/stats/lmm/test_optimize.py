@@ -164,3 +164,48 @@ def test_polish_stopped_by_its_line_search_counts_if_the_gradient_is_small(
     assert opt.optimizer == CROSSED and opt.converged
     assert "projected gradient" in opt.message
     assert opt.final == res.optsummary.final
+
+
+def _refit_with_start(name: str, start):  # noqa: ANN001, ANN202
+    """The fixture's model refitted with ``start`` (helpers' fit() with a warm start)."""
+    import mcbi.stats.lmm.fit as fit_module
+    from _lmm_helpers import reference
+
+    ref, df = reference(name), data(name)
+    kw = dict(start=start)
+    if name == "twolevel":
+        return fit_module.fit_lmm(df, "y", "group", "time", "subject",
+                                  group_levels=ref["group_levels"],
+                                  time_levels=ref["time_levels"], **kw)
+    if name == BY_TIME:
+        return fit_module.fit_lmm(df, "y", "group", "time", "subject", "cluster",
+                                  time_levels=ref["time_levels"], cluster_time="by_time", **kw)
+    return fit_module.fit_lmm(df, "y", "group", "time", "subject", "cluster",
+                              cluster_time=name == "clustertime", **kw)
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_a_warm_start_finds_the_grid_optimum_with_fewer_evaluations(name: str) -> None:
+    cold = fit(name).optsummary
+    # start from a point near the optimum, as the same model on nearly the same data gives
+    near = np.array(cold.final) * 1.2 + 0.05
+    warm = _refit_with_start(name, near).optsummary
+    assert warm.converged
+    assert len(warm.starts) == 1 and warm.initial == warm.starts[0]
+    np.testing.assert_allclose(warm.starts[0], np.maximum(near, 1e-3))
+    assert warm.fmin == pytest.approx(cold.fmin, abs=1e-7)
+    np.testing.assert_allclose(warm.final, cold.final, rtol=1e-4, atol=1e-5)
+    assert warm.boundary == cold.boundary
+    assert warm.feval < cold.feval
+
+
+def test_a_warm_start_at_zero_is_lifted_off_the_bound() -> None:
+    warm = _refit_with_start("boundary", [0.0, 0.0]).optsummary
+    assert warm.starts == ((1e-3, 1e-3),)
+    assert warm.fmin == pytest.approx(fit("boundary").optsummary.fmin, abs=1e-7)
+
+
+@pytest.mark.parametrize("start", [[1.0], [1.0, np.nan], "a"])
+def test_a_bad_warm_start_is_refused(start) -> None:  # noqa: ANN001
+    with pytest.raises(ValueError, match="start must be 2 finite theta values"):
+        _refit_with_start("threelevel", start)

@@ -10,7 +10,7 @@ the grid, the *imputed* post-baseline scores of the MCBI arm only are shifted by
 pooled baseline SDs in the direction of improvement (δ < 0: the MCBI arm's missing scores are
 worse than missing at random predicts), each completed data set is analysed with the primary
 model (:func:`mcbi.stats.mi.mi_contrasts`: variance components from the first completed set,
-fixed effects re-estimated in each) and the between-arm contrasts are pooled with Rubin's
+found from the primary model's optimum as a warm start, fixed effects re-estimated in each) and the between-arm contrasts are pooled with Rubin's
 rules (Barnard–Rubin df from the test's complete-data df). The tipping point of a finding is
 the smallest |δ| of the grid whose pooled result differs from the primary finding
 (significance at ``alpha`` or, if significant, the direction).
@@ -87,7 +87,8 @@ def _one(f: Fit, deltas: list[float], m: int, seed: list[int], alpha: float,
             per = mi_contrasts(data, t.outcome, design.ARM, design.WAVE, t.subject,
                                t.cluster if rung.three_level else None,
                                group_levels=list(design.ARMS), time_levels=f.waves,
-                               cluster_time=rung.cluster_time, reml=True, ddf=ddf, alpha=alpha)
+                               cluster_time=rung.cluster_time, reml=True, ddf=ddf, alpha=alpha,
+                               start=res.optsummary.final)
         except (ValueError, np.linalg.LinAlgError) as err:
             out.append(_empty(f, delta, str(err)))
             continue

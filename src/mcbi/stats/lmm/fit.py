@@ -29,6 +29,7 @@ def fit_lmm(
     alpha: float = 0.05,
     cluster_time: bool | str = False,
     reml: bool = False,
+    start: Any = None,
 ) -> LMMResult:
     """Fit ``outcome ~ group * time`` with nested random intercepts by ML or REML.
 
@@ -66,6 +67,11 @@ def fit_lmm(
         Restricted maximum likelihood (lme4's ``REML = TRUE`` criterion) instead of full
         maximum likelihood. ``loglik``, ``aic`` and ``bic`` are then the REML ones (as
         lme4's ``logLik`` of a REML fit), not comparable across fixed-effect structures.
+    start : array-like, optional
+        Warm start of the optimiser (theta: each random-effect SD relative to the residual
+        SD, as ``result.optsummary.final``), e.g. the same model's optimum on nearly the same
+        data; the search then runs from it alone (see
+        :func:`~mcbi.stats.lmm.optimize.optimize_theta`).
 
     Returns
     -------
@@ -111,5 +117,5 @@ def fit_lmm(
                         group_levels=group_levels, time_levels=time_levels,
                         cluster_time=cluster_time)
     devfun = make_deviance(frame, reml=bool(reml))
-    opt = optimize_theta(devfun, frame.theta_names)
+    opt = optimize_theta(devfun, frame.theta_names, start=start)
     return build_result(frame, devfun, opt, alpha)

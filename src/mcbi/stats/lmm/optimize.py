@@ -125,7 +125,8 @@ class _Counted:
 
 
 def optimize_theta(devfun: NestedDeviance,
-                   theta_names: tuple[str, ...] | None = None) -> OptSummary:
+                   theta_names: tuple[str, ...] | None = None,
+                   start: Any = None) -> OptSummary:
     """Minimise ``devfun`` over theta with the strategy of the module docstring.
 
     Parameters
@@ -134,6 +135,11 @@ def optimize_theta(devfun: NestedDeviance,
         The profiled deviance (see :func:`~mcbi.stats.lmm.deviance.make_deviance`).
     theta_names : tuple of str, optional
         Names recorded in the summary (default ``theta[0]``, ``theta[1]``, ...).
+    start : array-like, optional
+        A warm start (e.g. the optimum of the same model on nearly the same data): the
+        search runs from it alone instead of from the grid of starts, then as usual (the
+        cluster x time polish and checks, the boundary check). Zeros in it are raised to
+        1e-3, so that no variance starts stuck at its bound.
 
     Returns
     -------
@@ -143,21 +149,31 @@ def optimize_theta(devfun: NestedDeviance,
     Raises
     ------
     ValueError
-        ``theta_names`` of the wrong length.
+        ``theta_names`` of the wrong length, or a ``start`` that is not ``k`` finite
+        numbers.
     """
     if theta_names is None:
         theta_names = tuple(f"theta[{j}]" for j in range(devfun.k))
     if len(theta_names) != devfun.k:
         raise ValueError(f"{devfun.k} theta values but {len(theta_names)} theta_names")
+    warm = None
+    if start is not None:
+        try:
+            warm = np.abs(np.asarray(start, dtype=float)).ravel()
+        except (TypeError, ValueError):
+            warm = np.array([np.nan])
+        if warm.size != devfun.k or not np.all(np.isfinite(warm)):
+            raise ValueError(f"start must be {devfun.k} finite theta values, got {start!r}")
+        warm = (tuple(np.maximum(warm, 1e-3)),)
     fun = _Counted(devfun)
     if isinstance(devfun, CrossedDeviance):
         tolerances: dict[str, Any] = {"lbfgsb": dict(LBFGSB), "polish": dict(POLISH)}
         with single_thread_blas():  # L-BFGS-B: see mcbi.stats.blas
-            starts, initial, theta, dev, ok, message, name = _crossed(fun, devfun)
+            starts, initial, theta, dev, ok, message, name = _crossed(fun, devfun, warm)
     else:
         name = "Nelder-Mead"
         tolerances = {}
-        starts, initial, theta, dev, ok, message = _nested(fun, devfun.k)
+        starts, initial, theta, dev, ok, message = _nested(fun, devfun.k, warm)
     tolerances.update(nelder_mead=dict(NELDER_MEAD), boundary=BOUNDARY_TOL)
     theta, dev = _to_boundary(fun, theta, dev)
     return OptSummary(
@@ -170,9 +186,10 @@ def optimize_theta(devfun: NestedDeviance,
     )
 
 
-def _nested(fun: _Counted, k: int) -> tuple:
-    """Nelder-Mead from every start of the grid; the best run."""
-    grid = np.array(np.meshgrid(*[_GRID] * k)).reshape(k, -1).T
+def _nested(fun: _Counted, k: int, warm: tuple | None = None) -> tuple:
+    """Nelder-Mead from every start of the grid (or the warm start alone); the best run."""
+    grid = (np.array(warm) if warm is not None
+            else np.array(np.meshgrid(*[_GRID] * k)).reshape(k, -1).T)
     best_theta, best_dev, ok, message = np.ones(k), np.inf, False, "no finite deviance"
     initial = grid[0]
     for start in grid:
@@ -183,11 +200,14 @@ def _nested(fun: _Counted, k: int) -> tuple:
     return grid, initial, best_theta, best_dev, ok, message
 
 
-def _crossed(fun: _Counted, devfun: CrossedDeviance) -> tuple:
-    """L-BFGS-B with the analytic gradient from each start, a tight L-BFGS-B polish from
-    the best, and Nelder-Mead if that polish fails or ends with a theta stuck at 0."""
+def _crossed(fun: _Counted, devfun: CrossedDeviance, warm: tuple | None = None) -> tuple:
+    """L-BFGS-B with the analytic gradient from each start (or the warm start alone), a
+    tight L-BFGS-B polish from the best, and Nelder-Mead if that polish fails or ends with
+    a theta stuck at 0."""
     k = devfun.k
-    if devfun.by_time:
+    if warm is not None:
+        starts = list(warm)
+    elif devfun.by_time:
         n_t = k - 2
         starts = [s[:2] + (s[2],) * n_t for s in _CROSSED_STARTS]
         ramp = tuple(np.geomspace(0.3, 3.0, n_t))
