@@ -10,8 +10,9 @@ the grid, the *imputed* post-baseline scores of the MCBI arm only are shifted by
 pooled baseline SDs in the direction of improvement (δ < 0: the MCBI arm's missing scores are
 worse than missing at random predicts), each completed data set is analysed with the primary
 model (:func:`mcbi.stats.mi.mi_contrasts`: variance components from the first completed set,
-found from the primary model's optimum as a warm start, fixed effects re-estimated in each) and the between-arm contrasts are pooled with Rubin's
-rules (Barnard–Rubin df from the test's complete-data df). The tipping point of a finding is
+found from the primary model's optimum as a warm start, fixed effects re-estimated in each)
+and the between-arm contrasts are pooled with Rubin's rules (Barnard–Rubin df from the
+test's complete-data df). The tipping point of a finding is
 the smallest |δ| of the grid whose pooled result differs from the primary finding
 (significance at ``alpha`` or, if significant, the direction).
 """
