@@ -12,13 +12,19 @@ at which its text is shown.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import struct
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.backends.backend_agg import RendererAgg  # noqa: E402
 
 from mcbi.paper.render.printsize import (  # noqa: E402, F401  (the print box, re-exported)
     MAX_HEIGHT_IN,
@@ -39,27 +45,36 @@ SVG_SALT = "mcbi"
 """``svg.hashsalt``: fixed ids in the SVG, so the same figure gives the same bytes."""
 
 
+@contextlib.contextmanager
+def _recording_text_sizes(sizes: list[float]) -> Iterator[None]:
+    """Record the size in points of every non-empty text the Agg renderer draws meanwhile.
+
+    Only what is really drawn counts (an axis that is switched off, an empty label or a
+    tick outside the view does not; nor does the layout pass of ``bbox_inches="tight"``,
+    which draws with the renderer's drawing switched off).
+    """
+    original = RendererAgg.draw_text
+
+    def record(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):  # noqa: ANN001, ANN202
+        if str(s).strip():
+            sizes.append(float(prop.get_size_in_points()))
+        return original(self, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+
+    RendererAgg.draw_text = record
+    try:
+        yield
+    finally:
+        RendererAgg.draw_text = original
+
+
 def drawn_font_sizes(fig: plt.Figure) -> list[float]:
     """The size in points of every non-empty text the figure draws (ticks, titles, labels).
 
-    The figure is drawn once with a recording renderer, so only what is really drawn
-    counts (an axis that is switched off, an empty label or a tick outside the view is not).
+    The figure is drawn once on its canvas, so only what is really drawn counts.
     """
-    canvas = fig.canvas
-    renderer = canvas.get_renderer()
     sizes: list[float] = []
-    original = renderer.draw_text
-
-    def record(gc, x, y, s, prop, angle, ismath=False, mtext=None):  # noqa: ANN001, ANN202
-        if str(s).strip():
-            sizes.append(float(prop.get_size_in_points()))
-        return original(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
-
-    renderer.draw_text = record
-    try:
-        fig.draw(renderer)
-    finally:
-        del renderer.draw_text
+    with _recording_text_sizes(sizes):
+        fig.canvas.draw()
     return sizes
 
 
@@ -67,6 +82,14 @@ def min_font_pt(fig: plt.Figure) -> float:
     """The smallest font size (points) drawn in ``fig``; ``inf`` when it draws no text."""
     sizes = drawn_font_sizes(fig)
     return min(sizes) if sizes else float("inf")
+
+
+def _with_text_chunk(png: bytes, key: str, value: str) -> bytes:
+    """``png`` with a ``tEXt`` chunk ``key``/``value`` inserted before its ``IEND``."""
+    body = b"tEXt" + key.encode("latin-1") + b"\0" + value.encode("latin-1")
+    chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
+    end = png.rindex(b"IEND") - 4
+    return png[:end] + chunk + png[end:]
 
 
 def print_font_pt(font_pt: float, width_in: float, print_width_in: float = PRINT_WIDTH_IN,
@@ -86,8 +109,6 @@ def print_font_pt(font_pt: float, width_in: float, print_width_in: float = PRINT
 def png_facts(path: str | Path) -> dict[str, float | None]:
     """``width_in``, ``height_in`` (pixels / :data:`DPI`), ``width_px`` and ``font_pt`` (the
     smallest font size :func:`save` recorded, None when absent) of a saved PNG."""
-    import struct
-
     data = Path(path).read_bytes()
     if data[:8] != b"\x89PNG\r\n\x1a\n":
         raise ValueError(f"{path} is not a PNG file")
@@ -136,10 +157,14 @@ def save(fig: plt.Figure, out_dir: str | Path, name: str) -> Path:
     path = Path(out_dir) / "figures" / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        font = min_font_pt(fig)
-        png_meta = {"Software": None, FONT_KEY: f"{font:g}"}
-        _write_aside(path, lambda p: fig.savefig(p, dpi=DPI, bbox_inches="tight", format="png",
-                                                 pad_inches=PAD_IN, metadata=png_meta))
+        sizes: list[float] = []
+        buffer = io.BytesIO()
+        with _recording_text_sizes(sizes):  # the font sizes, recorded as the PNG is drawn
+            fig.savefig(buffer, dpi=DPI, bbox_inches="tight", format="png", pad_inches=PAD_IN,
+                        metadata={"Software": None})
+        font = min(sizes) if sizes else float("inf")
+        png = _with_text_chunk(buffer.getvalue(), FONT_KEY, f"{font:g}")
+        _write_aside(path, lambda p: p.write_bytes(png))
         about = {"Date": None, "Creator": None, "Description": f"smallest text {font:g} pt"}
         with matplotlib.rc_context({"svg.hashsalt": SVG_SALT, "svg.fonttype": "path"}):
             _write_aside(path.with_suffix(".svg"),
