@@ -143,8 +143,10 @@ def trajectories(means: pd.DataFrame, outcomes: list[str], titles: dict[str, str
 
 def _break_crowded_ticks(fig, axes: list) -> bool:
     """Put hyphenated x tick labels ("Follow-up") on two lines in every panel when the
-    labels of any panel would touch each other; return whether they were broken."""
-    fig.canvas.draw()
+    labels of any panel would touch each other; return whether they were broken.
+
+    No draw is needed: the labels' places follow the layout, and ``get_xticklabels``
+    brings the ticks up to date first."""
     renderer = fig.canvas.get_renderer()
     crowded = False
     for ax in axes:
