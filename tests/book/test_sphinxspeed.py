@@ -116,3 +116,16 @@ def test_pybtex_entry_points_answered_once_with_the_same_answers() -> None:
     assert plugin.entry_points.__wrapped__ is not plugin.entry_points
     assert not hasattr(plugin.entry_points.__wrapped__, "cache_info")
     assert plugin.find_plugin("pybtex.style.formatting", "plain").__name__ == "Style"
+
+
+def test_the_book_extension_does_not_import_pandas() -> None:
+    """The Sphinx process loads mcbi.book.sphinxext; pandas would cost it about 0.3 CPU-s
+    for nothing (number formatting needs only the standard library)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, mcbi.book.sphinxext; "
+            "print(sorted(m for m in ('pandas', 'numpy', 'scipy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"

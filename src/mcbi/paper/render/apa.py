@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
-
 MINUS = "\u2212"
 DASH = "\u2014"
 
@@ -34,8 +32,10 @@ def _check_digits(digits: int) -> None:
 
 
 def _finite(value: object) -> float | None:
-    """``float(value)``, or None for a missing or infinite value (None, NaN, pd.NA, ±inf)."""
-    if value is None or pd.isna(value):
+    """``float(value)``, or None for a missing or infinite value (None, NaN, pd.NA, pd.NaT,
+    ±inf). pandas is not imported: the book's Sphinx extension formats numbers with this
+    module too, and needs nothing else of pandas."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
         return None
     value = float(value)
     return value if math.isfinite(value) else None
