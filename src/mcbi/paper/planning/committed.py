@@ -10,6 +10,7 @@ Monte Carlo noise as a result.
 
 from __future__ import annotations
 
+import ast
 import importlib.resources
 import json
 from datetime import UTC, datetime
@@ -21,8 +22,8 @@ import pandas as pd
 from mcbi.errors import UserError
 from mcbi.hashing import hash_parts
 
-__all__ = ["MIN_REPS", "MODEL_CODE", "PLAN_RESULT", "committed_values", "meta_path",
-           "model_code_version", "read_committed", "write_meta"]
+__all__ = ["MIN_REPS", "PLAN_RESULT", "REPLICATE_MODULE", "committed_values", "meta_path",
+           "model_code", "model_code_version", "read_committed", "write_meta"]
 
 PLAN_RESULT = Path("benchmarks") / "results" / "plan.csv"
 """The committed planning result, relative to the project root."""
@@ -30,9 +31,8 @@ PLAN_RESULT = Path("benchmarks") / "results" / "plan.csv"
 MIN_REPS = 200
 """Fewest replicates per design the book shows."""
 
-MODEL_CODE = ("stats", "trial", "synth", "paper/outcomes", "paper/mechanism",
-              "paper/planning", "paper/render", "paper/parameters.py")
-"""The parts of the mcbi package a planning replicate runs (its "model code")."""
+REPLICATE_MODULE = "mcbi.paper.planning.replicates"
+"""The module of a planning replicate; the code it imports is its "model code"."""
 
 
 def meta_path(csv: str | Path) -> Path:
@@ -41,11 +41,56 @@ def meta_path(csv: str | Path) -> Path:
     return csv.with_name(csv.stem + ".meta.json")
 
 
-def model_code_version(package_dir: str | Path | None = None) -> str:
-    """Hash of the ``*.py`` files of :data:`MODEL_CODE` under the mcbi package folder
-    (default: the installed package)."""
+def _module_file(root: Path, module: str) -> Path | None:
+    """The source of ``module`` (``mcbi.a.b``) under the package folder ``root``."""
+    parts = module.split(".")[1:]
+    for path in (root.joinpath(*parts).with_suffix(".py"), root.joinpath(*parts, "__init__.py")):
+        if parts and path.is_file():
+            return path
+    init = root / "__init__.py"
+    return init if not parts and init.is_file() else None
+
+
+def model_code(package_dir: str | Path | None = None,
+               module: str = REPLICATE_MODULE) -> list[str]:
+    """The files of the mcbi package that ``module`` runs: itself and every mcbi module it
+    imports, directly or through others (read from the import statements of the source,
+    those inside functions included), with the ``__init__.py`` of each package on the way.
+
+    Paths are relative to the package folder (default: the installed package), sorted.
+    Rendering, prose and book code that a replicate does not import are not in it.
+    """
     root = Path(package_dir or str(importlib.resources.files("mcbi")))
-    return hash_parts(root, MODEL_CODE)
+    seen: set[Path] = set()
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        parts = name.split(".")
+        for depth in range(1, len(parts) + 1):  # the packages on the way, then the module
+            path = _module_file(root, ".".join(parts[:depth]))
+            if path is None or path in seen:
+                continue
+            seen.add(path)
+            package = ".".join(parts[:depth] if path.name == "__init__.py"
+                               else parts[:depth - 1])
+            for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+                if isinstance(node, ast.Import):
+                    todo += [a.name for a in node.names if a.name.split(".")[0] == "mcbi"]
+                elif isinstance(node, ast.ImportFrom):
+                    base = node.module or ""
+                    if node.level:
+                        up = package.split(".")[:len(package.split(".")) - node.level + 1]
+                        base = ".".join([*up, base] if base else up)
+                    if base.split(".")[0] == "mcbi":
+                        todo.append(base)
+                        todo += [f"{base}.{a.name}" for a in node.names]
+    return sorted(p.relative_to(root).as_posix() for p in seen)
+
+
+def model_code_version(package_dir: str | Path | None = None) -> str:
+    """Hash of the files of :func:`model_code` (the code a planning replicate runs)."""
+    root = Path(package_dir or str(importlib.resources.files("mcbi")))
+    return hash_parts(root, model_code(root))
 
 
 def write_meta(csv: str | Path, command: str, seed: int, reps: int, commit: str,
