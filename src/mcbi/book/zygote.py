@@ -60,9 +60,10 @@ def launcher_arguments(cmd: Sequence[str]) -> list[str] | None:
 
 KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
                   "ipykernel.debugger", "IPython.core.interactiveshell", "psutil", "sqlite3",
-                  "pdb", "comm")
+                  "pdb", "comm", "myst_nb.ext.glue")
 """What an IPython kernel imports as it starts, imported by the zygote before the notebooks'
-modules."""
+modules; with myst-nb's glue, which every section imports on its first glued value (through
+:mod:`mcbi.paper.render.results`), and which brings nbformat and jsonschema."""
 
 
 def notebook_imports(notebooks: Sequence[Path]) -> list[str]:

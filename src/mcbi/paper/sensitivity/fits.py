@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -113,9 +114,10 @@ def _unidentified(seen: pd.DataFrame, rung: Structure, target: Target) -> str | 
 
 
 def fit(target: Target, rungs: tuple[Structure, ...] | None = None, reml: bool = True,
-        data: pd.DataFrame | None = None) -> Fit:
+        data: pd.DataFrame | None = None, start: Any = None) -> Fit:
     """The first of ``rungs`` (default the target's ladder) that fits ``data`` (default the
-    target's table), by REML or ML."""
+    target's table), by REML or ML; ``start``: a warm start of the first rung's optimiser
+    (:func:`~mcbi.stats.lmm.fit_lmm`), e.g. the same model's optimum by the other criterion."""
     data = target.data if data is None else data
     waves = analysed_waves(data, target.outcome)
     collected = tuple(w for w in design.WAVES if (data[design.WAVE] == w).any())
@@ -125,7 +127,7 @@ def fit(target: Target, rungs: tuple[Structure, ...] | None = None, reml: bool =
     used = data[data[design.WAVE].isin(waves)]
     seen = used[used[target.outcome].notna()]
     notes: list[str] = []
-    for rung in rungs or target.ladder:
+    for i, rung in enumerate(rungs or target.ladder):
         why = _unidentified(seen, rung, target)
         if why is None:
             try:
@@ -134,7 +136,8 @@ def fit(target: Target, rungs: tuple[Structure, ...] | None = None, reml: bool =
                     res = fit_lmm(used, target.outcome, design.ARM, design.WAVE, target.subject,
                                   target.cluster if rung.three_level else None,
                                   group_levels=list(design.ARMS), time_levels=waves,
-                                  cluster_time=rung.cluster_time, reml=reml)
+                                  cluster_time=rung.cluster_time, reml=reml,
+                                  start=start if i == 0 else None)
                 if res.converged:
                     return Fit(target, res, rung, waves, "; ".join(notes), used, collected)
                 why = "the fit did not converge"
