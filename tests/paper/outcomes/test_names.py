@@ -99,16 +99,29 @@ def test_fit_and_structure_values() -> None:
     assert values["waves_txt"] == "post" and "not available" in values["followup_sentence"]
     s = names.structure_values(fits)
     assert s["requested_txt"] == "rich"
-    assert s["fallback_sentence"] == "1 of 3 models did (B with simple), because: why."
+    assert s["fallback_sentence"] == "1 of the 3 models did: B, to simple, because why."
     every = names.structure_values(fits.assign(structure="simple", estimable=True,
                                                fallback="why"))
-    assert every["fallback_sentence"] == "all 3 models did, to simple, because: why."
-    mixed = names.structure_values(fits.assign(structure=["simple", "simpler", "simple"],
-                                               estimable=True, fallback="why"))
-    assert mixed["fallback_sentence"].startswith("all 3 models did (")
+    assert every["fallback_sentence"] == "all 3 models did, to simple, because why."
+    mixed = names.structure_values(fits.assign(
+        structure=["simple (one variance)", "simpler", "simple (one variance)"],
+        estimable=True, fallback=["why", "why", "why; other"]))
+    assert mixed["fallback_sentence"] == (
+        "all 3 models did: A, to simple (one variance), because why; B, to simpler, because "
+        "why; C, to simple (one variance), because why; other.")
+    same = names.structure_values(fits.assign(structure=["simple (one variance)", "simpler",
+                                                         "simple (one variance)"],
+                                              estimable=True, fallback="why"))
+    assert same["fallback_sentence"] == ("all 3 models did: A and C, to simple (one "
+                                         "variance), because why; B, to simpler, because why.")
+    for text in (s, every, mixed, same):  # never a parenthesis inside another
+        depth = 0
+        for ch in text["fallback_sentence"]:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            assert depth <= 1
     one = names.structure_values(fits.iloc[:1].assign(structure="simple", estimable=True,
                                                      fallback="why"))
-    assert one["fallback_sentence"] == "the model did, to simple, because: why."
+    assert one["fallback_sentence"] == "the only model did, to simple, because why."
     none = names.structure_values(fits.assign(structure="rich", estimable=True))
     assert none["fallback_sentence"] == "none of the models here needed to."
 

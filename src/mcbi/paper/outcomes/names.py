@@ -12,6 +12,7 @@ import pandas as pd
 
 from mcbi.paper.outcomes import claims
 from mcbi.paper.outcomes.models import fit_counts
+from mcbi.paper.render import phrases
 from mcbi.paper.render.apa import fmt_num, fmt_p
 from mcbi.trial.design import WAVE_SHORT
 
@@ -89,26 +90,38 @@ def fit_values(fits: pd.DataFrame, waves: list[str]) -> dict[str, Any]:
     return values
 
 
+def _and(items: list[str]) -> str:
+    """"A", "A and B", "A, B and C"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def structure_values(fits: pd.DataFrame) -> dict[str, str]:
     """``requested_txt`` (the requested random intercepts, in words) and
-    ``fallback_sentence`` (which models stepped down the ladder, to what and why)."""
+    ``fallback_sentence`` (which models stepped down the ladder, to what and why).
+
+    The sentence continues the chapter's "…; " and never nests parentheses (a structure's
+    name may hold some): "all 9 models did, to therapist and patient intercepts, because
+    the fit did not converge." or "2 of the 9 models did: A, to X, because R; B and C, to
+    Y, because S."
+    """
     requested = str(fits["requested"].iloc[0]) if len(fits) else ""
     est = fits[fits["estimable"].astype(bool)]
     down = est[est["structure"] != est["requested"]]
     if down.empty:
-        sentence = "none of the models here needed to."
-    elif len(down) == len(fits) and down["structure"].nunique() == 1:
-        reasons = list(dict.fromkeys("; ".join(down["fallback"]).split("; ")))
-        who = "the model" if len(fits) == 1 else f"all {len(fits)} models"
-        sentence = (f"{who} did, to {down['structure'].iloc[0]}, because: "
-                    f"{'; '.join(reasons)}.")
+        return {"requested_txt": requested,
+                "fallback_sentence": "none of the models here needed to."}
+    who = phrases.count_of(len(down), len(fits), "model")
+    groups: dict[tuple[str, str], list[str]] = {}
+    for row in down.itertuples():
+        reasons = "; ".join(dict.fromkeys(str(row.fallback).split("; ")))
+        groups.setdefault((str(row.structure), reasons), []).append(str(row.label))
+    parts = [(labels, f"to {structure}, because {reasons}")
+             for (structure, reasons), labels in groups.items()]
+    if len(parts) == 1 and len(down) == len(fits):
+        sentence = f"{who} did, {parts[0][1]}."
     else:
-        groups = [f"{', '.join(sub['label'])} with {structure}"
-                  for structure, sub in down.groupby("structure", sort=False)]
-        reasons = list(dict.fromkeys("; ".join(down["fallback"]).split("; ")))
-        who = (f"all {len(fits)} models" if len(down) == len(fits)
-               else f"{len(down)} of {len(fits)} models")
-        sentence = (f"{who} did ({'; '.join(groups)}), because: {'; '.join(reasons)}.")
+        sentence = f"{who} did: " + "; ".join(f"{_and(labels)}, {how}"
+                                               for labels, how in parts) + "."
     return {"requested_txt": requested, "fallback_sentence": sentence}
 
 
