@@ -28,6 +28,11 @@ def test_cells_carry_their_header() -> None:
     assert out.count("data-label-em") == 0
     assert tablehtml.label_tables(italic).count('data-label="SE" data-label-em') == 2
     assert '<table class="table mcbi-reflow" id="tbl-x">' in out  # 4 columns: reflowed
+    # a header partly in italics keeps them on the phone: a label element in each cell
+    assert out.count('data-label="d [95% CI]" data-label-rich') == 2
+    assert out.count('<span class="mcbi-cell-label" aria-hidden="true"><em>d</em> [95% CI]'
+                     '</span>') == 2
+    assert out.count("mcbi-cell-label") == 2  # only that column's cells
     assert tablehtml.label_tables(out) == out  # idempotent
 
 

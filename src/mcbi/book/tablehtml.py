@@ -2,7 +2,10 @@
 ``html-page-context`` step of :mod:`mcbi.book.sphinxext`).
 
 Every body cell of a table gets ``data-label`` = the text of its column header (and
-``data-label-em`` when the whole header is in italics, a statistic's symbol), so that on a
+``data-label-em`` when the whole header is in italics, a statistic's symbol; when only part
+of it is, as in "*d* [95% CI]" or "Wald *z*", the cell also carries the header with its
+italics as a first ``<span class="mcbi-cell-label">``, hidden except on a phone, and
+``data-label-rich``), so that on a
 narrow screen the stylesheet (book/_static/mcbi.css) can set each row as a card of
 "header: value" lines instead of a table that scrolls sideways (the estimate, its interval
 and *p* then stay on the screen). A table with at least :data:`REFLOW_COLUMNS` columns gets
@@ -40,7 +43,19 @@ def _text(fragment: str) -> str:
 _ALL_EM = re.compile(r"^\s*(?:<p>)?\s*<em>[^<]*</em>\s*(?:</p>)?\s*$")
 
 
-def _label_rows(body: str, headers: list[str], italic: list[bool]) -> str:
+_EM_ONLY = re.compile(r"<(?!/?em>)[^>]+>")
+
+
+def _rich_label(header_html: str) -> str | None:
+    """The header's text with its ``<em>`` kept (other tags dropped) when only part of it
+    is in italics; None otherwise."""
+    if "<em>" not in header_html or _ALL_EM.match(header_html):
+        return None
+    return " ".join(_EM_ONLY.sub("", header_html).split())
+
+
+def _label_rows(body: str, headers: list[str], italic: list[bool],
+                rich: list[str | None]) -> str:
     def row(match: re.Match) -> str:
         k = iter(range(10_000))
 
@@ -50,8 +65,13 @@ def _label_rows(body: str, headers: list[str], italic: list[bool]) -> str:
                 return m.group(0)
             em = " data-label-em" if italic[i] else ""
             empty = "" if _text(m.group(2)) else " data-empty"  # hidden on a phone's card
-            return (f'<td data-label="{html.escape(headers[i], quote=True)}"{em}{empty}'
-                    f'{m.group(1)}>{m.group(2)}</td>')
+            label, content = "", m.group(2)
+            if rich[i] is not None:
+                label = " data-label-rich"
+                content = (f'<span class="mcbi-cell-label" aria-hidden="true">{rich[i]}</span>'
+                           + content)
+            return (f'<td data-label="{html.escape(headers[i], quote=True)}"{em}{label}{empty}'
+                    f'{m.group(1)}>{content}</td>')
 
         return _TD.sub(cell, match.group(0))
 
@@ -86,7 +106,9 @@ def label_table(table: str) -> str:
     body = _BODY.search(table)
     if body is None or "colspan" in body.group(0) or "rowspan" in body.group(0):
         return table
-    out = table[:body.start()] + _label_rows(body.group(0), headers, italic) + table[body.end():]
+    rich = [_rich_label(h) for h in cells]
+    out = (table[:body.start()] + _label_rows(body.group(0), headers, italic, rich)
+           + table[body.end():])
     names = ([REFLOW_CLASS] if len(headers) >= REFLOW_COLUMNS else []) + (
         [WIDE_CLASS] if len(headers) >= WIDE_COLUMNS else [])
     if names:
