@@ -52,8 +52,7 @@ def estimators(primaries: list[Fit], alpha: float) -> pd.DataFrame:
     start), both with Wald *z* tests."""
     parts = []
     for f in primaries:
-        ml = (fit(f.target, (f.rung,), reml=False, start=f.result.optsummary.final)
-              if f.rung is not None else f)
+        ml = fit(f.target, (f.rung,), reml=False, start_from=f.result) if f.rung is not None else f
         parts += [_tagged(between(ml, alpha, "z"), ML), _tagged(between(f, alpha, "z"), REML)]
     return pd.concat(parts, ignore_index=True)
 

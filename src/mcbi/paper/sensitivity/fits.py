@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -113,11 +112,46 @@ def _unidentified(seen: pd.DataFrame, rung: Structure, target: Target) -> str | 
     return None
 
 
+def theta_names(rung: Structure, waves: list[str]) -> tuple[str, ...]:
+    """The variance components of ``rung``'s model on ``waves``, in the order of its theta
+    (as :attr:`mcbi.stats.lmm.frame.ModelFrame.theta_names`)."""
+    names = (["cluster"] if rung.three_level else []) + ["subject"]
+    if rung.cluster_time == "by_time":
+        names += [f"cluster_time[{w}]" for w in waves]
+    elif rung.cluster_time:
+        names.append("cluster_time")
+    return tuple(names)
+
+
+def warm_start(source: LMMResult | None, rung: Structure,
+               waves: list[str]) -> list[float] | None:
+    """A start for ``rung``'s optimiser from another fit of the same outcome (``source``):
+    each of the rung's components takes the source's value of the same name (one therapist
+    × wave variance from the root mean square of the per-wave ones, and back); None when
+    the source lacks a component (a richer rung than the source's starts from the grid)."""
+    if source is None:
+        return None
+    have = dict(zip(source.optsummary.theta_names, source.optsummary.final, strict=True))
+    per_wave = [v for k, v in have.items() if k.startswith("cluster_time[")]
+    start = []
+    for name in theta_names(rung, waves):
+        if name in have:
+            start.append(float(have[name]))
+        elif name == "cluster_time" and per_wave:
+            start.append(float(np.sqrt(np.mean(np.square(per_wave)))))
+        elif name.startswith("cluster_time[") and "cluster_time" in have:
+            start.append(float(have["cluster_time"]))
+        else:
+            return None
+    return start
+
+
 def fit(target: Target, rungs: tuple[Structure, ...] | None = None, reml: bool = True,
-        data: pd.DataFrame | None = None, start: Any = None) -> Fit:
+        data: pd.DataFrame | None = None, start_from: LMMResult | None = None) -> Fit:
     """The first of ``rungs`` (default the target's ladder) that fits ``data`` (default the
-    target's table), by REML or ML; ``start``: a warm start of the first rung's optimiser
-    (:func:`~mcbi.stats.lmm.fit_lmm`), e.g. the same model's optimum by the other criterion."""
+    target's table), by REML or ML. With ``start_from`` (another fit of the outcome, e.g.
+    the same model by the other criterion or on more data), each rung's optimiser starts
+    from :func:`warm_start` instead of its grid of starts where the components match."""
     data = target.data if data is None else data
     waves = analysed_waves(data, target.outcome)
     collected = tuple(w for w in design.WAVES if (data[design.WAVE] == w).any())
@@ -127,7 +161,7 @@ def fit(target: Target, rungs: tuple[Structure, ...] | None = None, reml: bool =
     used = data[data[design.WAVE].isin(waves)]
     seen = used[used[target.outcome].notna()]
     notes: list[str] = []
-    for i, rung in enumerate(rungs or target.ladder):
+    for rung in rungs or target.ladder:
         why = _unidentified(seen, rung, target)
         if why is None:
             try:
@@ -137,7 +171,7 @@ def fit(target: Target, rungs: tuple[Structure, ...] | None = None, reml: bool =
                                   target.cluster if rung.three_level else None,
                                   group_levels=list(design.ARMS), time_levels=waves,
                                   cluster_time=rung.cluster_time, reml=reml,
-                                  start=start if i == 0 else None)
+                                  start=warm_start(start_from, rung, waves))
                 if res.converged:
                     return Fit(target, res, rung, waves, "; ".join(notes), used, collected)
                 why = "the fit did not converge"
