@@ -79,3 +79,34 @@ def test_a_model_that_cannot_be_fitted_is_reported_with_its_reason(trial) -> Non
     nothing = fits.fit(t, data=t.data[t.data[design.WAVE] == "pre"])
     assert nothing.result is None and "baseline" in nothing.note
     assert np.isnan(fits.between(nothing, 0.05)["pvalue"]).all()
+
+
+def test_warm_start_maps_components_by_name() -> None:
+    from types import SimpleNamespace
+
+    by_time, common, none, patient = LADDER
+    waves = ["pre", "post", "followup"]
+    source = SimpleNamespace(optsummary=SimpleNamespace(
+        theta_names=("cluster", "subject", "cluster_time[pre]", "cluster_time[post]",
+                     "cluster_time[followup]"), final=(0.5, 1.2, 0.0, 0.3, 0.4)))
+    assert fits.theta_names(by_time, waves) == source.optsummary.theta_names
+    assert fits.warm_start(source, by_time, waves) == [0.5, 1.2, 0.0, 0.3, 0.4]
+    assert fits.warm_start(source, common, waves) == pytest.approx(
+        [0.5, 1.2, np.sqrt((0.09 + 0.16) / 3)])
+    assert fits.warm_start(source, none, waves) == [0.5, 1.2]
+    assert fits.warm_start(source, patient, waves) == [1.2]
+    simple = SimpleNamespace(optsummary=SimpleNamespace(theta_names=("subject",),
+                                                        final=(0.8,)))
+    assert fits.warm_start(simple, none, waves) is None  # richer than the source: the grid
+    assert fits.warm_start(None, none, waves) is None
+
+
+def test_ml_refit_from_the_reml_optimum_matches_a_cold_one(trial) -> None:
+    target = fits.targets(trial)[0]
+    reml = fits.fit(target)
+    cold = fits.fit(target, (reml.rung,), reml=False)
+    warm = fits.fit(target, (reml.rung,), reml=False, start_from=reml.result)
+    assert len(warm.result.optsummary.starts) == 1 < len(cold.result.optsummary.starts)
+    assert warm.result.loglik == pytest.approx(cold.result.loglik, abs=1e-7)
+    np.testing.assert_allclose(warm.result.fixed["estimate"], cold.result.fixed["estimate"],
+                               rtol=1e-6, atol=1e-8)
