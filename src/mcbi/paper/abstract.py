@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcbi.paper.discussion import finite_value, join_words
+from mcbi.paper.discussion import finite_value
 from mcbi.paper.outcomes.sufficiency import TOO_FEW
 from mcbi.paper.render.apa import fmt_ci, fmt_num
+from mcbi.paper.render.phrases import listing as join_words
 
 POST_OUTCOMES = (
     ("02_therapists", "pms", "therapists’ mindfulness skills", 1),

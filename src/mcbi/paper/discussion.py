@@ -30,6 +30,7 @@ from typing import Any
 
 from mcbi.paper.render import templates
 from mcbi.paper.render.apa import fmt_num, fmt_p
+from mcbi.paper.render.phrases import listing as join_words
 
 SECTIONS = ("01_sample", "02_therapists", "03_patients", "04_published", "05_mechanisms")
 """The chapters whose results the discussion reads."""
@@ -84,13 +85,6 @@ def finite_value(values: dict[str, Any], key: str) -> float | None:
 def _count(values: dict[str, Any], key: str) -> int:
     value = finite_value(values, key)
     return 0 if value is None else int(round(value))
-
-
-def join_words(items: list[str]) -> str:
-    """"a", "a and b", "a, b and c" (APA: no serial comma needed for short lists)."""
-    if not items:
-        return ""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def fit_problems(mech: dict[str, Any]) -> list[str]:

@@ -129,7 +129,7 @@ def waves_text(waves: list[str]) -> str:
     named = [design.wave_label(w) for w in waves]
     if not named:
         return "no wave after baseline"
-    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    return phrases.listing(named)
 
 
 _FALLBACK = ("used a simpler random-effects structure than requested (a term could not be "

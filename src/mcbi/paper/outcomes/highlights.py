@@ -11,8 +11,6 @@ change and words the follow-up relative to post with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pandas as pd
 
 from mcbi.paper.outcomes import claims
@@ -24,11 +22,6 @@ from mcbi.trial import design
 __all__ = ["agreement_sentence", "between_sentence", "key_values", "symptom_sentence"]
 
 
-def _join(items: Sequence[str]) -> str:
-    items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _collected(row: pd.Series) -> bool:
@@ -85,14 +78,15 @@ def between_sentence(table: pd.DataFrame, outcomes: dict[str, str], wave: str,
     parts = []
     if groups["mcbi"]:
         parts.append("the MCBI arm improved more than the control arm in "
-                     + _join(groups["mcbi"]))
+                     + phrases.listing(groups["mcbi"]))
     if groups["control"]:
         parts.append("the control arm improved more than the MCBI arm in "
-                     + _join(groups["control"]))
+                     + phrases.listing(groups["control"]))
     if groups["unclear"]:
-        parts.append("the arms did not differ clearly in " + _join(groups["unclear"]))
+        parts.append("the arms did not differ clearly in " + phrases.listing(groups["unclear"]))
     if groups["missing"]:
-        parts.append("the difference could not be estimated for " + _join(groups["missing"]))
+        parts.append("the difference could not be estimated for "
+                     + phrases.listing(groups["missing"]))
     return _sentence(_lead(wave), parts)
 
 
@@ -136,11 +130,11 @@ def symptom_sentence(table: pd.DataFrame, outcomes: dict[str, str], alpha: float
             f"{text} ({claims.summary(f_row, alpha)})")
     who = "the MCBI arm" if arm == design.TREATED else f"the {arm} arm"
     sentences = [_sentence(f"in {who}, from baseline to post",
-                           [f"{_join(items)} {_POST[w]}" for w, items in post.items()])]
-    sentences.append(_sentence("at follow-up", [f"{_FOLLOWUP[w]} {_join(items)}"
+                           [f"{phrases.listing(items)} {_POST[w]}" for w, items in post.items()])]
+    sentences.append(_sentence("at follow-up", [f"{_FOLLOWUP[w]} {phrases.listing(items)}"
                                                 for w, items in later.items()]))
     if missing:
-        sentences.append(f"The change could not be estimated for {_join(missing)}.")
+        sentences.append(f"The change could not be estimated for {phrases.listing(missing)}.")
     return " ".join(s for s in sentences if s)
 
 

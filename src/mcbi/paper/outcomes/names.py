@@ -90,11 +90,6 @@ def fit_values(fits: pd.DataFrame, waves: list[str]) -> dict[str, Any]:
     return values
 
 
-def _and(items: list[str]) -> str:
-    """"A", "A and B", "A, B and C"."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def structure_values(fits: pd.DataFrame) -> dict[str, str]:
     """``requested_txt`` (the requested random intercepts, in words) and
     ``fallback_sentence`` (which models stepped down the ladder, to what and why).
@@ -120,7 +115,7 @@ def structure_values(fits: pd.DataFrame) -> dict[str, str]:
     if len(parts) == 1 and len(down) == len(fits):
         sentence = f"{who} did, {parts[0][1]}."
     else:
-        sentence = f"{who} did: " + "; ".join(f"{_and(labels)}, {how}"
+        sentence = f"{who} did: " + "; ".join(f"{phrases.listing(labels)}, {how}"
                                                for labels, how in parts) + "."
     return {"requested_txt": requested, "fallback_sentence": sentence}
 

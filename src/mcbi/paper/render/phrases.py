@@ -16,8 +16,22 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 UNAVAILABLE = "not estimable"
+
+
+def listing(items: Sequence[str]) -> str:
+    """Items as a person lists them: "a", "a and b", "a, b and c" (no serial comma; APA does
+    not need one for short lists); ``""`` for none.
+
+    >>> listing(["PMS", "EUS-T", "TECA"])
+    'PMS, EUS-T and TECA'
+    """
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _missing(value: float | None) -> bool:

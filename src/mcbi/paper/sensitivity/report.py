@@ -17,7 +17,6 @@ from mcbi.paper.outcomes.models import LADDER, OK
 from mcbi.paper.outcomes.sufficiency import MIN_UNITS
 from mcbi.paper.render import phrases
 from mcbi.paper.render.apa import alpha_text, ci_pct, fmt_ci, fmt_num, fmt_p, p_cell
-from mcbi.paper.render.phrases import capital
 from mcbi.paper.render.tables import myst_table
 from mcbi.paper.sensitivity.analyses import (
     ALL_DATA,
@@ -49,10 +48,6 @@ def _name(row: Any) -> str:
     return f"{row.label} at {design.wave_label(str(row.time))}"
 
 
-def _listing(names: list[str]) -> str:
-    if len(names) <= 2:
-        return " and ".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def agreement_sentence(table: pd.DataFrame, reference: str, alpha: float, across: str) -> str:
@@ -66,7 +61,7 @@ def agreement_sentence(table: pd.DataFrame, reference: str, alpha: float, across
     text = f"The finding is the same {across} for {of_phrase(k, n)}"
     if k < n:
         differ = [_name(r) for r in agree[agree["agrees"] == False].itertuples()]  # noqa: E712
-        text += f"; it differs for {_listing(differ)}"
+        text += f"; it differs for {phrases.listing(differ)}"
     return text + "."
 
 
@@ -182,7 +177,7 @@ def structure_table(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
     if table.empty:
         return pd.DataFrame()
     wide = _wide(table, [r.key for r in LADDER], lambda r: _cell(r, alpha))
-    wide.columns = ["Outcome", "Wave"] + [capital(r.text) for r in LADDER]
+    wide.columns = ["Outcome", "Wave"] + [phrases.capital(r.text) for r in LADDER]
     return wide
 
 
@@ -291,7 +286,7 @@ def tipping_values(tip: pd.DataFrame, points: pd.DataFrame, primary: pd.DataFram
     if not len(points):
         text = "No key contrast could be analysed by multiple imputation."
     elif not tested:
-        text = (f"{capital(of_phrase(len(few), len(points), 'key contrasts'))} "
+        text = (f"{phrases.capital(of_phrase(len(few), len(points), 'key contrasts'))} "
                 f"{'rests' if len(few) == 1 else 'rest'} on too few observed changes to be "
                 "tested, so no shift of the missing scores can change a finding.")
     elif not sig:
@@ -314,7 +309,7 @@ def tipping_values(tip: pd.DataFrame, points: pd.DataFrame, primary: pd.DataFram
 def _few_sentence(few: list[tuple[Any, str]]) -> str:
     if not few:
         return ""
-    names = _listing([name for _, name in few])
+    names = phrases.listing([name for _, name in few])
     return (f" The test of {names} rests on too few observed changes, so no shift can make "
             f"{'it' if len(few) == 1 else 'them'} statistically significant.")
 
