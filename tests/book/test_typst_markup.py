@@ -56,23 +56,8 @@ def page() -> nodes.document:
     code += nodes.literal_block("", "print('code')")
     cell += code
     output = nodes.container(classes=["cell_output"])
-    table = nodes.table(ids=["tbl-x"])
-    table += nodes.title(text="Outcomes by arm")
-    group = nodes.tgroup(cols=2)
-    group += nodes.colspec(colwidth=1)
-    group += nodes.colspec(colwidth=1)
-    head, tbody = nodes.thead(), nodes.tbody()
-    for part, cells in ((head, ["Outcome", "p"]), (tbody, ["PMS", "< .001"])):
-        row = nodes.row()
-        for i, text in enumerate(cells):
-            entry = nodes.entry(classes=["text-right" if i else "text-left"])
-            entry += nodes.paragraph(text=text)
-            row += entry
-        part += row
-    group += head
-    group += tbody
-    table += group
-    output += table
+    output += wide_table("tbl-x", ["Outcome", "p"], [["PMS", "< .001"]],
+                         title="Outcomes by arm", colspecs=True)
     note = nodes.container(classes=["mcbi-table-note"])  # as myst_table writes it
     note += nodes.paragraph("", "", nodes.emphasis("", "Note."), nodes.Text(" Holm-adjusted."))
     output += note
@@ -149,11 +134,15 @@ def test_the_markup_compiles_with_the_template(tmp_path: Path) -> None:
     assert "[a_b] #1 *x* $5 <tag> // not a comment." in text
 
 
-def wide_table(ident: str, header: list[str], rows: list[list[str]]) -> nodes.table:
-    """A numbered table whose first column is text and the others numbers."""
+def wide_table(ident: str, header: list[str], rows: list[list[str]], title: str = "",
+               colspecs: bool = False) -> nodes.table:
+    """A numbered table whose first column is text and the others numbers (title "Title of
+    <ident>" unless given; ``colspecs``: one equal column width per column)."""
     table = nodes.table(ids=[ident])
-    table += nodes.title(text=f"Title of {ident}")
+    table += nodes.title(text=title or f"Title of {ident}")
     group = nodes.tgroup(cols=len(header))
+    for _ in header if colspecs else ():
+        group += nodes.colspec(colwidth=1)
     head, body = nodes.thead(), nodes.tbody()
     for part, cells_list in ((head, [header]), (body, rows)):
         for cells in cells_list:
