@@ -60,3 +60,12 @@ def test_capital_raises_only_the_first_letter() -> None:
 
     assert capital("mindfulness skills") == "Mindfulness skills"
     assert capital("EUS-T total") == "EUS-T total" and capital("") == ""
+
+
+def test_listing_joins_as_a_person_lists() -> None:
+    from mcbi.paper.render.phrases import listing
+
+    assert listing([]) == ""
+    assert listing(["PMS"]) == "PMS"
+    assert listing(("PMS", "TECA")) == "PMS and TECA"
+    assert listing(["PMS", "EUS-T", "TECA"]) == "PMS, EUS-T and TECA"
