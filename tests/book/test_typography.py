@@ -187,3 +187,13 @@ def test_a_test_named_by_its_statistic_is_italic() -> None:
     runs = italic_statistics("tested with t tests with Kenward–Roger's df, or Wald z tests")
     assert [p for p, italic in runs if italic] == ["t", "z"]
     assert not any(italic for _, italic in italic_statistics("a test, the t-shirt, z-scores"))
+
+
+def test_glued_words_get_typographic_apostrophes() -> None:
+    out = _typeset(nodes.Text("its finding is "), glued("the article's for 6"),
+                   nodes.Text(" (code: "), nodes.literal("x", "don't"), nodes.Text(")"))
+    assert out == "its finding is the article\u2019s for 6 (code: don't)"
+    # quotes around a word and a plural's apostrophe are not inside a word: left alone
+    from mcbi.book.typography import curly_apostrophes
+
+    assert curly_apostrophes("'x' and the arms' 2's") == "'x' and the arms' 2's"

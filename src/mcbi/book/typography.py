@@ -4,6 +4,8 @@ Numbers reach the pages in two ways: formatted by :mod:`mcbi.paper.render.apa` (
 glue) or by a format spec in a ``{glue:text}`` role (``key:.2f``), which Python writes with a
 hyphen-minus. Whatever their source, the hook sets them as APA asks:
 
+* a typographic apostrophe inside a word of glued text and table cells ("article’s"), which
+  Sphinx's smart quotes, run before the glue is pasted, cannot give;
 * a true minus sign (U+2212) for a negative number in glued text and in table cells
   (a hyphen directly before a digit, not inside a word or a date such as "2018-09");
 * fixed notation instead of scientific notation there ("1.1e-08" becomes "< 0.001");
@@ -48,6 +50,20 @@ _RELATION_ONLY = re.compile(r"[ \u00a0]*[<=>\u2264\u2265][ \u00a0]*")
 _LEADING_ZERO = re.compile(r"0\.\d+")
 _SKIP = (nodes.literal, nodes.literal_block, nodes.raw, nodes.math, nodes.math_block,
          nodes.comment, nodes.doctest_block)
+
+
+_APOSTROPHE = re.compile(r"(?<=[^\W\d_])'(?=[^\W\d_])")
+
+
+def curly_apostrophes(text: str) -> str:
+    """A typographic apostrophe (U+2019) inside a word ("article's" -> "article’s"): glued
+    text is pasted after Sphinx's smart quotes have run, so Python's straight apostrophe
+    would otherwise reach the page.
+
+    >>> curly_apostrophes("the article's 'x' and the arms' 2's")
+    "the article’s 'x' and the arms' 2's"
+    """
+    return _APOSTROPHE.sub("\u2019", text)
 
 
 def true_minus(text: str) -> str:
@@ -270,7 +286,7 @@ def typeset(doctree: nodes.Node) -> None:
     # first the numbers themselves (glued text and table cells), then the spaces around them
     for text in _texts(doctree):
         if _in(text, nodes.entry) or _in(text, nodes.inline, GLUE_CLASS):
-            _replace(text, true_minus(fixed_notation(str(text))))
+            _replace(text, curly_apostrophes(true_minus(fixed_notation(str(text)))))
     for text in _texts(doctree):
         if _in(text, nodes.emphasis) or _in(text, nodes.reference):
             continue
