@@ -111,6 +111,25 @@ def test_a_truncated_or_foreign_file_is_refused(folder: Path, tmp_path: Path) ->
         open_archive(tmp_path / "missing.tar.gz", tmp_path)
 
 
+def test_a_damaged_byte_that_tar_skips_is_caught_by_the_gzip_checksum(folder: Path,
+                                                                      tmp_path: Path) -> None:
+    # tarfile stops at the tar's end marker and never reads the gzip trailer: a changed
+    # byte there (or in a header or padding) leaves every file intact, yet the archive is
+    # not the one published
+    archive = write_tar(tmp_path / f"{TOP}.tar.gz", folder)
+    raw = bytearray(archive.read_bytes())
+    raw[-6] ^= 0xFF  # inside the CRC-32
+    damaged = tmp_path / "damaged.tar.gz"
+    damaged.write_bytes(bytes(raw))
+    with tarfile.open(damaged) as tar:  # what tar alone would accept
+        read = [tar.extractfile(m).read() for m in tar if m.isfile()]
+    assert len(read) == sum(1 for p in folder.rglob("*") if p.is_file())
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(ArchiveUnusable, match="damaged.tar.gz cannot be unpacked.*CRC"):
+        open_archive(damaged, work)
+
+
 def test_an_archive_without_lock_or_data_is_refused(tmp_path: Path) -> None:
     no_lock = write_folder(tmp_path / "a", members(lock=False))
     with pytest.raises(ArchiveUnusable, match="no lock file"):
