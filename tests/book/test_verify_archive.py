@@ -71,9 +71,18 @@ def test_a_tar_gz_opens_and_its_outer_checksum_is_checked(folder: Path, tmp_path
     archive = write_tar(tmp_path / f"{TOP}.tar.gz", folder)
     work = tmp_path / "work"
     work.mkdir()
-    assert open_archive(archive, work).files == 7
+    opened = open_archive(archive, work)
+    assert opened.files == 7 and opened.file_checked is False  # no list beside it
+    beside = tmp_path / "SHA256SUMS"
+    beside.write_text(f"{'0' * 64}  other.tar.gz\n", "utf-8")
+    (tmp_path / "w1").mkdir()
+    assert open_archive(archive, tmp_path / "w1").file_checked is False  # not named
+    beside.write_text(f"{hashlib.sha256(archive.read_bytes()).hexdigest()}  {archive.name}\n",
+                      "utf-8")
+    (tmp_path / "w2").mkdir()
+    assert open_archive(archive, tmp_path / "w2").file_checked is True
     digest = hashlib.sha256(b"something else").hexdigest()
-    (tmp_path / "SHA256SUMS").write_text(f"{digest}  {archive.name}\n", "utf-8")
+    beside.write_text(f"{digest}  {archive.name}\n", "utf-8")
     with pytest.raises(ArchiveUnusable, match="corrupted: its SHA-256 differs"):
         open_archive(archive, tmp_path / "work2")
 

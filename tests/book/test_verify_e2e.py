@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import shutil
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,7 @@ def test_the_untouched_archive_verifies(verified: Verified) -> None:
     assert counts["compared"] == len(published["results"]) > 100
     assert counts["differing"] == counts["missing"] == 0
     assert "verdict: every reported number matches" in verified.stdout
+    assert "archive: its SHA-256 matches the SHA256SUMS beside it; " in verified.stdout
     assert "disagrees with the archive's results files" not in verified.stdout
     assert "data: the archive's own data package, the one the published build used" \
         in verified.stdout
@@ -126,13 +128,24 @@ def test_a_removed_result_is_named(verified: Verified, tmp_path: Path) -> None:
 
 def test_a_corrupted_archive_is_refused_before_rebuilding(verified: Verified,
                                                           tmp_path: Path) -> None:
+    # one byte changed, the SHA256SUMS that publish writes beside the archive kept with it:
+    # refused whatever the byte (a changed byte of the compressed stream may decode to the
+    # very same files, as one CI run found, so only this list can catch every change)
     raw = bytearray(verified.archive.read_bytes())
     raw[len(raw) // 2] ^= 0xFF
-    broken = tmp_path / verified.archive.name
+    (tmp_path / "dist").mkdir()
+    broken = tmp_path / "dist" / verified.archive.name
     broken.write_bytes(bytes(raw))
+    shutil.copy(verified.archive.parent / "SHA256SUMS", broken.parent / "SHA256SUMS")
     code, out, err = verify(tmp_path, str(broken), "--report", str(tmp_path / "r"))
     assert code == 2, out + err
-    assert "cannot be unpacked" in err or "corrupted" in err
+    assert f"{broken.name} is corrupted: its SHA-256 differs" in err
+    # the archive cut short, with no list beside it: it cannot be unpacked
+    cut = tmp_path / verified.archive.name
+    cut.write_bytes(bytes(raw[: len(raw) // 2]))
+    code, out, err = verify(tmp_path, str(cut), "--report", str(tmp_path / "r"))
+    assert code == 2, out + err
+    assert f"{cut.name} cannot be unpacked" in err
     # the manifest edited inside the unpacked archive without its checksum: corrupted
     with tarfile.open(verified.archive) as tar:
         tar.extractall(tmp_path / "unpacked", filter="data")

@@ -38,6 +38,17 @@ from mcbi.trial.content import content_hash
 Progress = Callable[[str], None]
 
 
+def _archive_note(opened: OpenedArchive) -> str:
+    """Say what was checked of the archive before rebuilding."""
+    files = f"{opened.files} files match its SHA256SUMS"
+    if opened.file_checked is None:
+        return f"archive: {files}"
+    if opened.file_checked:
+        return f"archive: its SHA-256 matches the SHA256SUMS beside it; {files}"
+    return (f"archive: {files} (no SHA256SUMS beside {opened.name} names it, so the file "
+            "itself was not compared with a published checksum)")
+
+
 def _data_note(opened: OpenedArchive) -> str:
     """Say which data the rebuild uses and whether they are the published build's."""
     recorded = opened.manifest.get("data") or {}
@@ -107,7 +118,7 @@ def verify_archive(archive: Path, *, data: Path | None = None,
         unpacked = work / "archive"
         unpacked.mkdir()
         opened = open_archive(Path(archive), unpacked, data)
-        notes = [f"archive: {opened.files} files match its SHA256SUMS", _data_note(opened)]
+        notes = [_archive_note(opened), _data_note(opened)]
         edited = inconsistent_results(opened)
         if edited:
             notes.append(f"manifest.json disagrees with the archive's results files on "
