@@ -48,6 +48,24 @@ def test_hash_tree_equals_the_coreutils_recipe(tmp_path: Path) -> None:
     assert hash_tree(tmp_path)[0] == out
 
 
+@pytest.mark.skipif(shutil.which("sha256sum") is None, reason="coreutils sha256sum missing")
+def test_the_documented_data_hash_command_gives_the_data_package_hash() -> None:
+    """book/reproducibility.md's command prints the hash the footer shows, as the PDF's does."""
+    import re
+
+    from conftest import REPO
+    from mcbi.book.provenance import DATA_HASH_COMMAND
+    from mcbi.trial.content import content_hash
+
+    text = (REPO / "book" / "reproducibility.md").read_text("utf-8")
+    [block] = re.findall(r"```bash\ncd (data/\S+)\n(sha256sum [^\n]+)\n```", text)
+    folder, command = block
+    out = subprocess.run(command, shell=True, cwd=REPO / folder, capture_output=True,
+                         text=True, check=True).stdout.split()[0]
+    assert out == content_hash(REPO / folder)
+    assert command == DATA_HASH_COMMAND  # the PDF's statement gives this one
+
+
 def test_hash_changes_with_content_name_and_new_files(tmp_path: Path) -> None:
     _write(tmp_path / "a.csv", "1\n")
     first = hash_tree(tmp_path)[0]

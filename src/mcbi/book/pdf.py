@@ -37,12 +37,12 @@ from typing import Any
 import yaml
 
 from mcbi.book.layout import TYPST_DIR, TYPST_TEMPLATE, Layout
+from mcbi.book.provenance import DATA_HASH_COMMAND
 from mcbi.book.typst_markup import label_name, string
 from mcbi.book.typst_sphinx import fragment_name
 from mcbi.errors import BuildFailed, UserError
 from mcbi.hashing import sha256_file
 from mcbi.paper.render.printsize import MIN_PRINT_PT, PRINT_HEIGHT_IN, PRINT_WIDTH_IN
-from mcbi.trial.content import PACKAGE_FILES
 
 STYLES = ("journal", "manuscript")
 """Layouts of the APA 7 template: a typeset article, or a manuscript for submission."""
@@ -157,7 +157,7 @@ def paper_meta(layout: Layout, manifest: dict[str, Any]) -> dict[str, Any]:
         "epoch": str(int(date.timestamp())),
         "data_path": str(data.get("path") or ""), "data_sha256": str(data.get("sha256", "")),
         "data_note": data_note(manifest),
-        "data_hash_command": "sha256sum " + " ".join(PACKAGE_FILES) + " | sha256sum",
+        "data_hash_command": DATA_HASH_COMMAND,
         "lock_file": layout.rel(lock),
         "lock_sha256": sha256_file(lock) if lock.is_file() else "(missing)",
     }

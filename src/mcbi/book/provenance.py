@@ -16,6 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import mcbi
+from mcbi.trial.content import PACKAGE_FILES
+
+#: The coreutils command that prints the data package's hash in the package's folder (the
+#: PDF's reproducibility statement and book/reproducibility.md give it).
+DATA_HASH_COMMAND = "sha256sum " + " ".join(PACKAGE_FILES) + " | sha256sum"
 
 
 def code_dir(local: Path) -> Path:
