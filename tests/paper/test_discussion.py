@@ -19,7 +19,9 @@ def results(**changes: dict) -> dict[str, dict]:
         "01_sample": {"n_therapists": 63.0, "t_fu_pct": 80.0, "p_fu_pct": 70.0},
         "02_therapists": {"n_models": 16.0, "n_singular": 0.0, "ci_level": 95.0},
         "03_patients": {"n_models": 9.0, "n_singular": 0.0},
-        "04_published": {"n_findings": 16.0, "n_compared": 16.0, "n_agree": 12.0},
+        "04_published": {"n_findings": 16.0, "n_stated": 14.0, "n_compared": 14.0,
+                         "n_agree": 12.0, "n_unchecked_unavailable": 0.0,
+                         "n_unchecked_failed": 0.0},
         "05_mechanisms": {
             "mechanism_model": "full", "mechanism_reason": "", "fit_srmr_between": 0.05,
             "fit_srmr_within": 0.02, "fit_rmsea": 0.01, "fit_cfi": 0.99, "fit_df": 12.0,
@@ -109,19 +111,31 @@ def test_a_rung_below_the_full_model_says_what_was_simplified(rung: str, block: 
         assert "(no therapist has two patients)" in text
 
 
-def test_unchecked_findings_are_counted() -> None:
-    res = results(**{"04_published": {"n_compared": 10.0}})
+def test_unchecked_findings_are_counted_among_those_the_article_states() -> None:
+    # the article's silence on 2 of 16 contrasts is not a finding left unchecked
+    assert "unchecked" not in blocks(results())
+    res = results(**{"04_published": {"n_compared": 10.0, "n_unchecked_failed": 4.0}})
     values = dict(d.choose(res))["unchecked"]
-    assert (values["n_unchecked"], values["n_findings"]) == ("6", "16")
-    assert values["why"] == "a model that could not be estimated"
-    res["01_sample"].update(t_fu_pct=None, p_fu_pct=None)
-    assert "follow-up was not collected" in dict(d.choose(res))["unchecked"]["why"]
+    assert (values["n_unchecked"], values["n_stated"]) == ("4", "14")
+    assert values["why"] == "their models could not be estimated"
+    res = results(**{"04_published": {"n_compared": 13.0, "n_unchecked_unavailable": 1.0}})
+    assert dict(d.choose(res))["unchecked"]["why"] == "its wave was not observed in both arms"
+    res = results(**{"04_published": {"n_compared": 11.0, "n_unchecked_unavailable": 2.0,
+                                      "n_unchecked_failed": 1.0}})
+    assert dict(d.choose(res))["unchecked"]["why"].startswith("waves not observed in both")
+    res = results(**{"04_published": {"n_compared": 0.0, "n_unchecked_unavailable": 14.0}})
+    chosen = dict(d.choose(res))
+    assert "unchecked" not in chosen and chosen["unchecked_all"]["n_stated"] == "14"
+    text = d.render(TEMPLATE.read_text("utf-8"), d.choose(res))
+    assert "None of the 14 findings the article states could be checked on these data " \
+        "(their waves were not observed in both arms)" in " ".join(text.split())
 
 
 def test_template_blocks_cover_every_choice_and_render_refuses_unknown_ones() -> None:
     names = set(parse_template(TEMPLATE.read_text("utf-8")))
     assert {"fit", "fit_few_df", "wrong_sign", "singular", "few_therapists",
-            "few_therapists_claims", "unchecked", *d.RUNG_BLOCKS.values()} <= names
+            "few_therapists_claims", "unchecked", "unchecked_all",
+            *d.RUNG_BLOCKS.values()} <= names
     with pytest.raises(ValueError, match="discussion template has no block 'nope'"):
         d.render(TEMPLATE.read_text("utf-8"), [("nope", {})])
     with pytest.raises(ValueError, match="needs the value 'df'"):

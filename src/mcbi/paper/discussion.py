@@ -170,6 +170,17 @@ def _count_words(n: int, noun: str) -> str:
     return f"{word} {noun}{'' if n == 1 else 's'}"
 
 
+def _unchecked_reason(unavailable: int, failed: int, total: int) -> str:
+    """Why ``total`` of the article's stated findings could not be checked."""
+    if unavailable and not failed:
+        return ("its wave was not observed in both arms" if total == 1 else
+                "their waves were not observed in both arms")
+    if failed and not unavailable:
+        return ("its model could not be estimated" if total == 1 else
+                "their models could not be estimated")
+    return "waves not observed in both arms, or models that could not be estimated"
+
+
 def choose(results: dict[str, dict[str, Any]], alpha: float = 0.05) -> list[tuple[str, dict]]:
     """The discussion paragraphs that apply to these results, in order, with their values.
 
@@ -224,14 +235,13 @@ def choose(results: dict[str, dict[str, Any]], alpha: float = 0.05) -> list[tupl
                 f"the one mechanism claim (of {of} estimable) that this build reproduced"
                 if n == 1 else f"the {_share(n, of, 'mechanism claims')} that this build "
                 "reproduced")}))
-    unchecked = _count(pub, "n_findings") - _count(pub, "n_compared")
-    if unchecked > 0:
-        followup = any((finite_value(sample, k) or 0) > 0 for k in ("t_fu_pct", "p_fu_pct"))
-        chosen.append(("unchecked", {
-            "n_unchecked": str(unchecked), "n_findings": str(_count(pub, "n_findings")),
-            "why": ("a model that could not be estimated" if followup else
-                    "the follow-up was not collected, so whether changes were maintained "
-                    "cannot be judged")}))
+    n_stated = _count(pub, "n_stated")
+    unchecked = n_stated - _count(pub, "n_compared")
+    if n_stated and unchecked > 0:
+        chosen.append(("unchecked_all" if unchecked == n_stated else "unchecked", {
+            "n_unchecked": str(unchecked), "n_stated": str(n_stated),
+            "why": _unchecked_reason(_count(pub, "n_unchecked_unavailable"),
+                                     _count(pub, "n_unchecked_failed"), unchecked)}))
     return chosen
 
 

@@ -149,17 +149,29 @@ def test_icc_values() -> None:
 
 
 def test_finding_values() -> None:
-    comparison = pd.DataFrame({"scale": ["pms", "bsi_anx", "eus_p", None],
-                               "wave": ["post", "followup", "followup", "post"],
+    comparison = pd.DataFrame({"scale": ["pms", "bsi_anx", "eus_p", "bond", "teca", None],
+                               "wave": ["post", "followup", "followup", "followup", "post",
+                                        "post"],
+                               "published": ["MCBI > control", "maintained",
+                                             "MCBI > control", "not reported as maintained",
+                                             "MCBI > control", "x"],
                                "this_build": ["MCBI > control", "not maintained",
-                                              "not available (followup not collected)", "x"],
-                               "agrees": [True, False, None, True]})
+                                              "not available (followup not collected)",
+                                              "no clear difference",
+                                              "not estimable (see the outcome chapter)", "x"],
+                               "agrees": [True, False, None, None, None, True]})
     values = names.finding_values(comparison)
-    assert values == {"n_agree": 2, "n_findings": 4, "n_compared": 3,
+    # the article's silence (bond) is not a finding; of the 5 it states, 3 were checked,
+    # one is not in the data and one could not be estimated
+    assert values == {"n_agree": 2, "n_findings": 6, "n_stated": 5, "n_compared": 3,
+                      "n_unchecked_unavailable": 1, "n_unchecked_failed": 1,
                       "pms_post_finding": "MCBI > control", "pms_post_agrees": 1.0,
                       "bsi_anx_fu_finding": "not maintained", "bsi_anx_fu_agrees": 0.0,
                       "eus_p_fu_finding": "not available (followup not collected)",
-                      "eus_p_fu_agrees": None}
+                      "eus_p_fu_agrees": None,
+                      "bond_fu_finding": "no clear difference", "bond_fu_agrees": None,
+                      "teca_post_finding": "not estimable (see the outcome chapter)",
+                      "teca_post_agrees": None}
 
 
 # --- sample ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import pandas as pd
 
 from mcbi.paper.outcomes import claims
 from mcbi.paper.outcomes.models import between, within
-from mcbi.paper.outcomes.published import EMERGED, MAINTAINED, NOT_MAINTAINED, followup_word
+from mcbi.paper.outcomes.published import EMERGED, MAINTAINED, NOT_MAINTAINED, followup_word, stated
 from mcbi.paper.render import phrases
 from mcbi.trial import design
 
@@ -152,10 +152,10 @@ def agreement_sentence(comparison: pd.DataFrame) -> str:
     ``comparison`` is :func:`mcbi.paper.outcomes.published.published_comparison`. Rows where
     the article states nothing (agreement "no finding stated") are not counted as findings.
     """
-    stated = comparison[comparison["agreement"] != "no finding stated"]
-    n = len(stated)
-    checked = int(stated["agrees"].map(lambda a: isinstance(a, bool)).sum())
-    agree = int((stated["agrees"] == True).sum())  # noqa: E712
+    said = comparison[stated(comparison)]
+    n = len(said)
+    checked = int(said["agrees"].map(lambda a: isinstance(a, bool)).sum())
+    agree = int((said["agrees"] == True).sum())  # noqa: E712
     silent = len(comparison) - n
     tail = ("" if not silent else
             " The article reports no result for "

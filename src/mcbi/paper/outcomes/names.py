@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from mcbi.paper.outcomes import claims
+from mcbi.paper.outcomes import claims, published
 from mcbi.paper.outcomes.models import fit_counts
 from mcbi.paper.render import phrases
 from mcbi.paper.render.apa import fmt_num, fmt_p
@@ -140,15 +140,22 @@ def icc_values(icc: pd.DataFrame) -> dict[str, Any]:
 
 
 def finding_values(comparison: pd.DataFrame) -> dict[str, Any]:
-    """``n_agree``, ``n_findings``, ``n_compared`` and, per published finding,
-    ``<outcome>_<post|fu>_finding`` (this build's finding, text) and ``..._agrees`` (1, 0 or
-    NaN when not comparable).
+    """``n_agree``, ``n_findings`` (rows), ``n_stated`` (findings the article states),
+    ``n_compared`` (stated findings this build could check), ``n_unchecked_unavailable``
+    and ``n_unchecked_failed`` (stated findings it could not check: contrast not in the
+    data, or not estimable) and, per published finding, ``<outcome>_<post|fu>_finding``
+    (this build's finding, text) and ``..._agrees`` (1, 0 or NaN when not comparable).
 
     ``comparison`` is :func:`mcbi.paper.outcomes.published.published_comparison`.
     """
-    known = comparison["agrees"].map(lambda a: isinstance(a, bool))
+    said = published.stated(comparison)
+    known = comparison["agrees"].map(lambda a: isinstance(a, bool)) & said
+    lost = comparison.loc[said & ~known, "this_build"].map(published.unavailable)
     values: dict[str, Any] = {"n_agree": int((comparison["agrees"] == True).sum()),  # noqa: E712
-                              "n_findings": len(comparison), "n_compared": int(known.sum())}
+                              "n_findings": len(comparison), "n_stated": int(said.sum()),
+                              "n_compared": int(known.sum()),
+                              "n_unchecked_unavailable": int(lost.sum()),
+                              "n_unchecked_failed": int((~lost).sum())}
     for row in comparison.itertuples():
         if pd.isna(row.scale) or row.wave not in WAVE_SHORT:
             continue

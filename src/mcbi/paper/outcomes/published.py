@@ -97,6 +97,18 @@ def followup_word(post: str, followup: str) -> str:
     return "no clear change"
 
 
+def stated(comparison: pd.DataFrame) -> pd.Series:
+    """Which rows of :func:`published_comparison` are findings the article states (its
+    silence, :data:`SILENT`, is not one)."""
+    return ~comparison["published"].isin(SILENT)
+
+
+def unavailable(text: str) -> bool:
+    """Whether this build's finding ``text`` says its contrast is not in the data (a wave
+    not collected, or not observed in both arms), rather than not estimable."""
+    return str(text).startswith("not available")
+
+
 def _missing(row: pd.Series) -> str | None:
     status = row.get("status", OK)
     est = row["estimate"]
