@@ -172,6 +172,10 @@ def test_finding_values() -> None:
                       "bond_fu_finding": "no clear difference", "bond_fu_agrees": None,
                       "teca_post_finding": "not estimable (see the outcome chapter)",
                       "teca_post_agrees": None}
+    # every stated finding checked: no unchecked rows to count (the shipped data)
+    checked = names.finding_values(comparison.iloc[[0, 1, 3]])
+    assert (checked["n_stated"], checked["n_compared"], checked["n_unchecked_unavailable"],
+            checked["n_unchecked_failed"]) == (2, 2, 0, 0)
 
 
 # --- sample ----------------------------------------------------------------------------

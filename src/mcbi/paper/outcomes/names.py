@@ -150,12 +150,12 @@ def finding_values(comparison: pd.DataFrame) -> dict[str, Any]:
     """
     said = published.stated(comparison)
     known = comparison["agrees"].map(lambda a: isinstance(a, bool)) & said
-    lost = comparison.loc[said & ~known, "this_build"].map(published.unavailable)
+    lost = [published.unavailable(text) for text in comparison.loc[said & ~known, "this_build"]]
     values: dict[str, Any] = {"n_agree": int((comparison["agrees"] == True).sum()),  # noqa: E712
                               "n_findings": len(comparison), "n_stated": int(said.sum()),
                               "n_compared": int(known.sum()),
-                              "n_unchecked_unavailable": int(lost.sum()),
-                              "n_unchecked_failed": int((~lost).sum())}
+                              "n_unchecked_unavailable": sum(lost),
+                              "n_unchecked_failed": len(lost) - sum(lost)}
     for row in comparison.itertuples():
         if pd.isna(row.scale) or row.wave not in WAVE_SHORT:
             continue
