@@ -20,8 +20,8 @@ def results(**changes: dict) -> dict[str, dict]:
         "02_therapists": {"n_models": 16.0, "n_singular": 0.0, "ci_level": 95.0},
         "03_patients": {"n_models": 9.0, "n_singular": 0.0},
         "04_published": {"n_findings": 16.0, "n_stated": 14.0, "n_compared": 14.0,
-                         "n_agree": 12.0, "n_unchecked_unavailable": 0.0,
-                         "n_unchecked_failed": 0.0},
+                         "n_agree": 12.0, "n_unchecked_not_collected": 0.0,
+                         "n_unchecked_one_arm": 0.0, "n_unchecked_not_estimable": 0.0},
         "05_mechanisms": {
             "mechanism_model": "full", "mechanism_reason": "", "fit_srmr_between": 0.05,
             "fit_srmr_within": 0.02, "fit_rmsea": 0.01, "fit_cfi": 0.99, "fit_df": 12.0,
@@ -114,18 +114,25 @@ def test_a_rung_below_the_full_model_says_what_was_simplified(rung: str, block: 
 def test_unchecked_findings_are_counted_among_those_the_article_states() -> None:
     # the article's silence on 2 of 16 contrasts is not a finding left unchecked
     assert "unchecked" not in blocks(results())
-    res = results(**{"04_published": {"n_compared": 10.0, "n_unchecked_failed": 4.0}})
-    values = dict(d.choose(res))["unchecked"]
+
+    def why(compared: float, **counts: float) -> dict:
+        res = results(**{"04_published": {"n_compared": compared,
+                                          **{f"n_unchecked_{k}": v for k, v in counts.items()}}})
+        return dict(d.choose(res))
+
+    values = why(10.0, not_estimable=4.0)["unchecked"]
     assert (values["n_unchecked"], values["n_stated"]) == ("4", "14")
     assert values["why"] == "their models could not be estimated"
-    res = results(**{"04_published": {"n_compared": 13.0, "n_unchecked_unavailable": 1.0}})
-    assert dict(d.choose(res))["unchecked"]["why"] == "its wave was not observed in both arms"
-    res = results(**{"04_published": {"n_compared": 11.0, "n_unchecked_unavailable": 2.0,
-                                      "n_unchecked_failed": 1.0}})
-    assert dict(d.choose(res))["unchecked"]["why"].startswith("waves not observed in both")
-    res = results(**{"04_published": {"n_compared": 0.0, "n_unchecked_unavailable": 14.0}})
-    chosen = dict(d.choose(res))
+    assert why(13.0, one_arm=1.0)["unchecked"]["why"] == "its wave was not observed in both arms"
+    assert why(8.0, not_collected=6.0)["unchecked"]["why"] == "their waves were not collected"
+    assert why(11.0, not_collected=2.0, not_estimable=1.0)["unchecked"]["why"] == \
+        "waves not collected or models that could not be estimated"
+    assert why(10.0, not_collected=2.0, one_arm=1.0, not_estimable=1.0)["unchecked"]["why"] \
+        == "waves not collected, waves not observed in both arms or models that could not be " \
+        "estimated"
+    chosen = why(0.0, one_arm=14.0)
     assert "unchecked" not in chosen and chosen["unchecked_all"]["n_stated"] == "14"
+    res = results(**{"04_published": {"n_compared": 0.0, "n_unchecked_one_arm": 14.0}})
     text = d.render(TEMPLATE.read_text("utf-8"), d.choose(res))
     assert "None of the 14 findings the article states could be checked on these data " \
         "(their waves were not observed in both arms)" in " ".join(text.split())

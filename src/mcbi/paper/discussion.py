@@ -170,15 +170,26 @@ def _count_words(n: int, noun: str) -> str:
     return f"{word} {noun}{'' if n == 1 else 's'}"
 
 
-def _unchecked_reason(unavailable: int, failed: int, total: int) -> str:
+#: Why a stated finding could not be checked: (count's name, one finding, several, listed).
+_UNCHECKED = (
+    ("n_unchecked_not_collected", "its wave was not collected",
+     "their waves were not collected", "waves not collected"),
+    ("n_unchecked_one_arm", "its wave was not observed in both arms",
+     "their waves were not observed in both arms", "waves not observed in both arms"),
+    ("n_unchecked_not_estimable", "its model could not be estimated",
+     "their models could not be estimated", "models that could not be estimated"),
+)
+
+
+def _unchecked_reason(pub: dict[str, Any], total: int) -> str:
     """Why ``total`` of the article's stated findings could not be checked."""
-    if unavailable and not failed:
-        return ("its wave was not observed in both arms" if total == 1 else
-                "their waves were not observed in both arms")
-    if failed and not unavailable:
-        return ("its model could not be estimated" if total == 1 else
-                "their models could not be estimated")
-    return "waves not observed in both arms, or models that could not be estimated"
+    present = [row for row in _UNCHECKED if _count(pub, row[0])]
+    if not present:
+        return "these data do not allow it"
+    if len(present) == 1:
+        return present[0][1] if total == 1 else present[0][2]
+    listed = [row[3] for row in present]
+    return ", ".join(listed[:-1]) + " or " + listed[-1]
 
 
 def choose(results: dict[str, dict[str, Any]], alpha: float = 0.05) -> list[tuple[str, dict]]:
@@ -240,8 +251,7 @@ def choose(results: dict[str, dict[str, Any]], alpha: float = 0.05) -> list[tupl
     if n_stated and unchecked > 0:
         chosen.append(("unchecked_all" if unchecked == n_stated else "unchecked", {
             "n_unchecked": str(unchecked), "n_stated": str(n_stated),
-            "why": _unchecked_reason(_count(pub, "n_unchecked_unavailable"),
-                                     _count(pub, "n_unchecked_failed"), unchecked)}))
+            "why": _unchecked_reason(pub, unchecked)}))
     return chosen
 
 

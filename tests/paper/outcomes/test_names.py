@@ -164,7 +164,8 @@ def test_finding_values() -> None:
     # the article's silence (bond) is not a finding; of the 5 it states, 3 were checked,
     # one is not in the data and one could not be estimated
     assert values == {"n_agree": 2, "n_findings": 6, "n_stated": 5, "n_compared": 3,
-                      "n_unchecked_unavailable": 1, "n_unchecked_failed": 1,
+                      "n_unchecked_not_collected": 1, "n_unchecked_one_arm": 0,
+                      "n_unchecked_not_estimable": 1,
                       "pms_post_finding": "MCBI > control", "pms_post_agrees": 1.0,
                       "bsi_anx_fu_finding": "not maintained", "bsi_anx_fu_agrees": 0.0,
                       "eus_p_fu_finding": "not available (followup not collected)",
@@ -174,8 +175,8 @@ def test_finding_values() -> None:
                       "teca_post_agrees": None}
     # every stated finding checked: no unchecked rows to count (the shipped data)
     checked = names.finding_values(comparison.iloc[[0, 1, 3]])
-    assert (checked["n_stated"], checked["n_compared"], checked["n_unchecked_unavailable"],
-            checked["n_unchecked_failed"]) == (2, 2, 0, 0)
+    assert (checked["n_stated"], checked["n_compared"], checked["n_unchecked_not_collected"],
+            checked["n_unchecked_one_arm"], checked["n_unchecked_not_estimable"]) == (2, 2, 0, 0, 0)
 
 
 # --- sample ----------------------------------------------------------------------------

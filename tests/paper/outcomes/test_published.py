@@ -222,3 +222,13 @@ def test_published_swapped_arms_flip_the_finding(monkeypatch) -> None:
     b = _compare(monkeypatch, "bond", "post", "MCBI > control", {"between": (-0.5, 0.001)})
     assert (a["this_build"], b["this_build"]) == ("MCBI > control", "MCBI < control")
     assert (a["agreement"], b["agreement"]) == ("agrees", "differs")
+
+
+def test_unchecked_reason_and_stated() -> None:
+    assert published.unchecked_reason("not available (follow-up not collected)") == \
+        "not collected"
+    assert published.unchecked_reason("not available (observed in one arm only)") == "one arm"
+    assert published.unchecked_reason("not estimable (see the outcome chapter)") == \
+        "not estimable"
+    frame = pd.DataFrame({"published": ["MCBI > control", "not reported as maintained"]})
+    assert list(published.stated(frame)) == [True, False]

@@ -141,21 +141,23 @@ def icc_values(icc: pd.DataFrame) -> dict[str, Any]:
 
 def finding_values(comparison: pd.DataFrame) -> dict[str, Any]:
     """``n_agree``, ``n_findings`` (rows), ``n_stated`` (findings the article states),
-    ``n_compared`` (stated findings this build could check), ``n_unchecked_unavailable``
-    and ``n_unchecked_failed`` (stated findings it could not check: contrast not in the
-    data, or not estimable) and, per published finding, ``<outcome>_<post|fu>_finding``
-    (this build's finding, text) and ``..._agrees`` (1, 0 or NaN when not comparable).
+    ``n_compared`` (stated findings this build could check), the stated findings it could
+    not check by reason (``n_unchecked_not_collected``, ``n_unchecked_one_arm``,
+    ``n_unchecked_not_estimable``; :func:`~mcbi.paper.outcomes.published.unchecked_reason`)
+    and, per published finding, ``<outcome>_<post|fu>_finding`` (this build's finding,
+    text) and ``..._agrees`` (1, 0 or NaN when not comparable).
 
     ``comparison`` is :func:`mcbi.paper.outcomes.published.published_comparison`.
     """
     said = published.stated(comparison)
     known = comparison["agrees"].map(lambda a: isinstance(a, bool)) & said
-    lost = [published.unavailable(text) for text in comparison.loc[said & ~known, "this_build"]]
+    reasons = [published.unchecked_reason(text)
+               for text in comparison.loc[said & ~known, "this_build"]]
     values: dict[str, Any] = {"n_agree": int((comparison["agrees"] == True).sum()),  # noqa: E712
                               "n_findings": len(comparison), "n_stated": int(said.sum()),
-                              "n_compared": int(known.sum()),
-                              "n_unchecked_unavailable": sum(lost),
-                              "n_unchecked_failed": len(lost) - sum(lost)}
+                              "n_compared": int(known.sum())}
+    values.update({f"n_unchecked_{reason.replace(' ', '_')}": reasons.count(reason)
+                   for reason in ("not collected", "one arm", "not estimable")})
     for row in comparison.itertuples():
         if pd.isna(row.scale) or row.wave not in WAVE_SHORT:
             continue

@@ -103,10 +103,14 @@ def stated(comparison: pd.DataFrame) -> pd.Series:
     return ~comparison["published"].isin(SILENT)
 
 
-def unavailable(text: str) -> bool:
-    """Whether this build's finding ``text`` says its contrast is not in the data (a wave
-    not collected, or not observed in both arms), rather than not estimable."""
-    return str(text).startswith("not available")
+def unchecked_reason(text: str) -> str:
+    """Why a finding could not be checked, from this build's finding ``text``:
+    ``"not collected"`` (its wave was not collected), ``"one arm"`` (its wave was not
+    observed in both arms) or ``"not estimable"`` (its model could not be estimated)."""
+    text = str(text)
+    if not text.startswith("not available"):
+        return "not estimable"
+    return "not collected" if text.endswith("not collected)") else "one arm"
 
 
 def _missing(row: pd.Series) -> str | None:
