@@ -49,7 +49,15 @@ def test_between_level_srmr_above_cutoff_brings_the_fit_paragraph() -> None:
     res = results(**{"05_mechanisms": {"fit_srmr_between": 0.115}})
     assert blocks(res) == ["fit"]
     text = d.render(TEMPLATE.read_text("utf-8"), d.choose(res))
-    assert "between-therapist SRMR was .115" in text and "χ²(12) = 11.90" in text
+    assert "between-therapist SRMR was .115" in text
+    # the chi-square test's verdict is chosen from its p value, both ways
+    assert "the chi-square test did not reject exact fit, χ²(12) = 11.90, *p* = .450" in text
+    res["05_mechanisms"].update(fit_chisq=30.1, fit_pvalue=0.003)
+    text = d.render(TEMPLATE.read_text("utf-8"), d.choose(res))
+    assert "the chi-square test also rejected exact fit, χ²(12) = 30.10, *p* = .003" in text
+    res["05_mechanisms"].update(fit_pvalue=None)
+    text = d.render(TEMPLATE.read_text("utf-8"), d.choose(res))
+    assert "chi-square" not in text and "SRMR was .115 (cut-off .08). Its paths" in text
     assert blocks(results(**{"05_mechanisms": {"fit_srmr_between": 0.08}})) == []
 
 
@@ -64,7 +72,7 @@ def test_pilot_fit_with_few_df_and_few_therapists_carries_cautions() -> None:
     assert blocks(res) == ["fit", "fit_few_df", "rung_chain", "few_therapists",
                            "few_therapists_claims"]
     text = d.render(TEMPLATE.read_text("utf-8"), d.choose(res))
-    assert "RMSEA was .343" in text and "χ²(3) = 8.29" in text
+    assert "RMSEA was .343" in text and "also rejected exact fit, χ²(3) = 8.29" in text
     assert "12 therapists were randomized, and all of them entered" in text
     assert "to the 3 of the 9 mechanism claims that this build reproduced" in text
     res["05_mechanisms"].update(mech_therapists_used=11.0, mech_claims_reproduced=1.0)

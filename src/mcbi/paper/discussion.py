@@ -192,6 +192,18 @@ def _unchecked_reason(pub: dict[str, Any], total: int) -> str:
     return ", ".join(listed[:-1]) + " or " + listed[-1]
 
 
+def _chisq_clause(mech: dict[str, Any], alpha: float) -> str:
+    """"; the chi-square test also rejected exact fit, χ²(12) = 30.10, *p* = .003", or
+    "did not reject" when *p* ≥ ``alpha`` (the other measures can still misfit); "" when
+    the test is not available."""
+    chisq, df, p = (finite_value(mech, k) for k in ("fit_chisq", "fit_df", "fit_pvalue"))
+    if chisq is None or df is None or p is None:
+        return ""
+    verdict = "also rejected" if p < alpha else "did not reject"
+    return (f"; the chi-square test {verdict} exact fit, χ²({fmt_num(df, 0)}) = "
+            f"{fmt_num(chisq, 2)}, *p* {fmt_p(p)}")
+
+
 def choose(results: dict[str, dict[str, Any]], alpha: float = 0.05) -> list[tuple[str, dict]]:
     """The discussion paragraphs that apply to these results, in order, with their values.
 
@@ -213,10 +225,8 @@ def choose(results: dict[str, dict[str, Any]], alpha: float = 0.05) -> list[tupl
     problems = fit_problems(mech)
     if mech.get("mechanism_model") and problems:
         df = finite_value(mech, "fit_df")
-        chosen.append(("fit", {
-            "fit_list": join_words(problems),
-            "chisq": fmt_num(finite_value(mech, "fit_chisq"), 2),
-            "df": fmt_num(df, 0), "chisq_p": fmt_p(finite_value(mech, "fit_pvalue"))}))
+        chosen.append(("fit", {"fit_list": join_words(problems),
+                               "chisq_clause": _chisq_clause(mech, alpha)}))
         if df is not None and df <= FEW_DF and any("RMSEA" in p for p in problems):
             chosen.append(("fit_few_df", {"df": fmt_num(df, 0)}))
     wrong = wrong_sign_paths(mech)
