@@ -136,7 +136,7 @@ def test_unchecked_findings_are_counted_among_those_the_article_states() -> None
     assert why(11.0, not_collected=2.0, not_estimable=1.0)["unchecked"]["why"] == \
         "waves not collected or models that could not be estimated"
     assert why(10.0, not_collected=2.0, one_arm=1.0, not_estimable=1.0)["unchecked"]["why"] \
-        == "waves not collected, waves not observed in both arms or models that could not be " \
+        == "waves not collected, waves not observed in both arms, or models that could not be " \
         "estimated"
     chosen = why(0.0, one_arm=14.0)
     assert "unchecked" not in chosen and chosen["unchecked_all"]["n_stated"] == "14"

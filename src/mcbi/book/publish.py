@@ -167,7 +167,7 @@ def archive_readme(top: str, manifest: dict[str, Any], names: list[str],
         "## Data\n\n"
         f"{data_statement}\n\n"
         "## Licence and citation\n\n"
-        "Code: MIT. Text, figures, tables and the synthetic data: CC BY 4.0. See `LICENSE`. "
+        "Code: MIT. Text, figures, tables, and the synthetic data: CC BY 4.0. See `LICENSE`. "
         "Cite the original article for the trial and its findings, and this archive (version "
         "and commit) for the rebuild; see `CITATION.cff`.\n"
     )

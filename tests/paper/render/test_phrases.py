@@ -68,4 +68,5 @@ def test_listing_joins_as_a_person_lists() -> None:
     assert listing([]) == ""
     assert listing(["PMS"]) == "PMS"
     assert listing(("PMS", "TECA")) == "PMS and TECA"
-    assert listing(["PMS", "EUS-T", "TECA"]) == "PMS, EUS-T and TECA"
+    assert listing(["PMS", "EUS-T", "TECA"]) == "PMS, EUS-T, and TECA"  # APA 7: serial comma
+    assert listing(iter(["a", "b", "c", "d"])) == "a, b, c, and d"

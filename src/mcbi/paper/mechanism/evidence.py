@@ -167,7 +167,7 @@ def evidence_markdown(path: str | Path | None) -> str:
         f"{MIN_PAIRS} units or {100 * MIN_COVERAGE:.0f}% of the units observed on both of "
         "its variables; *not identified* = no therapist with two patients.")
     caption = ("The mechanism ladder on data of known origin: share of data sets with an "
-               "estimate, rung reported, bias and coverage of a, b and a×b")
+               "estimate, rung reported, bias, and coverage of a, b, and a×b")
     return myst_table(table, caption, "tbl-ladder-simulation", "lrrl" + "r" * 6, note=note,
                       symbols=(*ITALIC_SYMBOLS, "a"))  # the paths a and b alike
 

@@ -229,7 +229,7 @@ def ladder_sentence(ladder: LadderResult) -> str:
     before = ("the first rung: " if n == 1 else
               f"rung {n}, after {count_phrase(n - 1, 'earlier rung')} failed: ")
     return (f"The reported model is {before}{rung_words(ladder.chosen.rung.name)}. "
-            "Every number below (paths, indirect effects, fit, the comparison with the article "
+            "Every number below (paths, indirect effects, fit, the comparison with the article, "
             "and the further checks) comes from this model.")
 
 
@@ -269,7 +269,7 @@ def key_sentence(ladder: LadderResult, claims: pd.DataFrame) -> str:
 def no_estimate_note(reason: str) -> str:
     """The MyST admonition shown when no rung of the ladder passed."""
     return (":::{admonition} No estimate of the mechanism\n:class: caution\n"
-            "No rung of the ladder gave an estimate, so the paths, indirect effects, fit measures "
+            "No rung of the ladder gave an estimate, so the paths, indirect effects, fit measures, "
             f"and comparisons that need estimates are not shown. {reason}\n:::\n")
 
 

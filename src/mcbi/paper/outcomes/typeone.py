@@ -88,7 +88,7 @@ def type1_markdown(root: str | Path, alpha_label: str = ".05") -> str:
             "of one trial's outcomes are correlated, so the Monte Carlo SEs are somewhat too "
             "small. " + source)
     text = myst_table(frame, "Type-I error of the between-arm difference in change, by number "
-                      "of therapists, wave and test", "tbl-type1",
+                      "of therapists, wave, and test", "tbl-type1",
                       "ll" + "r" * (frame.shape[1] - 2), note=note)
     units = path.with_name(TYPE1_UNITS.name)
     if units.is_file():

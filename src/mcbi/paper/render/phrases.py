@@ -22,16 +22,16 @@ UNAVAILABLE = "not estimable"
 
 
 def listing(items: Sequence[str]) -> str:
-    """Items as a person lists them: "a", "a and b", "a, b and c" (no serial comma; APA does
-    not need one for short lists); ``""`` for none.
+    """Items as a person lists them: "a", "a and b", "a, b, and c" (APA 7 uses the serial
+    comma in a series of three or more); ``""`` for none.
 
     >>> listing(["PMS", "EUS-T", "TECA"])
-    'PMS, EUS-T and TECA'
+    'PMS, EUS-T, and TECA'
     """
     items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + ", and " + items[-1]
 
 
 def _missing(value: float | None) -> bool:
