@@ -3,7 +3,7 @@
 The archive is a ``.tar.gz`` or its unpacked folder. It is unpacked (or copied) into a
 working folder, so that a rebuild never writes into the reader's copy, and checked:
 
-- a compressed archive is read to its end first, so that its own checksum (gzip's CRC-32)
+- a compressed archive is read to its end while unpacked, so that its own checksum (gzip's CRC-32)
   covers every byte, tar headers and padding included;
 - every file ``SHA256SUMS`` lists is present with its checksum, and no other file is
   present (a ``SHA256SUMS`` beside a ``.tar.gz``, as ``publish`` writes it, is checked
@@ -19,8 +19,6 @@ archive and what is wrong.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import json
 import lzma
 import shutil
@@ -111,33 +109,16 @@ def load_manifest(path: Path) -> dict[str, Any]:
         raise ArchiveUnusable(str(exc)) from None
 
 
-#: Magic bytes of the compressions ``tarfile`` reads, and the module that checks each stream.
-_COMPRESSED = ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
-
-
-def _check_stream(archive: Path) -> None:
-    """Read a compressed archive to its end, so that its own checksum is checked.
-
-    ``tarfile`` stops at the tar's end marker and never reads the gzip trailer, so a
-    damaged byte in a tar header or padding would pass unnoticed; the gzip CRC-32 (or
-    the bzip2 / xz check) covers every byte.
-    """
-    with open(archive, "rb") as handle:
-        head = handle.read(6)
-    opener = next((open_ for magic, open_ in _COMPRESSED if head.startswith(magic)), None)
-    if opener is None:
-        return
-    with opener(archive, "rb") as stream:
-        while stream.read(1 << 20):
-            pass
-
-
 def _unpack(archive: Path, work: Path) -> Path:
     """Unpack ``archive`` into ``work``; return its single top folder."""
     try:
-        _check_stream(archive)
         with tarfile.open(archive, "r:*") as tar:
             tar.extractall(work, filter="data")
+            # tarfile stops at the tar's end marker; reading on to the end of the compressed
+            # stream makes it check its own checksum (gzip's CRC-32), which covers every
+            # byte, tar headers and padding included
+            while tar.fileobj.read(1 << 20):
+                pass
     except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
         raise ArchiveUnusable(f"{archive.name} cannot be unpacked: it is not a tar archive "
                               f"or it is damaged ({type(exc).__name__}: {exc})") from None
