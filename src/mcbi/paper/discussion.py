@@ -188,9 +188,7 @@ def _unchecked_reason(pub: dict[str, Any], total: int) -> str:
         return "these data do not allow it"
     if len(present) == 1:
         return present[0][1] if total == 1 else present[0][2]
-    listed = [row[3] for row in present]
-    return (" or " if len(listed) == 2 else ", or ").join(
-        [", ".join(listed[:-1]), listed[-1]])
+    return join_words([row[3] for row in present], "or")
 
 
 def _chisq_clause(mech: dict[str, Any], alpha: float) -> str:

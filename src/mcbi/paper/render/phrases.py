@@ -21,17 +21,17 @@ from collections.abc import Sequence
 UNAVAILABLE = "not estimable"
 
 
-def listing(items: Sequence[str]) -> str:
+def listing(items: Sequence[str], conjunction: str = "and") -> str:
     """Items as a person lists them: "a", "a and b", "a, b, and c" (APA 7 uses the serial
-    comma in a series of three or more); ``""`` for none.
+    comma in a series of three or more); ``""`` for none. ``conjunction`` may be "or".
 
     >>> listing(["PMS", "EUS-T", "TECA"])
     'PMS, EUS-T, and TECA'
     """
     items = list(items)
     if len(items) <= 2:
-        return " and ".join(items)
-    return ", ".join(items[:-1]) + ", and " + items[-1]
+        return f" {conjunction} ".join(items)
+    return ", ".join(items[:-1]) + f", {conjunction} " + items[-1]
 
 
 def _missing(value: float | None) -> bool:
