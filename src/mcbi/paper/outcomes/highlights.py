@@ -22,8 +22,6 @@ from mcbi.trial import design
 __all__ = ["agreement_sentence", "between_sentence", "key_values", "symptom_sentence"]
 
 
-
-
 def _collected(row: pd.Series) -> bool:
     """False for a contrast whose wave was not collected (said once elsewhere)."""
     return not claims.not_collected(row)
@@ -141,9 +139,7 @@ def symptom_sentence(table: pd.DataFrame, outcomes: dict[str, str], alpha: float
 def _of_them(k: int, n: int) -> str:
     if k == 0:
         return "none of them"
-    if k == n:
-        return "all of them"
-    return "none of them" if k == 0 else f"{k} of them"
+    return "all of them" if k == n else f"{k} of them"
 
 
 def agreement_sentence(comparison: pd.DataFrame) -> str:
