@@ -157,7 +157,7 @@ def finding_values(comparison: pd.DataFrame) -> dict[str, Any]:
                               "n_findings": len(comparison), "n_stated": int(said.sum()),
                               "n_compared": int(known.sum())}
     values.update({f"n_unchecked_{reason.replace(' ', '_')}": reasons.count(reason)
-                   for reason in ("not collected", "one arm", "not estimable")})
+                   for reason in published.UNCHECKED_REASONS})
     for row in comparison.itertuples():
         if pd.isna(row.scale) or row.wave not in WAVE_SHORT:
             continue

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from mcbi.paper.outcomes.families import improvement_sign
-from mcbi.paper.outcomes.models import OK, between, within
+from mcbi.paper.outcomes.models import NOT_AVAILABLE, OK, between, within
 from mcbi.paper.render import phrases
 
 PUBLISHED = (
@@ -103,12 +103,17 @@ def stated(comparison: pd.DataFrame) -> pd.Series:
     return ~comparison["published"].isin(SILENT)
 
 
+UNCHECKED_REASONS = ("not collected", "one arm", "not estimable")
+"""Why a stated finding could not be checked (:func:`unchecked_reason`)."""
+
+
 def unchecked_reason(text: str) -> str:
-    """Why a finding could not be checked, from this build's finding ``text``:
-    ``"not collected"`` (its wave was not collected), ``"one arm"`` (its wave was not
-    observed in both arms) or ``"not estimable"`` (its model could not be estimated)."""
+    """Why a finding could not be checked, from this build's finding ``text`` as
+    :func:`_missing` words it: ``"not collected"`` (its wave was not collected),
+    ``"one arm"`` (its wave was not observed in both arms) or ``"not estimable"`` (its
+    model could not be estimated); one of :data:`UNCHECKED_REASONS`."""
     text = str(text)
-    if not text.startswith("not available"):
+    if not text.startswith(NOT_AVAILABLE):
         return "not estimable"
     return "not collected" if text.endswith("not collected)") else "one arm"
 
@@ -119,7 +124,7 @@ def _missing(row: pd.Series) -> str | None:
     if status == OK and not (isinstance(est, float) and math.isnan(est)):
         return None
     note = str(row.get("note", "") or "")
-    if status == "not available" and note:
+    if status == NOT_AVAILABLE and note:
         return f"{status} ({note})"
     return f"{status} (see the outcome chapter)"
 
