@@ -70,3 +70,4 @@ def test_listing_joins_as_a_person_lists() -> None:
     assert listing(("PMS", "TECA")) == "PMS and TECA"
     assert listing(["PMS", "EUS-T", "TECA"]) == "PMS, EUS-T, and TECA"  # APA 7: serial comma
     assert listing(iter(["a", "b", "c", "d"])) == "a, b, c, and d"
+    assert listing(["a", "b"], "or") == "a or b" and listing("abc", "or") == "a, b, or c"
