@@ -10,7 +10,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from conftest import BuiltBook, abstract_words, toc_files
-from mcbi.book.typography import curly_apostrophes
+from mcbi.book.typography import smart_quotes
 
 pytestmark = pytest.mark.e2e
 
@@ -185,7 +185,7 @@ def test_key_results_page(built_book: BuiltBook) -> None:
     for part in ("Background", "Methods", "Results", "Conclusions"):
         assert part in text
     note = " ".join(manifest["results"]["01_sample.data_note"].split())
-    assert curly_apostrophes(note) in text  # as the page sets it: "the trial’s design"
+    assert smart_quotes(note) in text  # as the page sets it: "the trial’s design"
     assert len(soup.select("span.pasted-text")) >= 10
 
 

@@ -189,11 +189,16 @@ def test_a_test_named_by_its_statistic_is_italic() -> None:
     assert not any(italic for _, italic in italic_statistics("a test, the t-shirt, z-scores"))
 
 
-def test_glued_words_get_typographic_apostrophes() -> None:
+def test_glued_text_gets_typographic_quotes_and_apostrophes() -> None:
     out = _typeset(nodes.Text("its finding is "), glued("the article's for 6"),
                    nodes.Text(" (code: "), nodes.literal("x", "don't"), nodes.Text(")"))
     assert out == "its finding is the article\u2019s for 6 (code: don't)"
-    # quotes around a word and a plural's apostrophe are not inside a word: left alone
-    from mcbi.book.typography import curly_apostrophes
+    out = _typeset(glued("from the data package 'mcbi-trial-pilot-10' (content SHA-256 "
+                         "f63c0c84699b)."))
+    assert out == "from the data package \u2018mcbi-trial-pilot-10\u2019 (content SHA-256 " \
+        "f63c0c84699b)."
+    from mcbi.book.typography import smart_quotes
 
-    assert curly_apostrophes("'x' and the arms' 2's") == "'x' and the arms' 2's"
+    assert smart_quotes("'x' and the arms' 2's, \"full\"") == \
+        "\u2018x\u2019 and the arms\u2019 2\u2019s, \u201cfull\u201d"
+    assert smart_quotes("p < .001 and a\\b") == "p < .001 and a\\b"

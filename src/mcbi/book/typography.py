@@ -4,7 +4,7 @@ Numbers reach the pages in two ways: formatted by :mod:`mcbi.paper.render.apa` (
 glue) or by a format spec in a ``{glue:text}`` role (``key:.2f``), which Python writes with a
 hyphen-minus. Whatever their source, the hook sets them as APA asks:
 
-* a typographic apostrophe inside a word of glued text and table cells ("article’s"), which
+* typographic quotes and apostrophes in glued text and table cells ("article’s", ‘x’), which
   Sphinx's smart quotes, run before the glue is pasted, cannot give;
 * a true minus sign (U+2212) for a negative number in glued text and in table cells
   (a hyphen directly before a digit, not inside a word or a date such as "2018-09");
@@ -31,6 +31,7 @@ import re
 from typing import Any
 
 from docutils import nodes
+from docutils.utils.smartquotes import educate_tokens
 
 from mcbi.paper.render.apa import fmt_num, fmt_small
 
@@ -52,18 +53,16 @@ _SKIP = (nodes.literal, nodes.literal_block, nodes.raw, nodes.math, nodes.math_b
          nodes.comment, nodes.doctest_block)
 
 
-_APOSTROPHE = re.compile(r"(?<=[^\W\d_])'(?=[^\W\d_])")
-
-
-def curly_apostrophes(text: str) -> str:
-    """A typographic apostrophe (U+2019) inside a word ("article's" -> "article’s"): glued
-    text is pasted after Sphinx's smart quotes have run, so Python's straight apostrophe
+def smart_quotes(text: str) -> str:
+    """Typographic quotes and apostrophes in glued text ("the article's" -> "the article’s",
+    'package 'x'' -> "package ‘x’"), by docutils' SmartyPants, the same rules as Sphinx's
+    smart quotes: glued text is pasted after those have run, so Python's straight quotes
     would otherwise reach the page.
 
-    >>> curly_apostrophes("the article's 'x' and the arms' 2's")
-    "the article’s 'x' and the arms' 2's"
+    >>> smart_quotes("the article's 'x' and the arms' 2's")
+    'the article’s ‘x’ and the arms’ 2’s'
     """
-    return _APOSTROPHE.sub("\u2019", text)
+    return "".join(educate_tokens([("text", text)], attr="q", language="en"))
 
 
 def true_minus(text: str) -> str:
@@ -286,7 +285,7 @@ def typeset(doctree: nodes.Node) -> None:
     # first the numbers themselves (glued text and table cells), then the spaces around them
     for text in _texts(doctree):
         if _in(text, nodes.entry) or _in(text, nodes.inline, GLUE_CLASS):
-            _replace(text, curly_apostrophes(true_minus(fixed_notation(str(text)))))
+            _replace(text, smart_quotes(true_minus(fixed_notation(str(text)))))
     for text in _texts(doctree):
         if _in(text, nodes.emphasis) or _in(text, nodes.reference):
             continue
