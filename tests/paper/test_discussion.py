@@ -98,7 +98,12 @@ def test_wrong_sign_paths_are_named_with_their_standard_errors() -> None:
     text = d.render(TEMPLATE.read_text("utf-8"), d.choose(res))
     assert "two paths to the symptoms had the sign opposite" in text
     assert "from the bond to somatization (2.35, *SE* = 4.25)" in text
+    assert "Each standard error is larger than its estimate" in text
     assert "cannot tell the sign of these paths" in text
+    one = results(**{"05_mechanisms": {"msem_c1_est": 4.85, "msem_c1_se": 6.40}})
+    text = d.render(TEMPLATE.read_text("utf-8"), d.choose(one))
+    assert "Its standard error is larger than its estimate, so the data cannot tell the " \
+        "sign of this path." in " ".join(text.split())
     clear = results(**{"05_mechanisms": {"msem_d3_est": 0.5, "msem_d3_se": 0.1,
                                          "msem_d3_pvalue": 0.001}})
     text = d.render(TEMPLATE.read_text("utf-8"), d.choose(clear))

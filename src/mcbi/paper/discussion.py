@@ -146,8 +146,10 @@ def _wrong_sign_values(paths: list[dict[str, Any]], alpha: float) -> dict[str, s
         reading = ("For " + join_words([p["target"] for p in clear]) + " the interval "
                    "excludes zero, so on these data the sign is not a matter of imprecision.")
     elif len(imprecise) == len(paths):
-        reading = ("Each standard error is larger than its estimate, so the data cannot "
-                   "tell the sign of " + ("this path." if len(paths) == 1 else "these paths."))
+        reading = ("Its standard error is larger than its estimate, so the data cannot tell "
+                   "the sign of this path." if len(paths) == 1 else
+                   "Each standard error is larger than its estimate, so the data cannot tell "
+                   "the sign of these paths.")
     else:
         reading = ("Its interval includes zero." if len(paths) == 1
                    else "None of their intervals excludes zero.")
