@@ -30,6 +30,7 @@ from typing import Any
 
 from mcbi.paper.render import templates
 from mcbi.paper.render.apa import fmt_num, fmt_p
+from mcbi.paper.render.phrases import capital
 from mcbi.paper.render.phrases import listing as join_words
 
 SECTIONS = ("01_sample", "02_therapists", "03_patients", "04_published", "05_mechanisms")
@@ -205,6 +206,14 @@ def _chisq_clause(mech: dict[str, Any], alpha: float) -> str:
             f"{fmt_num(chisq, 2)}, *p* {fmt_p(p)}")
 
 
+def _rung_reason(mech: dict[str, Any]) -> str:
+    """" Too little data for path a, …." as its own sentence (the ladder's reasons hold
+    parentheses, so they are not put in parentheses), or "" when none is recorded."""
+    reason = str(mech.get("mechanism_reason") or "").strip().rstrip(".")
+    reason = reason.removeprefix("no rung fitted: ")  # the paragraph already says so
+    return f" {capital(reason)}." if reason else ""
+
+
 def choose(results: dict[str, dict[str, Any]], alpha: float = 0.05) -> list[tuple[str, dict]]:
     """The discussion paragraphs that apply to these results, in order, with their values.
 
@@ -235,8 +244,7 @@ def choose(results: dict[str, dict[str, Any]], alpha: float = 0.05) -> list[tupl
         chosen.append(("wrong_sign", _wrong_sign_values(wrong, alpha)))
     model = str(mech.get("mechanism_model") or "")
     if model in RUNG_BLOCKS:
-        reason = str(mech.get("mechanism_reason") or "").strip().rstrip(".")
-        chosen.append((RUNG_BLOCKS[model], {"reason": reason or "no rung of the ladder passed"}))
+        chosen.append((RUNG_BLOCKS[model], {"reason": _rung_reason(mech)}))
     singular = _count(ther, "n_singular") + _count(pat, "n_singular")
     if singular:
         parts = [_share(_count(v, "n_singular"), _count(v, "n_models"),
