@@ -115,6 +115,13 @@ def _overflow(page: object) -> int | None:
     return width - inner if width > inner + 1 else None
 
 
+def _clipped_links(page: object) -> list[str]:
+    """Previous/next links whose title is cut off (wider than the link's box)."""
+    return page.eval_on_selector_all(
+        ".prev-next-area a", "as => as.filter(a => a.scrollWidth > a.clientWidth + 1)"
+        ".map(a => a.textContent.trim().split(/\\s+/).join(' '))")
+
+
 def _links(page: object) -> list[str]:
     """Every link target a reader can see (document links, download and source buttons).
 
@@ -150,7 +157,8 @@ def _broken_links(base: str, urls: set[str], html_root: Path) -> list[str]:
 
 def test_every_page_loads_cleanly(site: tuple[str, Path, str], browser: object) -> None:
     """Every page at desktop and phone width: no console error, broken image, remote request,
-    leaked output, broken internal or download link, or sideways scrolling of the page."""
+    leaked output, broken internal or download link, sideways scrolling of the page, or a
+    previous/next link whose title is cut off."""
     base, root, kind = site
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems: dict[str, dict] = {}
@@ -164,6 +172,7 @@ def test_every_page_loads_cleanly(site: tuple[str, Path, str], browser: object) 
                             full_page=False)
             leaks = _leaks(page)
             overflow = _overflow(page) if width < 600 else None
+            clipped = _clipped_links(page)
             links.update(_links(page))
             page.close()
             images += seen["images"]
@@ -172,7 +181,8 @@ def test_every_page_loads_cleanly(site: tuple[str, Path, str], browser: object) 
                       and "net::ERR_FAILED" not in e]
             bad = {k: v for k, v in {"errors": errors, "broken images": seen["broken"],
                                      "remote requests": seen["remote"], "leaked output": leaks,
-                                     "page wider than the screen by": overflow}.items() if v}
+                                     "page wider than the screen by": overflow,
+                                     "previous/next link cut off": clipped}.items() if v}
             if bad:
                 problems[f"{doc} @ {width}px"] = bad
     broken = _broken_links(base, links, root / "_build" / "html")
