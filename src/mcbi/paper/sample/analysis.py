@@ -367,7 +367,7 @@ def reliability(trial: TrialData, min_n: int = MIN_N) -> pd.DataFrame:
 
 RELIABILITY_CAPTION = (
     "Cronbach's α and McDonald's ω by scale and wave, from pairwise-complete item covariances. "
-    "n: fewest respondents answering a pair of the scale's items (in parentheses: "
+    "*n*: fewest respondents answering a pair of the scale's items (in parentheses: "
     "respondents answering every item).")
 """Caption of the reliability tables (their notes follow it)."""
 
